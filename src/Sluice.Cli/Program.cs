@@ -1,0 +1,3 @@
+using Sluice.Cli;
+
+return await SluiceCommandLine.InvokeAsync(args).ConfigureAwait(false);

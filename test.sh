@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Runs every test project and ends with one line: "N passed, N failed, N skipped".
+# Needs only the .NET SDK; installs nothing else today. Exit code is non-zero when any test fails
+# or a project fails to build.
+set -uo pipefail
+cd "$(dirname "$0")"
+
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
+
+results=$(mktemp -d)
+trap 'rm -rf "$results"' EXIT
+
+build_log="$results/build.log"
+if ! dotnet build Sluice.slnx -c Release -nologo -v quiet >"$build_log" 2>&1; then
+  cat "$build_log"
+  echo "build failed"
+  echo "0 passed, 1 failed, 0 skipped"
+  exit 1
+fi
+
+status=0
+for project in tests/*/*.csproj; do
+  name=$(basename "$project" .csproj)
+  echo "== $name"
+  # Every test has its own bounded waits; the blame-hang guard is a last resort that names a hung test.
+  if ! dotnet test "$project" -c Release --no-build -nologo \
+      --logger "trx;LogFileName=$name.trx" --results-directory "$results" \
+      --blame-hang --blame-hang-timeout 5m; then
+    status=1
+  fi
+done
+
+# Sum the counters of every TRX file: <Counters total=".." executed=".." passed=".." failed=".." ...>
+passed=0 failed=0 skipped=0
+counter() { grep -o "<Counters [^>]*>" "$1" | grep -o " $2=\"[0-9]*\"" | grep -o "[0-9]*" || echo 0; }
+for trx in "$results"/*.trx; do
+  [ -e "$trx" ] || continue
+  passed=$((passed + $(counter "$trx" passed)))
+  failed=$((failed + $(counter "$trx" failed) + $(counter "$trx" error) + $(counter "$trx" timeout) + $(counter "$trx" aborted)))
+  skipped=$((skipped + $(counter "$trx" notExecuted)))
+done
+
+if [ "$status" -ne 0 ] && [ "$failed" -eq 0 ]; then
+  # A test host that crashed or hung leaves no counted failure; count the project as one.
+  failed=1
+fi
+echo "$passed passed, $failed failed, $skipped skipped"
+[ "$status" -eq 0 ] && [ "$failed" -eq 0 ]
