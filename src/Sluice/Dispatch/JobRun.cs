@@ -1,0 +1,44 @@
+namespace Sluice.Dispatch;
+
+/// <summary>The running record of one job: its counters and the last thing that happened to it.</summary>
+internal sealed class JobRun<T>(SluiceJob job, long started, TimeSpan? deadline)
+{
+    public SluiceJob Job { get; } = job;
+
+    public long Started { get; } = started;
+
+    public TimeSpan? Deadline { get; } = deadline;
+
+    /// <summary>Attempts that count against the limit: every outcome but a throttle.</summary>
+    public int Attempts { get; private set; }
+
+    public int Throttles { get; private set; }
+
+    private AttemptOutcome<T> _last;
+
+    public void Record(AttemptOutcome<T> outcome)
+    {
+        _last = outcome;
+        if (outcome.Kind == AttemptOutcomeKind.Throttled)
+        {
+            Throttles++;
+        }
+        else
+        {
+            Attempts++;
+        }
+    }
+
+    public JobResult<T> ToResult(JobStatus status, JobEndReason reason, string? error, TimeSpan elapsed) => new()
+    {
+        Job = Job,
+        Status = status,
+        Reason = reason,
+        Value = _last.Value,
+        Error = status == JobStatus.Succeeded ? null : error ?? _last.Error,
+        Exception = status == JobStatus.Succeeded ? null : _last.Exception,
+        Attempts = Attempts,
+        Throttles = Throttles,
+        Elapsed = elapsed,
+    };
+}

@@ -1,0 +1,292 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Sluice.Gate;
+using Sluice.Options;
+using Sluice.Telemetry;
+
+namespace Sluice.Dispatch;
+
+/// <summary>The in-process dispatcher. One job's life is <see cref="RunCoreAsync"/>, a loop documented step by step.</summary>
+internal sealed partial class LocalDispatcher : SluiceDispatcher
+{
+    private readonly SluiceGate _gate;
+    private readonly DispatcherOptions _options;
+    private readonly TimeProvider _time;
+    private readonly SluiceMetrics _metrics;
+    private readonly ILogger _logger;
+    private readonly Random _random;
+    private readonly CancellationTokenSource _drain = new();
+    private readonly ConcurrentDictionary<string, RetryBudget> _retryBudgets = new(StringComparer.Ordinal);
+
+    public LocalDispatcher(SluiceGate gate, DispatcherOptions options, ILoggerFactory? loggerFactory, Random random)
+    {
+        OptionsGuard.ThrowIfInvalid(new DispatcherOptionsValidator(), options, nameof(options));
+        _gate = gate;
+        _options = options.Clone();
+        _time = gate.Time;
+        _metrics = gate.Metrics;
+        _logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("Sluice.Dispatch");
+        _random = random;
+    }
+
+    public override bool IsDraining => _drain.IsCancellationRequested;
+
+    public override void Drain()
+    {
+        if (!_drain.IsCancellationRequested)
+        {
+            Log.Draining(_logger);
+            _drain.Cancel();
+        }
+    }
+
+    public override ValueTask<JobResult<T>> RunAsync<T>(
+        SluiceJob job,
+        Func<AttemptContext, CancellationToken, ValueTask<AttemptOutcome<T>>> attempt,
+        CancellationToken cancellationToken = default)
+    {
+        ValidateJob(job);
+        ArgumentNullException.ThrowIfNull(attempt);
+        return RunCoreAsync(job, attempt, cancellationToken);
+    }
+
+    private static void ValidateJob(SluiceJob job)
+    {
+        ArgumentNullException.ThrowIfNull(job);
+        ArgumentException.ThrowIfNullOrEmpty(job.Id, nameof(job));
+        ArgumentException.ThrowIfNullOrEmpty(job.Partition, nameof(job));
+        ArgumentOutOfRangeException.ThrowIfNegative(job.EstimatedTokens, nameof(job));
+        if (job.Deadline is { } deadline)
+        {
+            ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(deadline, TimeSpan.Zero, nameof(job));
+        }
+    }
+
+    /// <summary>
+    /// One job from start to its single end:
+    /// 1. wait at the partition (holding nothing) — rejection, cancellation, deadline or drain end the job here;
+    /// 2. run one attempt holding the slot, then settle the tokens and release the slot;
+    /// 3. act on the outcome: deliver, fail, stop the partition, or go round again — after a throttle at the front
+    ///    of the queue once the partition's pause ends; after a transient failure once the backoff and the retry
+    ///    budget allow.
+    /// </summary>
+    private async ValueTask<JobResult<T>> RunCoreAsync<T>(
+        SluiceJob job,
+        Func<AttemptContext, CancellationToken, ValueTask<AttemptOutcome<T>>> attempt,
+        CancellationToken cancellationToken)
+    {
+        var partition = _gate.GetPartition(job.Partition);
+        var budget = _retryBudgets.GetOrAdd(job.Partition, static (_, self) => new RetryBudget(self._options, self._time), this);
+        using var activity = SluiceTelemetry.ActivitySource.StartActivity("sluice.job");
+        activity?.SetTag("sluice.job.id", job.Id);
+        activity?.SetTag(SluiceMetrics.PartitionTag, job.Partition);
+
+        var run = new JobRun<T>(job, _time.GetTimestamp(), job.Deadline ?? _options.JobDeadline);
+        using var deadline = run.Deadline is { } limit ? new CancellationTokenSource(limit, _time) : null;
+        var deadlineToken = deadline?.Token ?? CancellationToken.None;
+        using var waiting = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, deadlineToken, _drain.Token);
+        bool again = false;
+
+        while (true)
+        {
+            // 1. Wait at the gate.
+            GateLease lease;
+            try
+            {
+                lease = await partition.AcquireAsync(new AdmissionRequest(job.EstimatedTokens, job.Priority, AtFront: again), waiting.Token)
+                    .ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (waiting.IsCancellationRequested)
+            {
+                return End(run, Interruption(cancellationToken, deadlineToken), activity);
+            }
+
+            if (!lease.IsAdmitted)
+            {
+                var reason = lease.Rejection == GateRejectionReason.Stopped ? JobEndReason.PartitionStopped : JobEndReason.QueueFull;
+                return End(run, (JobStatus.NotCompleted, reason, lease.RejectionMessage), activity);
+            }
+
+            // 2. One attempt, holding the slot.
+            AttemptOutcome<T> outcome;
+            using (lease)
+            {
+                if (run.Attempts == 0 && run.Throttles == 0)
+                {
+                    budget.Deposit();
+                }
+
+                var (result, interrupted) = await AttemptAsync(run, attempt, partition, lease, cancellationToken, deadlineToken).ConfigureAwait(false);
+                if (interrupted is { } ending)
+                {
+                    return End(run, ending, activity);
+                }
+
+                outcome = result;
+                if (outcome.ActualTokens is { } actual)
+                {
+                    lease.Settle(actual);
+                }
+            }
+
+            // 3. Act on the outcome.
+            run.Record(outcome);
+            switch (outcome.Kind)
+            {
+                case AttemptOutcomeKind.Success:
+                    return End(run, (JobStatus.Succeeded, JobEndReason.None, null), activity);
+
+                case AttemptOutcomeKind.Permanent:
+                    return End(run, (JobStatus.Failed, JobEndReason.Permanent, outcome.Error), activity);
+
+                case AttemptOutcomeKind.QuotaExhausted:
+                    partition.Stop($"quota exhausted: {outcome.Error}");
+                    return End(run, (JobStatus.NotCompleted, JobEndReason.QuotaExhausted, outcome.Error), activity);
+
+                case AttemptOutcomeKind.AuthFailed:
+                    partition.Stop($"credentials rejected: {outcome.Error}");
+                    return End(run, (JobStatus.NotCompleted, JobEndReason.AuthFailed, outcome.Error), activity);
+
+                case AttemptOutcomeKind.Throttled:
+                    PausePartition(run, partition, outcome.RetryAfter);
+                    break;
+
+                default:
+                    if (run.Attempts >= _options.MaxAttempts)
+                    {
+                        return End(run, (JobStatus.Failed, JobEndReason.AttemptsExhausted, outcome.Error), activity);
+                    }
+
+                    // Back off holding no slot, then take a retry from the partition's budget.
+                    var delay = RetryBackoff.Delay(run.Attempts, _options.BaseRetryDelay, _options.MaxRetryDelay, _options.RetryJitter, NextRandom(), outcome.RetryAfter);
+                    _metrics.Retried.Add(1, new KeyValuePair<string, object?>(SluiceMetrics.PartitionTag, job.Partition));
+                    Log.RetryScheduled(_logger, job.Id, run.Attempts, outcome.Error ?? "failed", delay);
+                    try
+                    {
+                        await Task.Delay(delay, _time, waiting.Token).ConfigureAwait(false);
+                        await budget.WithdrawAsync(waiting.Token).ConfigureAwait(false);
+                    }
+                    catch (OperationCanceledException) when (waiting.IsCancellationRequested)
+                    {
+                        return End(run, Interruption(cancellationToken, deadlineToken), activity);
+                    }
+
+                    break;
+            }
+
+            again = true;
+        }
+    }
+
+    /// <summary>Runs one attempt under its timeout. An exception or a timeout is a transient outcome; the caller's cancellation or the deadline ends the job.</summary>
+    private async ValueTask<(AttemptOutcome<T> Outcome, (JobStatus, JobEndReason, string?)? Interrupted)> AttemptAsync<T>(
+        JobRun<T> run,
+        Func<AttemptContext, CancellationToken, ValueTask<AttemptOutcome<T>>> attempt,
+        GatePartition partition,
+        GateLease lease,
+        CancellationToken cancellationToken,
+        CancellationToken deadlineToken)
+    {
+        int number = run.Attempts + run.Throttles + 1;
+        using var activity = SluiceTelemetry.ActivitySource.StartActivity("sluice.attempt");
+        activity?.SetTag("sluice.attempt.number", number);
+        using var timeout = _options.AttemptTimeout is { } limit ? new CancellationTokenSource(limit, _time) : null;
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, deadlineToken, timeout?.Token ?? CancellationToken.None);
+        long started = _time.GetTimestamp();
+        AttemptOutcome<T> outcome;
+        try
+        {
+            outcome = await attempt(new AttemptContext(run.Job, number, partition, lease), linked.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (linked.IsCancellationRequested)
+        {
+            if (cancellationToken.IsCancellationRequested || deadlineToken.IsCancellationRequested)
+            {
+                activity?.SetStatus(ActivityStatusCode.Error, "interrupted");
+                return (default, Interruption(cancellationToken, deadlineToken));
+            }
+
+            outcome = AttemptOutcome.Transient<T>($"attempt timed out after {_options.AttemptTimeout}");
+        }
+#pragma warning disable CA1031 // An attempt is caller code: whatever it throws is one failed try, not the end of the job.
+        catch (Exception exception)
+#pragma warning restore CA1031
+        {
+            outcome = AttemptOutcome.Transient<T>($"{exception.GetType().Name}: {exception.Message}", exception: exception);
+        }
+
+        string kind = outcome.Kind.ToString();
+        activity?.SetTag("sluice.attempt.outcome", kind);
+        if (outcome.Kind != AttemptOutcomeKind.Success)
+        {
+            activity?.SetStatus(ActivityStatusCode.Error, outcome.Error);
+        }
+
+        _metrics.AttemptDuration.Record(
+            _time.GetElapsedTime(started).TotalSeconds,
+            new KeyValuePair<string, object?>(SluiceMetrics.PartitionTag, run.Job.Partition),
+            new KeyValuePair<string, object?>("sluice.attempt.outcome", kind));
+        return (outcome, null);
+    }
+
+    /// <summary>Pauses the whole partition for the provider's Retry-After (or a backoff without one), plus a little jitter.</summary>
+    private void PausePartition<T>(JobRun<T> run, GatePartition partition, TimeSpan? retryAfter)
+    {
+        var pause = RetryBackoff.Delay(run.Throttles, _options.BaseRetryDelay, _options.MaxThrottlePause, jitter: 0, random01: 0, retryAfter);
+        if (pause > _options.MaxThrottlePause)
+        {
+            pause = _options.MaxThrottlePause;
+        }
+
+        pause += TimeSpan.FromTicks((long)(Math.Min(TimeSpan.TicksPerSecond, pause.Ticks * _options.ThrottleJitter) * NextRandom()));
+        _metrics.Throttled.Add(1, new KeyValuePair<string, object?>(SluiceMetrics.PartitionTag, run.Job.Partition));
+        Log.AttemptThrottled(_logger, run.Job.Id, run.Attempts + run.Throttles, run.Job.Partition, pause);
+        if (pause > TimeSpan.Zero)
+        {
+            partition.PauseUntil(_time.GetUtcNow() + pause);
+        }
+    }
+
+    private static (JobStatus, JobEndReason, string?) Interruption(CancellationToken cancellationToken, CancellationToken deadlineToken) =>
+        cancellationToken.IsCancellationRequested ? (JobStatus.NotCompleted, JobEndReason.Canceled, "cancelled by the caller")
+        : deadlineToken.IsCancellationRequested ? (JobStatus.Failed, JobEndReason.DeadlineExceeded, "the job's deadline passed")
+        : (JobStatus.NotCompleted, JobEndReason.Drained, "not started: the dispatcher is draining");
+
+    private JobResult<T> End<T>(JobRun<T> run, (JobStatus Status, JobEndReason Reason, string? Error) ending, Activity? activity)
+    {
+        var result = run.ToResult(ending.Status, ending.Reason, ending.Error, _time.GetElapsedTime(run.Started));
+        var partitionTag = new KeyValuePair<string, object?>(SluiceMetrics.PartitionTag, run.Job.Partition);
+        _metrics.JobsCompleted.Add(1, partitionTag, new KeyValuePair<string, object?>("sluice.job.status", ending.Status.ToString()));
+        activity?.SetTag("sluice.job.status", ending.Status.ToString());
+        if (ending.Status == JobStatus.Failed)
+        {
+            _metrics.JobsFailed.Add(1, partitionTag, new KeyValuePair<string, object?>("sluice.job.reason", ending.Reason.ToString()));
+            activity?.SetStatus(ActivityStatusCode.Error, result.Error);
+            Log.JobFailed(_logger, run.Job.Id, result.Attempts, ending.Reason, result.Error ?? "failed");
+        }
+        else if (ending.Status == JobStatus.NotCompleted)
+        {
+            Log.JobNotCompleted(_logger, run.Job.Id, ending.Reason);
+        }
+
+        return result;
+    }
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            _drain.Dispose();
+        }
+    }
+
+    private double NextRandom()
+    {
+        lock (_random)
+        {
+            return _random.NextDouble();
+        }
+    }
+}

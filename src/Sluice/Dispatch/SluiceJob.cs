@@ -1,0 +1,19 @@
+namespace Sluice.Dispatch;
+
+/// <summary>One unit of work for the dispatcher: what it is called, which partition it uses and what it costs.</summary>
+/// <param name="Id">The caller's name for the job (a batch file's <c>custom_id</c>); used in logs, traces and results.</param>
+/// <param name="Partition">The gate partition the job waits at.</param>
+public sealed record SluiceJob(string Id, string Partition)
+{
+    /// <summary>Estimated token cost, reserved at admission and settled with the attempt's actual usage.</summary>
+    /// <value>Defaults to 0: no token reservation.</value>
+    public long EstimatedTokens { get; init; }
+
+    /// <summary>Higher priorities are admitted first.</summary>
+    /// <value>Defaults to 0.</value>
+    public int Priority { get; init; }
+
+    /// <summary>How long the job may take in all, waits and retries included; overrides <see cref="DispatcherOptions.JobDeadline"/>.</summary>
+    /// <value>Defaults to <see langword="null"/>: the dispatcher's deadline applies.</value>
+    public TimeSpan? Deadline { get; init; }
+}

@@ -1,0 +1,12 @@
+namespace Sluice.Gate;
+
+/// <summary>How a <see cref="SluiceGate"/> limits its partitions.</summary>
+public sealed class GateOptions
+{
+    /// <summary>Limits for every partition not named in <see cref="Partitions"/>.</summary>
+    /// <value>Defaults to <see cref="PartitionLimits"/>' own defaults: 32 in flight, no budgets.</value>
+    public PartitionLimits DefaultLimits { get; set; } = new();
+
+    /// <summary>Limits for particular partitions, by key.</summary>
+    public IDictionary<string, PartitionLimits> Partitions { get; } = new Dictionary<string, PartitionLimits>(StringComparer.Ordinal);
+}

@@ -1,0 +1,82 @@
+using System.Threading.RateLimiting;
+
+namespace Sluice.Gate;
+
+/// <summary>
+/// The gate of one partition (an upstream, a credential and a model group): admits callers under its concurrency,
+/// request and token budgets, by priority then arrival, and computes when the next one may start instead of polling.
+/// A waiter here never blocks a waiter in another partition. Obtain one from <see cref="SluiceGate.GetPartition"/>.
+/// </summary>
+public abstract class GatePartition
+{
+    private protected GatePartition()
+    {
+    }
+
+    /// <summary>The key the caller chose for this partition.</summary>
+    public abstract string Key { get; }
+
+    /// <summary>
+    /// The most requests in flight at once. May change at run time (adaptive concurrency moves it); lowering it
+    /// never interrupts work already admitted.
+    /// </summary>
+    public abstract int ConcurrencyLimit { get; set; }
+
+    /// <summary>Waits until the caller may start, or until it is rejected. Cancellation throws as usual.</summary>
+    /// <param name="request">The token estimate, priority and queue position.</param>
+    /// <param name="cancellationToken">Stops waiting; the place in the queue is given up.</param>
+    /// <returns>An admitted lease, or a rejection (queue full, partition stopped).</returns>
+    public abstract ValueTask<GateLease> AcquireAsync(AdmissionRequest request, CancellationToken cancellationToken = default);
+
+    /// <summary>Admits the caller now if nobody is ahead and every limit allows; never waits.</summary>
+    /// <param name="request">The token estimate, priority and queue position.</param>
+    /// <returns>An admitted lease, or a rejection whose <see cref="GateLease.RetryAfter"/> says when to try again.</returns>
+    public abstract GateLease TryAcquire(AdmissionRequest request);
+
+    /// <summary>Stops all admissions until <paramref name="until"/> (a provider's Retry-After). A shorter pause than one in force is ignored.</summary>
+    /// <param name="until">When admissions may resume.</param>
+    public abstract void PauseUntil(DateTimeOffset until);
+
+    /// <summary>
+    /// Stops the partition: every waiter is rejected with <see cref="GateRejectionReason.Stopped"/> and the reason,
+    /// and so is every later caller until <see cref="Resume"/>. For quota exhaustion and rejected credentials.
+    /// </summary>
+    /// <param name="reason">A sentence for people; never include a credential.</param>
+    public abstract void Stop(string reason);
+
+    /// <summary>Lifts a <see cref="Stop"/>.</summary>
+    public abstract void Resume();
+
+    /// <summary>
+    /// The provider's view of the request budget: <paramref name="remaining"/> requests are left, and the budget is
+    /// whole again at <paramref name="resetAt"/>. Lowers the local allowance when the provider says less is left;
+    /// never raises it above the configured budget. Ignored without a request budget.
+    /// </summary>
+    /// <param name="remaining">Requests the provider says are left.</param>
+    /// <param name="resetAt">When the provider says its budget is whole again.</param>
+    /// <param name="limit">The provider's budget per window, when it says; otherwise the configured one is assumed.</param>
+    public abstract void ObserveRequests(long remaining, DateTimeOffset resetAt, long? limit = null);
+
+    /// <summary>The provider's view of the token budget; see <see cref="ObserveRequests"/>.</summary>
+    /// <param name="remaining">Tokens the provider says are left.</param>
+    /// <param name="resetAt">When the provider says its budget is whole again.</param>
+    /// <param name="limit">The provider's budget per window, when it says; otherwise the configured one is assumed.</param>
+    public abstract void ObserveTokens(long remaining, DateTimeOffset resetAt, long? limit = null);
+
+    /// <summary>Replaces the partition's limits from now on (for example budgets learned from a provider). The value is validated and copied.</summary>
+    /// <param name="limits">The new limits.</param>
+    public abstract void UpdateLimits(PartitionLimits limits);
+
+    /// <summary>The partition's state now.</summary>
+    /// <returns>A snapshot.</returns>
+    public abstract PartitionSnapshot GetSnapshot();
+
+    /// <summary>
+    /// This partition as a <see cref="RateLimiter"/> whose permits are tokens, so it composes with
+    /// <see cref="RateLimiter.CreateChained"/>, Polly and ASP.NET Core's rate limiting. Acquiring goes through the whole
+    /// gate (concurrency, requests, tokens); disposing the lease releases the concurrency slot; failed attempts carry
+    /// <see cref="MetadataName.RetryAfter"/>. Settlement is not available through this view.
+    /// </summary>
+    /// <returns>A rate limiter over this partition.</returns>
+    public abstract RateLimiter AsRateLimiter();
+}

@@ -1,0 +1,336 @@
+using Sluice.Telemetry;
+
+namespace Sluice.Gate;
+
+/// <summary>The admission machine: who may start now, and when the next one can.</summary>
+internal sealed partial class LocalPartition
+{
+    private readonly object _timerLock = new();
+    private ITimer? _timer;
+    private long _timerVersion;
+    private long _appliedTimerVersion;
+    private bool _disposed;
+
+    public override ValueTask<GateLease> AcquireAsync(AdmissionRequest request, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(request.Tokens);
+        if (cancellationToken.IsCancellationRequested)
+        {
+            return ValueTask.FromCanceled<GateLease>(cancellationToken);
+        }
+
+        GateLease? immediate;
+        GateWaiter? waiter = null;
+        Effects effects = default;
+        lock (_lock)
+        {
+            long now = _time.GetTimestamp();
+            immediate = TryAdmitOrRejectLocked(request, now, queueing: true);
+            if (immediate is null)
+            {
+                long sequence = request.AtFront ? _nextFrontSequence++ : _nextSequence++;
+                waiter = new GateWaiter(request.Tokens, request.Priority, sequence, now);
+                _waiters.Enqueue(waiter, waiter);
+                _queued++;
+                effects = ScheduleLocked(now);
+            }
+        }
+
+        if (immediate is not null)
+        {
+            RecordImmediate(immediate);
+            return new ValueTask<GateLease>(immediate);
+        }
+
+        _metrics.Queued.Add(1, _tag);
+        if (cancellationToken.CanBeCanceled)
+        {
+            // Registered outside the lock: if the token is already cancelled, the callback runs here and takes it.
+            waiter!.Registration = cancellationToken.UnsafeRegister(
+                static (state, token) => ((CancellationState)state!).Cancel(token),
+                new CancellationState(this, waiter));
+        }
+
+        Apply(ref effects);
+        return new ValueTask<GateLease>(waiter!.Task);
+    }
+
+    public override GateLease TryAcquire(AdmissionRequest request)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(request.Tokens);
+        GateLease lease;
+        lock (_lock)
+        {
+            long now = _time.GetTimestamp();
+            if (TryAdmitOrRejectLocked(request, now, queueing: false) is { } decided)
+            {
+                lease = decided;
+            }
+            else
+            {
+                long wakeAt = HasWaiterAheadLocked(request) ? long.MaxValue : WakeTimeLocked(request.Tokens, now);
+                TimeSpan? retryAfter = wakeAt == long.MaxValue ? null : _time.GetElapsedTime(now, wakeAt);
+                _totalRejected++;
+                lease = new GateLease(GateRejectionReason.Unavailable, $"Partition '{Key}' has no room now.", retryAfter);
+            }
+        }
+
+        RecordImmediate(lease);
+        return lease;
+    }
+
+    public void Dispose()
+    {
+        lock (_timerLock)
+        {
+            _disposed = true;
+            _timer?.Dispose();
+        }
+    }
+
+    /// <summary>
+    /// Decides a request on arrival: an admission when nobody is ahead and every limit allows, a rejection when the
+    /// partition is stopped or (when it would queue) the queue is full, otherwise null: it must wait.
+    /// </summary>
+    private GateLease? TryAdmitOrRejectLocked(AdmissionRequest request, long now, bool queueing)
+    {
+        if (_stopReason is { } reason)
+        {
+            _totalRejected++;
+            return new GateLease(GateRejectionReason.Stopped, reason, retryAfter: null);
+        }
+
+        if (!HasWaiterAheadLocked(request) && WakeTimeLocked(request.Tokens, now) <= now)
+        {
+            return AdmitLocked(request.Tokens, TimeSpan.Zero);
+        }
+
+        if (queueing && _queued >= _limits.MaxQueueLength)
+        {
+            _totalRejected++;
+            return new GateLease(
+                GateRejectionReason.QueueFull,
+                $"Partition '{Key}' already has {_limits.MaxQueueLength} callers waiting.",
+                retryAfter: null);
+        }
+
+        return null;
+    }
+
+    /// <summary>True when a live waiter would be served before <paramref name="request"/>.</summary>
+    private bool HasWaiterAheadLocked(AdmissionRequest request)
+    {
+        if (!TryPeekLiveLocked(out var head))
+        {
+            return false;
+        }
+
+        // The head is the best-ranked waiter. A newcomer ranks after every waiter of its priority, unless it goes
+        // to the front, where it ranks after earlier front-goers only.
+        return head.Priority > request.Priority
+            || (head.Priority == request.Priority && (!request.AtFront || head.Sequence < _nextFrontSequence));
+    }
+
+    /// <summary>
+    /// The earliest instant a request for <paramref name="tokens"/> may start: <paramref name="now"/> when it may
+    /// start now, <see cref="long.MaxValue"/> when only a release can let it in.
+    /// </summary>
+    private long WakeTimeLocked(long tokens, long now)
+    {
+        if (_inFlight >= _concurrencyLimit)
+        {
+            return long.MaxValue;
+        }
+
+        long wake = Math.Max(now, _pausedUntil);
+        if (_limits.RequestsPerWindow is not null)
+        {
+            _requests.Refill(now);
+            wake = Later(wake, now, _requests.TimeUntil(1, now));
+        }
+
+        if (tokens > 0 && _limits.TokensPerWindow is not null)
+        {
+            _tokens.Refill(now);
+            wake = Later(wake, now, _tokens.TimeUntil(tokens, now));
+        }
+
+        return wake;
+    }
+
+    private long Later(long wake, long now, TimeSpan wait) =>
+        wait == TimeSpan.MaxValue || wake == long.MaxValue ? long.MaxValue : Math.Max(wake, now + ToTimestampTicks(wait));
+
+    private GateLease AdmitLocked(long tokens, TimeSpan waitTime)
+    {
+        if (_limits.RequestsPerWindow is not null)
+        {
+            _requests.Spend(1);
+        }
+
+        if (tokens > 0 && _limits.TokensPerWindow is not null)
+        {
+            _tokens.Spend(tokens);
+        }
+
+        _inFlight++;
+        _totalAdmitted++;
+        return new GateLease(this, tokens, waitTime);
+    }
+
+    /// <summary>Admits waiters from the head while every limit allows; when the head must wait for time, asks for the timer.</summary>
+    private Effects ScheduleLocked(long now)
+    {
+        Effects effects = default;
+        while (TryPeekLiveLocked(out var head))
+        {
+            long wakeAt = WakeTimeLocked(head.Tokens, now);
+            if (wakeAt > now)
+            {
+                if (wakeAt != long.MaxValue)
+                {
+                    effects.TimerVersion = ++_timerVersion;
+                    effects.TimerDelay = _time.GetElapsedTime(now, wakeAt);
+                }
+
+                break;
+            }
+
+            _waiters.Dequeue();
+            _queued--;
+            head.IsDone = true;
+            effects.Admit(head, AdmitLocked(head.Tokens, _time.GetElapsedTime(head.EnqueuedAt, now)));
+        }
+
+        return effects;
+    }
+
+    /// <summary>Drops cancelled waiters from the head (they are removed lazily) and returns the live head, if any.</summary>
+    private bool TryPeekLiveLocked(out GateWaiter head)
+    {
+        while (_waiters.TryPeek(out head!, out _))
+        {
+            if (!head.IsDone)
+            {
+                return true;
+            }
+
+            _waiters.Dequeue();
+        }
+
+        return false;
+    }
+
+    private void Cancel(GateWaiter waiter, CancellationToken token)
+    {
+        Effects effects;
+        lock (_lock)
+        {
+            if (waiter.IsDone)
+            {
+                return;
+            }
+
+            waiter.IsDone = true;
+            _queued--;
+
+            // The cancelled waiter may have been the head holding others back.
+            effects = ScheduleLocked(_time.GetTimestamp());
+        }
+
+        waiter.TrySetCanceled(token);
+        _metrics.Queued.Add(-1, _tag);
+        Apply(ref effects);
+    }
+
+    private void OnTimer()
+    {
+        Effects effects;
+        lock (_lock)
+        {
+            effects = ScheduleLocked(_time.GetTimestamp());
+        }
+
+        Apply(ref effects);
+    }
+
+    /// <summary>Outside the lock: completes waiters, records metrics and arms the timer.</summary>
+    private void Apply(ref Effects effects)
+    {
+        if (effects.Completed is { } completed)
+        {
+            foreach (var (waiter, lease) in completed)
+            {
+                waiter.Registration.Unregister();
+                _metrics.Queued.Add(-1, _tag);
+                RecordImmediate(lease);
+                waiter.TrySetResult(lease);
+            }
+        }
+
+        if (effects.TimerVersion != 0)
+        {
+            ArmTimer(effects.TimerVersion, effects.TimerDelay);
+        }
+    }
+
+    private void RecordImmediate(GateLease lease)
+    {
+        if (lease.IsAdmitted)
+        {
+            _metrics.InFlight.Add(1, _tag);
+            _metrics.Admitted.Add(1, _tag);
+            _metrics.WaitTime.Record(lease.WaitTime.TotalSeconds, _tag);
+            if (lease.ReservedTokens > 0)
+            {
+                _metrics.TokensReserved.Add(lease.ReservedTokens, _tag);
+            }
+        }
+        else
+        {
+            _metrics.Rejected.Add(1, _tag, new KeyValuePair<string, object?>("sluice.rejection", lease.Rejection.ToString()));
+            if (lease.Rejection == GateRejectionReason.QueueFull)
+            {
+                Log.QueueFull(_logger, Key, _limits.MaxQueueLength);
+            }
+        }
+    }
+
+    /// <summary>Arms the one timer, unless a newer decision has already armed it.</summary>
+    private void ArmTimer(long version, TimeSpan delay)
+    {
+        // Whole milliseconds, rounded up: a timer that fires early finds nothing to admit and must be armed again.
+        var due = TimeSpan.FromMilliseconds(Math.Max(1, Math.Ceiling(delay.TotalMilliseconds)));
+        lock (_timerLock)
+        {
+            if (_disposed || version <= _appliedTimerVersion)
+            {
+                return;
+            }
+
+            _appliedTimerVersion = version;
+            _timer ??= _time.CreateTimer(static state => ((LocalPartition)state!).OnTimer(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+            _timer.Change(due, Timeout.InfiniteTimeSpan);
+        }
+    }
+
+    private long ToTimestampTicks(TimeSpan span) =>
+        span >= TimeSpan.FromDays(3650) ? long.MaxValue / 4 : (long)(span.Ticks * (_time.TimestampFrequency / (double)TimeSpan.TicksPerSecond));
+
+    /// <summary>What a decision under the lock leaves to do after it.</summary>
+    private struct Effects
+    {
+        public List<(GateWaiter Waiter, GateLease Lease)>? Completed;
+        public long TimerVersion;
+        public TimeSpan TimerDelay;
+
+        public void Admit(GateWaiter waiter, GateLease lease) => (Completed ??= []).Add((waiter, lease));
+
+        public void Reject(GateWaiter waiter, GateLease lease) => (Completed ??= []).Add((waiter, lease));
+    }
+
+    private sealed class CancellationState(LocalPartition partition, GateWaiter waiter)
+    {
+        public void Cancel(CancellationToken token) => partition.Cancel(waiter, token);
+    }
+}

@@ -1,0 +1,318 @@
+using System.Threading.RateLimiting;
+using Microsoft.Extensions.Logging;
+using Sluice.Options;
+using Sluice.Telemetry;
+
+namespace Sluice.Gate;
+
+/// <summary>
+/// An in-process partition. All state is guarded by one lock per partition, so partitions never contend with each
+/// other. Nothing polls: when the head waiter cannot start, the partition computes the instant it can and arms its
+/// single timer for it; releases, refunds and limit changes also wake it. Work that may reach code outside Sluice
+/// (completing a waiter, recording a metric, writing a log) happens after the lock is released.
+/// </summary>
+internal sealed partial class LocalPartition : GatePartition, IDisposable
+{
+    private readonly object _lock = new();
+    private readonly TimeProvider _time;
+    private readonly SluiceMetrics _metrics;
+    private readonly ILogger _logger;
+    private readonly KeyValuePair<string, object?> _tag;
+    private readonly PriorityQueue<GateWaiter, GateWaiter> _waiters = new(GateWaiterComparer.Instance);
+
+    private PartitionLimits _limits;
+    private TokenBucket _requests;
+    private TokenBucket _tokens;
+    private int _concurrencyLimit;
+    private int _inFlight;
+    private int _queued;
+    private long _pausedUntil = long.MinValue;
+    private string? _stopReason;
+    private long _nextSequence;
+    private long _nextFrontSequence = long.MinValue / 2;
+    private long _idleSince;
+    private long _totalAdmitted;
+    private long _totalRejected;
+    private PartitionRateLimiter? _rateLimiter;
+
+    public LocalPartition(string key, PartitionLimits limits, TimeProvider time, SluiceMetrics metrics, ILogger logger)
+    {
+        Key = key;
+        _time = time;
+        _metrics = metrics;
+        _logger = logger;
+        _tag = new(SluiceMetrics.PartitionTag, key);
+        _idleSince = time.GetTimestamp();
+        _limits = limits;
+        ApplyLimitsLocked(limits, _idleSince, initial: true);
+    }
+
+    public override string Key { get; }
+
+    public override int ConcurrencyLimit
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _concurrencyLimit;
+            }
+        }
+
+        set
+        {
+            ArgumentOutOfRangeException.ThrowIfLessThan(value, 1);
+            Effects effects;
+            lock (_lock)
+            {
+                _concurrencyLimit = value;
+                effects = ScheduleLocked(_time.GetTimestamp());
+            }
+
+            Apply(ref effects);
+        }
+    }
+
+    internal long TotalAdmitted => Interlocked.Read(ref _totalAdmitted);
+
+    internal long TotalRejected => Interlocked.Read(ref _totalRejected);
+
+    /// <summary>How long the partition has had nothing in flight and nobody waiting; null while busy.</summary>
+    internal TimeSpan? IdleDuration
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _inFlight == 0 && _queued == 0 ? _time.GetElapsedTime(_idleSince) : null;
+            }
+        }
+    }
+
+    public override void PauseUntil(DateTimeOffset until)
+    {
+        TimeSpan pause = until - _time.GetUtcNow();
+        if (pause <= TimeSpan.Zero)
+        {
+            return;
+        }
+
+        Effects effects;
+        lock (_lock)
+        {
+            long now = _time.GetTimestamp();
+            long end = now + ToTimestampTicks(pause);
+            if (end <= _pausedUntil)
+            {
+                return;
+            }
+
+            _pausedUntil = end;
+            effects = ScheduleLocked(now);
+        }
+
+        Apply(ref effects);
+        _metrics.Pauses.Add(1, _tag);
+        Log.PartitionPaused(_logger, Key, pause);
+    }
+
+    public override void Stop(string reason)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(reason);
+        Effects effects = default;
+        lock (_lock)
+        {
+            _stopReason = reason;
+            while (_waiters.TryDequeue(out var waiter, out _))
+            {
+                if (!waiter.IsDone)
+                {
+                    waiter.IsDone = true;
+                    _queued--;
+                    effects.Reject(waiter, new GateLease(GateRejectionReason.Stopped, reason, retryAfter: null));
+                }
+            }
+        }
+
+        Apply(ref effects);
+        Log.PartitionStopped(_logger, Key, reason);
+    }
+
+    public override void Resume()
+    {
+        Effects effects;
+        lock (_lock)
+        {
+            if (_stopReason is null)
+            {
+                return;
+            }
+
+            _stopReason = null;
+            effects = ScheduleLocked(_time.GetTimestamp());
+        }
+
+        Apply(ref effects);
+        Log.PartitionResumed(_logger, Key);
+    }
+
+    public override void ObserveRequests(long remaining, DateTimeOffset resetAt, long? limit = null) =>
+        Observe(tokens: false, remaining, resetAt, limit);
+
+    public override void ObserveTokens(long remaining, DateTimeOffset resetAt, long? limit = null) =>
+        Observe(tokens: true, remaining, resetAt, limit);
+
+    public override void UpdateLimits(PartitionLimits limits)
+    {
+        OptionsGuard.ThrowIfInvalid(new PartitionLimitsValidator(), limits, nameof(limits));
+        var copy = limits.Clone();
+        Effects effects;
+        lock (_lock)
+        {
+            long now = _time.GetTimestamp();
+            ApplyLimitsLocked(copy, now, initial: false);
+            effects = ScheduleLocked(now);
+        }
+
+        Apply(ref effects);
+        Log.LimitsChanged(_logger, Key, copy.MaxConcurrency, copy.RequestsPerWindow, copy.TokensPerWindow, copy.Window);
+    }
+
+    public override PartitionSnapshot GetSnapshot()
+    {
+        lock (_lock)
+        {
+            long now = _time.GetTimestamp();
+            DateTimeOffset? pausedUntil = _pausedUntil > now ? _time.GetUtcNow() + _time.GetElapsedTime(now, _pausedUntil) : null;
+            double? requests = null, tokens = null;
+            if (_limits.RequestsPerWindow is not null)
+            {
+                _requests.Refill(now);
+                requests = _requests.Level;
+            }
+
+            if (_limits.TokensPerWindow is not null)
+            {
+                _tokens.Refill(now);
+                tokens = _tokens.Level;
+            }
+
+            return new PartitionSnapshot(Key, _inFlight, _queued, _concurrencyLimit, requests, tokens, pausedUntil, _stopReason);
+        }
+    }
+
+    public override RateLimiter AsRateLimiter() =>
+        LazyInitializer.EnsureInitialized(ref _rateLimiter, () => new PartitionRateLimiter(this));
+
+    /// <summary>Called by <see cref="GateLease.Dispose"/>: frees the concurrency slot and admits whoever can start.</summary>
+    internal void Release()
+    {
+        Effects effects;
+        lock (_lock)
+        {
+            long now = _time.GetTimestamp();
+            if (--_inFlight == 0)
+            {
+                _idleSince = now;
+            }
+
+            effects = ScheduleLocked(now);
+        }
+
+        _metrics.InFlight.Add(-1, _tag);
+        Apply(ref effects);
+    }
+
+    /// <summary>Called by <see cref="GateLease.Settle"/>: charges (more than reserved) or refunds (less) the token budget.</summary>
+    internal void Settle(long actualTokens, long reservedTokens)
+    {
+        _metrics.TokensSettled.Add(actualTokens, _tag);
+        long delta = actualTokens - reservedTokens;
+        if (delta == 0)
+        {
+            return;
+        }
+
+        Effects effects = default;
+        lock (_lock)
+        {
+            if (_limits.TokensPerWindow is null)
+            {
+                return;
+            }
+
+            long now = _time.GetTimestamp();
+            _tokens.Refill(now);
+            _tokens.Adjust(delta);
+            if (delta < 0)
+            {
+                effects = ScheduleLocked(now);
+            }
+        }
+
+        Apply(ref effects);
+    }
+
+    private void Observe(bool tokens, long remaining, DateTimeOffset resetAt, long? limit)
+    {
+        if (remaining < 0 || limit <= 0)
+        {
+            return;
+        }
+
+        TimeSpan untilReset = resetAt - _time.GetUtcNow();
+        lock (_lock)
+        {
+            double? configured = tokens ? _limits.TokensPerWindow : _limits.RequestsPerWindow;
+            if (configured is null)
+            {
+                return;
+            }
+
+            long now = _time.GetTimestamp();
+            long reset = now + ToTimestampTicks(untilReset);
+            if (tokens)
+            {
+                _tokens.Observe(remaining, limit ?? configured.Value, reset, now);
+            }
+            else
+            {
+                _requests.Observe(remaining, limit ?? configured.Value, reset, now);
+            }
+        }
+
+        // Only ever stricter: the armed timer fires no later than needed and recomputes, so nothing to wake.
+    }
+
+    private void ApplyLimitsLocked(PartitionLimits limits, long now, bool initial)
+    {
+        bool hadRequests = !initial && _limits.RequestsPerWindow is not null;
+        bool hadTokens = !initial && _limits.TokensPerWindow is not null;
+        _limits = limits;
+        _concurrencyLimit = limits.MaxConcurrency;
+        long frequency = _time.TimestampFrequency;
+        if (limits.RequestsPerWindow is { } requests)
+        {
+            if (hadRequests)
+            {
+                _requests.Reconfigure(limits.PerSecond(requests), limits.RequestCapacity, now);
+            }
+            else
+            {
+                _requests = new TokenBucket(limits.PerSecond(requests), limits.RequestCapacity, now, frequency);
+            }
+        }
+
+        if (limits.TokensPerWindow is { } tokens)
+        {
+            if (hadTokens)
+            {
+                _tokens.Reconfigure(limits.PerSecond(tokens), limits.TokenCapacity, now);
+            }
+            else
+            {
+                _tokens = new TokenBucket(limits.PerSecond(tokens), limits.TokenCapacity, now, frequency);
+            }
+        }
+    }
+}

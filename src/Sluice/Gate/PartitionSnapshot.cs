@@ -1,0 +1,20 @@
+namespace Sluice.Gate;
+
+/// <summary>A partition's state at one instant, for progress displays, metrics and tests.</summary>
+/// <param name="Key">The partition key.</param>
+/// <param name="InFlight">Leases admitted and not yet released.</param>
+/// <param name="Queued">Callers waiting to be admitted.</param>
+/// <param name="ConcurrencyLimit">The current concurrency limit.</param>
+/// <param name="RequestsAvailable">Requests that could start now under the request budget; <see langword="null"/> without one.</param>
+/// <param name="TokensAvailable">Tokens available now under the token budget (negative after an under-estimate); <see langword="null"/> without one.</param>
+/// <param name="PausedUntil">When a pause ends, if the partition is paused.</param>
+/// <param name="StopReason">Why the partition is stopped, if it is.</param>
+public readonly record struct PartitionSnapshot(
+    string Key,
+    int InFlight,
+    int Queued,
+    int ConcurrencyLimit,
+    double? RequestsAvailable,
+    double? TokensAvailable,
+    DateTimeOffset? PausedUntil,
+    string? StopReason);

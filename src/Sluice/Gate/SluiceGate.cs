@@ -1,0 +1,55 @@
+using System.Diagnostics.Metrics;
+using Microsoft.Extensions.Logging;
+
+namespace Sluice.Gate;
+
+/// <summary>
+/// Decides when requests may start: one <see cref="GatePartition"/> per partition key (an upstream, a credential and
+/// a model group), each with its own concurrency, request and token budgets. Partitions are made on first use and
+/// live as long as the gate.
+/// </summary>
+public abstract class SluiceGate : IDisposable
+{
+    private protected SluiceGate()
+    {
+    }
+
+    /// <summary>The clock every partition of this gate, and every dispatcher over it, runs on.</summary>
+    internal abstract TimeProvider Time { get; }
+
+    /// <summary>The instruments of this gate, shared with dispatchers over it.</summary>
+    internal abstract Telemetry.SluiceMetrics Metrics { get; }
+
+    /// <summary>Every partition made so far.</summary>
+    public abstract IReadOnlyCollection<GatePartition> Partitions { get; }
+
+    /// <summary>Creates an in-process gate.</summary>
+    /// <param name="options">Partition limits; validated (every error reported at once) and copied.</param>
+    /// <param name="timeProvider">The clock and timers; <see cref="TimeProvider.System"/> when null.</param>
+    /// <param name="loggerFactory">Where logs go; nowhere when null.</param>
+    /// <param name="meterFactory">Where metrics go; a private <c>Sluice</c> meter when null.</param>
+    /// <returns>A gate.</returns>
+    /// <exception cref="Microsoft.Extensions.Options.OptionsValidationException">Some limits are invalid.</exception>
+    public static SluiceGate Create(
+        GateOptions? options = null,
+        TimeProvider? timeProvider = null,
+        ILoggerFactory? loggerFactory = null,
+        IMeterFactory? meterFactory = null) =>
+        new LocalGate(options ?? new GateOptions(), timeProvider ?? TimeProvider.System, loggerFactory, meterFactory);
+
+    /// <summary>The partition for <paramref name="key"/>, made on first use with its configured or default limits.</summary>
+    /// <param name="key">A key the caller chooses, such as <c>api.openai.com|key:3f2a…|gpt-4o</c>. Never put a credential in it: it appears in logs and metrics.</param>
+    /// <returns>The partition.</returns>
+    public abstract GatePartition GetPartition(string key);
+
+    /// <summary>Stops every partition's timer.</summary>
+    public void Dispose()
+    {
+        Dispose(disposing: true);
+        GC.SuppressFinalize(this);
+    }
+
+    /// <summary>Releases resources.</summary>
+    /// <param name="disposing">True from <see cref="Dispose()"/>.</param>
+    protected abstract void Dispose(bool disposing);
+}

@@ -1,0 +1,37 @@
+using Microsoft.Extensions.Logging;
+
+namespace Sluice.Telemetry;
+
+/// <summary>Every log message Sluice writes, source-generated, with stable event ids. Never log a credential.</summary>
+internal static partial class Log
+{
+    [LoggerMessage(100, LogLevel.Information, "Partition {Partition} paused for {Pause} until the provider's retry-after")]
+    public static partial void PartitionPaused(ILogger logger, string partition, TimeSpan pause);
+
+    [LoggerMessage(101, LogLevel.Warning, "Partition {Partition} stopped: {Reason}")]
+    public static partial void PartitionStopped(ILogger logger, string partition, string reason);
+
+    [LoggerMessage(102, LogLevel.Information, "Partition {Partition} resumed")]
+    public static partial void PartitionResumed(ILogger logger, string partition);
+
+    [LoggerMessage(103, LogLevel.Warning, "Partition {Partition} rejected a caller: its queue of {Limit} is full")]
+    public static partial void QueueFull(ILogger logger, string partition, int limit);
+
+    [LoggerMessage(104, LogLevel.Information, "Partition {Partition} limits changed: concurrency {Concurrency}, requests {Requests} and tokens {Tokens} per {Window}")]
+    public static partial void LimitsChanged(ILogger logger, string partition, int concurrency, int? requests, long? tokens, TimeSpan window);
+
+    [LoggerMessage(200, LogLevel.Debug, "Job {JobId} attempt {Attempt} throttled; partition {Partition} pauses {Pause}")]
+    public static partial void AttemptThrottled(ILogger logger, string jobId, int attempt, string partition, TimeSpan pause);
+
+    [LoggerMessage(201, LogLevel.Information, "Job {JobId} attempt {Attempt} failed transiently ({Error}); retrying in {Delay}")]
+    public static partial void RetryScheduled(ILogger logger, string jobId, int attempt, string error, TimeSpan delay);
+
+    [LoggerMessage(202, LogLevel.Warning, "Job {JobId} failed after {Attempts} attempts: {Reason}: {Error}")]
+    public static partial void JobFailed(ILogger logger, string jobId, int attempts, Dispatch.JobEndReason reason, string error);
+
+    [LoggerMessage(203, LogLevel.Information, "Job {JobId} not completed ({Reason}); it can be run again")]
+    public static partial void JobNotCompleted(ILogger logger, string jobId, Dispatch.JobEndReason reason);
+
+    [LoggerMessage(204, LogLevel.Information, "Dispatcher draining: nothing new starts, work in flight finishes")]
+    public static partial void Draining(ILogger logger);
+}
