@@ -159,6 +159,7 @@ internal struct TokenBucket
 
     private readonly double Seconds(long ticks) => ticks / _ticksPerSecond;
 
+    // Rounded up to whole ticks, forgiving a thousandth of a tick of floating-point noise (20.01 s is not 20.0100001 s).
     private static TimeSpan FromSeconds(double seconds) =>
-        seconds >= TimeSpan.MaxValue.TotalSeconds ? TimeSpan.MaxValue : TimeSpan.FromTicks((long)Math.Ceiling(seconds * TimeSpan.TicksPerSecond));
+        seconds >= TimeSpan.MaxValue.TotalSeconds ? TimeSpan.MaxValue : TimeSpan.FromTicks((long)Math.Ceiling((seconds * TimeSpan.TicksPerSecond) - 1e-3));
 }

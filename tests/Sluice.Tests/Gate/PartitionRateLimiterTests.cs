@@ -1,0 +1,57 @@
+using System.Threading.RateLimiting;
+using Sluice.Gate;
+
+namespace Sluice.Tests.Gate;
+
+public sealed class PartitionRateLimiterTests
+{
+    [Fact]
+    public void AttemptAcquire_WhenNoRoom_FailsWithRetryAfterMetadata()
+    {
+        var (partition, _, _) = GateTestKit.Create(new PartitionLimits { TokensPerWindow = 6000, TokenBurst = 1000 });
+        var limiter = partition.AsRateLimiter();
+
+        using var first = limiter.AttemptAcquire(800);
+        using var second = limiter.AttemptAcquire(500);
+
+        Assert.True(first.IsAcquired);
+        Assert.False(second.IsAcquired);
+        Assert.True(second.TryGetMetadata(MetadataName.RetryAfter, out var retryAfter));
+        Assert.Equal(TimeSpan.FromSeconds(3), retryAfter);
+        Assert.Contains(MetadataName.RetryAfter.Name, second.MetadataNames);
+    }
+
+    [Fact]
+    public async Task AcquireAsync_WaitsForTheGate_AndDisposingReleasesTheSlot()
+    {
+        var (partition, _, _) = GateTestKit.Create(new PartitionLimits { MaxConcurrency = 1 });
+        var limiter = partition.AsRateLimiter();
+        var held = await limiter.AcquireAsync(1);
+
+        var waiting = limiter.AcquireAsync(1).AsTask();
+        Assert.False(waiting.IsCompleted);
+        Assert.Equal(1, limiter.GetStatistics()!.CurrentQueuedCount);
+        Assert.Null(limiter.IdleDuration);
+
+        held.Dispose();
+        using var lease = await waiting.WaitAsync(TimeSpan.FromSeconds(10));
+
+        Assert.True(lease.IsAcquired);
+        Assert.Equal(2, limiter.GetStatistics()!.TotalSuccessfulLeases);
+    }
+
+    [Fact]
+    public async Task Chained_WithAnotherLimiter_AppliesBoth()
+    {
+        var (partition, _, _) = GateTestKit.Create(new PartitionLimits { MaxConcurrency = 10 });
+        using var outer = new ConcurrencyLimiter(new ConcurrencyLimiterOptions { PermitLimit = 1, QueueLimit = 0 });
+        using var chained = RateLimiter.CreateChained(outer, partition.AsRateLimiter());
+
+        using var first = await chained.AcquireAsync(1);
+        using var second = chained.AttemptAcquire(1);
+
+        Assert.True(first.IsAcquired);
+        Assert.False(second.IsAcquired);
+        Assert.Equal(1, partition.GetSnapshot().InFlight);
+    }
+}
