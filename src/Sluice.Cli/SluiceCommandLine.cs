@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Sluice.Cli.Mock;
 
 namespace Sluice.Cli;
 
@@ -13,6 +14,7 @@ internal static class SluiceCommandLine
         var root = new RootCommand(
             "Sluice sends thousands of requests to rate-limited AI APIs and gets every answer back as fast as the " +
             "provider allows: no 429 storms, no lost requests, no hand-tuned concurrency.");
+        root.Subcommands.Add(MockCommand.Create());
         return root;
     }
 

@@ -1,0 +1,159 @@
+using System.Net;
+using Microsoft.Extensions.Options;
+using Sluice.Mock.Requests;
+
+namespace Sluice.Mock;
+
+/// <summary>
+/// How a <see cref="MockServer"/> listens, what it enforces and how it misbehaves. Validated once by
+/// <see cref="MockServer.StartAsync(MockOptions, CancellationToken)"/> and then copied: later changes to this
+/// object do not reach a running server (use <see cref="MockServer.SetLimits(MockLimits)"/> for the budgets).
+/// </summary>
+public sealed class MockOptions
+{
+    /// <summary>The address to listen on.</summary>
+    /// <value>Default: <see cref="IPAddress.Loopback"/> (127.0.0.1). Any other address needs <see cref="AllowNonLoopback"/>.</value>
+    public IPAddress ListenAddress { get; set; } = IPAddress.Loopback;
+
+    /// <summary>The TCP port to listen on; 0 lets the system pick a free one, reported by <see cref="MockServer.BaseUrl"/>.</summary>
+    /// <value>Default: 0.</value>
+    public int Port { get; set; }
+
+    /// <summary>Allows a <see cref="ListenAddress"/> that other machines can reach. The mock has no authentication.</summary>
+    /// <value>Default: <see langword="false"/>.</value>
+    public bool AllowNonLoopback { get; set; }
+
+    /// <summary>The budgets to enforce.</summary>
+    /// <value>Default: no limits, burst 1 second.</value>
+    public MockLimits Limits { get; set; } = new();
+
+    /// <summary>The faults to inject.</summary>
+    /// <value>Default: none.</value>
+    public MockFaults Faults { get; set; } = new();
+
+    /// <summary>
+    /// Whether every answer carries the provider's rate-limit headers (<c>x-ratelimit-*</c>, or
+    /// <c>anthropic-ratelimit-*</c> on <c>/v1/messages</c>). Some providers and gateways send none.
+    /// </summary>
+    /// <value>Default: <see langword="true"/>.</value>
+    public bool RateLimitHeaders { get; set; } = true;
+
+    /// <summary>Time before each admitted request is answered (before its first byte, for a stream).</summary>
+    /// <value>Default: 0.</value>
+    public TimeSpan Latency { get; set; }
+
+    /// <summary>Each answer's latency is <see cref="Latency"/> plus a uniform draw in ±jitter (never below 0).</summary>
+    /// <value>Default: 0.</value>
+    public TimeSpan LatencyJitter { get; set; }
+
+    /// <summary>Extra time per output token: a stream sends one token per event at this pace; a plain answer waits for all of them.</summary>
+    /// <value>Default: 0.</value>
+    public TimeSpan TimePerOutputToken { get; set; }
+
+    /// <summary>
+    /// The output cap charged to the token budget when a request names none (<c>max_tokens</c>,
+    /// <c>max_completion_tokens</c> or <c>max_output_tokens</c>). Anthropic requires <c>max_tokens</c>.
+    /// </summary>
+    /// <value>Default: 256.</value>
+    public int DefaultMaxOutputTokens { get; set; } = 256;
+
+    /// <summary>How many tokens a reply has before its output cap cuts it (then its finish reason is <c>length</c>).</summary>
+    /// <value>Default: 20.</value>
+    public int ReplyTokens { get; set; } = 20;
+
+    /// <summary>The model names the mock knows; a request for another gets the provider's unknown-model error. A name with a date suffix (<c>gpt-4o-2024-08-06</c>) counts as its base name.</summary>
+    /// <value>Default: current OpenAI chat, reasoning and embedding models and Anthropic Claude models; see docs/mock.md.</value>
+    public IList<string> Models { get; } = [.. ModelCatalog.DefaultModels];
+
+    /// <summary>Accepts any model name, ignoring <see cref="Models"/>.</summary>
+    /// <value>Default: <see langword="false"/>.</value>
+    public bool AcceptAnyModel { get; set; }
+
+    /// <summary>Seeds the fault and latency draws, so a run can be repeated.</summary>
+    /// <value>Default: 0.</value>
+    public int Seed { get; set; }
+
+    /// <summary>The length of the sliding windows over which the budget audit checks what was admitted.</summary>
+    /// <value>Default: 1 minute.</value>
+    public TimeSpan AuditWindow { get; set; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>The clock for budgets, latency and timestamps; tests pass a fake one.</summary>
+    /// <value>Default: <see cref="TimeProvider.System"/>.</value>
+    public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
+
+    /// <summary>Throws one exception that lists every invalid setting.</summary>
+    /// <exception cref="OptionsValidationException">Some setting is invalid.</exception>
+    internal void Validate()
+    {
+        var errors = new List<string>();
+        if (ListenAddress is null)
+        {
+            errors.Add($"{nameof(ListenAddress)} is required.");
+        }
+        else if (!IPAddress.IsLoopback(ListenAddress) && !AllowNonLoopback)
+        {
+            errors.Add($"{nameof(ListenAddress)} {ListenAddress} is not a loopback address; set {nameof(AllowNonLoopback)} to listen on it.");
+        }
+
+        if (Port is < 0 or > 65535)
+        {
+            errors.Add($"{nameof(Port)} must be between 0 and 65535, but was {Port}.");
+        }
+
+        if (Limits is null)
+        {
+            errors.Add($"{nameof(Limits)} is required.");
+        }
+        else
+        {
+            errors.AddRange(Limits.Validate($"{nameof(Limits)}."));
+        }
+
+        if (Faults is null)
+        {
+            errors.Add($"{nameof(Faults)} is required.");
+        }
+        else
+        {
+            errors.AddRange(Faults.Validate($"{nameof(Faults)}."));
+        }
+
+        foreach (var (name, value) in new[]
+                 {
+                     (nameof(Latency), Latency),
+                     (nameof(LatencyJitter), LatencyJitter),
+                     (nameof(TimePerOutputToken), TimePerOutputToken),
+                 })
+        {
+            if (value < TimeSpan.Zero)
+            {
+                errors.Add($"{name} must not be negative, but was {value}.");
+            }
+        }
+
+        if (DefaultMaxOutputTokens < 1)
+        {
+            errors.Add($"{nameof(DefaultMaxOutputTokens)} must be at least 1, but was {DefaultMaxOutputTokens}.");
+        }
+
+        if (ReplyTokens < 1)
+        {
+            errors.Add($"{nameof(ReplyTokens)} must be at least 1, but was {ReplyTokens}.");
+        }
+
+        if (AuditWindow <= TimeSpan.Zero)
+        {
+            errors.Add($"{nameof(AuditWindow)} must be more than 0, but was {AuditWindow}.");
+        }
+
+        if (TimeProvider is null)
+        {
+            errors.Add($"{nameof(TimeProvider)} is required.");
+        }
+
+        if (errors.Count > 0)
+        {
+            throw new OptionsValidationException(nameof(MockOptions), typeof(MockOptions), errors);
+        }
+    }
+}
