@@ -150,7 +150,7 @@ internal sealed class RateLimitGate
                 }
                 else if (_buckets[index] is { } bucket)
                 {
-                    bucket.Reconfigure(Capacity(perMinute, limits.Burst), perMinute / 60.0);
+                    bucket.Reconfigure(Capacity(perMinute, limits.Burst), perMinute);
                 }
                 else
                 {
@@ -180,7 +180,7 @@ internal sealed class RateLimitGate
 
     private TokenBucket? CreateBucket(MockLimits limits, LimitDimension dimension, long now) =>
         limits.PerMinute(dimension) is int perMinute
-            ? new TokenBucket(Capacity(perMinute, limits.Burst), perMinute / 60.0, now, _time.TimestampFrequency)
+            ? new TokenBucket(Capacity(perMinute, limits.Burst), perMinute, now, _time.TimestampFrequency)
             : null;
 
     private void RefillAll(long now)

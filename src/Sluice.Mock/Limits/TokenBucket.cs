@@ -13,11 +13,12 @@ internal sealed class TokenBucket
     private readonly long _timestampFrequency;
     private long _updatedAt;
 
-    /// <summary>Creates a full bucket.</summary>
-    public TokenBucket(double capacity, double perSecond, long now, long timestampFrequency)
+    /// <summary>Creates a full bucket that refills <paramref name="perMinute"/> a minute.</summary>
+    /// <remarks>Rates stay per minute, as budgets are written, so that whole budgets give exact waits (12 s, not 12.000000001 s).</remarks>
+    public TokenBucket(double capacity, double perMinute, long now, long timestampFrequency)
     {
         Capacity = capacity;
-        PerSecond = perSecond;
+        PerMinute = perMinute;
         Level = capacity;
         _updatedAt = now;
         _timestampFrequency = timestampFrequency;
@@ -25,7 +26,7 @@ internal sealed class TokenBucket
 
     public double Capacity { get; private set; }
 
-    public double PerSecond { get; private set; }
+    public double PerMinute { get; private set; }
 
     /// <summary>What the bucket holds; negative while it repays an oversized request.</summary>
     public double Level { get; private set; }
@@ -40,7 +41,7 @@ internal sealed class TokenBucket
             return;
         }
 
-        Level = Math.Min(Capacity, Level + ((now - _updatedAt) * PerSecond / _timestampFrequency));
+        Level = Math.Min(Capacity, Level + ((now - _updatedAt) * PerMinute / (60.0 * _timestampFrequency)));
         _updatedAt = now;
     }
 
@@ -60,14 +61,14 @@ internal sealed class TokenBucket
     public TimeSpan TimeUntilFull() => TimeToRefill(Capacity - Level);
 
     /// <summary>Applies a new budget; what the bucket holds never exceeds its new capacity, and a debt stays a debt.</summary>
-    public void Reconfigure(double capacity, double perSecond)
+    public void Reconfigure(double capacity, double perMinute)
     {
         Capacity = capacity;
-        PerSecond = perSecond;
+        PerMinute = perMinute;
         Level = Math.Min(Level, capacity);
     }
 
     // Rounded up to the next tick, so waiting the answer is always enough.
     private TimeSpan TimeToRefill(double amount) =>
-        amount <= Slack ? TimeSpan.Zero : TimeSpan.FromTicks((long)Math.Ceiling(amount / PerSecond * TimeSpan.TicksPerSecond));
+        amount <= Slack ? TimeSpan.Zero : TimeSpan.FromTicks((long)Math.Ceiling(amount * 60 * TimeSpan.TicksPerSecond / PerMinute));
 }

@@ -9,7 +9,7 @@ public class TokenBucketTests
     [Fact]
     public void Take_UpToCapacity_ThenRefuses()
     {
-        var bucket = new TokenBucket(capacity: 3, perSecond: 1, now: 0, Frequency);
+        var bucket = new TokenBucket(capacity: 3, perMinute: 60, now: 0, Frequency);
 
         for (var i = 0; i < 3; i++)
         {
@@ -24,7 +24,7 @@ public class TokenBucketTests
     [Fact]
     public void Refill_IsContinuous_AndStopsAtCapacity()
     {
-        var bucket = new TokenBucket(capacity: 10, perSecond: 4, now: 0, Frequency);
+        var bucket = new TokenBucket(capacity: 10, perMinute: 240, now: 0, Frequency);
         bucket.Take(10);
 
         bucket.Refill(TimeSpan.FromMilliseconds(250).Ticks);
@@ -38,23 +38,23 @@ public class TokenBucketTests
     [Fact]
     public void TimeUntilAvailable_IsExactlyEnough()
     {
-        var bucket = new TokenBucket(capacity: 5, perSecond: 5.0 / 60, now: 0, Frequency);
+        var bucket = new TokenBucket(capacity: 5, perMinute: 5, now: 0, Frequency);
         bucket.Take(5);
 
         var wait = bucket.TimeUntilAvailable(1);
 
-        AssertJustAtLeast(TimeSpan.FromSeconds(12), wait);
+        Assert.Equal(TimeSpan.FromSeconds(12), wait);
         bucket.Refill(wait.Ticks - TimeSpan.TicksPerMillisecond);
         Assert.False(bucket.CanTake(1));
         bucket.Refill(wait.Ticks);
         Assert.True(bucket.CanTake(1));
-        AssertJustAtLeast(TimeSpan.FromSeconds(48), bucket.TimeUntilFull());
+        Assert.Equal(TimeSpan.FromSeconds(48), bucket.TimeUntilFull());
     }
 
     [Fact]
     public void Oversized_IsTakenOnlyWhenFull_AndLeavesADebt()
     {
-        var bucket = new TokenBucket(capacity: 10, perSecond: 10, now: 0, Frequency);
+        var bucket = new TokenBucket(capacity: 10, perMinute: 600, now: 0, Frequency);
         bucket.Take(1);
 
         Assert.False(bucket.CanTake(50));
@@ -73,13 +73,13 @@ public class TokenBucketTests
     [Fact]
     public void Reconfigure_ClampsToTheNewCapacity_AndKeepsADebt()
     {
-        var full = new TokenBucket(capacity: 10, perSecond: 1, now: 0, Frequency);
-        full.Reconfigure(capacity: 4, perSecond: 2);
+        var full = new TokenBucket(capacity: 10, perMinute: 60, now: 0, Frequency);
+        full.Reconfigure(capacity: 4, perMinute: 120);
         Assert.Equal(4, full.Level);
 
-        var indebted = new TokenBucket(capacity: 10, perSecond: 1, now: 0, Frequency);
+        var indebted = new TokenBucket(capacity: 10, perMinute: 60, now: 0, Frequency);
         indebted.Take(15);
-        indebted.Reconfigure(capacity: 20, perSecond: 2);
+        indebted.Reconfigure(capacity: 20, perMinute: 120);
         Assert.Equal(-5, indebted.Level);
     }
 

@@ -20,4 +20,21 @@ internal static class Bounded
             await Task.Delay(5, timeout.Token);
         }
     }
+
+    /// <summary>
+    /// Advances a fake clock in steps until <paramref name="task"/> completes. Stepping, rather than one jump,
+    /// also wakes a delay the server had not yet started when the test first advanced.
+    /// </summary>
+    public static async Task<T> AdvanceUntilDoneAsync<T>(this Microsoft.Extensions.Time.Testing.FakeTimeProvider time, Task<T> task, TimeSpan step)
+    {
+        using var timeout = new CancellationTokenSource(Timeout);
+        while (!task.IsCompleted)
+        {
+            time.Advance(step);
+            await Task.WhenAny(task, Task.Delay(5, timeout.Token));
+            timeout.Token.ThrowIfCancellationRequested();
+        }
+
+        return await task;
+    }
 }

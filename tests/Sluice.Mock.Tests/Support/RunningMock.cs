@@ -63,10 +63,7 @@ internal sealed class RunningMock : IAsyncDisposable
             messages = new object[] { new { role = "user", content = prompt } },
             stream,
         });
-        request.Headers.Remove("Authorization");
-        request.Headers.Add("x-api-key", Key);
-        request.Headers.Add("anthropic-version", "2023-06-01");
-        return request;
+        return request.WithAnthropicHeaders();
     }
 
     public static HttpRequestMessage Post(string path, object body) => Raw(path, JsonSerializer.Serialize(body));
@@ -113,5 +110,17 @@ internal sealed class RunningMock : IAsyncDisposable
         configure?.Invoke(options);
         var server = await MockServer.StartAsync(options).Within();
         return new RunningMock(server, time);
+    }
+}
+
+internal static class AnthropicRequests
+{
+    /// <summary>Authenticates the way Anthropic clients do: <c>x-api-key</c> and <c>anthropic-version</c>.</summary>
+    public static HttpRequestMessage WithAnthropicHeaders(this HttpRequestMessage request)
+    {
+        request.Headers.Authorization = null;
+        request.Headers.Add("x-api-key", RunningMock.Key);
+        request.Headers.Add("anthropic-version", "2023-06-01");
+        return request;
     }
 }
