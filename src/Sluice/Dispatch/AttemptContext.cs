@@ -3,8 +3,25 @@ using Sluice.Gate;
 namespace Sluice.Dispatch;
 
 /// <summary>What an attempt is told about itself.</summary>
-/// <param name="Job">The job.</param>
-/// <param name="Attempt">This try's number, from 1, throttled tries included.</param>
-/// <param name="Partition">The job's partition, for feeding the provider's view back (<see cref="GatePartition.ObserveRequests"/>).</param>
-/// <param name="Lease">The admission this attempt runs under.</param>
-public sealed record AttemptContext(SluiceJob Job, int Attempt, GatePartition Partition, GateLease Lease);
+public sealed class AttemptContext
+{
+    internal AttemptContext(SluiceJob job, int attempt, GatePartition partition, GateLease lease)
+    {
+        Job = job;
+        Attempt = attempt;
+        Partition = partition;
+        Lease = lease;
+    }
+
+    /// <summary>The job.</summary>
+    public SluiceJob Job { get; }
+
+    /// <summary>This try's number, from 1, throttled tries included.</summary>
+    public int Attempt { get; }
+
+    /// <summary>The job's partition, for feeding the provider's view back (<see cref="GatePartition.ObserveRequests"/>).</summary>
+    public GatePartition Partition { get; }
+
+    /// <summary>The admission this attempt runs under.</summary>
+    public GateLease Lease { get; }
+}

@@ -4,14 +4,17 @@ namespace Sluice.Gate;
 internal sealed class GateWaiter : TaskCompletionSource<GateLease>
 {
     // Continuations run on the thread pool, so completing a waiter under the lock never runs caller code there.
-    public GateWaiter(long tokens, int priority, long sequence, long enqueuedAt)
+    public GateWaiter(LocalPartition owner, long tokens, int priority, long sequence, long enqueuedAt)
         : base(TaskCreationOptions.RunContinuationsAsynchronously)
     {
+        Owner = owner;
         Tokens = tokens;
         Priority = priority;
         Sequence = sequence;
         EnqueuedAt = enqueuedAt;
     }
+
+    public LocalPartition Owner { get; }
 
     public long Tokens { get; }
 

@@ -29,7 +29,7 @@ internal sealed partial class LocalPartition
             if (immediate is null)
             {
                 long sequence = request.AtFront ? _nextFrontSequence++ : _nextSequence++;
-                waiter = new GateWaiter(request.Tokens, request.Priority, sequence, now);
+                waiter = new GateWaiter(this, request.Tokens, request.Priority, sequence, now);
                 _waiters.Enqueue(waiter, waiter);
                 _queued++;
                 effects = ScheduleLocked(now);
@@ -47,8 +47,8 @@ internal sealed partial class LocalPartition
         {
             // Registered outside the lock: if the token is already cancelled, the callback runs here and takes it.
             waiter!.Registration = cancellationToken.UnsafeRegister(
-                static (state, token) => ((CancellationState)state!).Cancel(token),
-                new CancellationState(this, waiter));
+                static (state, token) => ((GateWaiter)state!).Owner.Cancel((GateWaiter)state, token),
+                waiter);
         }
 
         Apply(ref effects);
@@ -327,10 +327,5 @@ internal sealed partial class LocalPartition
         public void Admit(GateWaiter waiter, GateLease lease) => (Completed ??= []).Add((waiter, lease));
 
         public void Reject(GateWaiter waiter, GateLease lease) => (Completed ??= []).Add((waiter, lease));
-    }
-
-    private sealed class CancellationState(LocalPartition partition, GateWaiter waiter)
-    {
-        public void Cancel(CancellationToken token) => partition.Cancel(waiter, token);
     }
 }
