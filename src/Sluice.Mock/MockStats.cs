@@ -6,7 +6,7 @@ namespace Sluice.Mock;
 /// </summary>
 public sealed class MockStats
 {
-    /// <summary>Requests to API paths (everything outside <c>/mock/</c>), whatever became of them.</summary>
+    /// <summary>Requests to API paths (everything outside <c>/mock/</c>, except <c>GET /v1/models</c>), whatever became of them.</summary>
     public long Received { get; init; }
 
     /// <summary>Requests the budgets admitted (and so charged), including those a fault then hit.</summary>
