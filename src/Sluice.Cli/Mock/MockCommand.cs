@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.CommandLine.Parsing;
 using System.Globalization;
 using System.Net;
 using System.Runtime.InteropServices;
@@ -27,28 +26,28 @@ internal static class MockCommand
             Description = "Address and port to listen on (ADDRESS:PORT, localhost:PORT or PORT). Anything but loopback needs --allow-remote.",
             HelpName = "ADDRESS:PORT",
             DefaultValueFactory = _ => DefaultListen,
-            CustomParser = ParseEndPoint,
+            CustomParser = MockOptionKinds.ParseEndPoint,
         };
         var allowRemote = new Option<bool>("--allow-remote")
         {
             Description = "Allow --listen on an address other machines can reach. The mock has no authentication.",
         };
-        var rpm = PositiveInt("--rpm", "Requests per minute, over every API endpoint (default: unlimited).");
-        var tpm = PositiveInt("--tpm", "Tokens per minute, over every API endpoint: prompt estimate (characters / 4) plus output cap (default: unlimited).");
-        var inputTpm = PositiveInt("--input-tpm", "Input tokens per minute, for Anthropic /v1/messages only (default: unlimited).");
-        var outputTpm = PositiveInt("--output-tpm", "Output tokens (max_tokens) per minute, for Anthropic /v1/messages only (default: unlimited).");
-        var concurrency = PositiveInt("--concurrency", "Requests admitted and not yet answered, at most (default: unlimited).");
-        var burst = Duration("--burst", Defaults.Limits.Burst,
+        var rpm = MockOptionKinds.PositiveInt("--rpm", "Requests per minute, over every API endpoint (default: unlimited).");
+        var tpm = MockOptionKinds.PositiveInt("--tpm", "Tokens per minute, over every API endpoint: prompt estimate (characters / 4) plus output cap (default: unlimited).");
+        var inputTpm = MockOptionKinds.PositiveInt("--input-tpm", "Input tokens per minute, for Anthropic /v1/messages only (default: unlimited).");
+        var outputTpm = MockOptionKinds.PositiveInt("--output-tpm", "Output tokens (max_tokens) per minute, for Anthropic /v1/messages only (default: unlimited).");
+        var concurrency = MockOptionKinds.PositiveInt("--concurrency", "Requests admitted and not yet answered, at most (default: unlimited).");
+        var burst = MockOptionKinds.Duration("--burst", Defaults.Limits.Burst,
             "How much of each per-minute budget may be spent at once: a bucket holds budget x burst / 1m, at least 1.");
-        var latency = Duration("--latency", Defaults.Latency, "Time before each admitted request is answered (before the first event of a stream).");
-        var jitter = Duration("--jitter", Defaults.LatencyJitter, "Uniform random spread of --latency, plus or minus (seeded).");
-        var tokenLatency = Duration("--token-latency", Defaults.TimePerOutputToken, "Extra time per output token; streams send one token per event at this pace.");
+        var latency = MockOptionKinds.Duration("--latency", Defaults.Latency, "Time before each admitted request is answered (before the first event of a stream).");
+        var jitter = MockOptionKinds.Duration("--jitter", Defaults.LatencyJitter, "Uniform random spread of --latency, plus or minus (seeded).");
+        var tokenLatency = MockOptionKinds.Duration("--token-latency", Defaults.TimePerOutputToken, "Extra time per output token; streams send one token per event at this pace.");
         var noHeaders = new Option<bool>("--no-rate-limit-headers")
         {
             Description = "Send no x-ratelimit-* / anthropic-ratelimit-* headers, as some providers and gateways do.",
         };
-        var defaultMaxTokens = PositiveInt("--default-max-tokens", "Output cap charged to --tpm when a request names none.", Defaults.DefaultMaxOutputTokens);
-        var replyTokens = PositiveInt("--reply-tokens", "Length of each reply in tokens, before the request's output cap cuts it.", Defaults.ReplyTokens);
+        var defaultMaxTokens = MockOptionKinds.PositiveInt("--default-max-tokens", "Output cap charged to --tpm when a request names none.", Defaults.DefaultMaxOutputTokens);
+        var replyTokens = MockOptionKinds.PositiveInt("--reply-tokens", "Length of each reply in tokens, before the request's output cap cuts it.", Defaults.ReplyTokens);
         var models = new Option<string[]>("--model")
         {
             Description = "Add a model name to the known list (repeatable); unknown models get the provider's 404.",
@@ -63,18 +62,18 @@ internal static class MockCommand
             HelpName = "N",
             DefaultValueFactory = _ => 0,
         };
-        var auditWindow = Duration("--audit-window", Defaults.AuditWindow, "Length of the sliding windows in which the budget audit checks admissions.");
-        var fault500 = Rate("--fault-500", "Share of admitted requests answered 500 server_error.");
-        var fault502 = Rate("--fault-502", "Share of admitted requests answered 502 with a gateway's HTML body.");
-        var fault503 = Rate("--fault-503", "Share of admitted requests answered 503.");
-        var fault529 = Rate("--fault-529", "Share of admitted /v1/messages requests answered 529 overloaded_error.");
-        var faultReset = Rate("--fault-reset", "Share of admitted requests whose connection is aborted without an answer.");
-        var faultHang = Rate("--fault-hang", "Share of admitted requests never answered, until the client gives up.");
-        var faultMalformed = Rate("--fault-malformed", "Share of admitted requests answered 200 with a truncated, invalid JSON body (or stream event).");
-        var faultStreamCut = Rate("--fault-stream-cut", "Share of admitted streams that end halfway, before data: [DONE] / message_stop.");
-        var authAfter = NonNegativeInt("--fault-auth-after", "Each credential serves N requests, then gets 401 until a request brings a different key.");
-        var quotaAfter = NonNegativeInt("--fault-quota-after", "Serve N requests, then answer 429 insufficient_quota (Anthropic: 402 billing_error).");
-        var contextLimit = NonNegativeInt("--context-limit", "Answer 400 context_length_exceeded to prompts estimated above N tokens.");
+        var auditWindow = MockOptionKinds.Duration("--audit-window", Defaults.AuditWindow, "Length of the sliding windows in which the budget audit checks admissions.");
+        var fault500 = MockOptionKinds.Rate("--fault-500", "Share of admitted requests answered 500 server_error.");
+        var fault502 = MockOptionKinds.Rate("--fault-502", "Share of admitted requests answered 502 with a gateway's HTML body.");
+        var fault503 = MockOptionKinds.Rate("--fault-503", "Share of admitted requests answered 503.");
+        var fault529 = MockOptionKinds.Rate("--fault-529", "Share of admitted /v1/messages requests answered 529 overloaded_error.");
+        var faultReset = MockOptionKinds.Rate("--fault-reset", "Share of admitted requests whose connection is aborted without an answer.");
+        var faultHang = MockOptionKinds.Rate("--fault-hang", "Share of admitted requests never answered, until the client gives up.");
+        var faultMalformed = MockOptionKinds.Rate("--fault-malformed", "Share of admitted requests answered 200 with a truncated, invalid JSON body (or stream event).");
+        var faultStreamCut = MockOptionKinds.Rate("--fault-stream-cut", "Share of admitted streams that end halfway, before data: [DONE] / message_stop.");
+        var authAfter = MockOptionKinds.NonNegativeInt("--fault-auth-after", "Each credential serves N requests, then gets 401 until a request brings a different key.");
+        var quotaAfter = MockOptionKinds.NonNegativeInt("--fault-quota-after", "Serve N requests, then answer 429 insufficient_quota (Anthropic: 402 billing_error).");
+        var contextLimit = MockOptionKinds.NonNegativeInt("--context-limit", "Answer 400 context_length_exceeded to prompts estimated above N tokens.");
 
         var command = new Command(
             "mock",
@@ -215,90 +214,5 @@ internal static class MockCommand
                 parts.Add(string.Create(CultureInfo.InvariantCulture, $"{name} {v}"));
             }
         }
-    }
-
-    private static Option<int?> PositiveInt(string name, string description, int? defaultValue = null)
-    {
-        var option = new Option<int?>(name) { Description = description, HelpName = "N" };
-        if (defaultValue is int value)
-        {
-            option.DefaultValueFactory = _ => value;
-        }
-
-        option.Validators.Add(result =>
-        {
-            if (result.GetValueOrDefault<int?>() is < 1)
-            {
-                result.AddError($"{name} must be at least 1.");
-            }
-        });
-        return option;
-    }
-
-    private static Option<int?> NonNegativeInt(string name, string description)
-    {
-        var option = new Option<int?>(name) { Description = description, HelpName = "N" };
-        option.Validators.Add(result =>
-        {
-            if (result.GetValueOrDefault<int?>() is < 0)
-            {
-                result.AddError($"{name} must be 0 or more.");
-            }
-        });
-        return option;
-    }
-
-    private static Option<double> Rate(string name, string description)
-    {
-        var option = new Option<double>(name) { Description = description + " A rate from 0 to 1.", HelpName = "RATE" };
-        option.Validators.Add(result =>
-        {
-            if (result.GetValueOrDefault<double>() is < 0 or > 1 or double.NaN)
-            {
-                result.AddError($"{name} must be a rate from 0 to 1.");
-            }
-        });
-        return option;
-    }
-
-    // Nullable, so that help states the default in the documented duration form rather than as a TimeSpan.
-    private static Option<TimeSpan?> Duration(string name, TimeSpan defaultValue, string description) => new(name)
-    {
-        Description = $"{description} Written 500ms, 10s, 2m, 1h or 1m30s (default: {DurationText.Format(defaultValue)}).",
-        HelpName = "DURATION",
-        CustomParser = result =>
-        {
-            var text = result.Tokens.Count > 0 ? result.Tokens[0].Value : "";
-            if (DurationText.TryParse(text, out var duration))
-            {
-                return duration;
-            }
-
-            result.AddError($"{name}: '{text}' is not a duration; write it like 500ms, 10s, 2m or 1h.");
-            return null;
-        },
-    };
-
-    private static IPEndPoint? ParseEndPoint(ArgumentResult result)
-    {
-        var text = result.Tokens.Count > 0 ? result.Tokens[0].Value.Trim() : "";
-        if (int.TryParse(text.TrimStart(':'), NumberStyles.None, CultureInfo.InvariantCulture, out var portOnly) && portOnly <= 65535)
-        {
-            return new IPEndPoint(IPAddress.Loopback, portOnly);
-        }
-
-        if (text.StartsWith("localhost:", StringComparison.OrdinalIgnoreCase) &&
-            int.TryParse(text["localhost:".Length..], NumberStyles.None, CultureInfo.InvariantCulture, out var port) && port <= 65535)
-        {
-            return new IPEndPoint(IPAddress.Loopback, port);
-        }
-
-        if (IPEndPoint.TryParse(text, out var endPoint) && text.Contains(':', StringComparison.Ordinal))
-        {
-            return endPoint;
-        }
-
-        result.AddError($"--listen: '{text}' is not ADDRESS:PORT (for example 127.0.0.1:8000, [::1]:8000 or localhost:8000).");
-        return null;
     }
 }

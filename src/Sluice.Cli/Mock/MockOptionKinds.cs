@@ -1,0 +1,96 @@
+using System.CommandLine;
+using System.CommandLine.Parsing;
+using System.Globalization;
+using System.Net;
+using Sluice.Mock.Limits;
+
+namespace Sluice.Cli.Mock;
+
+/// <summary>The kinds of value <c>sluice mock</c> takes, each with its parsing and its checks, so that every option of a kind reads and fails alike.</summary>
+internal static class MockOptionKinds
+{
+    public static Option<int?> PositiveInt(string name, string description, int? defaultValue = null)
+    {
+        var option = new Option<int?>(name) { Description = description, HelpName = "N" };
+        if (defaultValue is int value)
+        {
+            option.DefaultValueFactory = _ => value;
+        }
+
+        option.Validators.Add(result =>
+        {
+            if (result.GetValueOrDefault<int?>() is < 1)
+            {
+                result.AddError($"{name} must be at least 1.");
+            }
+        });
+        return option;
+    }
+
+    public static Option<int?> NonNegativeInt(string name, string description)
+    {
+        var option = new Option<int?>(name) { Description = description, HelpName = "N" };
+        option.Validators.Add(result =>
+        {
+            if (result.GetValueOrDefault<int?>() is < 0)
+            {
+                result.AddError($"{name} must be 0 or more.");
+            }
+        });
+        return option;
+    }
+
+    public static Option<double> Rate(string name, string description)
+    {
+        var option = new Option<double>(name) { Description = description + " A rate from 0 to 1.", HelpName = "RATE" };
+        option.Validators.Add(result =>
+        {
+            if (result.GetValueOrDefault<double>() is < 0 or > 1 or double.NaN)
+            {
+                result.AddError($"{name} must be a rate from 0 to 1.");
+            }
+        });
+        return option;
+    }
+
+    // Nullable, so that help states the default in the documented duration form rather than as a TimeSpan.
+    public static Option<TimeSpan?> Duration(string name, TimeSpan defaultValue, string description) => new(name)
+    {
+        Description = $"{description} Written 500ms, 10s, 2m, 1h or 1m30s (default: {DurationText.Format(defaultValue)}).",
+        HelpName = "DURATION",
+        CustomParser = result =>
+        {
+            var text = result.Tokens.Count > 0 ? result.Tokens[0].Value : "";
+            if (DurationText.TryParse(text, out var duration))
+            {
+                return duration;
+            }
+
+            result.AddError($"{name}: '{text}' is not a duration; write it like 500ms, 10s, 2m or 1h.");
+            return null;
+        },
+    };
+
+    public static IPEndPoint? ParseEndPoint(ArgumentResult result)
+    {
+        var text = result.Tokens.Count > 0 ? result.Tokens[0].Value.Trim() : "";
+        if (int.TryParse(text.TrimStart(':'), NumberStyles.None, CultureInfo.InvariantCulture, out var portOnly) && portOnly <= 65535)
+        {
+            return new IPEndPoint(IPAddress.Loopback, portOnly);
+        }
+
+        if (text.StartsWith("localhost:", StringComparison.OrdinalIgnoreCase) &&
+            int.TryParse(text["localhost:".Length..], NumberStyles.None, CultureInfo.InvariantCulture, out var port) && port <= 65535)
+        {
+            return new IPEndPoint(IPAddress.Loopback, port);
+        }
+
+        if (IPEndPoint.TryParse(text, out var endPoint) && text.Contains(':', StringComparison.Ordinal))
+        {
+            return endPoint;
+        }
+
+        result.AddError($"--listen: '{text}' is not ADDRESS:PORT (for example 127.0.0.1:8000, [::1]:8000 or localhost:8000).");
+        return null;
+    }
+}
