@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.CommandLine.Help;
 using Sluice.Cli.Mock;
 
 namespace Sluice.Cli;
@@ -9,18 +10,55 @@ internal static class SluiceCommandLine
     /// <summary>Exit code for a usage or input error, as the run contract in DESIGN.md fixes it.</summary>
     public const int UsageError = 2;
 
-    public static RootCommand Build()
+    public static Command Build()
     {
-        var root = new RootCommand(
+        // A named command rather than RootCommand, whose name would be the assembly's (Sluice.Cli), not 'sluice'.
+        var root = new Command(
+            "sluice",
             "Sluice sends thousands of requests to rate-limited AI APIs and gets every answer back as fast as the " +
-            "provider allows: no 429 storms, no lost requests, no hand-tuned concurrency.");
+            "provider allows: no 429 storms, no lost requests, no hand-tuned concurrency.")
+        {
+            new HelpOption(),
+            new VersionOption(),
+        };
         root.Subcommands.Add(MockCommand.Create());
+
+        // Bare 'sluice' shows what it can do rather than complaining that no command was given.
+        root.SetAction(parseResult => new HelpAction().Invoke(parseResult));
         return root;
     }
 
-    public static Task<int> InvokeAsync(string[] args)
+    public static Task<int> InvokeAsync(string[] args) => InvokeAsync(args, new InvocationConfiguration());
+
+    /// <summary>
+    /// Parses and runs. A usage error (unknown option, bad value) prints its errors and the command's usage and
+    /// exits with <see cref="UsageError"/>, not System.CommandLine's 1, which the run contract gives to failed jobs.
+    /// </summary>
+    public static async Task<int> InvokeAsync(string[] args, InvocationConfiguration configuration)
     {
         var parseResult = Build().Parse(args);
-        return parseResult.InvokeAsync();
+        if (parseResult.Errors.Count == 0 || parseResult.Action is HelpAction)
+        {
+            return await parseResult.InvokeAsync(configuration).ConfigureAwait(false);
+        }
+
+        foreach (var error in parseResult.Errors)
+        {
+            await configuration.Error.WriteLineAsync(error.Message).ConfigureAwait(false);
+        }
+
+        await configuration.Error.WriteLineAsync($"Run '{Usage(parseResult)} --help' for usage.").ConfigureAwait(false);
+        return UsageError;
+    }
+
+    private static string Usage(ParseResult parseResult)
+    {
+        var names = new List<string> { "sluice" };
+        for (var command = parseResult.CommandResult; command.Parent is System.CommandLine.Parsing.CommandResult parent; command = parent)
+        {
+            names.Insert(1, command.Command.Name);
+        }
+
+        return string.Join(' ', names);
     }
 }

@@ -11,46 +11,55 @@ internal static class MockOptionKinds
 {
     public static Option<int?> PositiveInt(string name, string description, int? defaultValue = null)
     {
-        var option = new Option<int?>(name) { Description = description, HelpName = "N" };
+        var option = new Option<int?>(name)
+        {
+            Description = description,
+            HelpName = "N",
+            CustomParser = result => ParseInt(result, name, minimum: 1, "at least 1"),
+        };
         if (defaultValue is int value)
         {
             option.DefaultValueFactory = _ => value;
         }
 
-        option.Validators.Add(result =>
-        {
-            if (result.GetValueOrDefault<int?>() is < 1)
-            {
-                result.AddError($"{name} must be at least 1.");
-            }
-        });
         return option;
     }
 
-    public static Option<int?> NonNegativeInt(string name, string description)
+    public static Option<int?> NonNegativeInt(string name, string description) => new(name)
     {
-        var option = new Option<int?>(name) { Description = description, HelpName = "N" };
-        option.Validators.Add(result =>
-        {
-            if (result.GetValueOrDefault<int?>() is < 0)
-            {
-                result.AddError($"{name} must be 0 or more.");
-            }
-        });
-        return option;
-    }
+        Description = description,
+        HelpName = "N",
+        CustomParser = result => ParseInt(result, name, minimum: 0, "0 or more"),
+    };
 
-    public static Option<double> Rate(string name, string description)
+    public static Option<double> Rate(string name, string description) => new(name)
     {
-        var option = new Option<double>(name) { Description = description + " A rate from 0 to 1.", HelpName = "RATE" };
-        option.Validators.Add(result =>
+        Description = description + " A rate from 0 to 1.",
+        HelpName = "RATE",
+        CustomParser = result =>
         {
-            if (result.GetValueOrDefault<double>() is < 0 or > 1 or double.NaN)
+            string text = result.Tokens.Count > 0 ? result.Tokens[^1].Value : "";
+            if (!double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out double rate) || rate is < 0 or > 1 || double.IsNaN(rate))
             {
-                result.AddError($"{name} must be a rate from 0 to 1.");
+                result.AddError($"{name} must be a rate from 0 to 1, not '{text}'.");
+                return 0;
             }
-        });
-        return option;
+
+            return rate;
+        },
+    };
+
+    // Parsed by hand so a value that is not a number is a usage error naming it, not an exception.
+    private static int? ParseInt(ArgumentResult result, string name, int minimum, string expectation)
+    {
+        string text = result.Tokens.Count > 0 ? result.Tokens[^1].Value : "";
+        if (!int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out int value) || value < minimum)
+        {
+            result.AddError($"{name} must be a whole number {expectation}, not '{text}'.");
+            return null;
+        }
+
+        return value;
     }
 
     // Nullable, so that help states the default in the documented duration form rather than as a TimeSpan.

@@ -26,19 +26,39 @@ public sealed class SluiceCommandLineTests
     }
 
     [Fact]
-    public async Task UnknownCommand_IsAUsageError()
+    public async Task UnknownCommand_IsAUsageError_Exit2()
     {
         var (exit, output) = await InvokeAsync("frobnicate");
 
-        Assert.NotEqual(0, exit);
-        Assert.Contains("frobnicate", output);
+        Assert.Equal(SluiceCommandLine.UsageError, exit);
+        Assert.Contains("'frobnicate'", output);
+        Assert.Contains("sluice --help", output);
+    }
+
+    [Fact]
+    public async Task BadOptionValue_NamesTheOptionAndTheValue_Exit2()
+    {
+        var (exit, output) = await InvokeAsync("mock", "--rpm", "lots");
+
+        Assert.Equal(SluiceCommandLine.UsageError, exit);
+        Assert.Contains("--rpm must be a whole number at least 1, not 'lots'", output);
+        Assert.Contains("sluice mock --help", output);
+    }
+
+    [Fact]
+    public async Task NoCommand_ShowsHelp()
+    {
+        var (exit, output) = await InvokeAsync();
+
+        Assert.Equal(0, exit);
+        Assert.Contains("Usage:", output);
+        Assert.Contains("sluice [command] [options]", output);
     }
 
     private static async Task<(int Exit, string Output)> InvokeAsync(params string[] args)
     {
         using var output = new StringWriter();
-        var parse = SluiceCommandLine.Build().Parse(args);
-        var exit = await parse.InvokeAsync(new InvocationConfiguration { Output = output, Error = output })
+        var exit = await SluiceCommandLine.InvokeAsync(args, new InvocationConfiguration { Output = output, Error = output })
             .WaitAsync(TimeSpan.FromSeconds(30));
         return (exit, output.ToString());
     }
