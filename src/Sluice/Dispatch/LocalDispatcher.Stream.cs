@@ -46,10 +46,11 @@ internal sealed partial class LocalDispatcher
         {
             await foreach (var (sequence, result) in results.Reader.ReadAllAsync(CancellationToken.None).ConfigureAwait(false))
             {
+                // A place is freed once the consumer comes back for more, so a result it is still holding counts too.
                 if (held is null)
                 {
-                    places.Release();
                     yield return result;
+                    places.Release();
                     continue;
                 }
 
@@ -57,8 +58,8 @@ internal sealed partial class LocalDispatcher
                 while (held.Remove(nextToDeliver, out var next))
                 {
                     nextToDeliver++;
-                    places.Release();
                     yield return next;
+                    places.Release();
                 }
             }
         }
@@ -89,13 +90,28 @@ internal sealed partial class LocalDispatcher
         long sequence = 0;
         try
         {
-            await foreach (var item in items.WithCancellation(reading.Token).ConfigureAwait(false))
+            // A place first, then an item: an item taken from the input always becomes a job with a result, even when
+            // reading stops while every place is taken, and at most maxInProgress items are ever out of the input.
+            var input = items.WithCancellation(reading.Token).ConfigureAwait(false).GetAsyncEnumerator();
+            await using (input)
             {
-                await places.WaitAsync(reading.Token).ConfigureAwait(false);
-                var job = describe(item);
-                ValidateJob(job);
-                stream.Started();
-                _ = RunOneAsync(item, job, sequence++, attempt, results, stream, stop);
+                while (true)
+                {
+                    await places.WaitAsync(reading.Token).ConfigureAwait(false);
+
+                    // A linked token is cancelled by a callback that may run after the jobs' own: a place freed by a job
+                    // that ended Canceled or Drained can come before 'reading' says so. The sources say so at once.
+                    if (stop.IsCancellationRequested || _drain.IsCancellationRequested || !await input.MoveNextAsync())
+                    {
+                        break;
+                    }
+
+                    var item = input.Current;
+                    var job = describe(item);
+                    ValidateJob(job);
+                    stream.Started();
+                    _ = RunOneAsync(item, job, sequence++, attempt, results, stream, stop);
+                }
             }
         }
         catch (OperationCanceledException) when (reading.IsCancellationRequested)

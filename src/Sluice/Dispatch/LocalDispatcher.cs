@@ -129,10 +129,28 @@ internal sealed partial class LocalDispatcher : SluiceDispatcher
                 {
                     lease.Settle(actual);
                 }
+
+                run.Record(outcome);
+
+                // Pause or stop the partition while still holding the slot: releasing it admits the next waiter, which
+                // must find the partition already paused or stopped, not be sent straight into the 429 or the quota.
+                switch (outcome.Kind)
+                {
+                    case AttemptOutcomeKind.Throttled:
+                        PausePartition(run, partition, outcome.RetryAfter);
+                        break;
+
+                    case AttemptOutcomeKind.QuotaExhausted:
+                        partition.Stop($"quota exhausted: {outcome.Error}");
+                        break;
+
+                    case AttemptOutcomeKind.AuthFailed:
+                        partition.Stop($"credentials rejected: {outcome.Error}");
+                        break;
+                }
             }
 
             // 3. Act on the outcome.
-            run.Record(outcome);
             switch (outcome.Kind)
             {
                 case AttemptOutcomeKind.Success:
@@ -142,15 +160,12 @@ internal sealed partial class LocalDispatcher : SluiceDispatcher
                     return End(run, (JobStatus.Failed, JobEndReason.Permanent, outcome.Error), activity);
 
                 case AttemptOutcomeKind.QuotaExhausted:
-                    partition.Stop($"quota exhausted: {outcome.Error}");
                     return End(run, (JobStatus.NotCompleted, JobEndReason.QuotaExhausted, outcome.Error), activity);
 
                 case AttemptOutcomeKind.AuthFailed:
-                    partition.Stop($"credentials rejected: {outcome.Error}");
                     return End(run, (JobStatus.NotCompleted, JobEndReason.AuthFailed, outcome.Error), activity);
 
                 case AttemptOutcomeKind.Throttled:
-                    PausePartition(run, partition, outcome.RetryAfter);
                     break;
 
                 default:

@@ -49,7 +49,9 @@ internal sealed class RetryBudget
                 }
             }
 
-            await Task.Delay(wait, _time, cancellationToken).ConfigureAwait(false);
+            // Timers count whole milliseconds and fire a shorter wait at once: rounded down, a wait would end early and
+            // leave a sub-millisecond remainder that loops without waiting (for ever, on a clock that is not moving).
+            await Task.Delay(TimeSpan.FromMilliseconds(Math.Ceiling(wait.TotalMilliseconds)), _time, cancellationToken).ConfigureAwait(false);
         }
     }
 }
