@@ -24,4 +24,19 @@ public sealed class AttemptContext
 
     /// <summary>The admission this attempt runs under.</summary>
     public GateLease Lease { get; }
+
+    /// <summary>True once <see cref="TakeLease"/> has been called.</summary>
+    internal bool LeaseTaken { get; private set; }
+
+    /// <summary>
+    /// Takes over the lease, for work that outlives the attempt — a streamed answer whose body the caller is still
+    /// reading holds its concurrency slot until the body ends. The dispatcher then neither settles nor releases it:
+    /// the taker must <see cref="GateLease.Settle"/> (when usage is known) and <see cref="GateLease.Dispose"/> it.
+    /// </summary>
+    /// <returns>The lease, now the caller's to release.</returns>
+    public GateLease TakeLease()
+    {
+        LeaseTaken = true;
+        return Lease;
+    }
 }

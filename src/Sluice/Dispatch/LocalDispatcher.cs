@@ -109,23 +109,24 @@ internal sealed partial class LocalDispatcher : SluiceDispatcher
                 return End(run, (JobStatus.NotCompleted, reason, lease.RejectionMessage), activity);
             }
 
-            // 2. One attempt, holding the slot.
+            // 2. One attempt, holding the slot (unless the attempt takes the lease over, as a streamed answer does).
             AttemptOutcome<T> outcome;
-            using (lease)
+            var context = new AttemptContext(job, run.Attempts + run.Throttles + 1, partition, lease);
+            try
             {
                 if (run.Attempts == 0 && run.Throttles == 0)
                 {
                     budget.Deposit();
                 }
 
-                var (result, interrupted) = await AttemptAsync(run, attempt, partition, lease, cancellationToken, deadlineToken).ConfigureAwait(false);
+                var (result, interrupted) = await AttemptAsync(run, attempt, context, cancellationToken, deadlineToken).ConfigureAwait(false);
                 if (interrupted is { } ending)
                 {
                     return End(run, ending, activity);
                 }
 
                 outcome = result;
-                if (outcome.ActualTokens is { } actual)
+                if (outcome.ActualTokens is { } actual && !context.LeaseTaken)
                 {
                     lease.Settle(actual);
                 }
@@ -147,6 +148,13 @@ internal sealed partial class LocalDispatcher : SluiceDispatcher
                     case AttemptOutcomeKind.AuthFailed:
                         partition.Stop($"credentials rejected: {outcome.Error}");
                         break;
+                }
+            }
+            finally
+            {
+                if (!context.LeaseTaken)
+                {
+                    lease.Dispose();
                 }
             }
 
@@ -199,21 +207,19 @@ internal sealed partial class LocalDispatcher : SluiceDispatcher
     private async ValueTask<(AttemptOutcome<T> Outcome, (JobStatus, JobEndReason, string?)? Interrupted)> AttemptAsync<T>(
         JobRun<T> run,
         Func<AttemptContext, CancellationToken, ValueTask<AttemptOutcome<T>>> attempt,
-        GatePartition partition,
-        GateLease lease,
+        AttemptContext context,
         CancellationToken cancellationToken,
         CancellationToken deadlineToken)
     {
-        int number = run.Attempts + run.Throttles + 1;
         using var activity = SluiceTelemetry.ActivitySource.StartActivity("sluice.attempt");
-        activity?.SetTag("sluice.attempt.number", number);
+        activity?.SetTag("sluice.attempt.number", context.Attempt);
         using var timeout = _options.AttemptTimeout is { } limit ? new CancellationTokenSource(limit, _time) : null;
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, deadlineToken, timeout?.Token ?? CancellationToken.None);
         long started = _time.GetTimestamp();
         AttemptOutcome<T> outcome;
         try
         {
-            outcome = await attempt(new AttemptContext(run.Job, number, partition, lease), linked.Token).ConfigureAwait(false);
+            outcome = await attempt(context, linked.Token).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (linked.IsCancellationRequested)
         {

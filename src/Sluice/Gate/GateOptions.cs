@@ -9,4 +9,11 @@ public sealed class GateOptions
 
     /// <summary>Limits for particular partitions, by key.</summary>
     public IDictionary<string, PartitionLimits> Partitions { get; } = new Dictionary<string, PartitionLimits>(StringComparer.Ordinal);
+
+    /// <summary>
+    /// Chooses limits for a partition when it is first used and <see cref="Partitions"/> does not name it — for
+    /// example by the model part of the key. Returning <see langword="null"/> means <see cref="DefaultLimits"/>.
+    /// What it returns is validated and copied.
+    /// </summary>
+    public Func<string, PartitionLimits?>? LimitsSelector { get; set; }
 }

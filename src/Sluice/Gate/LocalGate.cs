@@ -13,6 +13,7 @@ internal sealed class LocalGate : SluiceGate
     private readonly ConcurrentDictionary<string, LocalPartition> _partitions = new(StringComparer.Ordinal);
     private readonly PartitionLimits _defaults;
     private readonly Dictionary<string, PartitionLimits> _overrides;
+    private readonly Func<string, PartitionLimits?>? _selector;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
 
@@ -28,6 +29,7 @@ internal sealed class LocalGate : SluiceGate
 
         _defaults = options.DefaultLimits.Clone();
         _overrides = options.Partitions.ToDictionary(p => p.Key, p => p.Value.Clone(), StringComparer.Ordinal);
+        _selector = options.LimitsSelector;
         _time = time;
         _logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("Sluice.Gate");
         Metrics = new SluiceMetrics(meterFactory);
@@ -71,6 +73,19 @@ internal sealed class LocalGate : SluiceGate
         }
     }
 
-    private PartitionLimits LimitsFor(string key) =>
-        (_overrides.TryGetValue(key, out var limits) ? limits : _defaults).Clone();
+    private PartitionLimits LimitsFor(string key)
+    {
+        if (_overrides.TryGetValue(key, out var configured))
+        {
+            return configured.Clone();
+        }
+
+        if (_selector?.Invoke(key) is { } chosen)
+        {
+            OptionsGuard.ThrowIfInvalid(new PartitionLimitsValidator(), chosen, $"{nameof(GateOptions.LimitsSelector)}({key})");
+            return chosen.Clone();
+        }
+
+        return _defaults.Clone();
+    }
 }

@@ -61,4 +61,23 @@ public sealed class SluiceGateTests
         stuck.AssertWaiting();
         other.Admitted();
     }
+
+    [Fact]
+    public void LimitsSelector_ChoosesLimitsForKeysNotNamed_AndIsValidated()
+    {
+        var options = new GateOptions
+        {
+            DefaultLimits = new PartitionLimits { MaxConcurrency = 3 },
+            LimitsSelector = key => key.EndsWith("|gpt-4o", StringComparison.Ordinal) ? new PartitionLimits { MaxConcurrency = 9 }
+                : key.EndsWith("|broken", StringComparison.Ordinal) ? new PartitionLimits { MaxConcurrency = 0 }
+                : null,
+        };
+        options.Partitions["named|gpt-4o"] = new PartitionLimits { MaxConcurrency = 5 };
+        using var gate = SluiceGate.Create(options, new FakeTimeProvider());
+
+        Assert.Equal(9, gate.GetPartition("host|key:ab|gpt-4o").ConcurrencyLimit);
+        Assert.Equal(5, gate.GetPartition("named|gpt-4o").ConcurrencyLimit);
+        Assert.Equal(3, gate.GetPartition("host|key:ab|other").ConcurrencyLimit);
+        Assert.Throws<OptionsValidationException>(() => gate.GetPartition("host|key:ab|broken"));
+    }
 }
