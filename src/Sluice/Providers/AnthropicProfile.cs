@@ -1,0 +1,21 @@
+using System.Net.Http.Headers;
+
+namespace Sluice.Providers;
+
+/// <summary>
+/// Anthropic's Messages API: <c>{"type":"error","error":{"type","message"}}</c> bodies, 429 <c>rate_limit_error</c>,
+/// 529 <c>overloaded_error</c>, 402 <c>billing_error</c>, <c>anthropic-ratelimit-*</c> headers, and streams that end
+/// with a <c>message_stop</c> event.
+/// </summary>
+internal sealed class AnthropicProfile : ProviderProfile
+{
+    /// <inheritdoc />
+    public override ProviderKind Kind => ProviderKind.Anthropic;
+
+    /// <inheritdoc />
+    public override Classification Classify(int statusCode, HttpResponseHeaders headers, ReadOnlySpan<byte> body, DateTimeOffset now) =>
+        OutcomeRules.Classify(statusCode, headers, body, now);
+
+    /// <inheritdoc />
+    public override bool IsStreamTerminator(ReadOnlySpan<byte> sseLine) => SseLine.EventName(sseLine) is "message_stop";
+}

@@ -1,0 +1,53 @@
+using System.Net.Http.Headers;
+
+namespace Sluice.Providers;
+
+/// <summary>
+/// What Sluice knows about one kind of provider: how to classify its answers into DESIGN.md's outcome classes and how
+/// to recognise the proper end of its streams. Profiles are stateless and shared; get one with <see cref="For"/>.
+/// </summary>
+internal abstract class ProviderProfile
+{
+    private static readonly ProviderProfile OpenAI = new OpenAIProfile(ProviderKind.OpenAI);
+    private static readonly ProviderProfile AzureOpenAI = new OpenAIProfile(ProviderKind.AzureOpenAI);
+    private static readonly ProviderProfile OpenAICompatible = new OpenAIProfile(ProviderKind.OpenAICompatible);
+    private static readonly ProviderProfile Anthropic = new AnthropicProfile();
+
+    /// <summary>Which provider this profile describes.</summary>
+    public abstract ProviderKind Kind { get; }
+
+    /// <summary>The profile of a kind of provider.</summary>
+    /// <param name="kind">The provider.</param>
+    /// <returns>Its shared profile.</returns>
+    /// <exception cref="ArgumentOutOfRangeException">The kind is not one of <see cref="ProviderKind"/>'s values.</exception>
+    public static ProviderProfile For(ProviderKind kind) => kind switch
+    {
+        ProviderKind.OpenAI => OpenAI,
+        ProviderKind.AzureOpenAI => AzureOpenAI,
+        ProviderKind.OpenAICompatible => OpenAICompatible,
+        ProviderKind.Anthropic => Anthropic,
+        _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "Unknown provider kind."),
+    };
+
+    /// <summary>
+    /// Classifies an answer. Rate-limit headers are read into <see cref="Classification.RateLimits"/>; a throttled
+    /// answer's wait comes from its headers, else from the reset of the budget it ran out of, else from its message.
+    /// </summary>
+    /// <param name="statusCode">The HTTP status.</param>
+    /// <param name="headers">The answer's headers.</param>
+    /// <param name="body">
+    /// The buffered error body or, for a non-streamed 2xx, the whole body. Empty is allowed: an empty 2xx is a success,
+    /// because a streamed answer is classified from its status before its body is read.
+    /// </param>
+    /// <param name="now">When the answer arrived: header durations become instants from it.</param>
+    /// <returns>The classification. Never throws on any body or header value.</returns>
+    public abstract Classification Classify(int statusCode, HttpResponseHeaders headers, ReadOnlySpan<byte> body, DateTimeOffset now);
+
+    /// <summary>
+    /// Whether a line of a streamed answer is its proper end, so a stream that stops without one can be reported as
+    /// truncated rather than passed off as complete.
+    /// </summary>
+    /// <param name="sseLine">One line of the event stream, with or without its line end.</param>
+    /// <returns><see langword="true"/> for the provider's terminator.</returns>
+    public abstract bool IsStreamTerminator(ReadOnlySpan<byte> sseLine);
+}
