@@ -1,0 +1,42 @@
+using System.ComponentModel.DataAnnotations;
+using Sluice.Dispatch;
+using Sluice.Gate;
+using Sluice.Providers;
+
+namespace Sluice.Http;
+
+/// <summary>
+/// How a <see cref="SluiceHandler"/> paces and retries the requests of one <see cref="HttpClient"/>. Bind it from
+/// configuration (section <c>Sluice</c>) or set it in code; it is validated at start and copied.
+/// </summary>
+public sealed class SluiceHandlerOptions
+{
+    /// <summary>Which provider's errors and headers the handler reads.</summary>
+    /// <value>Defaults to <see cref="ProviderKind.OpenAI"/>.</value>
+    public ProviderKind Provider { get; set; } = ProviderKind.OpenAI;
+
+    /// <summary>
+    /// Limits for every partition (upstream host + credential + model) not named in <see cref="Partitions"/>.
+    /// </summary>
+    /// <value>Defaults to 32 in flight and no budgets: set <see cref="PartitionLimits.RequestsPerWindow"/> and
+    /// <see cref="PartitionLimits.TokensPerWindow"/> to your account's RPM and TPM.</value>
+    [Required]
+    public PartitionLimits DefaultLimits { get; set; } = new();
+
+    /// <summary>Limits by model name (the request body's <c>model</c>), such as <c>Sluice:Partitions:gpt-4o</c> in configuration.</summary>
+    public IDictionary<string, PartitionLimits> Partitions { get; } = new Dictionary<string, PartitionLimits>(StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>Attempts, timeouts and backoff.</summary>
+    /// <value>Defaults sized for LLM calls: 5 attempts, a 10-minute attempt timeout, backoff from 1 s to 1 min.</value>
+    [Required]
+    public DispatcherOptions Retry { get; set; } = new();
+
+    /// <summary>
+    /// Called when the provider rejects a credential (401, 403): set a fresh credential on the request's headers
+    /// (<c>Authorization</c>, <c>api-key</c> or <c>x-api-key</c>) and return <see langword="true"/> to send it again, or
+    /// <see langword="false"/> to stop the partition. It runs once per rejected credential, however many requests
+    /// carried it; every later request that still carries the old credential gets the new one.
+    /// </summary>
+    /// <value>Defaults to <see langword="null"/>: a rejected credential stops the partition at once.</value>
+    public Func<HttpRequestMessage, CancellationToken, ValueTask<bool>>? RefreshCredentials { get; set; }
+}

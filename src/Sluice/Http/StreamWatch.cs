@@ -1,0 +1,82 @@
+using Sluice.Gate;
+using Sluice.Providers;
+
+namespace Sluice.Http;
+
+/// <summary>
+/// Follows a server-sent-events body line by line: notes the provider's terminator, feeds usage to a
+/// <see cref="UsageReader.StreamUsage"/>, and when the body ends settles the reservation and releases the lease, once.
+/// </summary>
+internal sealed class StreamWatch(GateLease lease, ProviderProfile profile)
+{
+    private static readonly byte[] DataPrefix = "data:"u8.ToArray();
+
+    private readonly UsageReader.StreamUsage _usage = new();
+    private readonly List<byte> _partialLine = [];
+    private int _finished;
+
+    public bool SawTerminator { get; private set; }
+
+    /// <summary>Scans a chunk of the body; lines may span chunks.</summary>
+    public void Observe(ReadOnlySpan<byte> chunk)
+    {
+        while (!chunk.IsEmpty)
+        {
+            int newline = chunk.IndexOf((byte)'\n');
+            if (newline < 0)
+            {
+                _partialLine.AddRange(chunk);
+                return;
+            }
+
+            if (_partialLine.Count > 0)
+            {
+                _partialLine.AddRange(chunk[..newline]);
+                OnLine([.. _partialLine]);
+                _partialLine.Clear();
+            }
+            else
+            {
+                OnLine(chunk[..newline]);
+            }
+
+            chunk = chunk[(newline + 1)..];
+        }
+    }
+
+    /// <summary>Settles tokens from the usage seen and releases the lease. Idempotent.</summary>
+    public void Finish()
+    {
+        if (Interlocked.Exchange(ref _finished, 1) != 0)
+        {
+            return;
+        }
+
+        if (_partialLine.Count > 0)
+        {
+            OnLine([.. _partialLine]);
+            _partialLine.Clear();
+        }
+
+        if (_usage.Total is { } total)
+        {
+            lease.Settle(total);
+        }
+
+        lease.Dispose();
+    }
+
+    private void OnLine(ReadOnlySpan<byte> line)
+    {
+        line = line.TrimEnd((byte)'\r');
+        if (profile.IsStreamTerminator(line))
+        {
+            SawTerminator = true;
+        }
+
+        if (line.StartsWith(DataPrefix))
+        {
+            _usage.Observe(line[DataPrefix.Length..].TrimStart((byte)' '));
+        }
+    }
+}
