@@ -169,7 +169,9 @@ public sealed class SluiceHandler : DelegatingHandler
                 Value = response,
                 Error = verdict.Error,
                 RetryAfter = verdict.RetryAfter,
-                ActualTokens = verdict.Kind == AttemptOutcomeKind.Success ? UsageReader.ReadTotal(body) : null,
+                ActualTokens = verdict.Kind == AttemptOutcomeKind.Success && UsageReader.ReadTotal(body) is { } used
+                    ? _runtime.Profile.SettledTokens(attempt.Lease.ReservedTokens, used)
+                    : null,
             };
         }
     }

@@ -60,7 +60,7 @@ internal sealed class StreamWatch(GateLease lease, ProviderProfile profile)
 
         if (_usage.Total is { } total)
         {
-            lease.Settle(total);
+            lease.Settle(profile.SettledTokens(lease.ReservedTokens, total));
         }
 
         lease.Dispose();

@@ -18,4 +18,7 @@ internal sealed class AnthropicProfile : ProviderProfile
 
     /// <inheritdoc />
     public override bool IsStreamTerminator(ReadOnlySpan<byte> sseLine) => SseLine.EventName(sseLine) is "message_stop";
+
+    /// <inheritdoc />
+    public override long SettledTokens(long reserved, long used) => used;
 }

@@ -50,4 +50,15 @@ internal abstract class ProviderProfile
     /// <param name="sseLine">One line of the event stream, with or without its line end.</param>
     /// <returns><see langword="true"/> for the provider's terminator.</returns>
     public abstract bool IsStreamTerminator(ReadOnlySpan<byte> sseLine);
+
+    /// <summary>
+    /// The tokens to settle a request at, given its reservation and the usage the answer reported. OpenAI counts a
+    /// request against its token budget at the larger of its estimate and its <c>max_tokens</c> when it arrives and
+    /// gives nothing back, so Sluice refunds nothing either (it still charges extra for an under-estimate); Anthropic
+    /// adjusts its output budget to the tokens actually produced, so Sluice refunds too.
+    /// </summary>
+    /// <param name="reserved">The tokens reserved when the request was admitted.</param>
+    /// <param name="used">The tokens the answer says it used.</param>
+    /// <returns>The settled cost.</returns>
+    public virtual long SettledTokens(long reserved, long used) => Math.Max(reserved, used);
 }

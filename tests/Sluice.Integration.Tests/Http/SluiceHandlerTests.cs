@@ -65,11 +65,9 @@ public sealed class SluiceHandlerTests
     }
 
     [Fact]
-    public async Task Stream_PassesThrough_HoldsTheSlotUntilTheBodyEnds_AndSettlesItsUsage()
+    public async Task Stream_PassesThrough_HoldsTheSlotUntilTheBodyEnds_AndAsksForItsUsage()
     {
-        await using var fixture = await MockFixture.StartAsync(
-            new MockOptions(),
-            MockFixture.FastRetries(new PartitionLimits { TokensPerWindow = 600_000, TokenBurst = 10_000 }));
+        await using var fixture = await MockFixture.StartAsync(new MockOptions(), MockFixture.FastRetries());
         using var request = new HttpRequestMessage(HttpMethod.Post, "v1/chat/completions") { Content = Chat("stream me", stream: true) };
 
         using var response = await fixture.Client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead).WaitAsync(MockFixture.Bound);
@@ -80,6 +78,34 @@ public sealed class SluiceHandlerTests
 
         Assert.Contains("data: [DONE]", body);
         Assert.Contains("\"usage\"", body); // Sluice asked for the usage chunk the caller did not
+        Assert.Equal(0, fixture.OnlyPartition.GetSnapshot().InFlight);
+    }
+
+    [Fact]
+    public async Task AnthropicStream_SettlesTheReservationFromTheUsageItReports()
+    {
+        // 100 tokens a second refill: the test is over long before refill could hide a missing settlement.
+        var options = MockFixture.FastRetries(new PartitionLimits { TokensPerWindow = 6_000, TokenBurst = 10_000 });
+        options.Provider = Providers.ProviderKind.Anthropic;
+        await using var fixture = await MockFixture.StartAsync(new MockOptions(), options);
+        using var request = new HttpRequestMessage(HttpMethod.Post, "v1/messages")
+        {
+            Content = JsonContent.Create(new JsonObject
+            {
+                ["model"] = "claude-haiku-4-5",
+                ["max_tokens"] = 4_000,
+                ["stream"] = true,
+                ["messages"] = new JsonArray(new JsonObject { ["role"] = "user", ["content"] = "stream me" }),
+            }),
+        };
+
+        request.Headers.Add("anthropic-version", "2023-06-01");
+
+        using var response = await fixture.Client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead).WaitAsync(MockFixture.Bound);
+        Assert.True(fixture.OnlyPartition.GetSnapshot().TokensAvailable < 6_100, "the 4,000-token output cap was not reserved");
+        string body = await response.Content.ReadAsStringAsync().WaitAsync(MockFixture.Bound);
+
+        Assert.True(body.Contains("message_stop", StringComparison.Ordinal), body);
         var snapshot = fixture.OnlyPartition.GetSnapshot();
         Assert.Equal(0, snapshot.InFlight);
         Assert.True(snapshot.TokensAvailable > 9_900, $"the reservation was not settled from the stream's usage: {snapshot.TokensAvailable}");
