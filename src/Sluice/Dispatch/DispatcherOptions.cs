@@ -31,8 +31,12 @@ public sealed class DispatcherOptions
     [Range(0.0, 1.0)]
     public double RetryJitter { get; set; } = 0.5;
 
-    /// <summary>The longest pause a provider's Retry-After may impose on a partition at once.</summary>
-    /// <value>Defaults to 1 hour. A throttled job still waits again if the provider keeps throttling.</value>
+    /// <summary>
+    /// The longest pause a provider's Retry-After may impose on a partition. A longer one (a daily limit, say) parks
+    /// the partition instead: the job that met it ends <see cref="JobEndReason.Parked"/>, the partition is stopped
+    /// with the reason, and its other jobs end <see cref="JobEndReason.PartitionStopped"/>, pending for a later run.
+    /// </summary>
+    /// <value>Defaults to 1 hour.</value>
     [Range(typeof(TimeSpan), "00:00:00", "7.00:00:00")]
     public TimeSpan MaxThrottlePause { get; set; } = TimeSpan.FromHours(1);
 

@@ -21,7 +21,7 @@ public enum JobEndReason
     /// <summary>Not completed: this job's credentials were rejected and it stopped its partition.</summary>
     AuthFailed,
 
-    /// <summary>Not completed: the partition had been stopped (quota, credentials) before this job could start.</summary>
+    /// <summary>Not completed: the partition had been stopped (quota, credentials, parked) before this job could start.</summary>
     PartitionStopped,
 
     /// <summary>Not completed: the partition's wait queue was full.</summary>
@@ -32,4 +32,10 @@ public enum JobEndReason
 
     /// <summary>Not completed: the caller cancelled it.</summary>
     Canceled,
+
+    /// <summary>
+    /// Not completed: the provider asked this job to wait longer than <see cref="DispatcherOptions.MaxThrottlePause"/>
+    /// (a daily limit, say), so it parked the partition rather than sleep for hours.
+    /// </summary>
+    Parked,
 }

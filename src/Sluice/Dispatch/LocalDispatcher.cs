@@ -137,6 +137,12 @@ internal sealed partial class LocalDispatcher : SluiceDispatcher
                 // must find the partition already paused or stopped, not be sent straight into the 429 or the quota.
                 switch (outcome.Kind)
                 {
+                    case AttemptOutcomeKind.Throttled when outcome.RetryAfter > _options.MaxThrottlePause:
+                        // Hours of waiting is a daily limit, not a blip: park the partition and say so, rather than
+                        // sleeping silently. Its jobs stay pending for a later run.
+                        partition.Stop($"parked: the provider asked to wait {outcome.RetryAfter}, longer than the {_options.MaxThrottlePause} Sluice waits; run again later");
+                        break;
+
                     case AttemptOutcomeKind.Throttled:
                         PausePartition(run, partition, outcome.RetryAfter);
                         break;
@@ -172,6 +178,9 @@ internal sealed partial class LocalDispatcher : SluiceDispatcher
 
                 case AttemptOutcomeKind.AuthFailed:
                     return End(run, (JobStatus.NotCompleted, JobEndReason.AuthFailed, outcome.Error), activity);
+
+                case AttemptOutcomeKind.Throttled when outcome.RetryAfter > _options.MaxThrottlePause:
+                    return End(run, (JobStatus.NotCompleted, JobEndReason.Parked, $"the provider asked to wait {outcome.RetryAfter}: {outcome.Error}"), activity);
 
                 case AttemptOutcomeKind.Throttled:
                     break;
