@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging;
 using Sluice.Gate;
 using Sluice.Http;
 using Sluice.Mock;
@@ -24,10 +25,10 @@ internal sealed class MockFixture : IAsyncDisposable
 
     public GatePartition OnlyPartition => Assert.Single(Handler.Gate.Partitions);
 
-    public static async Task<MockFixture> StartAsync(MockOptions mockOptions, SluiceHandlerOptions sluiceOptions)
+    public static async Task<MockFixture> StartAsync(MockOptions mockOptions, SluiceHandlerOptions sluiceOptions, ILoggerFactory? loggerFactory = null)
     {
         var mock = await MockServer.StartAsync(mockOptions).WaitAsync(Bound);
-        var handler = new SluiceHandler(sluiceOptions) { InnerHandler = new SocketsHttpHandler() };
+        var handler = new SluiceHandler(sluiceOptions, loggerFactory: loggerFactory) { InnerHandler = new SocketsHttpHandler() };
         var client = new HttpClient(handler) { BaseAddress = mock.BaseUrl, Timeout = Bound };
         client.DefaultRequestHeaders.Authorization = new("Bearer", "sk-test-secret-key-1");
         return new MockFixture(mock, handler, client);

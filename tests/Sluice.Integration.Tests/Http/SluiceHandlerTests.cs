@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
+using Microsoft.Extensions.Logging;
 using Sluice.Gate;
 using Sluice.Mock;
 
@@ -169,5 +170,25 @@ public sealed class SluiceHandlerTests
 
         Assert.All(responses, r => Assert.Equal(HttpStatusCode.OK, r.StatusCode));
         Assert.Equal(1, refreshes);
+    }
+
+    [Fact]
+    public async Task Keys_NeverAppearInLogsOrPartitionNames_EvenWhenTheyAreRejected()
+    {
+        var logs = new CapturingLoggerProvider();
+        using var loggerFactory = LoggerFactory.Create(builder => builder.SetMinimumLevel(LogLevel.Trace).AddProvider(logs));
+        await using var fixture = await MockFixture.StartAsync(
+            new MockOptions { Seed = 5, Faults = new MockFaults { AuthExpiresAfterRequests = 3, InternalServerErrorRate = 0.3 } },
+            MockFixture.FastRetries(new PartitionLimits { MaxConcurrency = 2 }),
+            loggerFactory);
+
+        var responses = await Task.WhenAll(Enumerable.Range(0, 12).Select(i => fixture.Client.PostAsync("v1/chat/completions", Chat($"post {i}"))))
+            .WaitAsync(MockFixture.Bound);
+
+        Assert.Contains(responses, r => r.StatusCode == HttpStatusCode.Unauthorized);
+        Assert.NotEmpty(logs.Lines);
+        Assert.DoesNotContain(logs.Lines, line => line.Contains("secret", StringComparison.OrdinalIgnoreCase));
+        Assert.DoesNotContain("secret", fixture.OnlyPartition.Key, StringComparison.OrdinalIgnoreCase);
+        Assert.DoesNotContain("secret", fixture.OnlyPartition.GetSnapshot().StopReason ?? "", StringComparison.OrdinalIgnoreCase);
     }
 }
