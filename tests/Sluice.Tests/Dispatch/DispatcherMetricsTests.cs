@@ -24,7 +24,7 @@ public sealed class DispatcherMetricsTests : IDisposable
         var throttle = Step.Returns(AttemptOutcome.Throttled<string>(TimeSpan.FromSeconds(1)));
         h.Upstream.Script("A", throttle, throttle, Step.Returns(AttemptOutcome.Success("ok")));
 
-        await h.Driver.RunUntilAsync(h.Run("A"), TimeSpan.FromMilliseconds(100), TimeSpan.FromMinutes(1));
+        await h.Driver.RunUntilAsync(h.Run("A"), TimeSpan.FromMilliseconds(100), TimeSpan.FromHours(1));
 
         Assert.Equal(2, Sum(throttled, ("sluice.partition", "a")));
         Assert.Equal(0, Sum(retried));
@@ -40,7 +40,7 @@ public sealed class DispatcherMetricsTests : IDisposable
         h.Upstream.Script("GivesUp", failure);
         h.Upstream.Script("Once", failure, Step.Returns(AttemptOutcome.Success("ok")));
 
-        await h.Driver.RunUntilAsync(Task.WhenAll(h.Run("Recovers"), h.Run("GivesUp"), h.Run("Once", "b")), TimeSpan.FromMilliseconds(100), TimeSpan.FromMinutes(1));
+        await h.Driver.RunUntilAsync(Task.WhenAll(h.Run("Recovers"), h.Run("GivesUp"), h.Run("Once", "b")), TimeSpan.FromMilliseconds(100), TimeSpan.FromHours(1));
 
         // Two retries each for the first two (the third failure of "GivesUp" is final), one for "Once".
         Assert.Equal(4, Sum(retried, ("sluice.partition", "a")));
@@ -58,7 +58,7 @@ public sealed class DispatcherMetricsTests : IDisposable
         h.Upstream.Script("Broke", Step.Returns(AttemptOutcome.QuotaExhausted<string>("insufficient_quota")));
         var jobs = new[] { h.Run("Ok1"), h.Run("Ok2"), h.Run("Ok3"), h.Run("Bad"), h.Run("Flaky"), h.Run("Broke", "b") };
 
-        await h.Driver.RunUntilAsync(Task.WhenAll(jobs), TimeSpan.FromMilliseconds(100), TimeSpan.FromMinutes(1));
+        await h.Driver.RunUntilAsync(Task.WhenAll(jobs), TimeSpan.FromMilliseconds(100), TimeSpan.FromHours(1));
 
         Assert.Equal(6, Sum(completed));
         Assert.Equal(3, Sum(completed, ("sluice.job.status", "Succeeded")));

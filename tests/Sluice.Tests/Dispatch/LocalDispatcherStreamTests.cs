@@ -131,9 +131,11 @@ public sealed class LocalDispatcherStreamTests
     [Fact]
     public async Task RunAllAsync_WhenConsumerBreaksEarly_LeavesNoJobRunning()
     {
+        // Jobs in every state when the loop is left: in flight, queued at the gate, waiting to retry, not yet taken.
         using var h = new DispatchHarness(new PartitionLimits { MaxConcurrency = 4 }, o => o.BaseRetryDelay = TimeSpan.FromMinutes(1));
         var items = Enumerable.Range(0, 50).ToList();
-        h.Upstream.Script(Id(0), Step.After(TimeSpan.FromSeconds(1), AttemptOutcome.Success("first")));
+        var first = Step.Hold();
+        h.Upstream.Script(Id(0), first);
         foreach (int i in items.Skip(1))
         {
             h.Upstream.Script(Id(i), i % 3 == 0 ? Step.Returns(AttemptOutcome.Transient<string>("503")) : Step.Hold());
@@ -154,7 +156,10 @@ public sealed class LocalDispatcherStreamTests
                 h.Gate.Partitions.Sum(p => p.GetSnapshot().InFlight),
                 h.Gate.Partitions.Sum(p => p.GetSnapshot().Queued));
         });
-        await h.Driver.RunUntilAsync(consumer, TimeSpan.FromMilliseconds(100), TimeSpan.FromMinutes(1));
+        await TestWait.Eventually(() => h.Snapshot().InFlight == 4 && h.Snapshot().Queued > 0 && h.Upstream.CallsFor(Id(3)).Count == 1, "jobs in flight, queued and backing off");
+
+        first.Complete(AttemptOutcome.Success("first"));
+        await consumer.DefaultTimeout();
 
         Assert.Equal((0, 0, 0), afterLoop);
         int calls = h.Upstream.Calls.Count;

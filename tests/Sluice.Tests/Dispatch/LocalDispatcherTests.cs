@@ -61,7 +61,7 @@ public sealed class LocalDispatcherTests
         var throttled = Step.Returns(AttemptOutcome.Throttled<string>(OneSecond));
         h.Upstream.Script("A", throttled, throttled, throttled, Step.Returns(AttemptOutcome.Success("A-ok")));
 
-        var result = await h.Driver.RunUntilAsync(h.Run("A"), TimeSpan.FromMilliseconds(100), TimeSpan.FromMinutes(1));
+        var result = await h.Driver.RunUntilAsync(h.Run("A"), TimeSpan.FromMilliseconds(100), TimeSpan.FromHours(1));
 
         Assert.Equal(JobStatus.Succeeded, result.Status);
         Assert.Equal(1, result.Attempts);
@@ -80,7 +80,7 @@ public sealed class LocalDispatcherTests
         await TestWait.Eventually(() => h.Snapshot().PausedUntil is not null, "the partition paused");
 
         Assert.InRange(h.Snapshot().PausedUntil!.Value - start, TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(5.5));
-        await h.Driver.RunUntilAsync(a, TimeSpan.FromMilliseconds(10), TimeSpan.FromSeconds(10));
+        await h.Driver.RunUntilAsync(a, TimeSpan.FromMilliseconds(10), TimeSpan.FromHours(1));
     }
 
     [Fact]
@@ -149,7 +149,7 @@ public sealed class LocalDispatcherTests
         using var h = new DispatchHarness(configure: o => o.BaseRetryDelay = OneSecond);
         h.Upstream.Script("A", Step.Returns(AttemptOutcome.Transient<string>("502")), Step.Returns(AttemptOutcome.Success("A-ok")));
 
-        var result = await h.Driver.RunUntilAsync(h.Run("A"), TimeSpan.FromMilliseconds(100), TimeSpan.FromMinutes(1));
+        var result = await h.Driver.RunUntilAsync(h.Run("A"), TimeSpan.FromMilliseconds(100), TimeSpan.FromHours(1));
 
         Assert.Equal(JobStatus.Succeeded, result.Status);
         Assert.Equal("A-ok", result.Value);
@@ -173,7 +173,7 @@ public sealed class LocalDispatcherTests
         }
 
         var step = TimeSpan.FromMilliseconds(10);
-        await h.Driver.RunUntilAsync(Task.WhenAll(ids.Select(id => h.Run(id))), step, TimeSpan.FromMinutes(1));
+        await h.Driver.RunUntilAsync(Task.WhenAll(ids.Select(id => h.Run(id))), step, TimeSpan.FromHours(1));
 
         var gaps = ids.Select(id => h.Upstream.CallsFor(id) is [var first, var second] ? second.At - first.At : TimeSpan.MinValue).ToList();
         Assert.All(gaps, gap => Assert.InRange(gap, TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(4) + step));
@@ -257,7 +257,7 @@ public sealed class LocalDispatcherTests
         h.Upstream.Script("A", Step.Throws(reset), Step.Returns(AttemptOutcome.Success("A-ok")));
         h.Upstream.Script("B", Step.Faults(refused));
 
-        var results = await h.Driver.RunUntilAsync(Task.WhenAll(h.Run("A"), h.Run("B")), TimeSpan.FromMilliseconds(100), TimeSpan.FromMinutes(1));
+        var results = await h.Driver.RunUntilAsync(Task.WhenAll(h.Run("A"), h.Run("B")), TimeSpan.FromMilliseconds(100), TimeSpan.FromHours(1));
 
         Assert.Equal(JobStatus.Succeeded, results[0].Status);
         Assert.Equal(2, results[0].Attempts);
@@ -306,7 +306,7 @@ public sealed class LocalDispatcherTests
         });
         h.Upstream.Script("A", Step.Hold());
 
-        var result = await h.Driver.RunUntilAsync(h.Run("A"), TimeSpan.FromMilliseconds(500), TimeSpan.FromMinutes(1));
+        var result = await h.Driver.RunUntilAsync(h.Run("A"), TimeSpan.FromMilliseconds(500), TimeSpan.FromHours(1));
 
         Assert.Equal(JobStatus.Failed, result.Status);
         Assert.Equal(JobEndReason.AttemptsExhausted, result.Reason);

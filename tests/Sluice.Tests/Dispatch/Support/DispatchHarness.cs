@@ -25,7 +25,7 @@ internal sealed class DispatchHarness : IDisposable
         configure?.Invoke(options);
         Dispatcher = SluiceDispatcher.Create(Gate, options, loggerFactory: null, new Random(seed));
         Upstream = new ScriptedUpstream(Time);
-        Driver = new FakeTimeDriver(Time, IsQuiet);
+        Driver = new FakeTimeDriver(Time, IsQuiet, Describe);
     }
 
     public FakeTimeProvider Time { get; }
@@ -56,6 +56,15 @@ internal sealed class DispatchHarness : IDisposable
     {
         Dispatcher.Dispose();
         Gate.Dispose();
+    }
+
+    /// <summary>The state of things, for a timeout's message.</summary>
+    public string Describe()
+    {
+        var calls = Upstream.Calls;
+        var partitions = Gate.Partitions.Select(p => p.GetSnapshot()).Select(s =>
+            $"{s.Key}: {s.InFlight} in flight ({Upstream.Inside(s.Key)} inside calls), {s.Queued} queued, paused until {s.PausedUntil?.ToString("HH:mm:ss.fff") ?? "-"}, stopped: {s.StopReason ?? "no"}");
+        return $"{calls.Count} calls, the last {string.Join(", ", calls.TakeLast(8).Select(c => $"{c.JobId}#{c.Attempt}@{c.At:HH:mm:ss.fff}"))}; {string.Join("; ", partitions)}";
     }
 
     private bool IsQuiet() => Gate.Partitions.All(p => p.GetSnapshot().InFlight == Upstream.Inside(p.Key));

@@ -6,10 +6,17 @@ namespace Sluice.Tests.Dispatch.Support;
 /// Drives a <see cref="FakeTimeProvider"/> for code whose continuations run on the thread pool. Between steps it
 /// waits until the system under test is quiet: the pool has no queued work, and the caller's own
 /// <c>isQuiet</c> check holds (for the dispatcher: every admitted lease is inside its attempt, so whatever an
-/// attempt records about "now" is the instant it was admitted). Every wait is bounded in real time, so a stuck
-/// dispatcher ends in a <see cref="TimeoutException"/> saying where virtual time stood.
+/// attempt records about "now" is the instant it was admitted, give or take the one step the driver may already
+/// have decided on). Every wait is bounded in real time, so a stuck dispatcher ends in a
+/// <see cref="TimeoutException"/> saying where virtual time stood and what the system looked like.
 /// </summary>
-internal sealed class FakeTimeDriver(FakeTimeProvider time, Func<bool>? isQuiet = null)
+/// <remarks>
+/// The pool's queue shows work waiting, not work running: a worker preempted in the middle of a continuation is
+/// invisible, and the clock may run ahead of it. That is harmless for properties about budgets and exactly-once
+/// endings, which hold at any pace; tests that need an exact instant wait for a condition and then step the clock
+/// to that instant themselves, and virtual-time limits here are generous on purpose (real time is the bound).
+/// </remarks>
+internal sealed class FakeTimeDriver(FakeTimeProvider time, Func<bool>? isQuiet = null, Func<string>? describe = null)
 {
     // Consecutive quiet checks before the system counts as settled: a continuation that has just been taken off the
     // queue is running, not pending, so one empty look is not enough.
@@ -39,7 +46,7 @@ internal sealed class FakeTimeDriver(FakeTimeProvider time, Func<bool>? isQuiet 
             if (TimeProvider.System.GetElapsedTime(started) > TestWait.Limit)
             {
                 throw new TimeoutException(
-                    $"The system did not settle within {TestWait.Limit.TotalSeconds:0} s of real time at virtual {Time.GetUtcNow():HH:mm:ss.fff}.");
+                    $"The system did not settle within {TestWait.Limit.TotalSeconds:0} s of real time at virtual {Time.GetUtcNow():HH:mm:ss.fff}. {describe?.Invoke()}");
             }
 
             await TestWait.YieldAsync(round);
@@ -74,13 +81,13 @@ internal sealed class FakeTimeDriver(FakeTimeProvider time, Func<bool>? isQuiet 
 
             if (Time.GetUtcNow() - virtualStart >= virtualLimit)
             {
-                throw new TimeoutException($"Still running after {virtualLimit} of virtual time.");
+                throw new TimeoutException($"Still running after {virtualLimit} of virtual time. {describe?.Invoke()}");
             }
 
             if (TimeProvider.System.GetElapsedTime(started) > TestWait.Limit)
             {
                 throw new TimeoutException(
-                    $"Still running after {TestWait.Limit.TotalSeconds:0} s of real time, at {Time.GetUtcNow() - virtualStart} of virtual time.");
+                    $"Still running after {TestWait.Limit.TotalSeconds:0} s of real time, at {Time.GetUtcNow() - virtualStart} of virtual time. {describe?.Invoke()}");
             }
 
             Time.AdvanceInline(step);
