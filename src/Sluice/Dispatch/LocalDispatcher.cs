@@ -126,7 +126,7 @@ internal sealed partial class LocalDispatcher : SluiceDispatcher
                 }
 
                 outcome = result;
-                if (outcome.ActualTokens is { } actual && !context.LeaseTaken)
+                if (outcome.ActualTokens is >= 0 and { } actual && !context.LeaseTaken)
                 {
                     lease.Settle(actual);
                 }
@@ -228,7 +228,12 @@ internal sealed partial class LocalDispatcher : SluiceDispatcher
         AttemptOutcome<T> outcome;
         try
         {
-            outcome = await attempt(context, linked.Token).ConfigureAwait(false);
+            var pending = attempt(context, linked.Token);
+
+            // An attempt that ignores its token is abandoned when the token fires, not awaited for ever.
+            outcome = pending.IsCompleted || timeout is null
+                ? await pending.ConfigureAwait(false)
+                : await pending.AsTask().WaitAsync(linked.Token).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (linked.IsCancellationRequested)
         {
