@@ -12,11 +12,12 @@ using Sluice.Gate;
 using Sluice.Http;
 using Sluice.Mock;
 using Sluice.Providers;
+using Xunit.Abstractions;
 
 namespace Sluice.Integration.Tests.Http;
 
 /// <summary>The recipes of docs/handler.md, each run against the mock: the official SDKs get Sluice by configuration.</summary>
-public sealed class SdkRecipesTests
+public sealed class SdkRecipesTests(ITestOutputHelper output)
 {
     [Fact]
     public async Task OpenAISdk_200ConcurrentCallsHalfStreaming_UnderTightBudgets_AllSucceed_WithoutOverrunningTheProvider()
@@ -37,6 +38,7 @@ public sealed class SdkRecipesTests
         var chat = openai.GetChatClient("gpt-4o-mini");
         var options = new ChatCompletionOptions { MaxOutputTokenCount = 30 };
 
+        long started = TimeProvider.System.GetTimestamp();
         var answers = await Task.WhenAll(Enumerable.Range(0, 200).Select(async i =>
         {
             OpenAI.Chat.ChatMessage[] messages = [new UserChatMessage($"Summarise blog post {i} in one sentence.")];
@@ -62,6 +64,7 @@ public sealed class SdkRecipesTests
         Assert.Equal(0, stats.BudgetViolations.Total);
         Assert.Equal(200, stats.Succeeded);
         long throttled = stats.Rejected.Where(r => r.Key.StartsWith("rate_limit", StringComparison.Ordinal)).Sum(r => r.Value);
+        output.WriteLine($"200 calls in {TimeProvider.System.GetElapsedTime(started).TotalSeconds:F1} s; {throttled} of {stats.Received} attempts throttled; {stats.BudgetViolations.Total} budget violations");
         Assert.True(throttled < 0.02 * stats.Received, $"{throttled} of {stats.Received} attempts were throttled: {string.Join(", ", stats.Rejected)}");
         Assert.Equal(0, fixture.OnlyPartition.GetSnapshot().InFlight);
     }
