@@ -2,7 +2,6 @@ using System.Diagnostics.Metrics;
 using Microsoft.Extensions.Logging;
 using Sluice.Dispatch;
 using Sluice.Gate;
-using Sluice.Providers;
 
 namespace Sluice.Http;
 
@@ -19,6 +18,7 @@ public sealed class SluiceHandler : DelegatingHandler
 {
     private readonly SluiceRuntime _runtime;
     private readonly bool _ownsRuntime;
+    private readonly ProviderAttempt _attempt;
     private long _requestNumber;
 
     /// <summary>Creates a handler with its own gate. Give one instance to one <see cref="HttpClient"/>, or use <c>AddSluice</c> with the HTTP client factory.</summary>
@@ -40,6 +40,7 @@ public sealed class SluiceHandler : DelegatingHandler
     {
         _runtime = runtime;
         _ownsRuntime = ownsRuntime;
+        _attempt = new ProviderAttempt((message, token) => base.SendAsync(message, token), runtime.Profile, runtime.Time);
     }
 
     /// <summary>The gate this handler's requests wait at, for inspecting partitions.</summary>
@@ -96,99 +97,21 @@ public sealed class SluiceHandler : DelegatingHandler
         base.Dispose(disposing);
     }
 
-    /// <summary>
-    /// One try: send, feed the rate-limit headers back, and classify. A 2xx stream is handed to the caller at once,
-    /// keeping the concurrency slot until its body ends; anything else is read whole so it can be classified and
-    /// its usage settled. A rejected credential is refreshed and resent once, within the same try.
-    /// </summary>
-    private async ValueTask<AttemptOutcome<HttpResponseMessage>> AttemptAsync(
+    /// <summary>One try through the shared <see cref="ProviderAttempt"/>, refreshing a rejected credential on the caller's message.</summary>
+    private ValueTask<AttemptOutcome<HttpResponseMessage>> AttemptAsync(
         HttpRequestMessage request,
         OutgoingRequest outgoing,
         AttemptContext attempt,
-        CancellationToken cancellationToken)
-    {
-        bool refreshed = false;
-        while (true)
-        {
-            HttpResponseMessage response;
-            string credential = PartitionKeys.Fingerprint(request);
-            try
-            {
-                using var message = outgoing.CreateMessage();
-                response = await base.SendAsync(message, cancellationToken).ConfigureAwait(false);
-            }
-            catch (HttpRequestException exception)
-            {
-                return AttemptOutcome.Transient<HttpResponseMessage>($"connection failed: {exception.Message}", exception: exception);
-            }
-            catch (OperationCanceledException exception) when (!cancellationToken.IsCancellationRequested)
-            {
-                return AttemptOutcome.Transient<HttpResponseMessage>("the request timed out", exception: exception);
-            }
-
-            var now = _runtime.Time.GetUtcNow();
-            ObserveRateLimits(attempt.Partition, response, now);
-            int status = (int)response.StatusCode;
-            if (outgoing.IsStreaming && status is >= 200 and < 300)
-            {
-                response.Content = new WatchedStreamContent(response.Content, attempt.TakeLease(), _runtime.Profile);
-                return AttemptOutcome.Success(response);
-            }
-
-            byte[] body;
-            try
-            {
-                body = await response.Content.ReadAsByteArrayAsync(cancellationToken).ConfigureAwait(false);
-            }
-            catch (Exception exception) when (exception is HttpRequestException or IOException)
-            {
-                response.Dispose();
-                return AttemptOutcome.Transient<HttpResponseMessage>($"the response was cut: {exception.Message}", exception: exception);
-            }
-
-            OutgoingRequest.Rebuffer(response, body);
-            var verdict = _runtime.Profile.Classify(status, response.Headers, body, now);
-            if (verdict.Kind == AttemptOutcomeKind.AuthFailed && !refreshed && _runtime.Refresher is { } refresher)
-            {
-                refreshed = true;
-                if (await refresher.RefreshAsync(request, credential, cancellationToken).ConfigureAwait(false))
-                {
-                    response.Dispose();
-                    continue;
-                }
-            }
-
-            if (verdict.Kind is AttemptOutcomeKind.QuotaExhausted or AttemptOutcomeKind.AuthFailed)
-            {
-                _runtime.RememberStop(attempt.Job.Partition, response, body);
-            }
-
-            return new AttemptOutcome<HttpResponseMessage>
-            {
-                Kind = verdict.Kind,
-                Value = response,
-                Error = verdict.Error,
-                RetryAfter = verdict.RetryAfter,
-                ActualTokens = verdict.Kind == AttemptOutcomeKind.Success && UsageReader.ReadTotal(body) is { } used
-                    ? _runtime.Profile.SettledTokens(attempt.Lease.ReservedTokens, used)
-                    : null,
-            };
-        }
-    }
-
-    private static void ObserveRateLimits(GatePartition partition, HttpResponseMessage response, DateTimeOffset now)
-    {
-        var limits = RateLimitHeaders.Parse(response.Headers, now);
-        if (limits.Requests is { Remaining: { } requestsLeft, ResetAt: { } requestsReset } requests)
-        {
-            partition.ObserveRequests(requestsLeft, requestsReset, requests.Limit);
-        }
-
-        if (limits.Tokens is { Remaining: { } tokensLeft, ResetAt: { } tokensReset } tokens)
-        {
-            partition.ObserveTokens(tokensLeft, tokensReset, tokens.Limit);
-        }
-    }
+        CancellationToken cancellationToken) =>
+        _attempt.SendAsync(
+            outgoing.CreateMessage,
+            outgoing.IsStreaming,
+            attempt,
+            _runtime.Refresher is { } refresher
+                ? token => refresher.RefreshAsync(request, PartitionKeys.Fingerprint(request), token)
+                : null,
+            (response, body) => _runtime.RememberStop(attempt.Job.Partition, response, body),
+            cancellationToken);
 
     private string JobId(HttpRequestMessage request) =>
         request.Headers.TryGetValues("X-Sluice-Custom-Id", out var ids) || request.Headers.TryGetValues("X-Request-Id", out ids)

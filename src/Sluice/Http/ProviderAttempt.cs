@@ -1,0 +1,121 @@
+using Sluice.Dispatch;
+using Sluice.Gate;
+using Sluice.Providers;
+
+namespace Sluice.Http;
+
+/// <summary>
+/// One try at a provider request, done the same way by every face of Sluice (<see cref="SluiceHandler"/> and
+/// <c>sluice run</c>): send, feed the rate-limit headers back to the partition, classify the answer with the provider
+/// profile, and settle the token reservation with the actual usage. A 2xx stream is handed back at once, keeping the
+/// concurrency slot until its body ends; anything else is read whole (and rebuffered) so it can be classified. A
+/// rejected credential may be refreshed and resent once, within the same try.
+/// </summary>
+internal sealed class ProviderAttempt(
+    Func<HttpRequestMessage, CancellationToken, Task<HttpResponseMessage>> send,
+    ProviderProfile profile,
+    TimeProvider time)
+{
+    /// <summary>Runs one try.</summary>
+    /// <param name="createMessage">Makes a fresh message for each send (a message can be sent only once).</param>
+    /// <param name="isStreaming">True when the request asks for a stream, whose 2xx body is passed through unread.</param>
+    /// <param name="attempt">The dispatcher's context: partition and lease.</param>
+    /// <param name="refreshCredential">Called once after an auth failure; true when the request should be sent again.</param>
+    /// <param name="onStop">Called with the answer (and its body) that stops the partition: quota or auth.</param>
+    /// <param name="cancellationToken">Cancels the try.</param>
+    /// <returns>The outcome, whose value is the response (buffered unless it is a 2xx stream).</returns>
+    public async ValueTask<AttemptOutcome<HttpResponseMessage>> SendAsync(
+        Func<HttpRequestMessage> createMessage,
+        bool isStreaming,
+        AttemptContext attempt,
+        Func<CancellationToken, ValueTask<bool>>? refreshCredential,
+        Action<HttpResponseMessage, byte[]>? onStop,
+        CancellationToken cancellationToken)
+    {
+        bool refreshed = false;
+        while (true)
+        {
+            HttpResponseMessage response;
+            try
+            {
+                using var message = createMessage();
+                response = await send(message, cancellationToken).ConfigureAwait(false);
+            }
+            catch (HttpRequestException exception)
+            {
+                return AttemptOutcome.Transient<HttpResponseMessage>($"connection failed: {exception.Message}", exception: exception);
+            }
+            catch (OperationCanceledException exception) when (!cancellationToken.IsCancellationRequested)
+            {
+                return AttemptOutcome.Transient<HttpResponseMessage>("the request timed out", exception: exception);
+            }
+
+            var now = time.GetUtcNow();
+            ObserveRateLimits(attempt.Partition, response, now);
+            int status = (int)response.StatusCode;
+            if (isStreaming && status is >= 200 and < 300)
+            {
+                response.Content = new WatchedStreamContent(response.Content, attempt.TakeLease(), profile);
+                return AttemptOutcome.Success(response);
+            }
+
+            byte[] body;
+            try
+            {
+                body = await response.Content.ReadAsByteArrayAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception exception) when (exception is HttpRequestException or IOException)
+            {
+                response.Dispose();
+                return AttemptOutcome.Transient<HttpResponseMessage>($"the response was cut: {exception.Message}", exception: exception);
+            }
+            catch (OperationCanceledException exception) when (!cancellationToken.IsCancellationRequested)
+            {
+                response.Dispose();
+                return AttemptOutcome.Transient<HttpResponseMessage>("the response timed out", exception: exception);
+            }
+
+            OutgoingRequest.Rebuffer(response, body);
+            var verdict = profile.Classify(status, response.Headers, body, now);
+            if (verdict.Kind == AttemptOutcomeKind.AuthFailed && !refreshed && refreshCredential is not null)
+            {
+                refreshed = true;
+                if (await refreshCredential(cancellationToken).ConfigureAwait(false))
+                {
+                    response.Dispose();
+                    continue;
+                }
+            }
+
+            if (verdict.Kind is AttemptOutcomeKind.QuotaExhausted or AttemptOutcomeKind.AuthFailed)
+            {
+                onStop?.Invoke(response, body);
+            }
+
+            return new AttemptOutcome<HttpResponseMessage>
+            {
+                Kind = verdict.Kind,
+                Value = response,
+                Error = verdict.Error,
+                RetryAfter = verdict.RetryAfter,
+                ActualTokens = verdict.Kind == AttemptOutcomeKind.Success && UsageReader.ReadTotal(body) is { } used
+                    ? profile.SettledTokens(attempt.Lease.ReservedTokens, used)
+                    : null,
+            };
+        }
+    }
+
+    private static void ObserveRateLimits(GatePartition partition, HttpResponseMessage response, DateTimeOffset now)
+    {
+        var limits = RateLimitHeaders.Parse(response.Headers, now);
+        if (limits.Requests is { Remaining: { } requestsLeft, ResetAt: { } requestsReset } requests)
+        {
+            partition.ObserveRequests(requestsLeft, requestsReset, requests.Limit);
+        }
+
+        if (limits.Tokens is { Remaining: { } tokensLeft, ResetAt: { } tokensReset } tokens)
+        {
+            partition.ObserveTokens(tokensLeft, tokensReset, tokens.Limit);
+        }
+    }
+}
