@@ -1,0 +1,179 @@
+using System.CommandLine;
+using System.CommandLine.Parsing;
+using System.Globalization;
+using Sluice.Cli.Mock;
+using Sluice.Providers;
+
+namespace Sluice.Cli.Run;
+
+/// <summary>
+/// <c>sluice run</c>: sends every request of an OpenAI Batch API file as fast as the budget allows, journals each
+/// final outcome, and writes the results. The options are the contract in DESIGN.md; docs/run.md describes them.
+/// </summary>
+internal static class RunCommand
+{
+    public static Command Create()
+    {
+        var input = new Argument<string>("REQUESTS")
+        {
+            Description = "The batch file: OpenAI Batch API request lines {\"custom_id\",\"method\":\"POST\",\"url\",\"body\"}.",
+        };
+        var output = new Option<string?>("--output", "-o")
+        {
+            Description = "Results file, one OpenAI Batch API output line per custom_id (default: REQUESTS.results.jsonl next to the input).",
+            HelpName = "RESULTS.jsonl",
+        };
+        var errors = new Option<string?>("--errors")
+        {
+            Description = "Where the lines of jobs that failed for good are also written (default: RESULTS.errors.jsonl).",
+            HelpName = "ERRORS.jsonl",
+        };
+        var baseUrl = new Option<string?>("--base-url")
+        {
+            Description = "The API's base URL, with or without /v1 (default: $OPENAI_BASE_URL, else https://api.openai.com; https://api.anthropic.com for --provider anthropic).",
+            HelpName = "URL",
+        };
+        var apiKeyEnv = new Option<string?>("--api-key-env")
+        {
+            Description = "The environment variable holding the API key (default: OPENAI_API_KEY; ANTHROPIC_API_KEY or AZURE_OPENAI_API_KEY for those providers). The key itself is never logged or journalled.",
+            HelpName = "NAME",
+        };
+        var provider = new Option<ProviderKind>("--provider")
+        {
+            Description = "How answers are classified and keys sent: openai, azure, anthropic or compatible (default: openai).",
+            HelpName = "openai|azure|anthropic|compatible",
+            DefaultValueFactory = _ => ProviderKind.OpenAI,
+            CustomParser = ParseProvider,
+        };
+        var rpm = MockOptionKinds.PositiveInt("--rpm", "Request budget per minute (default: none, learnt from the provider's rate-limit headers; --mock: 1500).");
+        var tpm = MockOptionKinds.PositiveInt("--tpm", "Token budget per minute, prompt estimate plus output cap, settled with actual usage (default: none).");
+        var concurrency = new Option<int?>("--concurrency")
+        {
+            Description = $"Requests in flight at most, or auto: the budgets pace the starts and at most {RunDefaults.AutoConcurrency} are in flight (default: auto).",
+            HelpName = "N|auto",
+            CustomParser = ParseConcurrency,
+        };
+        var maxAttempts = MockOptionKinds.PositiveInt("--max-attempts", "Tries per request for transient failures (5xx, resets, timeouts, malformed bodies); 429s do not count.", 5);
+        var timeout = MockOptionKinds.Duration("--timeout", TimeSpan.FromMinutes(10), "How long one try may take before it is abandoned and retried.");
+        var journal = new Option<string?>("--journal")
+        {
+            Description = "The SQLite journal that makes the run resumable (default: RESULTS.jsonl.journal). Keep it until the run is complete.",
+            HelpName = "FILE",
+        };
+        var mock = new Option<bool>("--mock")
+        {
+            Description = $"Run against the built-in mock, started in-process ({RunDefaults.MockRequestsPerMinute} rpm, 300±200 ms per answer): no API key, nothing leaves the machine.",
+        };
+        var logFormat = new Option<string>("--log-format")
+        {
+            Description = "text, or json: progress and summary as JSON lines, without the live display.",
+            HelpName = "text|json",
+            DefaultValueFactory = _ => "text",
+        };
+        logFormat.AcceptOnlyFromAmong("text", "json");
+
+        var command = new Command(
+            "run",
+            "Send every request of a batch file (OpenAI Batch API format) as fast as the budget allows, and write one " +
+            "result line per custom_id. Durable: every outcome is journalled, so after Ctrl-C, a crash or a quota stop " +
+            "the same command resumes where it stopped. Exit codes: 0 all succeeded, 1 some failed for good, " +
+            "2 usage or input error, 3 stopped early (run it again to resume).")
+        {
+            input, output, errors, baseUrl, apiKeyEnv, provider, rpm, tpm, concurrency, maxAttempts, timeout, journal, mock, logFormat,
+        };
+
+        command.SetAction(async (parseResult, cancellationToken) =>
+        {
+            var arguments = new RunArguments
+            {
+                Input = parseResult.GetValue(input)!,
+                Output = parseResult.GetValue(output),
+                Errors = parseResult.GetValue(errors),
+                BaseUrl = parseResult.GetValue(baseUrl),
+                ApiKeyEnv = parseResult.GetValue(apiKeyEnv),
+                Provider = parseResult.GetValue(provider),
+                RequestsPerMinute = parseResult.GetValue(rpm),
+                TokensPerMinute = parseResult.GetValue(tpm),
+                Concurrency = parseResult.GetValue(concurrency),
+                MaxAttempts = parseResult.GetValue(maxAttempts) ?? 5,
+                Timeout = parseResult.GetValue(timeout) ?? TimeSpan.FromMinutes(10),
+                Journal = parseResult.GetValue(journal),
+                Mock = parseResult.GetValue(mock),
+                Json = parseResult.GetValue(logFormat) == "json",
+            };
+            var configuration = parseResult.InvocationConfiguration;
+            return await RunExecution.ExecuteAsync(arguments, configuration.Output, configuration.Error, handleSignals: true, cancellationToken).ConfigureAwait(false);
+        });
+        return command;
+    }
+
+    private static ProviderKind ParseProvider(ArgumentResult result)
+    {
+        string text = result.Tokens.Count > 0 ? result.Tokens[^1].Value : "";
+        switch (text.ToLowerInvariant())
+        {
+            case "openai":
+                return ProviderKind.OpenAI;
+            case "azure":
+            case "azureopenai":
+                return ProviderKind.AzureOpenAI;
+            case "anthropic":
+                return ProviderKind.Anthropic;
+            case "compatible":
+            case "openaicompatible":
+                return ProviderKind.OpenAICompatible;
+            default:
+                result.AddError($"--provider must be openai, azure, anthropic or compatible, not '{text}'.");
+                return ProviderKind.OpenAI;
+        }
+    }
+
+    private static int? ParseConcurrency(ArgumentResult result)
+    {
+        string text = result.Tokens.Count > 0 ? result.Tokens[^1].Value : "";
+        if (string.Equals(text, "auto", StringComparison.OrdinalIgnoreCase))
+        {
+            return null;
+        }
+
+        if (int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out int value) && value >= 1)
+        {
+            return value;
+        }
+
+        result.AddError($"--concurrency must be a whole number at least 1, or auto, not '{text}'.");
+        return null;
+    }
+}
+
+/// <summary>The options of one <c>sluice run</c> as given, before defaults and checks.</summary>
+internal sealed record RunArguments
+{
+    public required string Input { get; init; }
+
+    public string? Output { get; init; }
+
+    public string? Errors { get; init; }
+
+    public string? BaseUrl { get; init; }
+
+    public string? ApiKeyEnv { get; init; }
+
+    public ProviderKind Provider { get; init; } = ProviderKind.OpenAI;
+
+    public int? RequestsPerMinute { get; init; }
+
+    public int? TokensPerMinute { get; init; }
+
+    public int? Concurrency { get; init; }
+
+    public int MaxAttempts { get; init; } = 5;
+
+    public TimeSpan Timeout { get; init; } = TimeSpan.FromMinutes(10);
+
+    public string? Journal { get; init; }
+
+    public bool Mock { get; init; }
+
+    public bool Json { get; init; }
+}

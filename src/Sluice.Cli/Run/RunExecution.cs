@@ -1,0 +1,319 @@
+using System.Net.Sockets;
+using System.Runtime.InteropServices;
+using Microsoft.Data.Sqlite;
+using Sluice.Mock;
+using Spectre.Console;
+
+namespace Sluice.Cli.Run;
+
+/// <summary>
+/// One <c>sluice run</c>, step by step: check the input, outputs, key and base URL (each failure one clear line,
+/// exit 2); validate every line before anything is sent (exit 2); open the journal, refusing one made for another
+/// input; start the mock if asked; send what is not done yet while showing progress; rebuild the results and errors
+/// files from the journal; summarise; and choose the exit code (0, 1, or 3 when stopped early).
+/// </summary>
+internal static class RunExecution
+{
+    public const int AllSucceeded = 0;
+    public const int SomeFailed = 1;
+    public const int StoppedEarly = 3;
+
+    private const string Name = "sluice run";
+
+    public static async Task<int> ExecuteAsync(RunArguments arguments, TextWriter output, TextWriter error, bool handleSignals, CancellationToken cancellationToken)
+    {
+        var time = TimeProvider.System;
+
+        // 1. The input can be read.
+        string input = arguments.Input;
+        if (Unreadable(input) is { } unreadable)
+        {
+            return await UsageAsync(error, $"cannot read {input}: {unreadable}").ConfigureAwait(false);
+        }
+
+        // 2. The outputs can be written.
+        string results = arguments.Output ?? RunDefaults.DefaultResultsPath(input);
+        string errors = arguments.Errors ?? RunDefaults.DefaultErrorsPath(results);
+        string journalPath = arguments.Journal ?? RunDefaults.DefaultJournalPath(results);
+        foreach (var (what, path) in new[] { ("results", results), ("errors", errors), ("the journal", journalPath) })
+        {
+            if (Unwritable(path) is { } problem)
+            {
+                return await UsageAsync(error, $"cannot write {what} to {path}: {problem}").ConfigureAwait(false);
+            }
+        }
+
+        // 3. A key and a base URL, unless the mock stands in for the provider.
+        string? apiKey = null;
+        Uri? baseUrl = null;
+        if (!arguments.Mock)
+        {
+            string variable = arguments.ApiKeyEnv ?? RunDefaults.ApiKeyVariable(arguments.Provider);
+            apiKey = Environment.GetEnvironmentVariable(variable);
+            if (string.IsNullOrWhiteSpace(apiKey))
+            {
+                return await UsageAsync(error, $"no API key: set {variable} (or name another variable with --api-key-env), or try --mock to run against the built-in mock").ConfigureAwait(false);
+            }
+
+            string? baseText = arguments.BaseUrl ?? Environment.GetEnvironmentVariable("OPENAI_BASE_URL") ?? RunDefaults.DefaultBaseUrl(arguments.Provider);
+            if (baseText is null)
+            {
+                return await UsageAsync(error, "--base-url is required for --provider azure (https://RESOURCE.openai.azure.com)").ConfigureAwait(false);
+            }
+
+            baseUrl = BaseUrl.TryParse(baseText, out string? urlProblem);
+            if (baseUrl is null)
+            {
+                return await UsageAsync(error, $"bad base URL: {urlProblem}").ConfigureAwait(false);
+            }
+        }
+
+        // 4. Every line is valid before anything is sent.
+        var validation = await RequestFile.ValidateAsync(input, cancellationToken).ConfigureAwait(false);
+        if (validation.ProblemCount > 0)
+        {
+            await error.WriteLineAsync($"{Name}: {input} has {validation.ProblemCount} invalid line{(validation.ProblemCount == 1 ? "" : "s")}; nothing was sent.").ConfigureAwait(false);
+            foreach (var problem in validation.Problems)
+            {
+                await error.WriteLineAsync($"  line {problem.LineNumber}: {problem.Reason}").ConfigureAwait(false);
+            }
+
+            if (validation.ProblemCount > validation.Problems.Count)
+            {
+                await error.WriteLineAsync($"  … and {validation.ProblemCount - validation.Problems.Count} more").ConfigureAwait(false);
+            }
+
+            return SluiceCommandLine.UsageError;
+        }
+
+        // 5. The journal: what is done already, and proof that it belongs to this input.
+        RunJournal journal;
+        try
+        {
+            journal = RunJournal.Open(journalPath, validation.Fingerprint, Path.GetFileName(input));
+        }
+        catch (JournalMismatchException mismatch)
+        {
+            return await UsageAsync(error, $"the journal {journalPath} belongs to a different input ({mismatch.RecordedInput}, or an earlier version of this file). " +
+                "Name a new journal and output with --journal and -o, or delete the journal to start over.").ConfigureAwait(false);
+        }
+        catch (SqliteException exception)
+        {
+            return await UsageAsync(error, $"cannot open the journal {journalPath}: {exception.Message}").ConfigureAwait(false);
+        }
+
+        await using (journal.ConfigureAwait(false))
+        {
+            var finished = journal.ReadFinishedIds();
+
+            // 6. The provider answers at all (a typo in --base-url should not become hours of retries).
+            if (baseUrl is not null && await UnreachableAsync(baseUrl, time, cancellationToken).ConfigureAwait(false) is { } unreachable)
+            {
+                return await UsageAsync(error, $"cannot reach {baseUrl.Host}:{baseUrl.Port}: {unreachable}").ConfigureAwait(false);
+            }
+
+            MockServer? mock = null;
+            if (arguments.Mock)
+            {
+                mock = await MockServer.StartAsync(
+                    new MockOptions
+                    {
+                        Limits = new MockLimits { RequestsPerMinute = RunDefaults.MockRequestsPerMinute },
+                        Latency = RunDefaults.MockLatency,
+                        LatencyJitter = RunDefaults.MockJitter,
+                        AcceptAnyModel = true,
+                    },
+                    cancellationToken).ConfigureAwait(false);
+                baseUrl = mock.BaseUrl;
+            }
+
+            try
+            {
+                var settings = new RunSettings
+                {
+                    InputPath = input,
+                    ResultsPath = results,
+                    ErrorsPath = errors,
+                    JournalPath = journalPath,
+                    BaseUrl = baseUrl!,
+                    ApiKey = apiKey,
+                    Provider = arguments.Provider,
+                    RequestsPerMinute = arguments.RequestsPerMinute ?? (arguments.Mock ? RunDefaults.MockRequestsPerMinute : null),
+                    TokensPerMinute = arguments.TokensPerMinute,
+                    Concurrency = arguments.Concurrency ?? RunDefaults.AutoConcurrency,
+                    MaxAttempts = arguments.MaxAttempts,
+                    Timeout = arguments.Timeout,
+                    Json = arguments.Json,
+                };
+                return await SendAsync(settings, journal, finished, validation.Requests, output, error, handleSignals, time, cancellationToken).ConfigureAwait(false);
+            }
+            finally
+            {
+                if (mock is not null)
+                {
+                    await mock.DisposeAsync().ConfigureAwait(false);
+                }
+            }
+        }
+    }
+
+    // Steps 7 to 9: send, rebuild the outputs, summarise.
+    private static async Task<int> SendAsync(
+        RunSettings settings,
+        RunJournal journal,
+        HashSet<string> finished,
+        int total,
+        TextWriter output,
+        TextWriter error,
+        bool handleSignals,
+        TimeProvider time,
+        CancellationToken cancellationToken)
+    {
+        var counters = new RunCounters { Total = total, AlreadyDone = finished.Count };
+        journal.OnCommitted = counters.Committed;
+        bool live = !settings.Json && ReferenceEquals(output, Console.Out) && !Console.IsOutputRedirected && AnsiConsole.Profile.Capabilities.Interactive;
+        var progress = new RunProgress(counters, settings, time, output, live);
+        if (!settings.Json)
+        {
+            string resume = finished.Count > 0 ? $", resuming: {finished.Count:N0} already done" : "";
+            await output.WriteLineAsync($"{Name}: {total:N0} requests to {(settings.ApiKey is null ? "the built-in mock" : settings.BaseUrl.Host)}{resume}; Ctrl-C stops gracefully.").ConfigureAwait(false);
+        }
+
+        using var hardStop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        using var runner = new BatchRunner(settings, journal, counters, time, new Random());
+        int interrupts = 0;
+        Action<PosixSignalContext> onSignal = signal =>
+        {
+            signal.Cancel = true;
+            if (Interlocked.Increment(ref interrupts) == 1)
+            {
+                runner.Drain();
+                error.WriteLine($"{Name}: stopping — requests in flight finish and are journalled; Ctrl-C again stops at once.");
+            }
+            else
+            {
+                hardStop.Cancel();
+            }
+        };
+        using var sigint = handleSignals ? PosixSignalRegistration.Create(PosixSignal.SIGINT, onSignal) : null;
+        using var sigterm = handleSignals ? PosixSignalRegistration.Create(PosixSignal.SIGTERM, onSignal) : null;
+
+        using var stopProgress = new CancellationTokenSource();
+        var showing = progress.ShowAsync(stopProgress.Token);
+        bool interrupted = false;
+        try
+        {
+            await runner.RunAsync(finished, hardStop.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (hardStop.IsCancellationRequested)
+        {
+            interrupted = true;
+        }
+        finally
+        {
+            await stopProgress.CancelAsync().ConfigureAwait(false);
+            await showing.ConfigureAwait(false);
+        }
+
+        // Whatever happened, the outputs hold exactly what the journal holds.
+        var (resultLines, errorLines) = await journal.WriteOutputsAsync(settings.ResultsPath, settings.ErrorsPath, CancellationToken.None).ConfigureAwait(false);
+        int notDone = (int)Math.Max(0, total - resultLines);
+        string? reason = journal.Fault is { } fault ? $"the journal could not be written: {fault.Message}"
+            : runner.StopReason ?? (interrupted || interrupts > 0 ? "interrupted" : null);
+        await output.WriteLineAsync(progress.Summary(notDone, notDone > 0 ? reason : null, resultLines, errorLines)).ConfigureAwait(false);
+        if (notDone > 0)
+        {
+            await error.WriteLineAsync($"{Name}: stopped early ({reason ?? "unknown reason"}); {notDone:N0} requests not done. Run the same command again to resume.").ConfigureAwait(false);
+            return StoppedEarly;
+        }
+
+        return errorLines > 0 ? SomeFailed : AllSucceeded;
+    }
+
+    private static async Task<int> UsageAsync(TextWriter error, string message)
+    {
+        await error.WriteLineAsync($"{Name}: {message}").ConfigureAwait(false);
+        return SluiceCommandLine.UsageError;
+    }
+
+    private static string? Unreadable(string path)
+    {
+        try
+        {
+            if (Directory.Exists(path))
+            {
+                return "it is a directory";
+            }
+
+            using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+            return null;
+        }
+        catch (FileNotFoundException)
+        {
+            return "no such file";
+        }
+        catch (DirectoryNotFoundException)
+        {
+            return "no such directory";
+        }
+        catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
+        {
+            return exception.Message;
+        }
+    }
+
+    // Writes and deletes a probe file beside the target: the check leaves nothing behind.
+    private static string? Unwritable(string path)
+    {
+        string directory = Path.GetDirectoryName(Path.GetFullPath(path))!;
+        if (!Directory.Exists(directory))
+        {
+            return $"the directory {directory} does not exist";
+        }
+
+        if (Directory.Exists(path))
+        {
+            return "it is a directory";
+        }
+
+        string probe = Path.Combine(directory, $".{Path.GetFileName(path)}.{Guid.NewGuid():N}.probe");
+        try
+        {
+            using (new FileStream(probe, FileMode.CreateNew, FileAccess.Write))
+            {
+            }
+
+            File.Delete(probe);
+            if (File.Exists(path))
+            {
+                using var existing = new FileStream(path, FileMode.Open, FileAccess.ReadWrite, FileShare.ReadWrite);
+            }
+
+            return null;
+        }
+        catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
+        {
+            return exception.Message;
+        }
+    }
+
+    private static async Task<string?> UnreachableAsync(Uri baseUrl, TimeProvider time, CancellationToken cancellationToken)
+    {
+        using var limit = new CancellationTokenSource(TimeSpan.FromSeconds(10), time);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(limit.Token, cancellationToken);
+        using var socket = new Socket(SocketType.Stream, ProtocolType.Tcp);
+        try
+        {
+            await socket.ConnectAsync(baseUrl.Host, baseUrl.Port, linked.Token).ConfigureAwait(false);
+            return null;
+        }
+        catch (SocketException exception)
+        {
+            return exception.Message;
+        }
+        catch (OperationCanceledException) when (limit.IsCancellationRequested)
+        {
+            return "no connection within 10 s";
+        }
+    }
+}

@@ -1,0 +1,82 @@
+using Sluice.Providers;
+
+namespace Sluice.Cli.Run;
+
+/// <summary>Everything one <c>sluice run</c> needs, resolved from options and environment and checked.</summary>
+internal sealed record RunSettings
+{
+    public required string InputPath { get; init; }
+
+    public required string ResultsPath { get; init; }
+
+    public required string ErrorsPath { get; init; }
+
+    public required string JournalPath { get; init; }
+
+    public required Uri BaseUrl { get; init; }
+
+    /// <summary>The credential; never logged, never journalled. Null with <c>--mock</c>.</summary>
+    public string? ApiKey { get; init; }
+
+    public ProviderKind Provider { get; init; } = ProviderKind.OpenAI;
+
+    public int? RequestsPerMinute { get; init; }
+
+    public long? TokensPerMinute { get; init; }
+
+    /// <summary>Requests in flight at most.</summary>
+    public int Concurrency { get; init; } = RunDefaults.AutoConcurrency;
+
+    public int MaxAttempts { get; init; } = 5;
+
+    public TimeSpan Timeout { get; init; } = TimeSpan.FromMinutes(10);
+
+    public bool Json { get; init; }
+
+    // The key must not reach logs through a record's generated ToString.
+    public override string ToString() => $"sluice run {InputPath} -> {ResultsPath}";
+}
+
+/// <summary>Defaults of <c>sluice run</c>, shared by help and behaviour.</summary>
+internal static class RunDefaults
+{
+    /// <summary><c>--concurrency auto</c>: the budgets pace the starts; this only caps requests in flight.</summary>
+    public const int AutoConcurrency = 256;
+
+    /// <summary>The in-process mock's demo limits for <c>--mock</c>.</summary>
+    public const int MockRequestsPerMinute = 1_500;
+
+    public static readonly TimeSpan MockLatency = TimeSpan.FromMilliseconds(300);
+
+    public static readonly TimeSpan MockJitter = TimeSpan.FromMilliseconds(200);
+
+    public static string DefaultResultsPath(string inputPath)
+    {
+        string directory = Path.GetDirectoryName(inputPath) ?? "";
+        return Path.Combine(directory, Path.GetFileNameWithoutExtension(inputPath) + ".results.jsonl");
+    }
+
+    public static string DefaultErrorsPath(string resultsPath)
+    {
+        string directory = Path.GetDirectoryName(resultsPath) ?? "";
+        string name = Path.GetFileName(resultsPath);
+        string stem = name.EndsWith(".jsonl", StringComparison.OrdinalIgnoreCase) ? name[..^".jsonl".Length] : name;
+        return Path.Combine(directory, stem + ".errors.jsonl");
+    }
+
+    public static string DefaultJournalPath(string resultsPath) => resultsPath + ".journal";
+
+    public static string ApiKeyVariable(ProviderKind provider) => provider switch
+    {
+        ProviderKind.Anthropic => "ANTHROPIC_API_KEY",
+        ProviderKind.AzureOpenAI => "AZURE_OPENAI_API_KEY",
+        _ => "OPENAI_API_KEY",
+    };
+
+    public static string? DefaultBaseUrl(ProviderKind provider) => provider switch
+    {
+        ProviderKind.Anthropic => "https://api.anthropic.com",
+        ProviderKind.AzureOpenAI => null,
+        _ => "https://api.openai.com",
+    };
+}

@@ -1,0 +1,134 @@
+using System.Diagnostics;
+using Microsoft.Data.Sqlite;
+using Sluice.Cli.Run;
+using Sluice.Mock;
+using Xunit.Abstractions;
+
+namespace Sluice.Integration.Tests.Run;
+
+/// <summary>
+/// <c>sluice run</c> as a child process (the built Sluice.Cli.dll under <c>dotnet</c>), killed with SIGKILL at
+/// seeded random moments and resumed: the results end with exactly one line per custom_id and the journal is sound.
+/// </summary>
+public sealed class RunCrashTests(ITestOutputHelper log)
+{
+    private static readonly TimeSpan ProcessBound = TimeSpan.FromSeconds(60);
+
+    [Fact]
+    public async Task KilledAtRandomMoments_ThenResumed_EachIdExactlyOnce_AndTheJournalIsSound()
+    {
+        using var files = new BatchFiles(400);
+        await using var mock = await MockServer.StartAsync(new MockOptions
+        {
+            Limits = new MockLimits { RequestsPerMinute = 12_000 },
+            Latency = TimeSpan.FromMilliseconds(30),
+            LatencyJitter = TimeSpan.FromMilliseconds(25),
+            Seed = 11,
+        }).WaitAsync(BatchFiles.Bound);
+        var random = new Random(20_260_101);
+        int kills = 0;
+
+        for (int iteration = 0; iteration < 8; iteration++)
+        {
+            using var child = Start(files, mock.BaseUrl);
+            var killAt = TimeSpan.FromMilliseconds(random.Next(200, 1_400));
+            var exited = child.WaitForExitAsync();
+            if (await Task.WhenAny(exited, Task.Delay(killAt, TimeProvider.System)).WaitAsync(ProcessBound) != exited)
+            {
+                child.Kill(entireProcessTree: true);
+                kills++;
+            }
+
+            await child.WaitForExitAsync().WaitAsync(ProcessBound);
+            AssertNoDuplicates(files);
+            log.WriteLine($"iteration {iteration}: {(child.ExitCode == 137 || child.ExitCode == -1 ? "killed" : $"exit {child.ExitCode}")} after {killAt.TotalMilliseconds} ms; {BatchFiles.ReadLines(files.Results).Count} lines");
+        }
+
+        using (var final = Start(files, mock.BaseUrl))
+        {
+            string output = await final.StandardOutput.ReadToEndAsync().WaitAsync(ProcessBound);
+            await final.WaitForExitAsync().WaitAsync(ProcessBound);
+            Assert.True(final.ExitCode == 0, $"exit {final.ExitCode}: {output}");
+        }
+
+        Assert.True(kills >= 3, $"only {kills} runs were killed");
+        Assert.Equal(files.Ids, BatchFiles.ReadLines(files.Results).Select(BatchFiles.IdOf));
+        Assert.Equal(0, mock.GetStats().BudgetViolations.Total);
+        using var connection = new SqliteConnection($"Data Source={files.Journal};Pooling=False");
+        connection.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = "PRAGMA integrity_check";
+        Assert.Equal("ok", command.ExecuteScalar());
+        command.CommandText = "SELECT count(*) FROM outcomes";
+        Assert.Equal(400L, command.ExecuteScalar());
+    }
+
+    [Fact]
+    public async Task Interrupted_DrainsJournalsWhatFinished_ExitsThree_AndAResumeCompletes()
+    {
+        using var files = new BatchFiles(400);
+        await using var mock = await MockServer.StartAsync(new MockOptions
+        {
+            Limits = new MockLimits { RequestsPerMinute = 6_000 },
+            Latency = TimeSpan.FromMilliseconds(100),
+        }).WaitAsync(BatchFiles.Bound);
+
+        using (var child = Start(files, mock.BaseUrl, rpm: 6_000))
+        {
+            var stdout = child.StandardOutput.ReadToEndAsync();
+            var stderr = child.StandardError.ReadToEndAsync();
+            await Task.Delay(TimeSpan.FromMilliseconds(1_500), TimeProvider.System).WaitAsync(ProcessBound);
+            using (var signal = Process.Start("kill", ["-INT", child.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
+            {
+                await signal.WaitForExitAsync().WaitAsync(ProcessBound);
+            }
+
+            await child.WaitForExitAsync().WaitAsync(ProcessBound);
+            string error = await stderr.WaitAsync(ProcessBound);
+            Assert.True(child.ExitCode == 3, $"exit {child.ExitCode}: {await stdout.WaitAsync(ProcessBound)} {error}");
+            Assert.Contains("Run the same command again to resume", error, StringComparison.Ordinal);
+        }
+
+        var partial = BatchFiles.ReadLines(files.Results);
+        Assert.InRange(partial.Count, 1, 399);
+        // A graceful stop lets requests in flight finish: nothing the mock answered is sent again.
+        long answeredBefore = mock.GetStats().Succeeded;
+        Assert.Equal(answeredBefore, partial.Count);
+
+        using (var resume = Start(files, mock.BaseUrl, rpm: 6_000))
+        {
+            string output = await resume.StandardOutput.ReadToEndAsync().WaitAsync(ProcessBound);
+            await resume.WaitForExitAsync().WaitAsync(ProcessBound);
+            Assert.True(resume.ExitCode == 0, $"exit {resume.ExitCode}: {output}");
+        }
+
+        Assert.Equal(files.Ids, BatchFiles.ReadLines(files.Results).Select(BatchFiles.IdOf));
+        Assert.Equal(0, mock.GetStats().CustomIds.DuplicateSuccesses);
+    }
+
+    private static void AssertNoDuplicates(BatchFiles files)
+    {
+        var ids = BatchFiles.ReadLines(files.Results).Select(BatchFiles.IdOf).ToList();
+        Assert.Equal(ids.Count, ids.Distinct(StringComparer.Ordinal).Count());
+    }
+
+    private static Process Start(BatchFiles files, Uri baseUrl, int rpm = 12_000)
+    {
+        // The CLI built beside this test assembly (a referenced Exe brings its runtimeconfig along).
+        string cli = typeof(RunCommand).Assembly.Location;
+        var start = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        start.ArgumentList.Add(cli);
+        foreach (string argument in files.Arguments(baseUrl, "--rpm", rpm.ToString(System.Globalization.CultureInfo.InvariantCulture)))
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        start.Environment[BatchFiles.KeyVariable] = BatchFiles.Key;
+        return Process.Start(start)!;
+    }
+}
