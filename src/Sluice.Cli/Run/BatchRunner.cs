@@ -76,6 +76,12 @@ internal sealed class BatchRunner : IDisposable
         var stream = new DispatchStreamOptions { MaxInProgress = Math.Max(1_000, _settings.Concurrency * 4) };
         await foreach (var result in _dispatcher.RunAllAsync(requests, Describe, AttemptAsync, stream, cancellationToken).ConfigureAwait(false))
         {
+            if (_journal.Fault is not null)
+            {
+                // Outcomes that cannot be made durable must not be counted as done: stop starting work.
+                _dispatcher.Drain();
+            }
+
             var answer = result.Value;
             _counters.Retried(Math.Max(0, result.Attempts - 1));
             _inProgress.TryRemove(result.Job.Id, out int lineNumber);
