@@ -31,9 +31,17 @@ internal sealed class RunProgress(RunCounters counters, RunSettings settings, Ti
                         while (!stop.IsCancellationRequested)
                         {
                             context.UpdateTarget(Panel());
-                            await Delay(TimeSpan.FromMilliseconds(250), stop).ConfigureAwait(false);
+                            try
+                            {
+                                await Delay(TimeSpan.FromMilliseconds(250), stop).ConfigureAwait(false);
+                            }
+                            catch (OperationCanceledException) when (stop.IsCancellationRequested)
+                            {
+                                break;
+                            }
                         }
 
+                        // The last frame shows the final counts, every outcome committed.
                         context.UpdateTarget(Panel());
                     }).ConfigureAwait(false);
                 return;
