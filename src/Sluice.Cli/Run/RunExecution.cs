@@ -35,9 +35,15 @@ internal static class RunExecution
         string results = arguments.Output ?? RunDefaults.DefaultResultsPath(input);
         string errors = arguments.Errors ?? RunDefaults.DefaultErrorsPath(results);
         string journalPath = arguments.Journal ?? RunDefaults.DefaultJournalPath(results);
+        string[] distinct = [.. new[] { input, results, errors, journalPath }.Select(Path.GetFullPath).Distinct(StringComparer.Ordinal)];
+        if (distinct.Length < 4)
+        {
+            return await UsageAsync(error, "the input, results, errors and journal must be four different files").ConfigureAwait(false);
+        }
+
         foreach (var (what, path) in new[] { ("results", results), ("errors", errors), ("the journal", journalPath) })
         {
-            if (Unwritable(path) is { } problem)
+            if (Unwritable(path, openExisting: !ReferenceEquals(path, journalPath)) is { } problem)
             {
                 return await UsageAsync(error, $"cannot write {what} to {path}: {problem}").ConfigureAwait(false);
             }
@@ -96,6 +102,10 @@ internal static class RunExecution
         {
             return await UsageAsync(error, $"the journal {journalPath} belongs to a different input ({mismatch.RecordedInput}, or an earlier version of this file). " +
                 "Name a new journal and output with --journal and -o, or delete the journal to start over.").ConfigureAwait(false);
+        }
+        catch (JournalInUseException)
+        {
+            return await UsageAsync(error, $"the journal {journalPath} is in use by another sluice run; wait for it to finish, or give this run its own --journal and -o").ConfigureAwait(false);
         }
         catch (SqliteException exception)
         {
@@ -188,7 +198,9 @@ internal static class RunExecution
             if (Interlocked.Increment(ref interrupts) == 1)
             {
                 runner.Drain();
-                error.WriteLine($"{Name}: stopping — requests in flight finish and are journalled; Ctrl-C again stops at once.");
+                error.WriteLine(settings.Json
+                    ? RunProgress.JsonMessage(time, "stopping", "requests in flight finish and are journalled; Ctrl-C again stops at once")
+                    : $"{Name}: stopping — requests in flight finish and are journalled; Ctrl-C again stops at once.");
             }
             else
             {
@@ -223,7 +235,8 @@ internal static class RunExecution
         await output.WriteLineAsync(progress.Summary(notDone, notDone > 0 ? reason : null, resultLines, errorLines)).ConfigureAwait(false);
         if (notDone > 0)
         {
-            await error.WriteLineAsync($"{Name}: stopped early ({reason ?? "unknown reason"}); {notDone:N0} requests not done. Run the same command again to resume.").ConfigureAwait(false);
+            string message = $"stopped early ({reason ?? "unknown reason"}); {notDone:N0} requests not done. Run the same command again to resume.";
+            await error.WriteLineAsync(settings.Json ? RunProgress.JsonMessage(time, "stopped", message) : $"{Name}: {message}").ConfigureAwait(false);
             return StoppedEarly;
         }
 
@@ -263,7 +276,8 @@ internal static class RunExecution
     }
 
     // Writes and deletes a probe file beside the target: the check leaves nothing behind.
-    private static string? Unwritable(string path)
+    // The journal is opened (and locked) by the journal itself, which says when another run holds it.
+    private static string? Unwritable(string path, bool openExisting)
     {
         string directory = Path.GetDirectoryName(Path.GetFullPath(path))!;
         if (!Directory.Exists(directory))
@@ -284,7 +298,7 @@ internal static class RunExecution
             }
 
             File.Delete(probe);
-            if (File.Exists(path))
+            if (openExisting && File.Exists(path))
             {
                 using var existing = new FileStream(path, FileMode.Open, FileAccess.ReadWrite, FileShare.ReadWrite);
             }

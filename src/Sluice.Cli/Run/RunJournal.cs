@@ -15,13 +15,15 @@ internal sealed class RunJournal : IAsyncDisposable
     private const int SchemaVersion = 1;
 
     private readonly SqliteConnection _connection;
+    private readonly FileStream _runLock;
     private readonly Channel<PendingOutcome> _queue = Channel.CreateUnbounded<PendingOutcome>(new UnboundedChannelOptions { SingleReader = true });
     private readonly Task _writer;
     private long _commits;
 
-    private RunJournal(SqliteConnection connection)
+    private RunJournal(SqliteConnection connection, FileStream runLock)
     {
         _connection = connection;
+        _runLock = runLock;
         _writer = Task.Run(WriteAsync);
     }
 
@@ -43,6 +45,20 @@ internal sealed class RunJournal : IAsyncDisposable
     /// </summary>
     public static RunJournal Open(string path, string inputFingerprint, string inputName)
     {
+        // One run per journal: an advisory lock (flock) on the journal file, held until the journal is disposed or
+        // the process dies, so a second `sluice run` on the same journal is refused instead of sending twice. SQLite
+        // locks with fcntl, which flock does not disturb; the handle stays open as long as SQLite's, so closing it
+        // cannot drop SQLite's own locks.
+        FileStream runLock;
+        try
+        {
+            runLock = new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+        }
+        catch (IOException exception) when (File.Exists(path))
+        {
+            throw new JournalInUseException(exception);
+        }
+
         var connection = new SqliteConnection(new SqliteConnectionStringBuilder
         {
             DataSource = path,
@@ -55,7 +71,6 @@ internal sealed class RunJournal : IAsyncDisposable
             Execute(connection, """
                 PRAGMA journal_mode = WAL;
                 PRAGMA synchronous = FULL;
-                PRAGMA busy_timeout = 5000;
                 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
                 CREATE TABLE IF NOT EXISTS outcomes (
                     custom_id TEXT PRIMARY KEY,
@@ -78,11 +93,12 @@ internal sealed class RunJournal : IAsyncDisposable
                 throw new JournalMismatchException(ReadMeta(connection, "input_name") ?? "another file");
             }
 
-            return new RunJournal(connection) { Path = path };
+            return new RunJournal(connection, runLock) { Path = path };
         }
         catch
         {
             connection.Dispose();
+            runLock.Dispose();
             throw;
         }
     }
@@ -139,6 +155,7 @@ internal sealed class RunJournal : IAsyncDisposable
         await FlushAsync().ConfigureAwait(false);
         Execute(_connection, "PRAGMA wal_checkpoint(TRUNCATE);");
         await _connection.DisposeAsync().ConfigureAwait(false);
+        await _runLock.DisposeAsync().ConfigureAwait(false);
     }
 
     private async Task<long> WriteAsync(string path, string query, CancellationToken cancellationToken)
@@ -242,3 +259,6 @@ internal sealed class JournalMismatchException(string recordedInput)
     /// <summary>The input file the journal was made for, as it was named then.</summary>
     public string RecordedInput { get; } = recordedInput;
 }
+
+/// <summary>Another process holds the journal.</summary>
+internal sealed class JournalInUseException(Exception inner) : Exception("the journal is in use by another process", inner);

@@ -106,7 +106,7 @@ internal sealed class RunProgress(RunCounters counters, RunSettings settings, Ti
         text.AppendLine(inv, $"  time {seconds:F1} s · {c.DoneThisRun / seconds:F1} req/s{Budget(settings.RequestsPerMinute)} · {c.Tokens / seconds:N0} tokens/s{TokenBudget()}");
         string efficiency = ideal is { } best && c.DoneThisRun > 0
             ? string.Create(inv, $"{Math.Min(100, 100 * best / seconds):F0}% (the budget allows this run in {best:F1} s)")
-            : "n/a (give --rpm or --tpm to compare with a budget)";
+            : c.DoneThisRun == 0 ? "n/a (nothing was sent)" : "n/a (give --rpm or --tpm to compare with a budget)";
         text.AppendLine(inv, $"  efficiency {efficiency}");
         text.AppendLine(inv, $"  attempts {c.Attempts:N0} · retries {Retries():N0} · 429s {c.Throttles:N0}");
         text.Append(inv, $"  results {settings.ResultsPath} ({resultLines:N0} lines) · errors {settings.ErrorsPath} ({errorLines:N0}) · journal {settings.JournalPath}");
@@ -170,6 +170,22 @@ internal sealed class RunProgress(RunCounters counters, RunSettings settings, Ti
     private static string Escape(string text) => Markup.Escape(text);
 
     private Task Delay(TimeSpan delay, CancellationToken stop) => Task.Delay(delay, time, stop);
+
+    /// <summary>A JSON log line for an event that is a message: <c>{"time","event","message"}</c>.</summary>
+    public static string JsonMessage(TimeProvider time, string name, string message)
+    {
+        using var buffer = new MemoryStream();
+        using (var writer = new Utf8JsonWriter(buffer))
+        {
+            writer.WriteStartObject();
+            writer.WriteString("time", time.GetUtcNow());
+            writer.WriteString("event", name);
+            writer.WriteString("message", message);
+            writer.WriteEndObject();
+        }
+
+        return System.Text.Encoding.UTF8.GetString(buffer.ToArray());
+    }
 
     private string JsonEvent(string name, Action<Utf8JsonWriter>? extra = null)
     {

@@ -45,6 +45,19 @@ public sealed class RunJournalTests : IDisposable
     }
 
     [Fact]
+    public async Task Open_WhileAnotherRunHoldsIt_IsRefused_AndAllowedOnceItIsClosed()
+    {
+        string path = PathOf("locked.journal");
+        await using (RunJournal.Open(path, "fp", "in.jsonl"))
+        {
+            Assert.Throws<JournalInUseException>(() => RunJournal.Open(path, "fp", "in.jsonl"));
+        }
+
+        await using var reopened = RunJournal.Open(path, "fp", "in.jsonl");
+        Assert.Empty(reopened.ReadFinishedIds());
+    }
+
+    [Fact]
     public async Task WriteOutputs_InInputOrder_ErrorsHoldOnlyFailures_AndARecordTwiceKeepsOneLine()
     {
         string results = PathOf("r.jsonl"), errors = PathOf("r.errors.jsonl");

@@ -50,6 +50,16 @@ public sealed class RunUsageTests : IDisposable
     }
 
     [Fact]
+    public async Task OutputOverTheInput_IsRefused_Exit2()
+    {
+        var (exitCode, error) = await InvokeAsync("run", Input, "-o", Input, "--mock");
+
+        Assert.Equal(2, exitCode);
+        Assert.Contains("must be four different files", error, StringComparison.Ordinal);
+        Assert.Equal(Line + "\n", File.ReadAllText(Input));
+    }
+
+    [Fact]
     public async Task MissingApiKey_NamesTheVariable_Exit2()
     {
         var (exitCode, error) = await InvokeAsync("run", Input, "--api-key-env", "SLUICE_NO_SUCH_VARIABLE_FOR_TESTS");
