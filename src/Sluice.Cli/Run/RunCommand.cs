@@ -38,23 +38,22 @@ internal static class RunCommand
             Description = "The environment variable holding the API key (default: OPENAI_API_KEY; ANTHROPIC_API_KEY or AZURE_OPENAI_API_KEY for those providers). The key itself is never logged or journalled.",
             HelpName = "NAME",
         };
-        var provider = new Option<ProviderKind>("--provider")
+        var provider = new Option<ProviderKind?>("--provider")
         {
             Description = "How answers are classified and keys sent: openai, azure, anthropic or compatible (default: openai).",
             HelpName = "openai|azure|anthropic|compatible",
-            DefaultValueFactory = _ => ProviderKind.OpenAI,
             CustomParser = ParseProvider,
         };
-        var rpm = MockOptionKinds.PositiveInt("--rpm", "Request budget per minute (default: none, learnt from the provider's rate-limit headers; --mock: 1500).");
-        var tpm = MockOptionKinds.PositiveInt("--tpm", "Token budget per minute, prompt estimate plus output cap, settled with actual usage (default: none).");
+        var rpm = MockOptionKinds.PositiveInt("--rpm", "Request budget per minute (default: $SLUICE_RPM, else none: learnt from the provider's rate-limit headers and 429s; --mock: 1500).");
+        var tpm = MockOptionKinds.PositiveInt("--tpm", "Token budget per minute, prompt estimate plus output cap, settled with actual usage (default: $SLUICE_TPM, else none).");
         var concurrency = new Option<int?>("--concurrency")
         {
-            Description = $"Requests in flight at most, or auto: the budgets pace the starts and at most {RunDefaults.AutoConcurrency} are in flight (default: auto).",
+            Description = $"Requests in flight at most, or auto: the budgets pace the starts and at most {RunDefaults.AutoConcurrency} are in flight (default: $SLUICE_CONCURRENCY, else auto).",
             HelpName = "N|auto",
             CustomParser = ParseConcurrency,
         };
-        var maxAttempts = MockOptionKinds.PositiveInt("--max-attempts", "Tries per request for transient failures (5xx, resets, timeouts, malformed bodies); 429s do not count.", 5);
-        var timeout = MockOptionKinds.Duration("--timeout", TimeSpan.FromMinutes(10), "How long one try may take before it is abandoned and retried.");
+        var maxAttempts = MockOptionKinds.PositiveInt("--max-attempts", $"Tries per request for transient failures (5xx, resets, timeouts, malformed bodies); 429s do not count (default: $SLUICE_MAX_ATTEMPTS, else {RunDefaults.MaxAttempts}).");
+        var timeout = MockOptionKinds.Duration("--timeout", RunDefaults.Timeout, "How long one try may take before it is abandoned and retried; $SLUICE_TIMEOUT when not given.");
         var journal = new Option<string?>("--journal")
         {
             Description = "The SQLite journal that makes the run resumable (default: RESULTS.jsonl.journal). Keep it until the run is complete.",
@@ -91,12 +90,12 @@ internal static class RunCommand
                 Errors = parseResult.GetValue(errors),
                 BaseUrl = parseResult.GetValue(baseUrl),
                 ApiKeyEnv = parseResult.GetValue(apiKeyEnv),
-                Provider = parseResult.GetValue(provider),
+                Provider = parseResult.GetValue(provider) ?? ProviderKind.OpenAI,
                 RequestsPerMinute = parseResult.GetValue(rpm),
                 TokensPerMinute = parseResult.GetValue(tpm),
                 Concurrency = parseResult.GetValue(concurrency),
-                MaxAttempts = parseResult.GetValue(maxAttempts) ?? 5,
-                Timeout = parseResult.GetValue(timeout) ?? TimeSpan.FromMinutes(10),
+                MaxAttempts = parseResult.GetValue(maxAttempts),
+                Timeout = parseResult.GetValue(timeout),
                 Journal = parseResult.GetValue(journal),
                 Mock = parseResult.GetValue(mock),
                 Json = parseResult.GetValue(logFormat) == "json",
@@ -107,7 +106,7 @@ internal static class RunCommand
         return command;
     }
 
-    private static ProviderKind ParseProvider(ArgumentResult result)
+    private static ProviderKind? ParseProvider(ArgumentResult result)
     {
         string text = result.Tokens.Count > 0 ? result.Tokens[^1].Value : "";
         switch (text.ToLowerInvariant())
@@ -124,7 +123,7 @@ internal static class RunCommand
                 return ProviderKind.OpenAICompatible;
             default:
                 result.AddError($"--provider must be openai, azure, anthropic or compatible, not '{text}'.");
-                return ProviderKind.OpenAI;
+                return null;
         }
     }
 
@@ -167,9 +166,9 @@ internal sealed record RunArguments
 
     public int? Concurrency { get; init; }
 
-    public int MaxAttempts { get; init; } = 5;
+    public int? MaxAttempts { get; init; }
 
-    public TimeSpan Timeout { get; init; } = TimeSpan.FromMinutes(10);
+    public TimeSpan? Timeout { get; init; }
 
     public string? Journal { get; init; }
 

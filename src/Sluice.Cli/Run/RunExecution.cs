@@ -2,6 +2,7 @@ using System.Net.Sockets;
 using System.Runtime.InteropServices;
 using Microsoft.Data.Sqlite;
 using Sluice.Mock;
+using Sluice.Mock.Limits;
 using Spectre.Console;
 
 namespace Sluice.Cli.Run;
@@ -72,6 +73,40 @@ internal static class RunExecution
             {
                 return await UsageAsync(error, $"bad base URL: {urlProblem}").ConfigureAwait(false);
             }
+        }
+
+        // Settings not given as options may come from the environment.
+        RunArguments resolved;
+        try
+        {
+            resolved = arguments with
+            {
+                RequestsPerMinute = arguments.RequestsPerMinute ?? RunEnvironment.PositiveInt("SLUICE_RPM"),
+                TokensPerMinute = arguments.TokensPerMinute ?? RunEnvironment.PositiveInt("SLUICE_TPM"),
+                Concurrency = arguments.Concurrency ?? RunEnvironment.Concurrency("SLUICE_CONCURRENCY"),
+                MaxAttempts = arguments.MaxAttempts ?? RunEnvironment.PositiveInt("SLUICE_MAX_ATTEMPTS") ?? RunDefaults.MaxAttempts,
+                Timeout = arguments.Timeout ?? RunEnvironment.Duration("SLUICE_TIMEOUT") ?? RunDefaults.Timeout,
+            };
+        }
+        catch (FormatException exception)
+        {
+            return await UsageAsync(error, exception.Message).ConfigureAwait(false);
+        }
+
+        arguments = resolved;
+        if (arguments.Timeout is { } attemptTimeout && (attemptTimeout <= TimeSpan.Zero || attemptTimeout > TimeSpan.FromDays(1)))
+        {
+            return await UsageAsync(error, $"--timeout must be more than 0 and at most 1 day, not {DurationText.Format(attemptTimeout)}").ConfigureAwait(false);
+        }
+
+        if (arguments.Concurrency > 100_000)
+        {
+            return await UsageAsync(error, $"--concurrency must be at most 100000, not {arguments.Concurrency}").ConfigureAwait(false);
+        }
+
+        if (arguments.MaxAttempts > 1_000)
+        {
+            return await UsageAsync(error, $"--max-attempts must be at most 1000, not {arguments.MaxAttempts}").ConfigureAwait(false);
         }
 
         // 4. Every line is valid before anything is sent.
@@ -151,8 +186,8 @@ internal static class RunExecution
                     RequestsPerMinute = arguments.RequestsPerMinute ?? (arguments.Mock ? RunDefaults.MockRequestsPerMinute : null),
                     TokensPerMinute = arguments.TokensPerMinute,
                     Concurrency = arguments.Concurrency ?? RunDefaults.AutoConcurrency,
-                    MaxAttempts = arguments.MaxAttempts,
-                    Timeout = arguments.Timeout,
+                    MaxAttempts = arguments.MaxAttempts ?? RunDefaults.MaxAttempts,
+                    Timeout = arguments.Timeout ?? RunDefaults.Timeout,
                     Json = arguments.Json,
                 };
                 return await SendAsync(settings, journal, finished, validation.Requests, output, error, handleSignals, time, cancellationToken).ConfigureAwait(false);

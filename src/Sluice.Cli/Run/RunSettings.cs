@@ -27,9 +27,9 @@ internal sealed record RunSettings
     /// <summary>Requests in flight at most.</summary>
     public int Concurrency { get; init; } = RunDefaults.AutoConcurrency;
 
-    public int MaxAttempts { get; init; } = 5;
+    public int MaxAttempts { get; init; } = RunDefaults.MaxAttempts;
 
-    public TimeSpan Timeout { get; init; } = TimeSpan.FromMinutes(10);
+    public TimeSpan Timeout { get; init; } = RunDefaults.Timeout;
 
     public bool Json { get; init; }
 
@@ -40,6 +40,10 @@ internal sealed record RunSettings
 /// <summary>Defaults of <c>sluice run</c>, shared by help and behaviour.</summary>
 internal static class RunDefaults
 {
+    public const int MaxAttempts = 5;
+
+    public static readonly TimeSpan Timeout = TimeSpan.FromMinutes(10);
+
     /// <summary><c>--concurrency auto</c>: the budgets pace the starts; this only caps requests in flight.</summary>
     public const int AutoConcurrency = 256;
 

@@ -106,13 +106,61 @@ public sealed class RunCrashTests(ITestOutputHelper log)
         Assert.Equal(0, mock.GetStats().CustomIds.DuplicateSuccesses);
     }
 
+    [Fact]
+    public async Task InterruptedTwice_StopsAtOnce_WithoutWaitingForSlowAnswers_AndLosesNothingJournalled()
+    {
+        using var files = new BatchFiles(200);
+        await using var mock = await MockServer.StartAsync(new MockOptions
+        {
+            Latency = TimeSpan.FromMilliseconds(200),
+            LatencyJitter = TimeSpan.FromMilliseconds(100),
+            Seed = 3,
+            // Some answers never come: a graceful stop would wait for them until --timeout (1 minute).
+            Faults = new MockFaults { HangRate = 0.3 },
+        }).WaitAsync(BatchFiles.Bound);
+
+        using (var child = Start(files, mock.BaseUrl, rpm: 3_000, "--timeout", "1m"))
+        {
+            var stdout = child.StandardOutput.ReadToEndAsync();
+            var stderr = child.StandardError.ReadToEndAsync();
+            await Task.Delay(TimeSpan.FromMilliseconds(2_000), TimeProvider.System).WaitAsync(ProcessBound);
+            long started = TimeProvider.System.GetTimestamp();
+            await SignalAsync(child, "-INT");
+            await Task.Delay(TimeSpan.FromMilliseconds(300), TimeProvider.System).WaitAsync(ProcessBound);
+            await SignalAsync(child, "-INT");
+
+            await child.WaitForExitAsync().WaitAsync(ProcessBound);
+            var stopping = TimeProvider.System.GetElapsedTime(started);
+            string error = await stderr.WaitAsync(ProcessBound);
+            Assert.True(child.ExitCode == 3, $"exit {child.ExitCode}: {await stdout.WaitAsync(ProcessBound)} {error}");
+            Assert.True(stopping < TimeSpan.FromSeconds(20), $"took {stopping} to stop");
+        }
+
+        var partial = BatchFiles.ReadLines(files.Results);
+        Assert.InRange(partial.Count, 1, 199);
+        AssertNoDuplicates(files);
+        using var connection = new SqliteConnection($"Data Source={files.Journal};Pooling=False");
+        connection.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = "PRAGMA integrity_check";
+        Assert.Equal("ok", command.ExecuteScalar());
+        command.CommandText = "SELECT count(*) FROM outcomes";
+        Assert.Equal((long)partial.Count, command.ExecuteScalar());
+    }
+
+    private static async Task SignalAsync(Process child, string signal)
+    {
+        using var kill = Process.Start("kill", [signal, child.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+        await kill.WaitForExitAsync().WaitAsync(ProcessBound);
+    }
+
     private static void AssertNoDuplicates(BatchFiles files)
     {
         var ids = BatchFiles.ReadLines(files.Results).Select(BatchFiles.IdOf).ToList();
         Assert.Equal(ids.Count, ids.Distinct(StringComparer.Ordinal).Count());
     }
 
-    private static Process Start(BatchFiles files, Uri baseUrl, int rpm = 12_000)
+    private static Process Start(BatchFiles files, Uri baseUrl, int rpm = 12_000, params string[] extra)
     {
         // The CLI built beside this test assembly (a referenced Exe brings its runtimeconfig along).
         string cli = typeof(RunCommand).Assembly.Location;
@@ -123,7 +171,7 @@ public sealed class RunCrashTests(ITestOutputHelper log)
             UseShellExecute = false,
         };
         start.ArgumentList.Add(cli);
-        foreach (string argument in files.Arguments(baseUrl, "--rpm", rpm.ToString(System.Globalization.CultureInfo.InvariantCulture)))
+        foreach (string argument in files.Arguments(baseUrl, ["--rpm", rpm.ToString(System.Globalization.CultureInfo.InvariantCulture), .. extra]))
         {
             start.ArgumentList.Add(argument);
         }

@@ -123,6 +123,28 @@ public sealed class RunEndToEndTests
     }
 
     [Fact]
+    public async Task RejectedKey_StopsWithExitThree_KeepingWhatFinished_AndNeverShowingTheKey()
+    {
+        using var files = new BatchFiles(80);
+        await using var mock = await MockServer.StartAsync(new MockOptions
+        {
+            Latency = TimeSpan.FromMilliseconds(10),
+            Faults = new MockFaults { AuthExpiresAfterRequests = 30 },
+        }).WaitAsync(BatchFiles.Bound);
+
+        var (exitCode, output, error) = await files.RunAsync(mock.BaseUrl, "--rpm", "3000");
+
+        Assert.True(exitCode == 3, $"exit {exitCode}\n{output}\n{error}");
+        Assert.Contains("rejected the API key", error, StringComparison.Ordinal);
+        Assert.Contains("Run the same command again to resume", error, StringComparison.Ordinal);
+        var lines = BatchFiles.ReadLines(files.Results);
+        Assert.InRange(lines.Count, 1, 79);
+        Assert.All(lines, l => Assert.Equal(200, l.GetProperty("response").GetProperty("status_code").GetInt32()));
+        Assert.Empty(BatchFiles.ReadLines(files.Errors));
+        Assert.DoesNotContain(BatchFiles.Key, output + error + File.ReadAllText(files.Journal), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task InvalidLines_AreNamedByLine_AndNothingIsSent()
     {
         using var files = new BatchFiles(5);

@@ -104,6 +104,36 @@ public sealed class RunUsageTests : IDisposable
         Assert.Contains(value, error, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("--timeout", "0s")]
+    [InlineData("--max-attempts", "5000")]
+    [InlineData("--concurrency", "2000000")]
+    public async Task OutOfRangeValue_NamesTheOption_Exit2(string option, string value)
+    {
+        var (exitCode, error) = await InvokeAsync("run", Input, option, value, "--mock");
+
+        Assert.Equal(2, exitCode);
+        Assert.StartsWith($"sluice run: {option} must be", error.Trim(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task EnvironmentSetting_ThatDoesNotParse_NamesTheVariable_Exit2()
+    {
+        // Read only when --rpm is absent; the variable name is unique to this test.
+        Environment.SetEnvironmentVariable("SLUICE_RPM", "fast");
+        try
+        {
+            var (exitCode, error) = await InvokeAsync("run", Input, "--mock");
+
+            Assert.Equal(2, exitCode);
+            Assert.Equal("sluice run: SLUICE_RPM must be a whole number at least 1, not 'fast'", error.Trim());
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable("SLUICE_RPM", null);
+        }
+    }
+
     [Fact]
     public async Task Help_DescribesEveryOption()
     {
