@@ -1,4 +1,3 @@
-using System.Net.Sockets;
 using System.Runtime.InteropServices;
 using Microsoft.Data.Sqlite;
 using Sluice.Mock;
@@ -27,7 +26,7 @@ internal static class RunExecution
 
         // 1. The input can be read.
         string input = arguments.Input;
-        if (Unreadable(input) is { } unreadable)
+        if (RunPreflight.Unreadable(input) is { } unreadable)
         {
             return await UsageAsync(error, $"cannot read {input}: {unreadable}").ConfigureAwait(false);
         }
@@ -44,7 +43,7 @@ internal static class RunExecution
 
         foreach (var (what, path) in new[] { ("results", results), ("errors", errors), ("the journal", journalPath) })
         {
-            if (Unwritable(path, openExisting: !ReferenceEquals(path, journalPath)) is { } problem)
+            if (RunPreflight.Unwritable(path, openExisting: !ReferenceEquals(path, journalPath)) is { } problem)
             {
                 return await UsageAsync(error, $"cannot write {what} to {path}: {problem}").ConfigureAwait(false);
             }
@@ -152,7 +151,7 @@ internal static class RunExecution
             var finished = journal.ReadFinishedIds();
 
             // 6. The provider answers at all (a typo in --base-url should not become hours of retries).
-            if (baseUrl is not null && await UnreachableAsync(baseUrl, time, cancellationToken).ConfigureAwait(false) is { } unreachable)
+            if (baseUrl is not null && await RunPreflight.UnreachableAsync(baseUrl, time, cancellationToken).ConfigureAwait(false) is { } unreachable)
             {
                 return await UsageAsync(error, $"cannot reach {baseUrl.Host}:{baseUrl.Port}: {unreachable}").ConfigureAwait(false);
             }
@@ -282,87 +281,5 @@ internal static class RunExecution
     {
         await error.WriteLineAsync($"{Name}: {message}").ConfigureAwait(false);
         return SluiceCommandLine.UsageError;
-    }
-
-    private static string? Unreadable(string path)
-    {
-        try
-        {
-            if (Directory.Exists(path))
-            {
-                return "it is a directory";
-            }
-
-            using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
-            return null;
-        }
-        catch (FileNotFoundException)
-        {
-            return "no such file";
-        }
-        catch (DirectoryNotFoundException)
-        {
-            return "no such directory";
-        }
-        catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
-        {
-            return exception.Message;
-        }
-    }
-
-    // Writes and deletes a probe file beside the target: the check leaves nothing behind.
-    // The journal is opened (and locked) by the journal itself, which says when another run holds it.
-    private static string? Unwritable(string path, bool openExisting)
-    {
-        string directory = Path.GetDirectoryName(Path.GetFullPath(path))!;
-        if (!Directory.Exists(directory))
-        {
-            return $"the directory {directory} does not exist";
-        }
-
-        if (Directory.Exists(path))
-        {
-            return "it is a directory";
-        }
-
-        string probe = Path.Combine(directory, $".{Path.GetFileName(path)}.{Guid.NewGuid():N}.probe");
-        try
-        {
-            using (new FileStream(probe, FileMode.CreateNew, FileAccess.Write))
-            {
-            }
-
-            File.Delete(probe);
-            if (openExisting && File.Exists(path))
-            {
-                using var existing = new FileStream(path, FileMode.Open, FileAccess.ReadWrite, FileShare.ReadWrite);
-            }
-
-            return null;
-        }
-        catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
-        {
-            return exception.Message;
-        }
-    }
-
-    private static async Task<string?> UnreachableAsync(Uri baseUrl, TimeProvider time, CancellationToken cancellationToken)
-    {
-        using var limit = new CancellationTokenSource(TimeSpan.FromSeconds(10), time);
-        using var linked = CancellationTokenSource.CreateLinkedTokenSource(limit.Token, cancellationToken);
-        using var socket = new Socket(SocketType.Stream, ProtocolType.Tcp);
-        try
-        {
-            await socket.ConnectAsync(baseUrl.Host, baseUrl.Port, linked.Token).ConfigureAwait(false);
-            return null;
-        }
-        catch (SocketException exception)
-        {
-            return exception.Message;
-        }
-        catch (OperationCanceledException) when (limit.IsCancellationRequested)
-        {
-            return "no connection within 10 s";
-        }
     }
 }

@@ -1,0 +1,93 @@
+using System.Net.Sockets;
+
+namespace Sluice.Cli.Run;
+
+/// <summary>
+/// The checks <c>sluice run</c> makes before it sends anything, each giving one clear sentence: the input can be
+/// read, the outputs can be written, the provider's host accepts connections.
+/// </summary>
+internal static class RunPreflight
+{
+    public static string? Unreadable(string path)
+    {
+        try
+        {
+            if (Directory.Exists(path))
+            {
+                return "it is a directory";
+            }
+
+            using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+            return null;
+        }
+        catch (FileNotFoundException)
+        {
+            return "no such file";
+        }
+        catch (DirectoryNotFoundException)
+        {
+            return "no such directory";
+        }
+        catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
+        {
+            return exception.Message;
+        }
+    }
+
+    // Writes and deletes a probe file beside the target: the check leaves nothing behind.
+    // The journal is opened (and locked) by the journal itself, which says when another run holds it.
+    // The journal is opened (and locked) by the journal itself, which says when another run holds it.
+    public static string? Unwritable(string path, bool openExisting)
+    {
+        string directory = Path.GetDirectoryName(Path.GetFullPath(path))!;
+        if (!Directory.Exists(directory))
+        {
+            return $"the directory {directory} does not exist";
+        }
+
+        if (Directory.Exists(path))
+        {
+            return "it is a directory";
+        }
+
+        string probe = Path.Combine(directory, $".{Path.GetFileName(path)}.{Guid.NewGuid():N}.probe");
+        try
+        {
+            using (new FileStream(probe, FileMode.CreateNew, FileAccess.Write))
+            {
+            }
+
+            File.Delete(probe);
+            if (openExisting && File.Exists(path))
+            {
+                using var existing = new FileStream(path, FileMode.Open, FileAccess.ReadWrite, FileShare.ReadWrite);
+            }
+
+            return null;
+        }
+        catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
+        {
+            return exception.Message;
+        }
+    }
+
+    public static async Task<string?> UnreachableAsync(Uri baseUrl, TimeProvider time, CancellationToken cancellationToken)
+    {
+        using var limit = new CancellationTokenSource(TimeSpan.FromSeconds(10), time);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(limit.Token, cancellationToken);
+        using var socket = new Socket(SocketType.Stream, ProtocolType.Tcp);
+        try
+        {
+            await socket.ConnectAsync(baseUrl.Host, baseUrl.Port, linked.Token).ConfigureAwait(false);
+            return null;
+        }
+        catch (SocketException exception)
+        {
+            return exception.Message;
+        }
+        catch (OperationCanceledException) when (limit.IsCancellationRequested)
+        {
+            return "no connection within 10 s";
+        }
+    }
+}
