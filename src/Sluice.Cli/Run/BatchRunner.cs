@@ -26,6 +26,7 @@ internal sealed class BatchRunner : IDisposable
 
     // Line numbers of the jobs taken from the file and not yet ended (at most MaxInProgress), for ordering results.
     private readonly ConcurrentDictionary<string, int> _inProgress = new(StringComparer.Ordinal);
+    private int _firstFailureLine = int.MaxValue;
 
     public BatchRunner(RunSettings settings, RunJournal journal, RunCounters counters, TimeProvider time, Random random, HttpMessageHandler? handler = null)
     {
@@ -63,6 +64,9 @@ internal sealed class BatchRunner : IDisposable
     /// <summary>The first reason a job did not complete (quota, credentials, parked, interrupted), for the summary.</summary>
     public string? StopReason { get; private set; }
 
+    /// <summary>The job earliest in the file that failed for good this run, described for the summary.</summary>
+    public string? FirstFailure { get; private set; }
+
     /// <summary>Jobs that ended without completing this run.</summary>
     public int NotCompleted { get; private set; }
 
@@ -93,6 +97,12 @@ internal sealed class BatchRunner : IDisposable
                     break;
                 case JobStatus.Failed:
                     var error = (ErrorCode(result, answer), result.Error ?? result.Reason.ToString());
+                    if (request.LineNumber < _firstFailureLine)
+                    {
+                        _firstFailureLine = request.LineNumber;
+                        FirstFailure = $"{request.CustomId} (line {request.LineNumber}): {error.Item2}";
+                    }
+
                     _ = _journal.RecordAsync(request.CustomId, request.LineNumber, succeeded: false, OutputLine.Create(RecordId(answer), request.CustomId, answer, error));
                     break;
                 default:

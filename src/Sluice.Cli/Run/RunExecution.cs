@@ -267,6 +267,10 @@ internal static class RunExecution
         string? reason = journal.Fault is { } fault ? $"the journal could not be written: {fault.Message}"
             : runner.StopReason ?? (interrupted || interrupts > 0 ? "interrupted" : null);
         await output.WriteLineAsync(progress.Summary(notDone, notDone > 0 ? reason : null, resultLines, errorLines)).ConfigureAwait(false);
+        if (runner.FirstFailure is { } firstFailure && !settings.Json)
+        {
+            await output.WriteLineAsync($"  failed for good: see {settings.ErrorsPath}; the first was {firstFailure}").ConfigureAwait(false);
+        }
         if (notDone > 0)
         {
             string message = $"stopped early ({reason ?? "unknown reason"}); {notDone:N0} requests not done. Run the same command again to resume.";

@@ -65,9 +65,10 @@ internal sealed class RunProgress(RunCounters counters, RunSettings settings, Ti
     public string StatusLine()
     {
         var c = counters;
-        long done = c.AlreadyDone + c.DoneThisRun;
+        // Each counter read once, so the line adds up even while outcomes are being committed.
+        long succeeded = c.Succeeded, failed = c.Failed, done = c.AlreadyDone + succeeded + failed;
         return string.Create(CultureInfo.InvariantCulture,
-            $"{done:N0}/{c.Total:N0} done ({Percent(done, c.Total)}) · {c.Succeeded:N0} ok · {c.Failed:N0} failed · " +
+            $"{done:N0}/{c.Total:N0} done ({Percent(done, c.Total)}) · {succeeded:N0} ok · {failed:N0} failed · " +
             $"{RequestRate():F1} req/s{Budget(settings.RequestsPerMinute)} · 429s {c.Throttles:N0} · retries {Retries():N0} · " +
             $"{c.Tokens:N0} tokens · ETA {Eta()}");
     }
@@ -116,11 +117,11 @@ internal sealed class RunProgress(RunCounters counters, RunSettings settings, Ti
     private Panel Panel()
     {
         var c = counters;
-        long done = c.AlreadyDone + c.DoneThisRun;
+        long succeeded = c.Succeeded, failed = c.Failed, done = c.AlreadyDone + succeeded + failed;
         var grid = new Grid().AddColumn().AddColumn();
         grid.AddRow("[bold]done[/]", Escape(string.Create(CultureInfo.InvariantCulture, $"{done:N0} / {c.Total:N0} ({Percent(done, c.Total)})")));
-        grid.AddRow("[green]succeeded[/]", c.Succeeded.ToString("N0", CultureInfo.InvariantCulture));
-        grid.AddRow("[red]failed[/]", c.Failed.ToString("N0", CultureInfo.InvariantCulture));
+        grid.AddRow("[green]succeeded[/]", succeeded.ToString("N0", CultureInfo.InvariantCulture));
+        grid.AddRow("[red]failed[/]", failed.ToString("N0", CultureInfo.InvariantCulture));
         grid.AddRow("rate", Escape(string.Create(CultureInfo.InvariantCulture, $"{RequestRate():F1} req/s{Budget(settings.RequestsPerMinute)}")));
         grid.AddRow("429s / retries", string.Create(CultureInfo.InvariantCulture, $"{c.Throttles:N0} / {Retries():N0}"));
         grid.AddRow("tokens", c.Tokens.ToString("N0", CultureInfo.InvariantCulture));
@@ -197,9 +198,10 @@ internal sealed class RunProgress(RunCounters counters, RunSettings settings, Ti
             writer.WriteString("time", time.GetUtcNow());
             writer.WriteString("event", name);
             writer.WriteNumber("total", c.Total);
-            writer.WriteNumber("done", c.AlreadyDone + c.DoneThisRun);
-            writer.WriteNumber("succeeded", c.Succeeded);
-            writer.WriteNumber("failed", c.Failed);
+            long succeeded = c.Succeeded, failed = c.Failed;
+            writer.WriteNumber("done", c.AlreadyDone + succeeded + failed);
+            writer.WriteNumber("succeeded", succeeded);
+            writer.WriteNumber("failed", failed);
             writer.WriteNumber("requests_per_second", Math.Round(RequestRate(), 2));
             writer.WriteNumber("throttles", c.Throttles);
             writer.WriteNumber("retries", Retries());

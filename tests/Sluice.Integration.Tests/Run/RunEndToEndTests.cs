@@ -88,6 +88,7 @@ public sealed class RunEndToEndTests
         Assert.Equal(400, byId["req-25"].GetProperty("response").GetProperty("status_code").GetInt32());
         Assert.Equal(files.Ids, BatchFiles.ReadLines(files.Results).Select(BatchFiles.IdOf));
         Assert.Equal(60, mock.GetStats().Received);
+        Assert.True(output.Contains("the first was req-10 (line 10): HTTP 404 (model_not_found)", StringComparison.Ordinal), output);
     }
 
     [Fact]
