@@ -89,7 +89,7 @@ internal sealed class RunProgress(RunCounters counters, RunSettings settings, Ti
                 writer.WriteNumber("tokens_per_second", Math.Round(c.Tokens / seconds, 1));
                 if (ideal is { } i && c.DoneThisRun > 0)
                 {
-                    writer.WriteNumber("efficiency", Math.Round(i / seconds, 3));
+                    writer.WriteNumber("efficiency", Math.Round(Math.Min(1, i / seconds), 3));
                 }
 
                 writer.WriteString("results", settings.ResultsPath);

@@ -146,6 +146,23 @@ public sealed class RunEndToEndTests
     }
 
     [Fact]
+    public async Task JsonLogFormat_EveryOutputLineIsJson_EndingWithTheSummary()
+    {
+        using var files = new BatchFiles(20);
+        await using var mock = await MockServer.StartAsync(new MockOptions { Latency = TimeSpan.FromMilliseconds(5) }).WaitAsync(BatchFiles.Bound);
+
+        var (exitCode, output, _) = await files.RunAsync(mock.BaseUrl, "--rpm", "6000", "--log-format", "json");
+
+        Assert.Equal(0, exitCode);
+        var events = output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => JsonDocument.Parse(l).RootElement.Clone()).ToList();
+        var summary = events[^1];
+        Assert.Equal("summary", summary.GetProperty("event").GetString());
+        Assert.Equal(20, summary.GetProperty("result_lines").GetInt64());
+        Assert.Equal(0, summary.GetProperty("not_done").GetInt32());
+        Assert.InRange(summary.GetProperty("efficiency").GetDouble(), 0.01, 1);
+    }
+
+    [Fact]
     public async Task InvalidLines_AreNamedByLine_AndNothingIsSent()
     {
         using var files = new BatchFiles(5);
