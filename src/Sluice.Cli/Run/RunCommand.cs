@@ -63,6 +63,11 @@ internal static class RunCommand
         {
             Description = $"Run against the built-in mock, started in-process ({RunDefaults.MockRequestsPerMinute} rpm, 300±200 ms per answer): no API key, nothing leaves the machine.",
         };
+        var config = new Option<string?>("--config")
+        {
+            Description = "A JSON file of settings (base_url, api_key_env, provider, rpm, tpm, concurrency, max_attempts, timeout); options and SLUICE_* environment variables win over it.",
+            HelpName = "FILE",
+        };
         var logFormat = new Option<string>("--log-format")
         {
             Description = "text, or json: progress and summary as JSON lines, without the live display.",
@@ -78,7 +83,7 @@ internal static class RunCommand
             "the same command resumes where it stopped. Exit codes: 0 all succeeded, 1 some failed for good, " +
             "2 usage or input error, 3 stopped early (run it again to resume).")
         {
-            input, output, errors, baseUrl, apiKeyEnv, provider, rpm, tpm, concurrency, maxAttempts, timeout, journal, mock, logFormat,
+            input, output, errors, baseUrl, apiKeyEnv, provider, rpm, tpm, concurrency, maxAttempts, timeout, journal, mock, config, logFormat,
         };
 
         command.SetAction(async (parseResult, cancellationToken) =>
@@ -90,7 +95,8 @@ internal static class RunCommand
                 Errors = parseResult.GetValue(errors),
                 BaseUrl = parseResult.GetValue(baseUrl),
                 ApiKeyEnv = parseResult.GetValue(apiKeyEnv),
-                Provider = parseResult.GetValue(provider) ?? ProviderKind.OpenAI,
+                Provider = parseResult.GetValue(provider),
+                Config = parseResult.GetValue(config),
                 RequestsPerMinute = parseResult.GetValue(rpm),
                 TokensPerMinute = parseResult.GetValue(tpm),
                 Concurrency = parseResult.GetValue(concurrency),
@@ -158,7 +164,9 @@ internal sealed record RunArguments
 
     public string? ApiKeyEnv { get; init; }
 
-    public ProviderKind Provider { get; init; } = ProviderKind.OpenAI;
+    public ProviderKind? Provider { get; init; }
+
+    public string? Config { get; init; }
 
     public int? RequestsPerMinute { get; init; }
 

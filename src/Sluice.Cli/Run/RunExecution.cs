@@ -2,6 +2,7 @@ using System.Runtime.InteropServices;
 using Microsoft.Data.Sqlite;
 using Sluice.Mock;
 using Sluice.Mock.Limits;
+using Sluice.Providers;
 using Spectre.Console;
 
 namespace Sluice.Cli.Run;
@@ -23,6 +24,46 @@ internal static class RunExecution
     public static async Task<int> ExecuteAsync(RunArguments arguments, TextWriter output, TextWriter error, bool handleSignals, CancellationToken cancellationToken)
     {
         var time = TimeProvider.System;
+
+        // 0. Settings not given as options come from SLUICE_* environment variables, then from --config.
+        RunArguments resolved;
+        try
+        {
+            var config = arguments.Config is { } configPath ? RunConfigFile.Read(configPath) : RunConfigFile.Empty;
+            resolved = arguments with
+            {
+                BaseUrl = arguments.BaseUrl ?? config.BaseUrl,
+                ApiKeyEnv = arguments.ApiKeyEnv ?? config.ApiKeyEnv,
+                Provider = arguments.Provider ?? config.Provider ?? ProviderKind.OpenAI,
+                RequestsPerMinute = arguments.RequestsPerMinute ?? RunEnvironment.PositiveInt("SLUICE_RPM") ?? config.RequestsPerMinute,
+                TokensPerMinute = arguments.TokensPerMinute ?? RunEnvironment.PositiveInt("SLUICE_TPM") ?? config.TokensPerMinute,
+                Concurrency = arguments.Concurrency ?? RunEnvironment.Concurrency("SLUICE_CONCURRENCY") ?? config.Concurrency,
+                MaxAttempts = arguments.MaxAttempts ?? RunEnvironment.PositiveInt("SLUICE_MAX_ATTEMPTS") ?? config.MaxAttempts ?? RunDefaults.MaxAttempts,
+                Timeout = arguments.Timeout ?? RunEnvironment.Duration("SLUICE_TIMEOUT") ?? config.Timeout ?? RunDefaults.Timeout,
+            };
+        }
+        catch (FormatException exception)
+        {
+            return await UsageAsync(error, exception.Message).ConfigureAwait(false);
+        }
+
+        arguments = resolved;
+        if (arguments.Timeout is { } attemptTimeout && (attemptTimeout <= TimeSpan.Zero || attemptTimeout > TimeSpan.FromDays(1)))
+        {
+            return await UsageAsync(error, $"--timeout must be more than 0 and at most 1 day, not {DurationText.Format(attemptTimeout)}").ConfigureAwait(false);
+        }
+
+        if (arguments.Concurrency > 100_000)
+        {
+            return await UsageAsync(error, $"--concurrency must be at most 100000, not {arguments.Concurrency}").ConfigureAwait(false);
+        }
+
+        if (arguments.MaxAttempts > 1_000)
+        {
+            return await UsageAsync(error, $"--max-attempts must be at most 1000, not {arguments.MaxAttempts}").ConfigureAwait(false);
+        }
+
+        var provider = arguments.Provider ?? ProviderKind.OpenAI;
 
         // 1. The input can be read.
         string input = arguments.Input;
@@ -54,14 +95,14 @@ internal static class RunExecution
         Uri? baseUrl = null;
         if (!arguments.Mock)
         {
-            string variable = arguments.ApiKeyEnv ?? RunDefaults.ApiKeyVariable(arguments.Provider);
+            string variable = arguments.ApiKeyEnv ?? RunDefaults.ApiKeyVariable(provider);
             apiKey = Environment.GetEnvironmentVariable(variable);
             if (string.IsNullOrWhiteSpace(apiKey))
             {
                 return await UsageAsync(error, $"no API key: set {variable} (or name another variable with --api-key-env), or try --mock to run against the built-in mock").ConfigureAwait(false);
             }
 
-            string? baseText = arguments.BaseUrl ?? Environment.GetEnvironmentVariable("OPENAI_BASE_URL") ?? RunDefaults.DefaultBaseUrl(arguments.Provider);
+            string? baseText = arguments.BaseUrl ?? Environment.GetEnvironmentVariable("OPENAI_BASE_URL") ?? RunDefaults.DefaultBaseUrl(provider);
             if (baseText is null)
             {
                 return await UsageAsync(error, "--base-url is required for --provider azure (https://RESOURCE.openai.azure.com)").ConfigureAwait(false);
@@ -72,40 +113,6 @@ internal static class RunExecution
             {
                 return await UsageAsync(error, $"bad base URL: {urlProblem}").ConfigureAwait(false);
             }
-        }
-
-        // Settings not given as options may come from the environment.
-        RunArguments resolved;
-        try
-        {
-            resolved = arguments with
-            {
-                RequestsPerMinute = arguments.RequestsPerMinute ?? RunEnvironment.PositiveInt("SLUICE_RPM"),
-                TokensPerMinute = arguments.TokensPerMinute ?? RunEnvironment.PositiveInt("SLUICE_TPM"),
-                Concurrency = arguments.Concurrency ?? RunEnvironment.Concurrency("SLUICE_CONCURRENCY"),
-                MaxAttempts = arguments.MaxAttempts ?? RunEnvironment.PositiveInt("SLUICE_MAX_ATTEMPTS") ?? RunDefaults.MaxAttempts,
-                Timeout = arguments.Timeout ?? RunEnvironment.Duration("SLUICE_TIMEOUT") ?? RunDefaults.Timeout,
-            };
-        }
-        catch (FormatException exception)
-        {
-            return await UsageAsync(error, exception.Message).ConfigureAwait(false);
-        }
-
-        arguments = resolved;
-        if (arguments.Timeout is { } attemptTimeout && (attemptTimeout <= TimeSpan.Zero || attemptTimeout > TimeSpan.FromDays(1)))
-        {
-            return await UsageAsync(error, $"--timeout must be more than 0 and at most 1 day, not {DurationText.Format(attemptTimeout)}").ConfigureAwait(false);
-        }
-
-        if (arguments.Concurrency > 100_000)
-        {
-            return await UsageAsync(error, $"--concurrency must be at most 100000, not {arguments.Concurrency}").ConfigureAwait(false);
-        }
-
-        if (arguments.MaxAttempts > 1_000)
-        {
-            return await UsageAsync(error, $"--max-attempts must be at most 1000, not {arguments.MaxAttempts}").ConfigureAwait(false);
         }
 
         // 4. Every line is valid before anything is sent.
@@ -181,7 +188,7 @@ internal static class RunExecution
                     JournalPath = journalPath,
                     BaseUrl = baseUrl!,
                     ApiKey = apiKey,
-                    Provider = arguments.Provider,
+                    Provider = provider,
                     RequestsPerMinute = arguments.RequestsPerMinute ?? (arguments.Mock ? RunDefaults.MockRequestsPerMinute : null),
                     TokensPerMinute = arguments.TokensPerMinute,
                     Concurrency = arguments.Concurrency ?? RunDefaults.AutoConcurrency,

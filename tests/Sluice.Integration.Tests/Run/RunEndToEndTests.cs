@@ -163,6 +163,26 @@ public sealed class RunEndToEndTests
     }
 
     [Fact]
+    public async Task ConfigFile_SuppliesSettings_AndOptionsWinOverIt()
+    {
+        using var files = new BatchFiles(30);
+        await using var mock = await MockServer.StartAsync(new MockOptions { Latency = TimeSpan.FromMilliseconds(5) }).WaitAsync(BatchFiles.Bound);
+        string config = Path.Combine(files.Directory, "sluice.json");
+        File.WriteAllText(config, $$"""{"base_url": "{{mock.BaseUrl}}v1", "api_key_env": "{{BatchFiles.KeyVariable}}", "rpm": 1, "max_attempts": 3}""");
+        var output = new StringWriter();
+        var error = new StringWriter();
+
+        // --rpm on the command line wins over the file's 1 a minute, which would take half an hour.
+        int exitCode = await Cli.SluiceCommandLine.InvokeAsync(
+            ["run", files.Input, "-o", files.Results, "--config", config, "--rpm", "6000"],
+            new System.CommandLine.InvocationConfiguration { Output = output, Error = error }).WaitAsync(BatchFiles.Bound);
+
+        Assert.True(exitCode == 0, $"exit {exitCode}\n{output}\n{error}");
+        Assert.Equal(files.Ids, BatchFiles.ReadLines(files.Results).Select(BatchFiles.IdOf));
+        Assert.Contains("(budget 100.0)", output.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task InvalidLines_AreNamedByLine_AndNothingIsSent()
     {
         using var files = new BatchFiles(5);

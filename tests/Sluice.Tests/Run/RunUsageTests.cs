@@ -141,7 +141,7 @@ public sealed class RunUsageTests : IDisposable
         int exitCode = await SluiceCommandLine.InvokeAsync(["run", "--help"], new InvocationConfiguration { Output = output }).WaitAsync(Bound);
 
         Assert.Equal(0, exitCode);
-        foreach (string option in new[] { "--output", "--errors", "--base-url", "--api-key-env", "--provider", "--rpm", "--tpm", "--concurrency", "--max-attempts", "--timeout", "--journal", "--mock", "--log-format" })
+        foreach (string option in new[] { "--output", "--errors", "--base-url", "--api-key-env", "--provider", "--rpm", "--tpm", "--concurrency", "--max-attempts", "--timeout", "--journal", "--mock", "--config", "--log-format" })
         {
             Assert.Contains(option, output.ToString(), StringComparison.Ordinal);
         }
