@@ -93,17 +93,17 @@ internal sealed class BatchRunner : IDisposable
             switch (result.Status)
             {
                 case JobStatus.Succeeded:
-                    _ = _journal.RecordAsync(request.CustomId, request.LineNumber, succeeded: true, OutputLine.Create(RecordId(answer), request.CustomId, answer, error: null));
+                    _ = _journal.RecordAsync(request.CustomId, request.LineNumber, succeeded: true, OutputLine.Create(RecordId(), request.CustomId, answer, error: null));
                     break;
                 case JobStatus.Failed:
-                    var error = (ErrorCode(result, answer), result.Error ?? result.Reason.ToString());
+                    (string Code, string Message) error = (ErrorCode(result, answer), result.Error ?? result.Reason.ToString());
                     if (request.LineNumber < _firstFailureLine)
                     {
                         _firstFailureLine = request.LineNumber;
-                        FirstFailure = $"{request.CustomId} (line {request.LineNumber}): {error.Item2}";
+                        FirstFailure = $"{request.CustomId} (line {request.LineNumber}): {error.Message}";
                     }
 
-                    _ = _journal.RecordAsync(request.CustomId, request.LineNumber, succeeded: false, OutputLine.Create(RecordId(answer), request.CustomId, answer, error));
+                    _ = _journal.RecordAsync(request.CustomId, request.LineNumber, succeeded: false, OutputLine.Create(RecordId(), request.CustomId, answer, error));
                     break;
                 default:
                     NotCompleted++;
@@ -202,7 +202,8 @@ internal sealed class BatchRunner : IDisposable
     private static string? RequestId(HttpResponseHeaders headers) =>
         headers.TryGetValues("x-request-id", out var ids) || headers.TryGetValues("request-id", out ids) ? ids.FirstOrDefault() : null;
 
-    private static string RecordId(ProviderAnswer? answer) => "batch_req_" + Guid.NewGuid().ToString("N")[..24];
+    // The Batch API's own line ids look like this; stored in the journal, so a rebuild keeps them.
+    private static string RecordId() => "batch_req_" + Guid.NewGuid().ToString("N")[..24];
 
     private static string ErrorCode(JobResult<ProviderAnswer> result, ProviderAnswer? answer) =>
         OutputLine.ProviderCode(answer?.Body) ?? result.Reason switch
