@@ -17,6 +17,7 @@ using Xunit.Abstractions;
 namespace Sluice.Integration.Tests.Http;
 
 /// <summary>The recipes of docs/handler.md, each run against the mock: the official SDKs get Sluice by configuration.</summary>
+[Collection(PacingMeasurements.Name)]
 public sealed class SdkRecipesTests(ITestOutputHelper output)
 {
     [Fact]
