@@ -40,5 +40,8 @@ internal static class RunEnvironment
             : throw new FormatException($"{name}: '{text}' is not a duration; write it like 500ms, 10s, 2m or 1h");
     }
 
+    /// <summary>A variable's trimmed text; null when unset or empty.</summary>
+    public static string? Text(string name) => Read(name);
+
     private static string? Read(string name) => Environment.GetEnvironmentVariable(name) is { Length: > 0 } text ? text.Trim() : null;
 }

@@ -32,7 +32,7 @@ internal static class RunExecution
             var config = arguments.Config is { } configPath ? RunConfigFile.Read(configPath) : RunConfigFile.Empty;
             resolved = arguments with
             {
-                BaseUrl = arguments.BaseUrl ?? config.BaseUrl,
+                BaseUrl = arguments.BaseUrl ?? RunEnvironment.Text("OPENAI_BASE_URL") ?? config.BaseUrl,
                 ApiKeyEnv = arguments.ApiKeyEnv ?? config.ApiKeyEnv,
                 Provider = arguments.Provider ?? config.Provider ?? ProviderKind.OpenAI,
                 RequestsPerMinute = arguments.RequestsPerMinute ?? RunEnvironment.PositiveInt("SLUICE_RPM") ?? config.RequestsPerMinute,
@@ -102,7 +102,7 @@ internal static class RunExecution
                 return await UsageAsync(error, $"no API key: set {variable} (or name another variable with --api-key-env), or try --mock to run against the built-in mock").ConfigureAwait(false);
             }
 
-            string? baseText = arguments.BaseUrl ?? Environment.GetEnvironmentVariable("OPENAI_BASE_URL") ?? RunDefaults.DefaultBaseUrl(provider);
+            string? baseText = arguments.BaseUrl ?? RunDefaults.DefaultBaseUrl(provider);
             if (baseText is null)
             {
                 return await UsageAsync(error, "--base-url is required for --provider azure (https://RESOURCE.openai.azure.com)").ConfigureAwait(false);
