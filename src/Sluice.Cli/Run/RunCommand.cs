@@ -61,7 +61,7 @@ internal static class RunCommand
         };
         var mock = new Option<bool>("--mock")
         {
-            Description = $"Run against the built-in mock, started in-process ({RunDefaults.MockRequestsPerMinute} rpm, 300±200 ms per answer): no API key, nothing leaves the machine.",
+            Description = $"Run against the built-in mock, started in-process ({RunDefaults.MockRequestsPerMinute} rpm, stated in its headers, which Sluice learns; 300±200 ms per answer): no API key, nothing leaves the machine.",
         };
         var config = new Option<string?>("--config")
         {
