@@ -197,7 +197,9 @@ internal sealed class RunProgress(RunCounters counters, RunSettings settings, Ti
     private RunLimits? LimitsChanged()
     {
         var now = Current.Rounded();
-        if (_reportedLimits == now)
+
+        // Before the first request no partition exists, so there is nothing in force to report.
+        if (_reportedLimits == now || now.Concurrency == 0)
         {
             return null;
         }

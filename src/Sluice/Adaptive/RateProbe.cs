@@ -12,7 +12,8 @@ namespace Sluice.Adaptive;
 /// <c>rate(t) = W · (1 + C·(t − K)³)</c>, where <c>K</c> = <see cref="RecoveryTime"/> and
 /// <c>C = (1 − β) / K³</c> so that <c>rate(0) = β·W</c> with β = <see cref="BackoffRatio"/>. The curve climbs fast
 /// when far below <c>W</c>, flattens just under it (so a stable limit is held, not oscillated around), and only
-/// then probes above it, slowly at first and faster the longer no 429 comes — which is how a raised limit is found.
+/// then probes above it (<see cref="ProbeGain"/> times steeper), slowly at first and faster the longer no 429 comes —
+/// which is how a raised limit is found.
 /// Each further 429 from a request started after the cut starts a new curve from the rate then in force.</para>
 /// </remarks>
 internal sealed class RateProbe
@@ -28,6 +29,12 @@ internal sealed class RateProbe
     /// upstream's burst is small, not what its rate is, and the Retry-After pause answers it.
     /// </summary>
     public const int MinAccepted = 4;
+
+    /// <summary>
+    /// How much steeper the curve is above the ceiling than below it: once the plateau has passed without a 429, the
+    /// upstream may have gained room, and a raised limit should be found in seconds, not tens of seconds.
+    /// </summary>
+    public const double ProbeGain = 4;
 
     /// <summary>The most the curve may climb above its ceiling, as a multiple; past that the limit binds nothing anyway.</summary>
     public const double MaxGrowth = 10;
@@ -76,7 +83,8 @@ internal sealed class RateProbe
         double k = RecoveryTime.TotalSeconds;
         double c = (1 - BackoffRatio) / (k * k * k);
         double t = Math.Max(0, (now - _cutAt) / _ticksPerSecond) - k;
-        return Math.Clamp(ceiling * (1 + (c * t * t * t)), MinRatePerSecond, ceiling * MaxGrowth);
+        double gain = t > 0 ? ProbeGain : 1;
+        return Math.Clamp(ceiling * (1 + (gain * c * t * t * t)), MinRatePerSecond, ceiling * MaxGrowth);
     }
 
     /// <summary>Counts a request started (admitted) at <paramref name="now"/>.</summary>

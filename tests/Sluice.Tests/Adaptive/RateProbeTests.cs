@@ -106,7 +106,15 @@ public sealed class RateProbeTests
         Assert.InRange(run.AcceptedPerSecond, 0.85 * 20, 20.5);
 
         run.Limit = 40;
-        run.For(seconds: 60);
+        int seconds = 0;
+        while (run.Rate < 0.8 * 40 && seconds < 60)
+        {
+            run.For(seconds: 1);
+            seconds++;
+        }
+
+        Assert.True(seconds <= 12, $"{seconds} s after the limit doubled to 40/s, pacing at only {run.Rate:F1}/s");
+        run.For(seconds: 60 - seconds);
         run.ResetCounters();
         run.For(seconds: 60);
         Assert.True(run.AcceptedPerSecond >= 0.85 * 40, $"accepted {run.AcceptedPerSecond:F2}/s after the limit doubled to 40/s");
@@ -129,6 +137,8 @@ public sealed class RateProbeTests
         public double Limit { get; set; } = limit;
 
         public double MaxRate { get; private set; }
+
+        public double Rate => _probe.RatePerSecond(_now) ?? double.PositiveInfinity;
 
         public double AcceptedPerSecond => (_sent - _refused) / ((_now - _from) / (double)TicksPerSecond);
 
