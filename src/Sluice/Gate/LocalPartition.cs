@@ -197,14 +197,17 @@ internal sealed partial class LocalPartition : GatePartition, IDisposable
 
             return new PartitionSnapshot(Key, _inFlight, _queued, _concurrencyLimit, requests, tokens, pausedUntil, _stopReason)
             {
-                RequestsPerMinute = _requestRate * 60,
-                TokensPerMinute = _tokenRate * 60,
+                RequestsPerMinute = PerMinute(_requestRate),
+                TokensPerMinute = PerMinute(_tokenRate),
                 AdaptiveConcurrency = _aimd is not null,
                 RequestBudgetSource = _requestSource,
                 TokenBudgetSource = _tokenSource,
             };
         }
     }
+
+    // Rates are kept per second; a budget stated per minute comes back whole, not as 500.00000000000006.
+    private static double? PerMinute(double? perSecond) => perSecond is { } rate ? Math.Round(rate * 60, 6) : null;
 
     public override RateLimiter AsRateLimiter() =>
         LazyInitializer.EnsureInitialized(ref _rateLimiter, () => new PartitionRateLimiter(this));
