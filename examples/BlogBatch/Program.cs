@@ -21,7 +21,8 @@ await using var mock = await MockServer.StartAsync(new MockOptions
 using var http = new HttpClient { BaseAddress = mock.BaseUrl, Timeout = Timeout.InfiniteTimeSpan };
 using var gate = SluiceGate.Create(new GateOptions
 {
-    DefaultLimits = new PartitionLimits { RequestsPerWindow = RequestsPerMinute, MaxConcurrency = 64 },
+    // The budget is known here; the concurrency is not: it is learned from the answers, up to 64.
+    DefaultLimits = new PartitionLimits { RequestsPerWindow = RequestsPerMinute, MaxConcurrency = 64, AdaptiveConcurrency = true },
 });
 using var dispatcher = SluiceDispatcher.Create(gate, new DispatcherOptions { AttemptTimeout = TimeSpan.FromSeconds(30) });
 
@@ -77,6 +78,7 @@ async ValueTask<AttemptOutcome<string>> AnalyseAsync(int post, AttemptContext at
     {
         HttpStatusCode.OK => AttemptOutcome.Success(JsonNode.Parse(body)!["choices"]![0]!["message"]!["content"]!.GetValue<string>()),
         HttpStatusCode.TooManyRequests => AttemptOutcome.Throttled(retryAfter, body, body),
+        HttpStatusCode.ServiceUnavailable or HttpStatusCode.GatewayTimeout => AttemptOutcome.Overloaded(body, retryAfter, body),
         >= HttpStatusCode.InternalServerError => AttemptOutcome.Transient(body, retryAfter, body),
         _ => AttemptOutcome.Permanent($"HTTP {(int)response.StatusCode}", body),
     };
