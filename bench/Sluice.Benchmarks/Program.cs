@@ -1,4 +1,4 @@
 using BenchmarkDotNet.Running;
 
 // dotnet run -c Release --project bench/Sluice.Benchmarks -- --filter '*'   (add --job short for a quick look)
-BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
+BenchmarkSwitcher.FromAssembly(typeof(Sluice.Benchmarks.GateBenchmarks).Assembly).Run(args);
