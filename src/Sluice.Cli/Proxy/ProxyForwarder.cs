@@ -141,7 +141,10 @@ internal sealed class ProxyForwarder(
             if (answer is not null)
             {
                 metrics.Responses.Add(1, Tag("sluice.upstream", upstream.Name), Tag("http.response.status_code", (int)answer.StatusCode));
-                await RelayAsync(context, answer, outgoing.IsStreaming && answer.IsSuccessStatusCode).ConfigureAwait(false);
+                bool stream = outgoing.IsStreaming && answer.IsSuccessStatusCode;
+                // Sluice asked for usage on the client's behalf if the body did not: then the client does not see it.
+                bool usageAdded = stream && body is not null && !ReferenceEquals(UsageReader.EnsureStreamUsage(upstreamPath, body), body);
+                await RelayAsync(context, answer, stream, usageAdded ? new UsageChunkFilter() : null).ConfigureAwait(false);
                 return;
             }
 
@@ -211,7 +214,7 @@ internal sealed class ProxyForwarder(
     /// flushed at once, with no buffering. A stream the upstream cut short aborts the client's connection, so the
     /// client sees an incomplete answer as incomplete rather than as a clean end.
     /// </summary>
-    private static async Task RelayAsync(HttpContext context, HttpResponseMessage answer, bool stream)
+    private static async Task RelayAsync(HttpContext context, HttpResponseMessage answer, bool stream, UsageChunkFilter? filter)
     {
         var response = context.Response;
         var aborted = context.RequestAborted;
@@ -234,10 +237,28 @@ internal sealed class ProxyForwarder(
             {
                 await response.StartAsync(aborted).ConfigureAwait(false);
                 int read;
+                var filtered = filter is null ? null : new ArrayBufferWriter<byte>(chunk.Length);
                 while ((read = await upstream.ReadAsync(chunk, aborted).ConfigureAwait(false)) > 0)
                 {
-                    await response.Body.WriteAsync(chunk.AsMemory(0, read), aborted).ConfigureAwait(false);
+                    if (filtered is null)
+                    {
+                        await response.Body.WriteAsync(chunk.AsMemory(0, read), aborted).ConfigureAwait(false);
+                    }
+                    else
+                    {
+                        filtered.ResetWrittenCount();
+                        filter!.Filter(chunk.AsSpan(0, read), filtered);
+                        await response.Body.WriteAsync(filtered.WrittenMemory, aborted).ConfigureAwait(false);
+                    }
+
                     await response.Body.FlushAsync(aborted).ConfigureAwait(false);
+                }
+
+                if (filtered is not null)
+                {
+                    filtered.ResetWrittenCount();
+                    filter!.Complete(filtered);
+                    await response.Body.WriteAsync(filtered.WrittenMemory, aborted).ConfigureAwait(false);
                 }
             }
         }

@@ -10,6 +10,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using OpenTelemetry.Metrics;
+using OpenTelemetry.Resources;
 using Sluice.Telemetry;
 
 namespace Sluice.Cli.Proxy;
@@ -22,6 +23,8 @@ namespace Sluice.Cli.Proxy;
 /// </summary>
 internal sealed class ProxyServer : IAsyncDisposable
 {
+    private static readonly double[] SecondsBuckets = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600];
+
     private readonly WebApplication _app;
     private readonly HttpMessageInvoker _http;
     private readonly ProxySettings _settings;
@@ -72,10 +75,15 @@ internal sealed class ProxyServer : IAsyncDisposable
         builder.Services.AddSingleton<IHostLifetime, DetachedLifetime>();
         builder.Services.Configure<HostOptions>(host => host.ShutdownTimeout = settings.DrainTimeout);
         builder.Services.AddMetrics();
-        builder.Services.AddOpenTelemetry().WithMetrics(metrics => metrics
+        builder.Services.AddOpenTelemetry()
+            .ConfigureResource(resource => resource.AddService("sluice-proxy"))
+            .WithMetrics(metrics => metrics
             .AddMeter(SluiceMetrics.MeterName, ProxyMetrics.MeterName)
+            // Sluice's histograms are in seconds; the default buckets are sized for milliseconds.
+            .AddView(instrument => instrument.Unit == "s" ? new ExplicitBucketHistogramConfiguration { Boundaries = SecondsBuckets } : null)
             .AddPrometheusExporter(prometheus => prometheus.ScrapeResponseCacheDurationMilliseconds = 0));
-        builder.Logging.AddFilter("Microsoft", LogLevel.Warning).AddFilter("Sluice", LogLevel.Information);
+        // A failed start (port in use) is reported by the command in one line, not as a stack trace.
+        builder.Logging.AddFilter("Microsoft", LogLevel.Warning).AddFilter("Microsoft.Extensions.Hosting.Internal.Host", LogLevel.None).AddFilter("Sluice", LogLevel.Information);
         if (logging is null)
         {
             builder.Logging.AddSimpleConsole(console =>

@@ -48,6 +48,9 @@ internal sealed class ProxyUpstreamRuntime : IDisposable
 
     public SluiceRuntime Sluice { get; }
 
+    /// <summary>The upstream's gate: its partitions and their snapshots.</summary>
+    public SluiceGate Gate => Sluice.Gate;
+
     public ProviderAttempt Attempt { get; }
 
     /// <summary>The partition key of a request: never the credential itself, only its fingerprint.</summary>
