@@ -28,6 +28,7 @@ internal sealed class ProxyForwarder(
     ILogger logger)
 {
     private readonly ProxyRouter _router = new(settings.Upstreams);
+    private readonly StoppedPartitions _stopped = new(time, logger);
     private long _requestNumber;
 
     public async Task HandleAsync(HttpContext context)
@@ -101,6 +102,8 @@ internal sealed class ProxyForwarder(
         string partition = runtime.PartitionKey(message, ProxyRouter.ModelGroup(upstream, model));
 
         // 4. Wait for a turn and send, as one job.
+        var gatePartition = runtime.Gate.GetPartition(partition);
+        _stopped.ResumeIfDue(gatePartition);
         using var clock = new WaitClock(settings.MaxWait, time);
         using var cancel = CancellationTokenSource.CreateLinkedTokenSource(aborted, clock.Token);
         var job = new SluiceJob($"proxy-{Interlocked.Increment(ref _requestNumber)}", partition) { EstimatedTokens = outgoing.EstimatedTokens };
@@ -128,6 +131,11 @@ internal sealed class ProxyForwarder(
             },
             cancel.Token).ConfigureAwait(false);
 
+        if (result.Reason is JobEndReason.QuotaExhausted or JobEndReason.AuthFailed or JobEndReason.Parked)
+        {
+            _stopped.Stopped(gatePartition);
+        }
+
         // 5. The answer.
         var answer = result.Value;
         if (result.Reason == JobEndReason.PartitionStopped && runtime.Sluice.StopAnswerFor(partition, message) is { } stopAnswer)
@@ -154,7 +162,7 @@ internal sealed class ProxyForwarder(
             }
 
             var limits = runtime.LimitsOf(partition);
-            var snapshot = runtime.Sluice.Gate.GetPartition(partition).GetSnapshot();
+            var snapshot = gatePartition.GetSnapshot();
             var retryAfter = RetryAfterEstimate.For(snapshot, limits, time.GetUtcNow());
             switch (result.Reason)
             {

@@ -52,6 +52,9 @@ internal static class ProxyDefaults
 
     public static readonly TimeSpan DrainTimeout = TimeSpan.FromSeconds(30);
 
+    /// <summary>How long a partition stopped by quota, a rejected key or a very long Retry-After stays stopped before a request tries again.</summary>
+    public static readonly TimeSpan StoppedRetry = TimeSpan.FromMinutes(1);
+
     /// <summary>The name of the upstream given by <c>--upstream</c>.</summary>
     public const string UpstreamName = "default";
 }
