@@ -33,6 +33,18 @@ internal sealed class ProxyForwarder(
 
     public async Task HandleAsync(HttpContext context)
     {
+        try
+        {
+            await ForwardAsync(context).ConfigureAwait(false);
+        }
+        catch (Exception exception) when (context.RequestAborted.IsCancellationRequested && exception is OperationCanceledException or IOException)
+        {
+            // The client went away mid-answer: nobody is left to tell, and its slot and queue place are already freed.
+        }
+    }
+
+    private async Task ForwardAsync(HttpContext context)
+    {
         var aborted = context.RequestAborted;
         var request = context.Request;
         string rawTarget = context.Features.Get<IHttpRequestFeature>()?.RawTarget ?? request.Path.Value ?? "/";
@@ -104,6 +116,17 @@ internal sealed class ProxyForwarder(
         // 4. Wait for a turn and send, as one job.
         var gatePartition = runtime.Gate.GetPartition(partition);
         _stopped.ResumeIfDue(gatePartition);
+        var limits = runtime.LimitsOf(partition);
+
+        // A request certain to wait longer than allowed is told so now, not after waiting --max-wait in vain.
+        var expected = RetryAfterEstimate.ExpectedWait(gatePartition.GetSnapshot(), limits, time.GetUtcNow());
+        if (expected > settings.MaxWait)
+        {
+            await TurnAwayAsync(context, 429, upstream.Provider, "max_wait",
+                $"sluice proxy: this request would wait about {DurationText.Format(RoundUp(expected))} for its turn at {upstream.Name}, longer than {DurationText.Format(settings.MaxWait)} (--max-wait). Retry after the Retry-After header.",
+                expected).ConfigureAwait(false);
+            return;
+        }
         using var clock = new WaitClock(settings.MaxWait, time);
         using var cancel = CancellationTokenSource.CreateLinkedTokenSource(aborted, clock.Token);
         var job = new SluiceJob($"proxy-{Interlocked.Increment(ref _requestNumber)}", partition) { EstimatedTokens = outgoing.EstimatedTokens };
@@ -161,7 +184,6 @@ internal sealed class ProxyForwarder(
                 return;
             }
 
-            var limits = runtime.LimitsOf(partition);
             var snapshot = gatePartition.GetSnapshot();
             var retryAfter = RetryAfterEstimate.For(snapshot, limits, time.GetUtcNow());
             switch (result.Reason)
@@ -280,6 +302,8 @@ internal sealed class ProxyForwarder(
             ArrayPool<byte>.Shared.Return(chunk);
         }
     }
+
+    private static TimeSpan RoundUp(TimeSpan wait) => TimeSpan.FromSeconds(Math.Ceiling(wait.TotalSeconds));
 
     private static KeyValuePair<string, object?> Tag(string name, object? value) => new(name, value);
 }

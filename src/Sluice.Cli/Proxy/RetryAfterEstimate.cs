@@ -9,7 +9,18 @@ namespace Sluice.Cli.Proxy;
 /// </summary>
 internal static class RetryAfterEstimate
 {
+    /// <summary>The Retry-After to send: <see cref="ExpectedWait"/>, at least one second.</summary>
     public static TimeSpan For(PartitionSnapshot snapshot, PartitionLimits limits, DateTimeOffset now)
+    {
+        var wait = ExpectedWait(snapshot, limits, now);
+        return wait < TimeSpan.FromSeconds(1) ? TimeSpan.FromSeconds(1) : wait;
+    }
+
+    /// <summary>
+    /// How long one more request would wait, by what the partition knows now; a lower bound (concurrency and tokens
+    /// of the requests ahead can make it longer), so a request turned away on it would certainly have waited longer.
+    /// </summary>
+    public static TimeSpan ExpectedWait(PartitionSnapshot snapshot, PartitionLimits limits, DateTimeOffset now)
     {
         var wait = TimeSpan.Zero;
         if (snapshot.PausedUntil is { } pausedUntil && pausedUntil > now)
@@ -29,7 +40,7 @@ internal static class RetryAfterEstimate
             wait = Max(wait, TimeSpan.FromSeconds(-deficit / (tpm / limits.Window.TotalSeconds)));
         }
 
-        return wait < TimeSpan.FromSeconds(1) ? TimeSpan.FromSeconds(1) : wait;
+        return wait;
     }
 
     private static TimeSpan Max(TimeSpan a, TimeSpan b) => a > b ? a : b;

@@ -106,6 +106,26 @@ public sealed class ProxyBehaviourTests
     }
 
     [Fact]
+    public async Task WaitingForASlotLongerThanMaxWait_Gets429_AndLeavesTheQueue()
+    {
+        // No budget to predict the wait from: one slot, held by a long stream, so the second request waits in the
+        // queue until --max-wait runs out.
+        await using var fixture = await ProxyFixture.StartAsync(
+            new MockOptions { TimePerOutputToken = TimeSpan.FromMilliseconds(50), ReplyTokens = 400 },
+            mock => ProxyFixture.Single(mock, concurrency: 1) with { MaxWait = TimeSpan.FromMilliseconds(300) });
+        using var holder = new HttpRequestMessage(HttpMethod.Post, "v1/chat/completions") { Content = JsonContent.Create(LongStream) };
+        using var holding = await fixture.Client.SendAsync(holder, HttpCompletionOption.ResponseHeadersRead).WaitAsync(ProxyFixture.Bound);
+
+        using var waited = await fixture.Client.PostAsJsonAsync("v1/chat/completions", Chat).WaitAsync(ProxyFixture.Bound);
+
+        Assert.Equal((HttpStatusCode)429, waited.StatusCode);
+        Assert.Equal("max_wait", waited.Headers.GetValues("x-sluice-error").Single());
+        Assert.NotNull(waited.Headers.RetryAfter?.Delta);
+        Assert.Equal(0, fixture.OnlyPartition.GetSnapshot().Queued);
+        Assert.Equal(1, fixture.Mock.GetStats().Received);
+    }
+
+    [Fact]
     public async Task QuotaExhausted_IsPassedToTheClientAsTheProviderSentIt()
     {
         await using var fixture = await ProxyFixture.StartAsync(

@@ -32,6 +32,10 @@ public sealed class RetryAfterEstimateTests
     }
 
     [Fact]
+    public void ExpectedWait_RoomNow_IsZero() =>
+        Assert.Equal(TimeSpan.Zero, RetryAfterEstimate.ExpectedWait(Snapshot(requests: 3), new PartitionLimits { RequestsPerWindow = 60 }, Now));
+
+    [Fact]
     public void NothingToGoBy_OneSecond() =>
         Assert.Equal(TimeSpan.FromSeconds(1), RetryAfterEstimate.For(Snapshot(), new PartitionLimits(), Now));
 }
