@@ -1,4 +1,3 @@
-using System.Buffers;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Logging;
@@ -175,7 +174,7 @@ internal sealed class ProxyForwarder(
                 bool stream = outgoing.IsStreaming && answer.IsSuccessStatusCode;
                 // Sluice asked for usage on the client's behalf if the body did not: then the client does not see it.
                 bool usageAdded = stream && body is not null && !ReferenceEquals(UsageReader.EnsureStreamUsage(upstreamPath, body), body);
-                await RelayAsync(context, answer, stream, usageAdded ? new UsageChunkFilter() : null).ConfigureAwait(false);
+                await ProxyRelay.RelayAsync(context, answer, stream, usageAdded ? new UsageChunkFilter() : null).ConfigureAwait(false);
                 return;
             }
 
@@ -237,70 +236,6 @@ internal sealed class ProxyForwarder(
         using var buffer = new MemoryStream(request.ContentLength is long length ? (int)length : 4096);
         await request.Body.CopyToAsync(buffer, cancellationToken).ConfigureAwait(false);
         return buffer.ToArray();
-    }
-
-    /// <summary>
-    /// Sends the provider's answer to the client. A stream goes event by event: every chunk read is written and
-    /// flushed at once, with no buffering. A stream the upstream cut short aborts the client's connection, so the
-    /// client sees an incomplete answer as incomplete rather than as a clean end.
-    /// </summary>
-    private static async Task RelayAsync(HttpContext context, HttpResponseMessage answer, bool stream, UsageChunkFilter? filter)
-    {
-        var response = context.Response;
-        var aborted = context.RequestAborted;
-        response.StatusCode = (int)answer.StatusCode;
-        ProxyHeaders.CopyResponseHeaders(answer, response.Headers);
-        if (!stream)
-        {
-            byte[] body = await answer.Content.ReadAsByteArrayAsync(aborted).ConfigureAwait(false);
-            response.ContentLength = body.Length;
-            await response.Body.WriteAsync(body, aborted).ConfigureAwait(false);
-            return;
-        }
-
-        context.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();
-        byte[] chunk = ArrayPool<byte>.Shared.Rent(16 * 1024);
-        try
-        {
-            var upstream = await answer.Content.ReadAsStreamAsync(aborted).ConfigureAwait(false);
-            await using (upstream.ConfigureAwait(false))
-            {
-                await response.StartAsync(aborted).ConfigureAwait(false);
-                int read;
-                var filtered = filter is null ? null : new ArrayBufferWriter<byte>(chunk.Length);
-                while ((read = await upstream.ReadAsync(chunk, aborted).ConfigureAwait(false)) > 0)
-                {
-                    if (filtered is null)
-                    {
-                        await response.Body.WriteAsync(chunk.AsMemory(0, read), aborted).ConfigureAwait(false);
-                    }
-                    else
-                    {
-                        filtered.ResetWrittenCount();
-                        filter!.Filter(chunk.AsSpan(0, read), filtered);
-                        await response.Body.WriteAsync(filtered.WrittenMemory, aborted).ConfigureAwait(false);
-                    }
-
-                    await response.Body.FlushAsync(aborted).ConfigureAwait(false);
-                }
-
-                if (filtered is not null)
-                {
-                    filtered.ResetWrittenCount();
-                    filter!.Complete(filtered);
-                    await response.Body.WriteAsync(filtered.WrittenMemory, aborted).ConfigureAwait(false);
-                }
-            }
-        }
-        catch (Exception exception) when (exception is IOException or HttpRequestException or OperationCanceledException)
-        {
-            // The upstream cut the stream, or the client left: either way this response cannot end cleanly.
-            context.Abort();
-        }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(chunk);
-        }
     }
 
     private static TimeSpan RoundUp(TimeSpan wait) => TimeSpan.FromSeconds(Math.Ceiling(wait.TotalSeconds));

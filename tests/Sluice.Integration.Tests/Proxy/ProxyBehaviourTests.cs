@@ -126,6 +126,50 @@ public sealed class ProxyBehaviourTests
     }
 
     [Fact]
+    public async Task QueueFull_Gets429WithRetryAfter_AtOnce()
+    {
+        await using var fixture = await ProxyFixture.StartAsync(
+            new MockOptions { TimePerOutputToken = TimeSpan.FromMilliseconds(50), ReplyTokens = 400 },
+            mock => ProxyFixture.Single(mock, concurrency: 1) with { MaxQueue = 1 });
+        using var holder = new HttpRequestMessage(HttpMethod.Post, "v1/chat/completions") { Content = JsonContent.Create(LongStream) };
+        using var holding = await fixture.Client.SendAsync(holder, HttpCompletionOption.ResponseHeadersRead).WaitAsync(ProxyFixture.Bound);
+        using var cancel = new CancellationTokenSource();
+        var queued = fixture.Client.PostAsJsonAsync("v1/chat/completions", Chat, cancel.Token);
+        Assert.True(await ProxyFixture.EventuallyAsync(() => fixture.OnlyPartition.GetSnapshot().Queued == 1), "the second request never queued");
+
+        using var third = await fixture.Client.PostAsJsonAsync("v1/chat/completions", Chat).WaitAsync(ProxyFixture.Bound);
+
+        Assert.Equal((HttpStatusCode)429, third.StatusCode);
+        Assert.Equal("queue_full", third.Headers.GetValues("x-sluice-error").Single());
+        Assert.NotNull(third.Headers.RetryAfter?.Delta);
+        await cancel.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => queued).WaitAsync(ProxyFixture.Bound);
+    }
+
+    [Fact]
+    public async Task RejectedKey_IsPassedToTheClientAsTheProviderSentIt_WithoutARetryStorm()
+    {
+        await using var fixture = await ProxyFixture.StartAsync(
+            new MockOptions { Faults = new MockFaults { AuthExpiresAfterRequests = 1 } },
+            mock => ProxyFixture.Single(mock, apiKey: "sk-upstream-expiring"));
+
+        using var ok = await fixture.Client.PostAsJsonAsync("v1/chat/completions", Chat).WaitAsync(ProxyFixture.Bound);
+        using var rejected = await fixture.Client.PostAsJsonAsync("v1/chat/completions", Chat).WaitAsync(ProxyFixture.Bound);
+        using var again = await fixture.Client.PostAsJsonAsync("v1/chat/completions", Chat).WaitAsync(ProxyFixture.Bound);
+
+        Assert.Equal(HttpStatusCode.OK, ok.StatusCode);
+        foreach (var response in new[] { rejected, again })
+        {
+            Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+            Assert.False(response.Headers.Contains("x-sluice-error"));
+            Assert.Contains("invalid_api_key", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        }
+
+        Assert.Equal(2, fixture.Mock.GetStats().Received);
+        Assert.DoesNotContain(fixture.Logs.Lines, line => line.Contains("sk-upstream-expiring", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task QuotaExhausted_IsPassedToTheClientAsTheProviderSentIt()
     {
         await using var fixture = await ProxyFixture.StartAsync(
