@@ -126,6 +126,7 @@ internal sealed class ProxyForwarder(
                 expected).ConfigureAwait(false);
             return;
         }
+
         using var clock = new WaitClock(settings.MaxWait, time);
         using var cancel = CancellationTokenSource.CreateLinkedTokenSource(aborted, clock.Token);
         var job = new SluiceJob($"proxy-{Interlocked.Increment(ref _requestNumber)}", partition) { EstimatedTokens = outgoing.EstimatedTokens };
@@ -152,6 +153,11 @@ internal sealed class ProxyForwarder(
                 return outcome;
             },
             cancel.Token).ConfigureAwait(false);
+        if (previous is not null && !ReferenceEquals(previous, result.Value))
+        {
+            // An earlier try's answer the job did not end with (it was cancelled or stopped after it).
+            previous.Dispose();
+        }
 
         if (result.Reason is JobEndReason.QuotaExhausted or JobEndReason.AuthFailed or JobEndReason.Parked)
         {
