@@ -88,9 +88,9 @@ public sealed class ProxySdkTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public async Task AnthropicSdk_ByPrefix_ConcurrentMessagesAndStreams_AllSucceed_OtherUpstreamUntouched()
+    public async Task AnthropicSdk_ByPrefix_300ConcurrentCallsHalfStreaming_AllSucceed_NoBudgetViolation_OtherUpstreamUntouched()
     {
-        var limits = new MockLimits { RequestsPerMinute = 1_200, TokensPerMinute = 60_000 };
+        var limits = new MockLimits { RequestsPerMinute = 2_400, TokensPerMinute = 120_000 };
         await using var openaiMock = await MockServer.StartAsync(new MockOptions()).WaitAsync(ProxyFixture.Bound);
         await using var anthropicMock = await MockServer.StartAsync(new MockOptions { Limits = limits, Latency = TimeSpan.FromMilliseconds(30), Seed = 9 }).WaitAsync(ProxyFixture.Bound);
         var settings = new ProxySettings
@@ -107,7 +107,7 @@ public sealed class ProxySdkTests(ITestOutputHelper output)
                     ApiKey = UpstreamKey,
                     ApiKeyEnv = "TEST_ANTHROPIC_KEY",
                     Prefix = "/anthropic",
-                    Models = [new ModelBudget("claude-*", RequestsPerMinute: 1_200, TokensPerMinute: 60_000)],
+                    Models = [new ModelBudget("claude-*", RequestsPerMinute: 2_400, TokensPerMinute: 120_000)],
                 },
             ],
         };
@@ -127,7 +127,7 @@ public sealed class ProxySdkTests(ITestOutputHelper output)
             Messages = [new UserMessageParam { Content = "Summarise this post." }],
         };
 
-        var results = await Task.WhenAll(Enumerable.Range(0, 100).Select(async i =>
+        var results = await Task.WhenAll(Enumerable.Range(0, 300).Select(async i =>
         {
             if (i % 2 == 0)
             {
@@ -146,7 +146,8 @@ public sealed class ProxySdkTests(ITestOutputHelper output)
 
         Assert.All(results, count => Assert.True(count > 0));
         var stats = anthropicMock.GetStats();
-        Assert.Equal(100, stats.Succeeded);
+        output.WriteLine($"Anthropic: {stats.Received} attempts for 300 calls; rejected: {string.Join(", ", stats.Rejected)}");
+        Assert.Equal(300, stats.Succeeded);
         Assert.Equal(0, stats.BudgetViolations.Total);
         Assert.Equal(0, openaiMock.GetStats().Received);
         var partition = Assert.Single(proxy.Upstreams.Single(u => u.Upstream.Name == "anthropic").Gate.Partitions);
