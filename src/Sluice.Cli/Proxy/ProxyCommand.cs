@@ -32,11 +32,11 @@ internal static class ProxyCommand
         {
             Description = "Allow --listen on an address other machines can reach. Set --proxy-key-env too: anyone who reaches the proxy spends your budget.",
         };
-        var rpm = MockOptionKinds.PositiveInt("--rpm", "The upstream's request budget per minute (default: none; the provider's rate-limit headers and 429s still pace requests).");
-        var tpm = MockOptionKinds.PositiveInt("--tpm", "The upstream's token budget per minute: prompt estimate plus output cap, settled with actual usage (default: none).");
+        var rpm = MockOptionKinds.PositiveInt("--rpm", "The upstream's request budget per minute (default: none; learned from the provider's rate-limit headers and 429s).");
+        var tpm = MockOptionKinds.PositiveInt("--tpm", "The upstream's token budget per minute: prompt estimate plus output cap, settled with actual usage (default: none; learned from the provider's rate-limit headers).");
         var concurrency = new Option<int?>("--concurrency")
         {
-            Description = $"Requests in flight at most per partition, or auto: the budgets pace the starts and at most {RunDefaults.AutoConcurrency} are in flight (default: auto).",
+            Description = $"Requests in flight at most per partition, or auto: learned from the answers — starts at 8, grows while they succeed, backs off on 429, 503 and timeouts — up to {RunDefaults.AutoConcurrency} (default: auto).",
             HelpName = "N|auto",
             CustomParser = ParseConcurrency,
         };

@@ -5,9 +5,9 @@ namespace Sluice.Cli.Proxy;
 
 /// <summary>
 /// The one place where an upstream's settings become gate limits, and so where <c>--concurrency auto</c> is decided.
-/// Today <c>auto</c> means what it means for <c>sluice run</c>: a cap of <see cref="RunDefaults.AutoConcurrency"/>
-/// in flight while the budgets pace the starts. When the gate learns adaptive concurrency
-/// (<c>PartitionLimits.AdaptiveConcurrency</c>), <c>auto</c> switches it on here and nowhere else.
+/// <c>auto</c> means what it means for <c>sluice run</c>: the concurrency limit is learned from the answers
+/// (<see cref="PartitionLimits.AdaptiveConcurrency"/>) up to <see cref="RunDefaults.AutoConcurrency"/>, while the
+/// budgets — configured, or learned from the provider's headers and 429s — pace the starts. A number is a fixed limit.
 /// </summary>
 internal static class ProxyLimits
 {
@@ -29,6 +29,7 @@ internal static class ProxyLimits
     private static PartitionLimits Build(int? rpm, long? tpm, int? concurrency, int maxQueue) => new()
     {
         MaxConcurrency = concurrency ?? RunDefaults.AutoConcurrency,
+        AdaptiveConcurrency = IsAuto(concurrency),
         RequestsPerWindow = rpm,
         TokensPerWindow = tpm,
         Window = TimeSpan.FromMinutes(1),

@@ -5,9 +5,10 @@ namespace Sluice.Cli.Proxy;
 
 /// <summary>
 /// The proxy's own instruments, on the meter <c>Sluice.Proxy</c>, beside the library's <c>Sluice</c> meter (queue
-/// length, in flight, admitted, throttled, retries): answers by upstream and status, requests turned away by
-/// reason, and each partition's current limits and state as gauges read from its snapshot. Tags name upstreams and
-/// partitions (whose key part is a fingerprint), never a credential.
+/// length, in flight, admitted, throttled, retries, and the limits in force: concurrency, requests and tokens per
+/// minute): answers by upstream and status, requests turned away by reason, and what else each partition's snapshot
+/// tells — budget left now, paused, stopped. Tags name upstreams and partitions (whose key part is a fingerprint),
+/// never a credential.
 /// </summary>
 internal sealed class ProxyMetrics
 {
@@ -21,9 +22,6 @@ internal sealed class ProxyMetrics
         var meter = meterFactory.Create(MeterName);
         Responses = meter.CreateCounter<long>("sluice.proxy.responses", "{response}", "Answers given to clients, by upstream and HTTP status.");
         TurnedAway = meter.CreateCounter<long>("sluice.proxy.turned_away", "{request}", "Requests the proxy answered itself, by reason (queue_full, max_wait, draining, ...).");
-        meter.CreateObservableGauge("sluice.partition.concurrency_limit", () => Read(s => s.ConcurrencyLimit), "{request}", "The partition's current concurrency limit.");
-        meter.CreateObservableGauge("sluice.partition.in_flight", () => Read(s => s.InFlight), "{request}", "Requests of the partition with the upstream now.");
-        meter.CreateObservableGauge("sluice.partition.queued", () => Read(s => s.Queued), "{request}", "Requests of the partition waiting for their turn.");
         meter.CreateObservableGauge("sluice.partition.requests_available", () => Read(s => s.RequestsAvailable), "{request}", "Requests that could start now under the request budget.");
         meter.CreateObservableGauge("sluice.partition.tokens_available", () => Read(s => s.TokensAvailable), "{token}", "Tokens available now under the token budget.");
         meter.CreateObservableGauge("sluice.partition.paused", () => Read(s => s.PausedUntil is null ? 0 : 1), "{partition}", "1 while the partition is paused for a provider's Retry-After.");

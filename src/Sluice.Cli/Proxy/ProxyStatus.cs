@@ -21,7 +21,7 @@ internal sealed record ProxyStatus(
             runtime.Upstream.Provider.ToString(),
             runtime.Upstream.ApiKey is null ? "client" : "proxy",
             ProxyLimits.IsAuto(runtime.Upstream.Concurrency) ? "auto" : runtime.Upstream.Concurrency!.Value.ToString(System.Globalization.CultureInfo.InvariantCulture),
-            [.. runtime.Sluice.Gate.Partitions.Select(partition => PartitionStatus.Of(partition.GetSnapshot(), runtime.LimitsOf(partition.Key)))]))]);
+            [.. runtime.Sluice.Gate.Partitions.Select(partition => PartitionStatus.Of(partition.GetSnapshot()))]))]);
 }
 
 /// <summary>One upstream in the status.</summary>
@@ -33,26 +33,32 @@ internal sealed record UpstreamStatus(
     [property: JsonPropertyName("concurrency")] string Concurrency,
     [property: JsonPropertyName("partitions")] IReadOnlyList<PartitionStatus> Partitions);
 
-/// <summary>One partition in the status: its snapshot and configured budgets.</summary>
+/// <summary>One partition in the status: its snapshot, with the budgets in force and where they come from.</summary>
 internal sealed record PartitionStatus(
     [property: JsonPropertyName("key")] string Key,
     [property: JsonPropertyName("in_flight")] int InFlight,
     [property: JsonPropertyName("queued")] int Queued,
     [property: JsonPropertyName("concurrency_limit")] int ConcurrencyLimit,
-    [property: JsonPropertyName("rpm")] int? RequestsPerMinute,
-    [property: JsonPropertyName("tpm")] long? TokensPerMinute,
+    [property: JsonPropertyName("adaptive_concurrency")] bool AdaptiveConcurrency,
+    [property: JsonPropertyName("rpm")] double? RequestsPerMinute,
+    [property: JsonPropertyName("rpm_source")] string RequestBudgetSource,
+    [property: JsonPropertyName("tpm")] double? TokensPerMinute,
+    [property: JsonPropertyName("tpm_source")] string TokenBudgetSource,
     [property: JsonPropertyName("requests_available")] double? RequestsAvailable,
     [property: JsonPropertyName("tokens_available")] double? TokensAvailable,
     [property: JsonPropertyName("paused_until")] DateTimeOffset? PausedUntil,
     [property: JsonPropertyName("stopped")] string? StopReason)
 {
-    public static PartitionStatus Of(PartitionSnapshot snapshot, PartitionLimits limits) => new(
+    public static PartitionStatus Of(PartitionSnapshot snapshot) => new(
         snapshot.Key,
         snapshot.InFlight,
         snapshot.Queued,
         snapshot.ConcurrencyLimit,
-        limits.RequestsPerWindow,
-        limits.TokensPerWindow,
+        snapshot.AdaptiveConcurrency,
+        snapshot.RequestsPerMinute is { } rpm ? Math.Round(rpm, 1) : null,
+        Run.RunLimits.Name(snapshot.RequestBudgetSource),
+        snapshot.TokensPerMinute is { } tpm ? Math.Round(tpm, 1) : null,
+        Run.RunLimits.Name(snapshot.TokenBudgetSource),
         snapshot.RequestsAvailable is { } requests ? Math.Round(requests, 2) : null,
         snapshot.TokensAvailable is { } tokens ? Math.Round(tokens, 2) : null,
         snapshot.PausedUntil,

@@ -32,6 +32,8 @@ internal sealed class ProxyUpstreamRuntime : IDisposable
         {
             Provider = upstream.Provider,
             DefaultLimits = _defaultLimits,
+            // Each partition's limits say whether its concurrency is learned (ProxyLimits): a number given is fixed.
+            AdaptiveConcurrency = false,
             Retry = new DispatcherOptions { MaxAttempts = settings.MaxAttempts, AttemptTimeout = settings.Timeout },
         };
         _byGroup = new Dictionary<string, PartitionLimits>(StringComparer.OrdinalIgnoreCase);

@@ -46,6 +46,7 @@ internal sealed class BatchRunner : IDisposable
                 DefaultLimits = new PartitionLimits
                 {
                     MaxConcurrency = settings.Concurrency,
+                    AdaptiveConcurrency = settings.AdaptiveConcurrency,
                     RequestsPerWindow = settings.RequestsPerMinute,
                     TokensPerWindow = settings.TokensPerMinute,
                     Window = TimeSpan.FromMinutes(1),
@@ -69,6 +70,9 @@ internal sealed class BatchRunner : IDisposable
 
     /// <summary>Jobs that ended without completing this run.</summary>
     public int NotCompleted { get; private set; }
+
+    /// <summary>The limits in force now (configured, or learned from headers and answers), summed over the partitions.</summary>
+    public RunLimits Limits() => RunLimits.Of(_gate.Partitions.Select(p => p.GetSnapshot()));
 
     /// <summary>Graceful stop: nothing new starts, attempts in flight finish and are journalled.</summary>
     public void Drain() => _dispatcher.Drain();

@@ -44,11 +44,11 @@ internal static class RunCommand
             HelpName = "openai|azure|anthropic|compatible",
             CustomParser = ParseProvider,
         };
-        var rpm = MockOptionKinds.PositiveInt("--rpm", "Request budget per minute (default: $SLUICE_RPM, else none: learnt from the provider's rate-limit headers and 429s; --mock: 1500).");
+        var rpm = MockOptionKinds.PositiveInt("--rpm", "Request budget per minute (default: $SLUICE_RPM, else learned: from the provider's rate-limit headers, or without them from the spacing of 429s). A provider's stated budget wins over a higher one given here.");
         var tpm = MockOptionKinds.PositiveInt("--tpm", "Token budget per minute, prompt estimate plus output cap, settled with actual usage (default: $SLUICE_TPM, else none).");
         var concurrency = new Option<int?>("--concurrency")
         {
-            Description = $"Requests in flight at most, or auto: the budgets pace the starts and at most {RunDefaults.AutoConcurrency} are in flight (default: $SLUICE_CONCURRENCY, else auto).",
+            Description = $"Requests in flight at most, or auto: learned from the answers — starts at 8, grows while they succeed, backs off on 429, 503 and timeouts — up to {RunDefaults.AutoConcurrency} (default: $SLUICE_CONCURRENCY, else auto).",
             HelpName = "N|auto",
             CustomParser = ParseConcurrency,
         };
@@ -61,7 +61,7 @@ internal static class RunCommand
         };
         var mock = new Option<bool>("--mock")
         {
-            Description = $"Run against the built-in mock, started in-process ({RunDefaults.MockRequestsPerMinute} rpm, 300±200 ms per answer): no API key, nothing leaves the machine.",
+            Description = $"Run against the built-in mock, started in-process ({RunDefaults.MockRequestsPerMinute} rpm, stated in its headers, which Sluice learns; 300±200 ms per answer): no API key, nothing leaves the machine.",
         };
         var config = new Option<string?>("--config")
         {

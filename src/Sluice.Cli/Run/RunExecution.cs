@@ -189,9 +189,10 @@ internal static class RunExecution
                     BaseUrl = baseUrl!,
                     ApiKey = apiKey,
                     Provider = provider,
-                    RequestsPerMinute = arguments.RequestsPerMinute ?? (arguments.Mock ? RunDefaults.MockRequestsPerMinute : null),
+                    RequestsPerMinute = arguments.RequestsPerMinute,
                     TokensPerMinute = arguments.TokensPerMinute,
                     Concurrency = arguments.Concurrency ?? RunDefaults.AutoConcurrency,
+                    AdaptiveConcurrency = arguments.Concurrency is null,
                     MaxAttempts = arguments.MaxAttempts ?? RunDefaults.MaxAttempts,
                     Timeout = arguments.Timeout ?? RunDefaults.Timeout,
                     Json = arguments.Json,
@@ -232,6 +233,7 @@ internal static class RunExecution
 
         using var hardStop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         using var runner = new BatchRunner(settings, journal, counters, time, new Random());
+        progress.Limits = runner.Limits;
         int interrupts = 0;
         Action<PosixSignalContext> onSignal = signal =>
         {

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using Sluice.Gate;
 using Spectre.Console;
 
 namespace Sluice.Cli.Run;
@@ -13,7 +14,22 @@ internal sealed class RunProgress(RunCounters counters, RunSettings settings, Ti
     /// <summary>How often a plain or JSON status line is written.</summary>
     public static readonly TimeSpan PlainInterval = TimeSpan.FromSeconds(5);
 
+    /// <summary>How often, with <c>--log-format json</c>, the limits are checked for a change worth an event.</summary>
+    public static readonly TimeSpan LimitsInterval = TimeSpan.FromMilliseconds(250);
+
     private readonly long _started = time.GetTimestamp();
+    private RunLimits? _reportedLimits;
+
+    /// <summary>Reads the limits in force (configured or learned); none until the runner exists.</summary>
+    public Func<RunLimits>? Limits { get; set; }
+
+    private RunLimits Current => Limits?.Invoke() ?? new RunLimits(
+        settings.RequestsPerMinute,
+        settings.RequestsPerMinute is null ? BudgetSource.None : BudgetSource.Configured,
+        settings.TokensPerMinute,
+        settings.TokensPerMinute is null ? BudgetSource.None : BudgetSource.Configured,
+        settings.Concurrency,
+        settings.AdaptiveConcurrency);
 
     public TimeSpan Elapsed => time.GetElapsedTime(_started);
 
@@ -47,11 +63,25 @@ internal sealed class RunProgress(RunCounters counters, RunSettings settings, Ti
                 return;
             }
 
+            // JSON readers are told when the learned limits change, so the limits are looked at more often than progress is written.
+            var tick = settings.Json ? LimitsInterval : PlainInterval;
+            long lastProgress = time.GetTimestamp();
             while (!stop.IsCancellationRequested)
             {
-                await Delay(PlainInterval, stop).ConfigureAwait(false);
-                if (!stop.IsCancellationRequested)
+                await Delay(tick, stop).ConfigureAwait(false);
+                if (stop.IsCancellationRequested)
                 {
+                    break;
+                }
+
+                if (settings.Json && LimitsChanged() is { } limits)
+                {
+                    await output.WriteLineAsync(JsonEvent("limits", writer => WriteLimits(writer, limits))).ConfigureAwait(false);
+                }
+
+                if (time.GetElapsedTime(lastProgress) >= PlainInterval)
+                {
+                    lastProgress = time.GetTimestamp();
                     await output.WriteLineAsync(settings.Json ? JsonEvent("progress") : StatusLine()).ConfigureAwait(false);
                 }
             }
@@ -69,8 +99,8 @@ internal sealed class RunProgress(RunCounters counters, RunSettings settings, Ti
         long succeeded = c.Succeeded, failed = c.Failed, done = c.AlreadyDone + succeeded + failed;
         return string.Create(CultureInfo.InvariantCulture,
             $"{done:N0}/{c.Total:N0} done ({Percent(done, c.Total)}) · {succeeded:N0} ok · {failed:N0} failed · " +
-            $"{RequestRate():F1} req/s{Budget(settings.RequestsPerMinute)} · 429s {c.Throttles:N0} · retries {Retries():N0} · " +
-            $"{c.Tokens:N0} tokens · ETA {Eta()}");
+            $"{RequestRate():F1} req/s{Budget(Current.StatedRequestsPerMinute)} · 429s {c.Throttles:N0} · retries {Retries():N0} · " +
+            $"{c.Tokens:N0} tokens · ETA {Eta()} · limits {Current}");
     }
 
     /// <summary>The end-of-run summary, several lines (or one JSON object).</summary>
@@ -97,6 +127,7 @@ internal sealed class RunProgress(RunCounters counters, RunSettings settings, Ti
                 writer.WriteString("errors", settings.ErrorsPath);
                 writer.WriteNumber("error_lines", errorLines);
                 writer.WriteString("journal", settings.JournalPath);
+                WriteLimits(writer, Current);
             });
         }
 
@@ -104,11 +135,13 @@ internal sealed class RunProgress(RunCounters counters, RunSettings settings, Ti
         var inv = CultureInfo.InvariantCulture;
         string earlier = c.AlreadyDone > 0 ? string.Create(inv, $" ({c.AlreadyDone:N0} finished by an earlier run)") : "";
         text.AppendLine(inv, $"{c.Total:N0} requests: {resultLines - errorLines:N0} succeeded, {errorLines:N0} failed, {notDone:N0} not done{earlier}");
-        text.AppendLine(inv, $"  time {seconds:F1} s · {c.DoneThisRun / seconds:F1} req/s{Budget(settings.RequestsPerMinute)} · {c.Tokens / seconds:N0} tokens/s{TokenBudget()}");
+        var limits = Current;
+        text.AppendLine(inv, $"  time {seconds:F1} s · {c.DoneThisRun / seconds:F1} req/s{Budget(limits.StatedRequestsPerMinute)} · {c.Tokens / seconds:N0} tokens/s{TokenBudget(limits.TokensPerMinute)}");
         string efficiency = ideal is { } best && c.DoneThisRun > 0
             ? string.Create(inv, $"{Math.Min(100, 100 * best / seconds):F0}% (the budget allows this run in {best:F1} s)")
-            : c.DoneThisRun == 0 ? "n/a (nothing was sent)" : "n/a (give --rpm or --tpm to compare with a budget)";
+            : c.DoneThisRun == 0 ? "n/a (nothing was sent)" : "n/a (no budget was configured or stated by the provider to compare with)";
         text.AppendLine(inv, $"  efficiency {efficiency}");
+        text.AppendLine(inv, $"  limits {limits}");
         text.AppendLine(inv, $"  attempts {c.Attempts:N0} · retries {Retries():N0} · 429s {c.Throttles:N0}");
         text.Append(inv, $"  results {settings.ResultsPath} ({resultLines:N0} lines) · errors {settings.ErrorsPath} ({errorLines:N0}) · journal {settings.JournalPath}");
         return text.ToString();
@@ -122,7 +155,9 @@ internal sealed class RunProgress(RunCounters counters, RunSettings settings, Ti
         grid.AddRow("[bold]done[/]", Escape(string.Create(CultureInfo.InvariantCulture, $"{done:N0} / {c.Total:N0} ({Percent(done, c.Total)})")));
         grid.AddRow("[green]succeeded[/]", succeeded.ToString("N0", CultureInfo.InvariantCulture));
         grid.AddRow("[red]failed[/]", failed.ToString("N0", CultureInfo.InvariantCulture));
-        grid.AddRow("rate", Escape(string.Create(CultureInfo.InvariantCulture, $"{RequestRate():F1} req/s{Budget(settings.RequestsPerMinute)}")));
+        var limits = Current;
+        grid.AddRow("rate", Escape(string.Create(CultureInfo.InvariantCulture, $"{RequestRate():F1} req/s{Budget(limits.StatedRequestsPerMinute)}")));
+        grid.AddRow("limits", Escape(limits.ToString()));
         grid.AddRow("429s / retries", string.Create(CultureInfo.InvariantCulture, $"{c.Throttles:N0} / {Retries():N0}"));
         grid.AddRow("tokens", c.Tokens.ToString("N0", CultureInfo.InvariantCulture));
         grid.AddRow("ETA", Escape(Eta()));
@@ -140,15 +175,17 @@ internal sealed class RunProgress(RunCounters counters, RunSettings settings, Ti
         return remaining <= 0 ? "0s" : rate <= 0 ? "unknown" : Format(TimeSpan.FromSeconds(remaining / rate));
     }
 
+    // Against the budgets in force at the end: configured, or learned during the run.
     private double? IdealSeconds()
     {
+        var limits = Current;
         double? ideal = null;
-        if (settings.RequestsPerMinute is int rpm)
+        if (limits.StatedRequestsPerMinute is { } rpm)
         {
             ideal = counters.DoneThisRun * 60.0 / rpm;
         }
 
-        if (settings.TokensPerMinute is long tpm)
+        if (limits.TokensPerMinute is { } tpm)
         {
             ideal = Math.Max(ideal ?? 0, counters.Tokens * 60.0 / tpm);
         }
@@ -156,9 +193,46 @@ internal sealed class RunProgress(RunCounters counters, RunSettings settings, Ti
         return ideal;
     }
 
-    private string TokenBudget() => settings.TokensPerMinute is long tpm ? string.Create(CultureInfo.InvariantCulture, $" (budget {tpm / 60.0:N0})") : "";
+    /// <summary>The limits if they changed (in whole numbers) since last reported, else null.</summary>
+    private RunLimits? LimitsChanged()
+    {
+        var now = Current.Rounded();
+        if (_reportedLimits == now)
+        {
+            return null;
+        }
 
-    private static string Budget(int? perMinute) => perMinute is int rpm ? string.Create(CultureInfo.InvariantCulture, $" (budget {rpm / 60.0:F1})") : "";
+        _reportedLimits = now;
+        return now;
+    }
+
+    private static void WriteLimits(Utf8JsonWriter writer, RunLimits limits)
+    {
+        writer.WriteStartObject("limits");
+        WriteNumberOrNull(writer, "requests_per_minute", limits.RequestsPerMinute);
+        writer.WriteString("requests_source", RunLimits.Name(limits.RequestSource));
+        WriteNumberOrNull(writer, "tokens_per_minute", limits.TokensPerMinute);
+        writer.WriteString("tokens_source", RunLimits.Name(limits.TokenSource));
+        writer.WriteNumber("concurrency", limits.Concurrency);
+        writer.WriteBoolean("adaptive_concurrency", limits.Adaptive);
+        writer.WriteEndObject();
+    }
+
+    private static void WriteNumberOrNull(Utf8JsonWriter writer, string name, double? value)
+    {
+        if (value is { } v)
+        {
+            writer.WriteNumber(name, Math.Round(v, 1));
+        }
+        else
+        {
+            writer.WriteNull(name);
+        }
+    }
+
+    private static string TokenBudget(double? perMinute) => perMinute is { } tpm ? string.Create(CultureInfo.InvariantCulture, $" (budget {tpm / 60.0:N0})") : "";
+
+    private static string Budget(double? perMinute) => perMinute is { } rpm ? string.Create(CultureInfo.InvariantCulture, $" (budget {rpm / 60.0:F1})") : "";
 
     private static string Percent(long part, long whole) =>
         string.Create(CultureInfo.InvariantCulture, $"{(whole == 0 ? 100 : Math.Floor(100.0 * part / whole)):F0}%");

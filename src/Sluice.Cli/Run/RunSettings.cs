@@ -24,8 +24,11 @@ internal sealed record RunSettings
 
     public long? TokensPerMinute { get; init; }
 
-    /// <summary>Requests in flight at most.</summary>
+    /// <summary>Requests in flight at most; with <see cref="AdaptiveConcurrency"/>, the ceiling of the learned limit.</summary>
     public int Concurrency { get; init; } = RunDefaults.AutoConcurrency;
+
+    /// <summary><c>--concurrency auto</c>: the limit is learned from the answers (starts low, grows, backs off).</summary>
+    public bool AdaptiveConcurrency { get; init; } = true;
 
     public int MaxAttempts { get; init; } = RunDefaults.MaxAttempts;
 
@@ -44,7 +47,7 @@ internal static class RunDefaults
 
     public static readonly TimeSpan Timeout = TimeSpan.FromMinutes(10);
 
-    /// <summary><c>--concurrency auto</c>: the budgets pace the starts; this only caps requests in flight.</summary>
+    /// <summary><c>--concurrency auto</c>: the ceiling of the learned concurrency limit.</summary>
     public const int AutoConcurrency = 256;
 
     /// <summary>The in-process mock's demo limits for <c>--mock</c>.</summary>

@@ -24,6 +24,13 @@ public readonly record struct AttemptOutcome<T>
 
     /// <summary>The exception behind a failure, when there was one.</summary>
     public Exception? Exception { get; init; }
+
+    /// <summary>
+    /// For a transient failure: the upstream said it is overloaded (503, 504) or did not answer in time, so adaptive
+    /// concurrency backs off. Throttled outcomes always count as such a signal; other failures (a plain 500, a reset
+    /// connection) do not.
+    /// </summary>
+    public bool Overloaded { get; init; }
 }
 
 /// <summary>Factory methods for <see cref="AttemptOutcome{T}"/>.</summary>
@@ -55,6 +62,16 @@ public static class AttemptOutcome
     /// <returns>A transient failure.</returns>
     public static AttemptOutcome<T> Transient<T>(string error, TimeSpan? retryAfter = null, T? value = default, Exception? exception = null) =>
         new() { Kind = AttemptOutcomeKind.Transient, Error = error, RetryAfter = retryAfter, Value = value, Exception = exception };
+
+    /// <summary>The upstream is overloaded (503, 504, a timeout): retried like <see cref="Transient"/>, and adaptive concurrency backs off.</summary>
+    /// <typeparam name="T">The result type.</typeparam>
+    /// <param name="error">What went wrong.</param>
+    /// <param name="retryAfter">A delay the provider asked for, which wins over the backoff.</param>
+    /// <param name="value">The failed response, if any.</param>
+    /// <param name="exception">The exception behind it, if any.</param>
+    /// <returns>A transient failure marked <see cref="AttemptOutcome{T}.Overloaded"/>.</returns>
+    public static AttemptOutcome<T> Overloaded<T>(string error, TimeSpan? retryAfter = null, T? value = default, Exception? exception = null) =>
+        new() { Kind = AttemptOutcomeKind.Transient, Error = error, RetryAfter = retryAfter, Value = value, Exception = exception, Overloaded = true };
 
     /// <summary>A failure that retrying cannot fix.</summary>
     /// <typeparam name="T">The result type.</typeparam>

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using Sluice.Adaptive;
 using Sluice.Gate;
 using Sluice.Options;
 using Sluice.Telemetry;
@@ -132,6 +133,7 @@ internal sealed partial class LocalDispatcher : SluiceDispatcher
                 }
 
                 run.Record(outcome);
+                partition.RecordOutcome(lease, SignalOf(outcome));
 
                 // Pause or stop the partition while still holding the slot: releasing it admits the next waiter, which
                 // must find the partition already paused or stopped, not be sent straight into the 429 or the quota.
@@ -243,7 +245,7 @@ internal sealed partial class LocalDispatcher : SluiceDispatcher
                 return (default, Interruption(cancellationToken, deadlineToken));
             }
 
-            outcome = AttemptOutcome.Transient<T>($"attempt timed out after {_options.AttemptTimeout}");
+            outcome = AttemptOutcome.Overloaded<T>($"attempt timed out after {_options.AttemptTimeout}");
         }
 #pragma warning disable CA1031 // An attempt is caller code: whatever it throws is one failed try, not the end of the job.
         catch (Exception exception)
@@ -283,6 +285,14 @@ internal sealed partial class LocalDispatcher : SluiceDispatcher
             partition.PauseUntil(_time.GetUtcNow() + pause);
         }
     }
+
+    private static PacingSignal SignalOf<T>(AttemptOutcome<T> outcome) => outcome.Kind switch
+    {
+        AttemptOutcomeKind.Success => PacingSignal.Success,
+        AttemptOutcomeKind.Throttled => PacingSignal.Throttled,
+        AttemptOutcomeKind.Transient when outcome.Overloaded => PacingSignal.Overloaded,
+        _ => PacingSignal.None,
+    };
 
     private static (JobStatus, JobEndReason, string?) Interruption(CancellationToken cancellationToken, CancellationToken deadlineToken) =>
         cancellationToken.IsCancellationRequested ? (JobStatus.NotCompleted, JobEndReason.Canceled, "cancelled by the caller")

@@ -11,11 +11,12 @@ public sealed class GateLease : IDisposable
     private long _reservedTokens;
     private int _released;
 
-    internal GateLease(LocalPartition partition, long reservedTokens, TimeSpan waitTime)
+    internal GateLease(LocalPartition partition, long reservedTokens, TimeSpan waitTime, long admittedAt)
     {
         _partition = partition;
         _reservedTokens = reservedTokens;
         WaitTime = waitTime;
+        AdmittedAt = admittedAt;
     }
 
     internal GateLease(GateRejectionReason rejection, string message, TimeSpan? retryAfter)
@@ -40,6 +41,9 @@ public sealed class GateLease : IDisposable
 
     /// <summary>How long the caller waited at the gate before it was admitted.</summary>
     public TimeSpan WaitTime { get; }
+
+    /// <summary>The partition clock's timestamp at admission, so a late 429 can be matched to the limits it started under.</summary>
+    internal long AdmittedAt { get; }
 
     /// <summary>The tokens this lease holds against the token budget: the estimate, or the settled cost.</summary>
     public long ReservedTokens => Volatile.Read(ref _reservedTokens);

@@ -1,4 +1,5 @@
 using System.Threading.RateLimiting;
+using Sluice.Adaptive;
 
 namespace Sluice.Gate;
 
@@ -66,6 +67,14 @@ public abstract class GatePartition
     /// <summary>Replaces the partition's limits from now on (for example budgets learned from a provider). The value is validated and copied.</summary>
     /// <param name="limits">The new limits.</param>
     public abstract void UpdateLimits(PartitionLimits limits);
+
+    /// <summary>
+    /// Feeds one finished attempt to the adaptive limits (concurrency, and the request rate learned from 429s).
+    /// Called by the dispatcher while the attempt still holds its slot.
+    /// </summary>
+    /// <param name="lease">The attempt's lease.</param>
+    /// <param name="signal">What the attempt said about the upstream's capacity.</param>
+    internal abstract void RecordOutcome(GateLease lease, PacingSignal signal);
 
     /// <summary>The partition's state now.</summary>
     /// <returns>A snapshot.</returns>

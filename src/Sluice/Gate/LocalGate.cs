@@ -32,7 +32,7 @@ internal sealed class LocalGate : SluiceGate
         _selector = options.LimitsSelector;
         _time = time;
         _logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("Sluice.Gate");
-        Metrics = new SluiceMetrics(meterFactory);
+        Metrics = new SluiceMetrics(meterFactory, () => _partitions.Values.Select(p => p.GetSnapshot()));
         Time = time;
     }
 

@@ -102,7 +102,7 @@ internal sealed partial class LocalPartition
 
         if (!HasWaiterAheadLocked(request) && WakeTimeLocked(request.Tokens, now) <= now)
         {
-            return AdmitLocked(request.Tokens, TimeSpan.Zero);
+            return AdmitLocked(request.Tokens, TimeSpan.Zero, now);
         }
 
         if (queueing && _queued >= _limits.MaxQueueLength)
@@ -143,13 +143,13 @@ internal sealed partial class LocalPartition
         }
 
         long wake = Math.Max(now, _pausedUntil);
-        if (_limits.RequestsPerWindow is not null)
+        if (_requestRate is not null)
         {
             _requests.Refill(now);
             wake = Later(wake, now, _requests.TimeUntil(1, now));
         }
 
-        if (tokens > 0 && _limits.TokensPerWindow is not null)
+        if (tokens > 0 && _tokenRate is not null)
         {
             _tokens.Refill(now);
             wake = Later(wake, now, _tokens.TimeUntil(tokens, now));
@@ -161,27 +161,29 @@ internal sealed partial class LocalPartition
     private long Later(long wake, long now, TimeSpan wait) =>
         wait == TimeSpan.MaxValue || wake == long.MaxValue ? long.MaxValue : Math.Max(wake, now + ToTimestampTicks(wait));
 
-    private GateLease AdmitLocked(long tokens, TimeSpan waitTime)
+    private GateLease AdmitLocked(long tokens, TimeSpan waitTime, long now)
     {
-        if (_limits.RequestsPerWindow is not null)
+        if (_requestRate is not null)
         {
             _requests.Spend(1);
         }
 
-        if (tokens > 0 && _limits.TokensPerWindow is not null)
+        if (tokens > 0 && _tokenRate is not null)
         {
             _tokens.Spend(tokens);
         }
 
+        _probe?.Started(now);
         _inFlight++;
         _totalAdmitted++;
-        return new GateLease(this, tokens, waitTime);
+        return new GateLease(this, tokens, waitTime, now);
     }
 
     /// <summary>Admits waiters from the head while every limit allows; when the head must wait for time, asks for the timer.</summary>
     private Effects ScheduleLocked(long now)
     {
         Effects effects = default;
+        FollowProbeLocked(now);
         while (TryPeekLiveLocked(out var head))
         {
             long wakeAt = WakeTimeLocked(head.Tokens, now);
@@ -199,7 +201,7 @@ internal sealed partial class LocalPartition
             _waiters.Dequeue();
             _queued--;
             head.IsDone = true;
-            effects.Admit(head, AdmitLocked(head.Tokens, _time.GetElapsedTime(head.EnqueuedAt, now)));
+            effects.Admit(head, AdmitLocked(head.Tokens, _time.GetElapsedTime(head.EnqueuedAt, now), now));
         }
 
         return effects;

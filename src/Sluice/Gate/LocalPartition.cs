@@ -21,6 +21,10 @@ internal sealed partial class LocalPartition : GatePartition, IDisposable
     private readonly PriorityQueue<GateWaiter, GateWaiter> _waiters = new(GateWaiterComparer.Instance);
 
     private PartitionLimits _limits;
+
+    // Budgets in force, per second, whatever their source (configuration, headers, the 429 probe); null: none.
+    private double? _requestRate;
+    private double? _tokenRate;
     private TokenBucket _requests;
     private TokenBucket _tokens;
     private int _concurrencyLimit;
@@ -44,7 +48,7 @@ internal sealed partial class LocalPartition : GatePartition, IDisposable
         _tag = new(SluiceMetrics.PartitionTag, key);
         _idleSince = time.GetTimestamp();
         _limits = limits;
-        ApplyLimitsLocked(limits, _idleSince, initial: true);
+        ApplyLimitsLocked(limits, _idleSince);
     }
 
     public override string Key { get; }
@@ -156,12 +160,6 @@ internal sealed partial class LocalPartition : GatePartition, IDisposable
         Log.PartitionResumed(_logger, Key);
     }
 
-    public override void ObserveRequests(long remaining, DateTimeOffset resetAt, long? limit = null) =>
-        Observe(tokens: false, remaining, resetAt, limit);
-
-    public override void ObserveTokens(long remaining, DateTimeOffset resetAt, long? limit = null) =>
-        Observe(tokens: true, remaining, resetAt, limit);
-
     public override void UpdateLimits(PartitionLimits limits)
     {
         OptionsGuard.ThrowIfInvalid(new PartitionLimitsValidator(), limits, nameof(limits));
@@ -170,7 +168,7 @@ internal sealed partial class LocalPartition : GatePartition, IDisposable
         lock (_lock)
         {
             long now = _time.GetTimestamp();
-            ApplyLimitsLocked(copy, now, initial: false);
+            ApplyLimitsLocked(copy, now);
             effects = ScheduleLocked(now);
         }
 
@@ -185,19 +183,26 @@ internal sealed partial class LocalPartition : GatePartition, IDisposable
             long now = _time.GetTimestamp();
             DateTimeOffset? pausedUntil = _pausedUntil > now ? _time.GetUtcNow() + _time.GetElapsedTime(now, _pausedUntil) : null;
             double? requests = null, tokens = null;
-            if (_limits.RequestsPerWindow is not null)
+            if (_requestRate is not null)
             {
                 _requests.Refill(now);
                 requests = _requests.Level;
             }
 
-            if (_limits.TokensPerWindow is not null)
+            if (_tokenRate is not null)
             {
                 _tokens.Refill(now);
                 tokens = _tokens.Level;
             }
 
-            return new PartitionSnapshot(Key, _inFlight, _queued, _concurrencyLimit, requests, tokens, pausedUntil, _stopReason);
+            return new PartitionSnapshot(Key, _inFlight, _queued, _concurrencyLimit, requests, tokens, pausedUntil, _stopReason)
+            {
+                RequestsPerMinute = _requestRate * 60,
+                TokensPerMinute = _tokenRate * 60,
+                AdaptiveConcurrency = _aimd is not null,
+                RequestBudgetSource = _requestSource,
+                TokenBudgetSource = _tokenSource,
+            };
         }
     }
 
@@ -236,7 +241,7 @@ internal sealed partial class LocalPartition : GatePartition, IDisposable
         Effects effects = default;
         lock (_lock)
         {
-            if (_limits.TokensPerWindow is null)
+            if (_tokenRate is null)
             {
                 return;
             }
@@ -251,68 +256,5 @@ internal sealed partial class LocalPartition : GatePartition, IDisposable
         }
 
         Apply(ref effects);
-    }
-
-    private void Observe(bool tokens, long remaining, DateTimeOffset resetAt, long? limit)
-    {
-        if (remaining < 0 || limit <= 0)
-        {
-            return;
-        }
-
-        TimeSpan untilReset = resetAt - _time.GetUtcNow();
-        lock (_lock)
-        {
-            double? configured = tokens ? _limits.TokensPerWindow : _limits.RequestsPerWindow;
-            if (configured is null)
-            {
-                return;
-            }
-
-            long now = _time.GetTimestamp();
-            long reset = now + ToTimestampTicks(untilReset);
-            if (tokens)
-            {
-                _tokens.Observe(remaining, limit ?? configured.Value, reset, now);
-            }
-            else
-            {
-                _requests.Observe(remaining, limit ?? configured.Value, reset, now);
-            }
-        }
-
-        // Only ever stricter: the armed timer fires no later than needed and recomputes, so nothing to wake.
-    }
-
-    private void ApplyLimitsLocked(PartitionLimits limits, long now, bool initial)
-    {
-        bool hadRequests = !initial && _limits.RequestsPerWindow is not null;
-        bool hadTokens = !initial && _limits.TokensPerWindow is not null;
-        _limits = limits;
-        _concurrencyLimit = limits.MaxConcurrency;
-        long frequency = _time.TimestampFrequency;
-        if (limits.RequestsPerWindow is { } requests)
-        {
-            if (hadRequests)
-            {
-                _requests.Reconfigure(limits.PerSecond(requests), limits.RequestCapacity, now);
-            }
-            else
-            {
-                _requests = new TokenBucket(limits.PerSecond(requests), limits.RequestCapacity, now, frequency);
-            }
-        }
-
-        if (limits.TokensPerWindow is { } tokens)
-        {
-            if (hadTokens)
-            {
-                _tokens.Reconfigure(limits.PerSecond(tokens), limits.TokenCapacity, now);
-            }
-            else
-            {
-                _tokens = new TokenBucket(limits.PerSecond(tokens), limits.TokenCapacity, now, frequency);
-            }
-        }
     }
 }

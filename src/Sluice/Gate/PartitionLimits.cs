@@ -8,10 +8,28 @@ namespace Sluice.Gate;
 /// </summary>
 public sealed class PartitionLimits
 {
-    /// <summary>The most requests in flight at once.</summary>
+    /// <summary>The most requests in flight at once; with <see cref="AdaptiveConcurrency"/>, the ceiling of the learned limit.</summary>
     /// <value>Defaults to 32: enough to keep a typical per-minute budget busy with LLM latencies of seconds.</value>
     [Range(1, 1_000_000)]
     public int MaxConcurrency { get; set; } = 32;
+
+    /// <summary>
+    /// Learns the concurrency limit instead of holding it at <see cref="MaxConcurrency"/>: it starts at 8, grows while
+    /// answers succeed and is cut on 429, 529, 503, 504 and timeouts (additive increase, multiplicative decrease; see
+    /// docs/adaptive.md). Needs outcomes reported, which <c>SluiceDispatcher</c> and <c>SluiceHandler</c> do; a
+    /// partition used only through <see cref="GatePartition.AcquireAsync"/> would stay at its starting limit.
+    /// </summary>
+    /// <value>Defaults to <see langword="false"/>. <c>SluiceHandler</c>, <c>sluice run</c> and <c>sluice proxy</c> turn it on unless told a number.</value>
+    public bool AdaptiveConcurrency { get; set; }
+
+    /// <summary>
+    /// Learns budgets from the provider: the request and token budgets its rate-limit headers state
+    /// (<c>x-ratelimit-limit-*</c>, <c>anthropic-ratelimit-*-limit</c>, taken as per minute) are adopted unless
+    /// <see cref="RequestsPerWindow"/> or <see cref="TokensPerWindow"/> is lower; and where neither headers nor a
+    /// configured budget say anything, a request rate is learned from the spacing of 429s.
+    /// </summary>
+    /// <value>Defaults to <see langword="true"/>.</value>
+    public bool LearnBudgets { get; set; } = true;
 
     /// <summary>Requests allowed per <see cref="Window"/> (a provider's RPM when the window is a minute).</summary>
     /// <value>Defaults to <see langword="null"/>: no request budget.</value>
@@ -56,9 +74,11 @@ public sealed class PartitionLimits
     /// <returns>A new instance with the same values.</returns>
     public PartitionLimits Clone() => (PartitionLimits)MemberwiseClone();
 
-    internal double RequestCapacity => RequestBurst ?? Math.Max(1, PerSecond(RequestsPerWindow ?? 0));
+    /// <summary>The request bucket's size at a rate of <paramref name="perSecond"/>: the burst, or one second's worth.</summary>
+    internal double RequestCapacityAt(double perSecond) => RequestBurst ?? Math.Max(1, perSecond);
 
-    internal double TokenCapacity => TokenBurst ?? Math.Max(1, PerSecond(TokensPerWindow ?? 0));
+    /// <summary>The token bucket's size at a rate of <paramref name="perSecond"/>: the burst, or one second's worth.</summary>
+    internal double TokenCapacityAt(double perSecond) => TokenBurst ?? Math.Max(1, perSecond);
 
     internal double PerSecond(double perWindow) => perWindow / Window.TotalSeconds;
 }

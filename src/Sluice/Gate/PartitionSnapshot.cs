@@ -17,4 +17,23 @@ public readonly record struct PartitionSnapshot(
     double? RequestsAvailable,
     double? TokensAvailable,
     DateTimeOffset? PausedUntil,
-    string? StopReason);
+    string? StopReason)
+{
+    /// <summary>
+    /// The request budget in force, per minute, whatever its source: configured, stated by the provider's headers, or
+    /// learned from 429s (the strictest wins); <see langword="null"/> when no request budget is known.
+    /// </summary>
+    public double? RequestsPerMinute { get; init; }
+
+    /// <summary>The token budget in force, per minute (configured or stated by headers); <see langword="null"/> when none is known.</summary>
+    public double? TokensPerMinute { get; init; }
+
+    /// <summary>Where <see cref="RequestsPerMinute"/> comes from.</summary>
+    public BudgetSource RequestBudgetSource { get; init; }
+
+    /// <summary>Where <see cref="TokensPerMinute"/> comes from.</summary>
+    public BudgetSource TokenBudgetSource { get; init; }
+
+    /// <summary>True when <see cref="ConcurrencyLimit"/> is learned (<see cref="PartitionLimits.AdaptiveConcurrency"/>).</summary>
+    public bool AdaptiveConcurrency { get; init; }
+}

@@ -148,6 +148,13 @@ internal struct TokenBucket
         }
     }
 
+    /// <summary>Spends whatever is left (a refusal says the provider's budget is empty now); a debt is kept.</summary>
+    public void Empty(long now)
+    {
+        Refill(now);
+        _level = Math.Min(_level, 0);
+    }
+
     /// <summary>Changes the configured rate and capacity from <paramref name="now"/> on (the level is kept, capped).</summary>
     public void Reconfigure(double ratePerSecond, double capacity, long now)
     {

@@ -47,7 +47,7 @@ internal sealed class ProviderAttempt(
             }
             catch (OperationCanceledException exception) when (!cancellationToken.IsCancellationRequested)
             {
-                return AttemptOutcome.Transient<HttpResponseMessage>("the request timed out", exception: exception);
+                return AttemptOutcome.Overloaded<HttpResponseMessage>("the request timed out", exception: exception);
             }
 
             var now = time.GetUtcNow();
@@ -72,7 +72,7 @@ internal sealed class ProviderAttempt(
             catch (OperationCanceledException exception) when (!cancellationToken.IsCancellationRequested)
             {
                 response.Dispose();
-                return AttemptOutcome.Transient<HttpResponseMessage>("the response timed out", exception: exception);
+                return AttemptOutcome.Overloaded<HttpResponseMessage>("the response timed out", exception: exception);
             }
 
             OutgoingRequest.Rebuffer(response, body);
@@ -98,6 +98,7 @@ internal sealed class ProviderAttempt(
                 Value = response,
                 Error = verdict.Error,
                 RetryAfter = verdict.RetryAfter,
+                Overloaded = verdict.Kind == AttemptOutcomeKind.Transient && status is 503 or 504,
                 ActualTokens = verdict.Kind == AttemptOutcomeKind.Success && UsageReader.ReadTotal(body) is { } used
                     ? profile.SettledTokens(attempt.Lease.ReservedTokens, used)
                     : null,

@@ -23,6 +23,14 @@ public sealed class SluiceHandlerOptions
     [Required]
     public PartitionLimits DefaultLimits { get; set; } = new();
 
+    /// <summary>
+    /// Learns each partition's concurrency limit from its answers, up to the partition's
+    /// <see cref="PartitionLimits.MaxConcurrency"/>: it starts low, grows while answers succeed and backs off on 429,
+    /// 529, 503, 504 and timeouts. Applies to <see cref="DefaultLimits"/> and every entry of <see cref="Partitions"/>.
+    /// </summary>
+    /// <value>Defaults to <see langword="true"/>; <see langword="false"/> holds every partition at its <c>MaxConcurrency</c>.</value>
+    public bool AdaptiveConcurrency { get; set; } = true;
+
     /// <summary>Limits by model name (the request body's <c>model</c>), such as <c>Sluice:Partitions:gpt-4o</c> in configuration.</summary>
     public IDictionary<string, PartitionLimits> Partitions { get; } = new Dictionary<string, PartitionLimits>(StringComparer.OrdinalIgnoreCase);
 

@@ -23,11 +23,11 @@ internal sealed class SluiceRuntime : IDisposable
         Options = options;
         Time = time;
         Profile = ProviderProfile.For(options.Provider);
-        var byModel = options.Partitions.ToDictionary(p => p.Key, p => p.Value.Clone(), StringComparer.OrdinalIgnoreCase);
+        var byModel = options.Partitions.ToDictionary(p => p.Key, p => Adapt(p.Value), StringComparer.OrdinalIgnoreCase);
         Gate = SluiceGate.Create(
             new GateOptions
             {
-                DefaultLimits = options.DefaultLimits,
+                DefaultLimits = Adapt(options.DefaultLimits),
                 LimitsSelector = key => byModel.GetValueOrDefault(PartitionKeys.ModelOf(key)),
             },
             time,
@@ -81,6 +81,13 @@ internal sealed class SluiceRuntime : IDisposable
         Refresher?.Dispose();
         Dispatcher.Dispose();
         Gate.Dispose();
+    }
+
+    private PartitionLimits Adapt(PartitionLimits limits)
+    {
+        var copy = limits.Clone();
+        copy.AdaptiveConcurrency |= Options.AdaptiveConcurrency;
+        return copy;
     }
 
     private sealed record StoppedAnswer(

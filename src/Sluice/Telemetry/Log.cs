@@ -20,6 +20,15 @@ internal static partial class Log
     [LoggerMessage(104, LogLevel.Information, "Partition {Partition} limits changed: concurrency {Concurrency}, requests {Requests} and tokens {Tokens} per {Window}")]
     public static partial void LimitsChanged(ILogger logger, string partition, int concurrency, int? requests, long? tokens, TimeSpan window);
 
+    [LoggerMessage(105, LogLevel.Information, "Partition {Partition} budgets from the provider's headers: {RequestsPerMinute} requests and {TokensPerMinute} tokens per minute")]
+    public static partial void BudgetsLearned(ILogger logger, string partition, double? requestsPerMinute, double? tokensPerMinute);
+
+    [LoggerMessage(106, LogLevel.Information, "Partition {Partition} throttled with no budget known: pacing at {RequestsPerMinute:F1} requests per minute, learned from the 429s")]
+    public static partial void RateLearned(ILogger logger, string partition, double requestsPerMinute);
+
+    [LoggerMessage(107, LogLevel.Debug, "Partition {Partition} adaptive concurrency limit now {Limit}")]
+    public static partial void ConcurrencyAdapted(ILogger logger, string partition, int limit);
+
     [LoggerMessage(200, LogLevel.Debug, "Job {JobId} attempt {Attempt} throttled; partition {Partition} pauses {Pause}")]
     public static partial void AttemptThrottled(ILogger logger, string jobId, int attempt, string partition, TimeSpan pause);
 

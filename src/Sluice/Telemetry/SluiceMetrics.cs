@@ -1,4 +1,5 @@
 using System.Diagnostics.Metrics;
+using Sluice.Gate;
 
 namespace Sluice.Telemetry;
 
@@ -13,7 +14,9 @@ internal sealed class SluiceMetrics : IDisposable
 
     private readonly Meter? _ownedMeter;
 
-    public SluiceMetrics(IMeterFactory? meterFactory)
+    /// <param name="meterFactory">Where the meter comes from; a private one when null.</param>
+    /// <param name="partitions">The gate's partitions now, for the gauges of learned limits.</param>
+    public SluiceMetrics(IMeterFactory? meterFactory, Func<IEnumerable<PartitionSnapshot>> partitions)
     {
         Meter meter;
         if (meterFactory is null)
@@ -38,6 +41,23 @@ internal sealed class SluiceMetrics : IDisposable
         AttemptDuration = meter.CreateHistogram<double>("sluice.attempt.duration", "s", "Duration of one attempt, by outcome.");
         JobsCompleted = meter.CreateCounter<long>("sluice.job.completed", "{job}", "Jobs that ended, by status.");
         JobsFailed = meter.CreateCounter<long>("sluice.job.failed", "{job}", "Jobs that failed for good, by reason.");
+
+        // The limits in force, learned or configured: observed when a collector asks, never pushed on the hot path.
+        meter.CreateObservableGauge(
+            "sluice.partition.concurrency_limit",
+            () => Gauge(partitions(), s => s.ConcurrencyLimit),
+            "{request}",
+            "The concurrency limit in force (learned when adaptive).");
+        meter.CreateObservableGauge(
+            "sluice.partition.requests_per_minute",
+            () => Gauge(partitions(), s => s.RequestsPerMinute),
+            "{request}/min",
+            "The request budget in force: configured, stated by the provider's headers, or learned from 429s.");
+        meter.CreateObservableGauge(
+            "sluice.partition.tokens_per_minute",
+            () => Gauge(partitions(), s => s.TokensPerMinute),
+            "{token}/min",
+            "The token budget in force: configured or stated by the provider's headers.");
     }
 
     public UpDownCounter<int> Queued { get; }
@@ -67,4 +87,15 @@ internal sealed class SluiceMetrics : IDisposable
     public Counter<long> JobsFailed { get; }
 
     public void Dispose() => _ownedMeter?.Dispose();
+
+    private static IEnumerable<Measurement<double>> Gauge(IEnumerable<PartitionSnapshot> partitions, Func<PartitionSnapshot, double?> value)
+    {
+        foreach (var snapshot in partitions)
+        {
+            if (value(snapshot) is { } measured)
+            {
+                yield return new Measurement<double>(measured, new KeyValuePair<string, object?>(PartitionTag, snapshot.Key));
+            }
+        }
+    }
 }

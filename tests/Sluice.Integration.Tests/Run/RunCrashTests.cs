@@ -77,7 +77,7 @@ public sealed class RunCrashTests(ITestOutputHelper log)
         {
             var stdout = child.StandardOutput.ReadToEndAsync();
             var stderr = child.StandardError.ReadToEndAsync();
-            await Task.Delay(TimeSpan.FromMilliseconds(1_500), TimeProvider.System).WaitAsync(ProcessBound);
+            await WaitForAnswersAsync(mock, 20);
             using (var signal = Process.Start("kill", ["-INT", child.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
             {
                 await signal.WaitForExitAsync().WaitAsync(ProcessBound);
@@ -123,7 +123,7 @@ public sealed class RunCrashTests(ITestOutputHelper log)
         {
             var stdout = child.StandardOutput.ReadToEndAsync();
             var stderr = child.StandardError.ReadToEndAsync();
-            await Task.Delay(TimeSpan.FromMilliseconds(2_000), TimeProvider.System).WaitAsync(ProcessBound);
+            await WaitForAnswersAsync(mock, 10);
             long started = TimeProvider.System.GetTimestamp();
             await SignalAsync(child, "-INT");
             await Task.Delay(TimeSpan.FromMilliseconds(300), TimeProvider.System).WaitAsync(ProcessBound);
@@ -146,6 +146,22 @@ public sealed class RunCrashTests(ITestOutputHelper log)
         Assert.Equal("ok", command.ExecuteScalar());
         command.CommandText = "SELECT count(*) FROM outcomes";
         Assert.Equal((long)partial.Count, command.ExecuteScalar());
+    }
+
+    /// <summary>
+    /// Waits until the mock has answered <paramref name="answers"/> requests, then a little more so some are journalled:
+    /// interrupting after a fixed delay would measure how busy the machine is, not the run.
+    /// </summary>
+    private static async Task WaitForAnswersAsync(MockServer mock, int answers)
+    {
+        long from = TimeProvider.System.GetTimestamp();
+        while (mock.GetStats().Succeeded < answers)
+        {
+            Assert.True(TimeProvider.System.GetElapsedTime(from) < ProcessBound, $"the run had {mock.GetStats().Succeeded} answers after {ProcessBound}");
+            await Task.Delay(TimeSpan.FromMilliseconds(50), TimeProvider.System);
+        }
+
+        await Task.Delay(TimeSpan.FromMilliseconds(300), TimeProvider.System);
     }
 
     private static async Task SignalAsync(Process child, string signal)

@@ -33,7 +33,20 @@ public sealed class ProxySettingsResolverTests
         Assert.Equal(new IPEndPoint(IPAddress.Loopback, 8787), settings.Listen);
         Assert.Equal(TimeSpan.FromMinutes(5), settings.MaxWait);
         Assert.Equal(32L * 1024 * 1024, settings.MaxRequestBodyBytes);
-        Assert.Equal(RunDefaults.AutoConcurrency, ProxyLimits.For(upstream, settings.MaxQueue).MaxConcurrency);
+        var limits = ProxyLimits.For(upstream, settings.MaxQueue);
+        Assert.Equal(RunDefaults.AutoConcurrency, limits.MaxConcurrency);
+        Assert.True(limits.AdaptiveConcurrency);
+    }
+
+    [Fact]
+    public void ConcurrencyNumber_IsAFixedLimit()
+    {
+        var upstream = Assert.Single(Resolve(new ProxyArguments { Upstream = "http://a", Concurrency = 12 }).Upstreams);
+
+        var limits = ProxyLimits.For(upstream, ProxyDefaults.MaxQueue);
+
+        Assert.Equal(12, limits.MaxConcurrency);
+        Assert.False(limits.AdaptiveConcurrency);
     }
 
     [Fact]

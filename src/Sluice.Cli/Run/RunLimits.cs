@@ -1,0 +1,77 @@
+using System.Globalization;
+using Sluice.Gate;
+
+namespace Sluice.Cli.Run;
+
+/// <summary>
+/// The limits a run is paced by at one instant, summed over its partitions (one per model): the request and token
+/// budgets in force and where they come from (configured, the provider's headers, or learned from 429s), and the
+/// concurrency limit.
+/// </summary>
+internal readonly record struct RunLimits(
+    double? RequestsPerMinute,
+    BudgetSource RequestSource,
+    double? TokensPerMinute,
+    BudgetSource TokenSource,
+    int Concurrency,
+    bool Adaptive)
+{
+    public static RunLimits Of(IEnumerable<PartitionSnapshot> partitions)
+    {
+        double? requests = null, tokens = null;
+        BudgetSource requestSource = BudgetSource.None, tokenSource = BudgetSource.None;
+        int concurrency = 0;
+        bool adaptive = false;
+        foreach (var p in partitions)
+        {
+            requests = p.RequestsPerMinute is { } r ? (requests ?? 0) + r : requests;
+            tokens = p.TokensPerMinute is { } t ? (tokens ?? 0) + t : tokens;
+            requestSource = requestSource == BudgetSource.None ? p.RequestBudgetSource : requestSource;
+            tokenSource = tokenSource == BudgetSource.None ? p.TokenBudgetSource : tokenSource;
+            concurrency += p.ConcurrencyLimit;
+            adaptive |= p.AdaptiveConcurrency;
+        }
+
+        return new RunLimits(requests, requestSource, tokens, tokenSource, concurrency, adaptive);
+    }
+
+    /// <summary>
+    /// The request budget to judge efficiency by: one the provider or the user stated. A rate learned from 429s is
+    /// Sluice's own estimate, still probing upward, so it is no yardstick.
+    /// </summary>
+    public double? StatedRequestsPerMinute => RequestSource is BudgetSource.Configured or BudgetSource.Headers ? RequestsPerMinute : null;
+
+    /// <summary>Whole numbers, for telling whether the limits changed enough to report.</summary>
+    public RunLimits Rounded() => this with
+    {
+        RequestsPerMinute = RequestsPerMinute is { } r ? Math.Round(r) : null,
+        TokensPerMinute = TokensPerMinute is { } t ? Math.Round(t) : null,
+    };
+
+    /// <summary>For people: <c>1,500 rpm (headers) · no token budget · 12 at once (auto)</c>.</summary>
+    public override string ToString()
+    {
+        var inv = CultureInfo.InvariantCulture;
+        string requests = RequestsPerMinute is { } r ? string.Create(inv, $"{r:N0} rpm ({Describe(RequestSource)})") : "no request budget";
+        string tokens = TokensPerMinute is { } t ? string.Create(inv, $"{t:N0} tpm ({Describe(TokenSource)})") : "no token budget";
+        string concurrency = string.Create(inv, $"{Concurrency:N0} at once{(Adaptive ? " (auto)" : "")}");
+        return $"{requests} · {tokens} · {concurrency}";
+    }
+
+    /// <summary>The source's name in JSON events.</summary>
+    public static string Name(BudgetSource source) => source switch
+    {
+        BudgetSource.Configured => "configured",
+        BudgetSource.Headers => "headers",
+        BudgetSource.Throttling => "learned_from_429s",
+        _ => "none",
+    };
+
+    private static string Describe(BudgetSource source) => source switch
+    {
+        BudgetSource.Configured => "configured",
+        BudgetSource.Headers => "from headers",
+        BudgetSource.Throttling => "learned from 429s",
+        _ => "none",
+    };
+}

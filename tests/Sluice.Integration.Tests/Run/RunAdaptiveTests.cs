@@ -1,0 +1,75 @@
+using System.Text.Json;
+using Sluice.Mock;
+
+namespace Sluice.Integration.Tests.Run;
+
+/// <summary><c>sluice run</c> told no budget and no concurrency: it learns both, from headers or from 429s alone.</summary>
+public sealed class RunAdaptiveTests
+{
+    [Fact]
+    public async Task NoBudgetGiven_AdoptsTheBudgetTheHeadersState_AndStaysWithinIt()
+    {
+        using var files = new BatchFiles(120);
+        await using var mock = await MockServer.StartAsync(new MockOptions
+        {
+            Limits = new MockLimits { RequestsPerMinute = 3_000, TokensPerMinute = 600_000 },
+            Latency = TimeSpan.FromMilliseconds(50),
+            LatencyJitter = TimeSpan.FromMilliseconds(40),
+        }).WaitAsync(BatchFiles.Bound);
+
+        var (exitCode, output, error) = await files.RunAsync(mock.BaseUrl);
+
+        Assert.True(exitCode == 0, $"exit {exitCode}\n{output}\n{error}");
+        Assert.Equal(files.Ids, BatchFiles.ReadLines(files.Results).Select(BatchFiles.IdOf));
+        var stats = mock.GetStats();
+        Assert.Equal(0, stats.BudgetViolations.Total);
+        Assert.Equal(0, stats.CustomIds.DuplicateSuccesses);
+        Assert.Contains("3,000 rpm (from headers) · 600,000 tpm (from headers)", output, StringComparison.Ordinal);
+        long refused = stats.Rejected.Values.Sum();
+        Assert.True(refused <= 0.02 * stats.Received, $"{refused} of {stats.Received} requests refused\n{output}");
+    }
+
+    [Fact]
+    public async Task NoHeaders_LearnsARateFromThe429s_LosingNothing()
+    {
+        using var files = new BatchFiles(300);
+        await using var mock = await MockServer.StartAsync(new MockOptions
+        {
+            Limits = new MockLimits { RequestsPerMinute = 3_000 },
+            RateLimitHeaders = false,
+            Latency = TimeSpan.FromMilliseconds(50),
+            LatencyJitter = TimeSpan.FromMilliseconds(40),
+        }).WaitAsync(BatchFiles.Bound);
+
+        var (exitCode, output, error) = await files.RunAsync(mock.BaseUrl);
+
+        Assert.True(exitCode == 0, $"exit {exitCode}\n{output}\n{error}");
+        Assert.Equal(files.Ids, BatchFiles.ReadLines(files.Results).Select(BatchFiles.IdOf));
+        var stats = mock.GetStats();
+        Assert.Equal(0, stats.CustomIds.DuplicateSuccesses);
+        Assert.Contains("rpm (learned from 429s)", output, StringComparison.Ordinal);
+        long refused = stats.Rejected.Values.Sum();
+        Assert.True(refused <= 0.1 * stats.Received, $"{refused} of {stats.Received} requests refused\n{output}");
+    }
+
+    [Fact]
+    public async Task JsonLogFormat_ReportsTheLearnedLimitsWhenTheyChange()
+    {
+        using var files = new BatchFiles(40);
+        await using var mock = await MockServer.StartAsync(new MockOptions
+        {
+            Limits = new MockLimits { RequestsPerMinute = 6_000 },
+            Latency = TimeSpan.FromMilliseconds(100),
+        }).WaitAsync(BatchFiles.Bound);
+
+        var (exitCode, output, _) = await files.RunAsync(mock.BaseUrl, "--log-format", "json");
+
+        Assert.Equal(0, exitCode);
+        var events = output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => JsonDocument.Parse(l).RootElement.Clone()).ToList();
+        var limits = events.Where(e => e.GetProperty("event").GetString() == "limits").Select(e => e.GetProperty("limits")).ToList();
+        Assert.Contains(limits, l => l.GetProperty("requests_source").GetString() == "headers" && l.GetProperty("requests_per_minute").GetDouble() == 6_000);
+        Assert.All(limits, l => Assert.True(l.GetProperty("adaptive_concurrency").GetBoolean() || l.GetProperty("concurrency").GetInt32() == 0));
+        var summary = events[^1].GetProperty("limits");
+        Assert.Equal("headers", summary.GetProperty("requests_source").GetString());
+    }
+}

@@ -1,0 +1,172 @@
+using Sluice.Adaptive;
+using Sluice.Gate;
+
+namespace Sluice.Tests.Gate;
+
+public sealed class LearnedLimitsTests
+{
+    [Fact]
+    public void ObserveRequests_WithNoBudgetConfigured_AdoptsTheProvidersStatedBudget()
+    {
+        var (partition, time, _) = GateTestKit.Create(new PartitionLimits { MaxConcurrency = 100 });
+        Assert.Null(partition.GetSnapshot().RequestsPerMinute);
+
+        partition.ObserveRequests(remaining: 0, resetAt: time.GetUtcNow().AddSeconds(1), limit: 60);
+
+        Assert.Equal(60, partition.GetSnapshot().RequestsPerMinute);
+        Assert.Equal(BudgetSource.Headers, partition.GetSnapshot().RequestBudgetSource);
+
+        // Nothing left until the provider's reset, one second from now, then one a second.
+        var next = partition.Enter(new AdmissionRequest());
+        time.Advance(TimeSpan.FromMilliseconds(999));
+        next.AssertWaiting();
+        time.Advance(TimeSpan.FromMilliseconds(1));
+        next.Admitted();
+    }
+
+    [Fact]
+    public void ObserveRequests_WhenConfiguredLower_KeepsTheConfiguredBudget()
+    {
+        var (partition, time, _) = GateTestKit.Create(new PartitionLimits { RequestsPerWindow = 30 });
+
+        partition.ObserveRequests(remaining: 59, resetAt: time.GetUtcNow().AddSeconds(1), limit: 60);
+
+        Assert.Equal(30, partition.GetSnapshot().RequestsPerMinute);
+        Assert.Equal(BudgetSource.Configured, partition.GetSnapshot().RequestBudgetSource);
+    }
+
+    [Fact]
+    public void ObserveRequests_WhenConfiguredHigher_TheProviderWins()
+    {
+        var (partition, time, _) = GateTestKit.Create(new PartitionLimits { RequestsPerWindow = 6000 });
+
+        partition.ObserveRequests(remaining: 59, resetAt: time.GetUtcNow().AddSeconds(1), limit: 60);
+
+        Assert.Equal(60, partition.GetSnapshot().RequestsPerMinute);
+    }
+
+    [Fact]
+    public void ObserveRequests_WhenTheStatedBudgetChanges_FollowsItBothWays()
+    {
+        var (partition, time, _) = GateTestKit.Create(new PartitionLimits());
+
+        partition.ObserveRequests(600, time.GetUtcNow().AddSeconds(1), limit: 600);
+        partition.ObserveRequests(300, time.GetUtcNow().AddSeconds(1), limit: 300);
+        Assert.Equal(300, partition.GetSnapshot().RequestsPerMinute);
+
+        partition.ObserveRequests(1200, time.GetUtcNow().AddSeconds(1), limit: 1200);
+        Assert.Equal(1200, partition.GetSnapshot().RequestsPerMinute);
+    }
+
+    [Fact]
+    public void ObserveTokens_AdoptsTheStatedTokenBudget_AndPacesReservationsByIt()
+    {
+        var (partition, time, _) = GateTestKit.Create(new PartitionLimits { MaxConcurrency = 100 });
+
+        partition.ObserveTokens(remaining: 6000, resetAt: time.GetUtcNow(), limit: 60_000);
+
+        Assert.Equal(60_000, partition.GetSnapshot().TokensPerMinute);
+
+        // One second's worth (1,000 tokens) is the burst; a second reservation waits for refill.
+        partition.Enter(new AdmissionRequest(1000)).Admitted();
+        var next = partition.Enter(new AdmissionRequest(500));
+        time.Advance(TimeSpan.FromMilliseconds(499));
+        next.AssertWaiting();
+        time.Advance(TimeSpan.FromMilliseconds(1));
+        next.Admitted();
+    }
+
+    [Fact]
+    public void Observe_WithLearningOff_StatesNoBudget()
+    {
+        var (partition, time, _) = GateTestKit.Create(new PartitionLimits { LearnBudgets = false });
+
+        partition.ObserveRequests(0, time.GetUtcNow().AddSeconds(30), limit: 60);
+        partition.ObserveTokens(0, time.GetUtcNow().AddSeconds(30), limit: 1000);
+
+        var snapshot = partition.GetSnapshot();
+        Assert.Null(snapshot.RequestsPerMinute);
+        Assert.Null(snapshot.TokensPerMinute);
+        partition.Enter(new AdmissionRequest(10)).Admitted();
+    }
+
+    [Fact]
+    public void AdaptiveConcurrency_StartsLow_GrowsOnSuccess_AndIsCutByA429()
+    {
+        var (partition, time, _) = GateTestKit.Create(new PartitionLimits { MaxConcurrency = 64, AdaptiveConcurrency = true });
+        var snapshot = partition.GetSnapshot();
+        Assert.True(snapshot.AdaptiveConcurrency);
+        Assert.Equal(AimdLimit.InitialLimit, snapshot.ConcurrencyLimit);
+
+        var leases = Enumerable.Range(0, AimdLimit.InitialLimit).Select(_ => partition.Enter(new AdmissionRequest()).Admitted()).ToList();
+        var fifth = partition.Enter(new AdmissionRequest());
+        fifth.AssertWaiting();
+
+        time.Advance(TimeSpan.FromMilliseconds(300));
+        partition.RecordOutcome(leases[0], PacingSignal.Success);
+
+        // One more slot, taken by the waiter at once.
+        Assert.Equal(AimdLimit.InitialLimit + 1, partition.ConcurrencyLimit);
+        leases.Add(fifth.Admitted());
+
+        partition.RecordOutcome(leases[1], PacingSignal.Throttled);
+        Assert.Equal((int)((AimdLimit.InitialLimit + 1) * AimdLimit.SlowStartBackoffRatio), partition.ConcurrencyLimit);
+        Assert.Equal(partition.ConcurrencyLimit, partition.GetSnapshot().ConcurrencyLimit);
+    }
+
+    [Fact]
+    public void AdaptiveConcurrency_Off_RecordedOutcomesDoNotMoveTheLimit()
+    {
+        var (partition, _, _) = GateTestKit.Create(new PartitionLimits { MaxConcurrency = 8, LearnBudgets = false });
+        var lease = partition.Enter(new AdmissionRequest()).Admitted();
+
+        partition.RecordOutcome(lease, PacingSignal.Throttled);
+
+        Assert.Equal(8, partition.ConcurrencyLimit);
+    }
+
+    [Fact]
+    public void A429WithNoBudgetKnown_SetsALearnedRequestRate_WhichHeadersThenReplace()
+    {
+        var (partition, time, _) = GateTestKit.Create(new PartitionLimits { MaxConcurrency = 1000 });
+
+        // 10 requests a second for three seconds, all accepted; then one is refused.
+        GateLease last = null!;
+        for (int i = 0; i < 30; i++)
+        {
+            last = partition.Enter(new AdmissionRequest()).Admitted();
+            last.Dispose();
+            time.Advance(TimeSpan.FromMilliseconds(100));
+        }
+
+        partition.RecordOutcome(last, PacingSignal.Throttled);
+
+        // Ten a second started over the measuring window, less the one refused; then less a tenth.
+        var snapshot = partition.GetSnapshot();
+        double window = RateProbe.MeasureWindow.TotalSeconds;
+        Assert.Equal(((10 * window) - 1) / window * 60 * RateProbe.BackoffRatio, snapshot.RequestsPerMinute!.Value, precision: 6);
+        Assert.Equal(BudgetSource.Throttling, snapshot.RequestBudgetSource);
+
+        // The provider's own statement is better evidence than the spacing of 429s.
+        partition.ObserveRequests(100, time.GetUtcNow().AddSeconds(1), limit: 1200);
+        Assert.Equal(1200, partition.GetSnapshot().RequestsPerMinute);
+        Assert.Equal(BudgetSource.Headers, partition.GetSnapshot().RequestBudgetSource);
+    }
+
+    [Fact]
+    public void A429WithABudgetConfigured_DoesNotLearnARate()
+    {
+        var (partition, time, _) = GateTestKit.Create(new PartitionLimits { MaxConcurrency = 1000, RequestsPerWindow = 600 });
+        GateLease last = null!;
+        for (int i = 0; i < 30; i++)
+        {
+            last = partition.Enter(new AdmissionRequest()).Admitted();
+            last.Dispose();
+            time.Advance(TimeSpan.FromMilliseconds(100));
+        }
+
+        partition.RecordOutcome(last, PacingSignal.Throttled);
+
+        Assert.Equal(600, partition.GetSnapshot().RequestsPerMinute);
+    }
+}
