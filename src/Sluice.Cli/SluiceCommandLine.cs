@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.CommandLine.Help;
 using Sluice.Cli.Mock;
+using Sluice.Cli.Proxy;
 using Sluice.Cli.Run;
 
 namespace Sluice.Cli;
@@ -23,6 +24,7 @@ internal static class SluiceCommandLine
             new VersionOption(),
         };
         root.Subcommands.Add(RunCommand.Create());
+        root.Subcommands.Add(ProxyCommand.Create());
         root.Subcommands.Add(MockCommand.Create());
 
         // Bare 'sluice' shows what it can do rather than complaining that no command was given.

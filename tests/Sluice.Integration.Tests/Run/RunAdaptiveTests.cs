@@ -4,6 +4,8 @@ using Sluice.Mock;
 namespace Sluice.Integration.Tests.Run;
 
 /// <summary><c>sluice run</c> told no budget and no concurrency: it learns both, from headers or from 429s alone.</summary>
+/// <remarks>Counts throttled attempts, so it runs alone like the other pacing measurements.</remarks>
+[Collection(Http.PacingMeasurements.Name)]
 public sealed class RunAdaptiveTests
 {
     [Fact]

@@ -1,0 +1,41 @@
+using System.Net;
+using Sluice.Providers;
+
+namespace Sluice.Cli.Proxy;
+
+/// <summary>The options of one <c>sluice proxy</c> as given, before configuration, defaults and checks.</summary>
+internal sealed record ProxyArguments
+{
+    public string? Upstream { get; init; }
+
+    public IPEndPoint? Listen { get; init; }
+
+    public bool AllowRemote { get; init; }
+
+    public int? RequestsPerMinute { get; init; }
+
+    public int? TokensPerMinute { get; init; }
+
+    /// <summary>Null when not given or <c>auto</c>.</summary>
+    public int? Concurrency { get; init; }
+
+    public string? ApiKeyEnv { get; init; }
+
+    public ProviderKind? Provider { get; init; }
+
+    public string? Config { get; init; }
+
+    public TimeSpan? MaxWait { get; init; }
+
+    public int? MaxQueue { get; init; }
+
+    public int? MaxBodyMegabytes { get; init; }
+
+    public int? MaxAttempts { get; init; }
+
+    public TimeSpan? Timeout { get; init; }
+
+    public TimeSpan? DrainTimeout { get; init; }
+
+    public string? ProxyKeyEnv { get; init; }
+}

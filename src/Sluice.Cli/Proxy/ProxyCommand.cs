@@ -1,0 +1,151 @@
+using System.CommandLine;
+using System.CommandLine.Parsing;
+using System.Globalization;
+using Sluice.Cli.Mock;
+using Sluice.Cli.Run;
+using Sluice.Mock.Limits;
+using Sluice.Providers;
+
+namespace Sluice.Cli.Proxy;
+
+/// <summary>
+/// <c>sluice proxy</c>: an OpenAI-compatible local gateway. Any program that can set a base URL gets Sluice's pacing:
+/// requests over budget wait their turn instead of getting 429s. The options are the contract in DESIGN.md;
+/// docs/proxy.md describes them and the config file.
+/// </summary>
+internal static class ProxyCommand
+{
+    public static Command Create()
+    {
+        var upstream = new Option<string?>("--upstream")
+        {
+            Description = "The upstream's base URL, with or without /v1, such as https://api.openai.com. Only ever taken from here or the config file, never from a request.",
+            HelpName = "URL",
+        };
+        var listen = new Option<System.Net.IPEndPoint?>("--listen")
+        {
+            Description = $"Address and port to listen on (ADDRESS:PORT, localhost:PORT or PORT) (default: {ProxyDefaults.Listen}). Anything but loopback needs --allow-remote.",
+            HelpName = "ADDRESS:PORT",
+            CustomParser = MockOptionKinds.ParseEndPoint,
+        };
+        var allowRemote = new Option<bool>("--allow-remote")
+        {
+            Description = "Allow --listen on an address other machines can reach. Set --proxy-key-env too: anyone who reaches the proxy spends your budget.",
+        };
+        var rpm = MockOptionKinds.PositiveInt("--rpm", "The upstream's request budget per minute (default: none; learned from the provider's rate-limit headers and 429s).");
+        var tpm = MockOptionKinds.PositiveInt("--tpm", "The upstream's token budget per minute: prompt estimate plus output cap, settled with actual usage (default: none; learned from the provider's rate-limit headers).");
+        var concurrency = new Option<int?>("--concurrency")
+        {
+            Description = $"Requests in flight at most per partition, or auto: learned from the answers — starts at 8, grows while they succeed, backs off on 429, 503 and timeouts — up to {RunDefaults.AutoConcurrency} (default: auto).",
+            HelpName = "N|auto",
+            CustomParser = ParseConcurrency,
+        };
+        var apiKeyEnv = new Option<string?>("--api-key-env")
+        {
+            Description = "The environment variable holding the upstream's key: the proxy sends it, and clients send none. Without it, each client's own key is passed through and requests are partitioned by key. Keys never appear in logs, errors or metrics.",
+            HelpName = "NAME",
+        };
+        var provider = new Option<ProviderKind?>("--provider")
+        {
+            Description = "How the upstream's answers are read and its key is sent: openai, azure, anthropic or compatible (default: openai).",
+            HelpName = "openai|azure|anthropic|compatible",
+            CustomParser = ParseProvider,
+        };
+        var config = new Option<string?>("--config")
+        {
+            Description = $"A JSON file of settings, including several named upstreams with routes and per-model budgets (see docs/proxy.md). {ProxyConfigFile.EnvironmentPrefix}* environment variables override it, options override both.",
+            HelpName = "FILE",
+        };
+        var maxWait = MockOptionKinds.Duration("--max-wait", ProxyDefaults.MaxWait,
+            "The longest a request waits for its turn (time with the upstream not counted); then the client gets a 429 with an honest Retry-After.");
+        var maxQueue = MockOptionKinds.PositiveInt("--max-queue", "Requests that may wait per partition; more get a 429 with Retry-After at once.", ProxyDefaults.MaxQueue);
+        var maxBody = MockOptionKinds.PositiveInt("--max-body-mb", "The largest request body accepted, in megabytes; larger ones get 413.", ProxyDefaults.MaxRequestBodyMegabytes);
+        var maxAttempts = MockOptionKinds.PositiveInt("--max-attempts", "Tries per request for transient failures (5xx, resets, timeouts); 429s do not count.", RunDefaults.MaxAttempts);
+        var timeout = MockOptionKinds.Duration("--timeout", RunDefaults.Timeout, "How long one try may take before it is abandoned and retried.");
+        var drainTimeout = MockOptionKinds.Duration("--drain-timeout", ProxyDefaults.DrainTimeout, "On Ctrl-C or SIGTERM, how long requests in flight (streams included) may take to finish.");
+        var proxyKeyEnv = new Option<string?>("--proxy-key-env")
+        {
+            Description = "The environment variable holding a key clients must present (Authorization: Bearer or x-api-key) to use the proxy; needs --api-key-env (default: no proxy key).",
+            HelpName = "NAME",
+        };
+
+        var command = new Command(
+            "proxy",
+            "Run an OpenAI-compatible gateway: point any client's base URL at http://127.0.0.1:8787/v1 and its requests " +
+            "are paced by Sluice — queued instead of bounced with 429s, classified and retried like the library's, streams " +
+            "passed through event by event. GET /healthz, /metrics (Prometheus) and /sluice/status (JSON) show its state. " +
+            "Ctrl-C or SIGTERM drains: requests in flight finish, waiting ones get 503.")
+        {
+            upstream, listen, allowRemote, rpm, tpm, concurrency, apiKeyEnv, provider, config, maxWait, maxQueue, maxBody,
+            maxAttempts, timeout, drainTimeout, proxyKeyEnv,
+        };
+
+        command.SetAction(async (parseResult, cancellationToken) =>
+        {
+            var arguments = new ProxyArguments
+            {
+                Upstream = parseResult.GetValue(upstream),
+                Listen = parseResult.GetValue(listen),
+                AllowRemote = parseResult.GetValue(allowRemote),
+                RequestsPerMinute = parseResult.GetValue(rpm),
+                TokensPerMinute = parseResult.GetValue(tpm),
+                Concurrency = parseResult.GetValue(concurrency),
+                ApiKeyEnv = parseResult.GetValue(apiKeyEnv),
+                Provider = parseResult.GetValue(provider),
+                Config = parseResult.GetValue(config),
+                // Options with defaults count as given only when they were, so the config file can set them.
+                MaxWait = Given(parseResult, maxWait) ? parseResult.GetValue(maxWait) : null,
+                MaxQueue = Given(parseResult, maxQueue) ? parseResult.GetValue(maxQueue) : null,
+                MaxBodyMegabytes = Given(parseResult, maxBody) ? parseResult.GetValue(maxBody) : null,
+                MaxAttempts = Given(parseResult, maxAttempts) ? parseResult.GetValue(maxAttempts) : null,
+                Timeout = Given(parseResult, timeout) ? parseResult.GetValue(timeout) : null,
+                DrainTimeout = Given(parseResult, drainTimeout) ? parseResult.GetValue(drainTimeout) : null,
+                ProxyKeyEnv = parseResult.GetValue(proxyKeyEnv),
+            };
+            var output = parseResult.InvocationConfiguration;
+            return await ProxyExecution.ExecuteAsync(arguments, output.Output, output.Error, cancellationToken).ConfigureAwait(false);
+        });
+        return command;
+    }
+
+    private static bool Given(ParseResult parseResult, Option option) => parseResult.GetResult(option) is { Implicit: false };
+
+    private static ProviderKind? ParseProvider(ArgumentResult result)
+    {
+        string text = result.Tokens.Count > 0 ? result.Tokens[^1].Value : "";
+        switch (text.ToLowerInvariant())
+        {
+            case "openai":
+                return ProviderKind.OpenAI;
+            case "azure":
+                return ProviderKind.AzureOpenAI;
+            case "anthropic":
+                return ProviderKind.Anthropic;
+            case "compatible":
+                return ProviderKind.OpenAICompatible;
+            default:
+                result.AddError($"--provider must be openai, azure, anthropic or compatible, not '{text}'.");
+                return null;
+        }
+    }
+
+    private static int? ParseConcurrency(ArgumentResult result)
+    {
+        string text = result.Tokens.Count > 0 ? result.Tokens[^1].Value : "";
+        if (string.Equals(text, "auto", StringComparison.OrdinalIgnoreCase))
+        {
+            return null;
+        }
+
+        if (int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out int value) && value is >= 1 and <= 100_000)
+        {
+            return value;
+        }
+
+        result.AddError($"--concurrency must be a whole number from 1 to 100000, or auto, not '{text}'.");
+        return null;
+    }
+
+    /// <summary>Durations in help and the banner read the way they are written.</summary>
+    public static string Format(TimeSpan duration) => DurationText.Format(duration);
+}

@@ -1,0 +1,112 @@
+using System.Net.Sockets;
+using System.Runtime.InteropServices;
+
+namespace Sluice.Cli.Proxy;
+
+/// <summary>
+/// One <c>sluice proxy</c> from start to stop: resolve and check the settings (each mistake one line naming the
+/// option, variable or setting, exit 2), start listening (a port in use is one line, exit 1), print a one-line banner,
+/// then serve until Ctrl-C or SIGTERM, which drains: waiting requests get 503, requests in flight finish within the
+/// drain timeout. A second Ctrl-C stops at once.
+/// </summary>
+internal static class ProxyExecution
+{
+    private const string Name = "sluice proxy";
+
+    public static async Task<int> ExecuteAsync(ProxyArguments arguments, TextWriter output, TextWriter error, CancellationToken cancellationToken)
+    {
+        ProxySettings settings;
+        try
+        {
+            var config = ProxyConfigFile.Read(arguments.Config);
+            settings = ProxySettingsResolver.Resolve(arguments, config, Environment.GetEnvironmentVariable);
+        }
+        catch (FormatException exception)
+        {
+            await error.WriteLineAsync($"{Name}: {exception.Message}").ConfigureAwait(false);
+            return SluiceCommandLine.UsageError;
+        }
+
+        if (settings.AllowRemote && !System.Net.IPAddress.IsLoopback(settings.Listen.Address))
+        {
+            await error.WriteLineAsync($"warning: {Name} listens on {settings.Listen}, reachable from other machines{(settings.ProxyKey is null ? ", with no proxy key: anyone who reaches it spends your budget" : "")}.").ConfigureAwait(false);
+        }
+
+        ProxyServer server;
+        try
+        {
+            server = await ProxyServer.StartAsync(settings, cancellationToken: cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception exception) when (exception is IOException or SocketException)
+        {
+            await error.WriteLineAsync($"{Name}: cannot listen on {settings.Listen}: {exception.Message}").ConfigureAwait(false);
+            return 1;
+        }
+
+        await using (server.ConfigureAwait(false))
+        {
+            await output.WriteLineAsync(Banner(server, settings)).ConfigureAwait(false);
+            using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            using var hardStop = new CancellationTokenSource();
+            int signals = 0;
+            Action<PosixSignalContext> onSignal = signal =>
+            {
+                signal.Cancel = true;
+                if (Interlocked.Increment(ref signals) == 1)
+                {
+                    stop.Cancel();
+                }
+                else
+                {
+                    hardStop.Cancel();
+                }
+            };
+            using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, onSignal);
+            using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, onSignal);
+            try
+            {
+                await Task.Delay(Timeout.InfiniteTimeSpan, TimeProvider.System, stop.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+            }
+
+            await output.WriteLineAsync($"{Name}: draining — {server.InFlight} requests in flight may finish within {ProxyCommand.Format(settings.DrainTimeout)}; Ctrl-C again stops at once.").ConfigureAwait(false);
+            try
+            {
+                await server.DrainAsync(hardStop.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+            }
+
+            await output.WriteLineAsync($"{Name}: stopped").ConfigureAwait(false);
+        }
+
+        return 0;
+    }
+
+    /// <summary>One line: where the proxy listens and where each upstream goes, with its budgets and whose key.</summary>
+    public static string Banner(ProxyServer server, ProxySettings settings)
+    {
+        var upstreams = settings.Upstreams.Select(u =>
+        {
+            var parts = new List<string> { u.Provider.ToString().ToLowerInvariant() };
+            if (u.RequestsPerMinute is { } rpm)
+            {
+                parts.Add($"rpm {rpm}");
+            }
+
+            if (u.TokensPerMinute is { } tpm)
+            {
+                parts.Add($"tpm {tpm}");
+            }
+
+            parts.Add(u.Concurrency is { } c ? $"concurrency {c}" : "concurrency auto");
+            parts.Add(u.ApiKey is null ? "clients' keys" : $"key from {u.ApiKeyEnv}");
+            string route = u.Prefix is { } prefix ? $" at {prefix}/v1" : "";
+            return $"{u.Name}{route} -> {u.Url.GetLeftPart(UriPartial.Path)} ({string.Join(", ", parts)})";
+        });
+        return $"{Name} listening on {server.BaseUrl} (OpenAI base URL {server.BaseUrl}v1); upstreams: {string.Join("; ", upstreams)}. Ctrl-C drains and stops.";
+    }
+}

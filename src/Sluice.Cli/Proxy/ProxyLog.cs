@@ -1,0 +1,24 @@
+using Microsoft.Extensions.Logging;
+
+namespace Sluice.Cli.Proxy;
+
+/// <summary>The proxy's logs (category <c>Sluice.Proxy</c>, event ids 300–399). None carries a header or a key.</summary>
+internal static partial class ProxyLog
+{
+    public const string Category = "Sluice.Proxy";
+
+    [LoggerMessage(300, LogLevel.Information, "sluice proxy listening on {Address}; upstreams: {Upstreams}")]
+    public static partial void Listening(ILogger logger, string address, string upstreams);
+
+    [LoggerMessage(301, LogLevel.Warning, "Refused a {Method} request: {Reason}")]
+    public static partial void Refused(ILogger logger, string method, string reason);
+
+    [LoggerMessage(302, LogLevel.Warning, "Upstream {Upstream} gave no usable answer ({Reason}): {Error}")]
+    public static partial void UpstreamFailed(ILogger logger, string upstream, string reason, string error);
+
+    [LoggerMessage(303, LogLevel.Information, "Draining: {InFlight} requests in flight may finish within {Timeout}")]
+    public static partial void Draining(ILogger logger, int inFlight, TimeSpan timeout);
+
+    [LoggerMessage(304, LogLevel.Information, "Partition {Partition} resumed after being stopped {Elapsed} ago ({Reason}); the next request tries the upstream again")]
+    public static partial void Resumed(ILogger logger, string partition, TimeSpan elapsed, string reason);
+}

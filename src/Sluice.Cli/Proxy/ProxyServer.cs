@@ -1,0 +1,208 @@
+using System.Diagnostics.Metrics;
+using System.Net;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Resources;
+using Sluice.Telemetry;
+
+namespace Sluice.Cli.Proxy;
+
+/// <summary>
+/// A running <c>sluice proxy</c> on Kestrel: <c>/v1/…</c> (and <c>/PREFIX/v1/…</c>) forwarded through the gate,
+/// <c>GET /healthz</c>, <c>GET /metrics</c> (Prometheus text, by OpenTelemetry's exporter, meters <c>Sluice</c> and
+/// <c>Sluice.Proxy</c>) and <c>GET /sluice/status</c>. The command and the tests both start it here; the owner stops
+/// it with <see cref="DrainAsync"/> (graceful) and <see cref="DisposeAsync"/>. It never handles signals itself.
+/// </summary>
+internal sealed class ProxyServer : IAsyncDisposable
+{
+    private static readonly double[] SecondsBuckets = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600];
+
+    private readonly WebApplication _app;
+    private readonly HttpMessageInvoker _http;
+    private readonly ProxySettings _settings;
+    private int _draining;
+    private int _disposed;
+
+    private ProxyServer(WebApplication app, HttpMessageInvoker http, ProxySettings settings, IReadOnlyList<ProxyUpstreamRuntime> runtimes, Uri baseUrl)
+    {
+        _app = app;
+        _http = http;
+        _settings = settings;
+        Upstreams = runtimes;
+        BaseUrl = baseUrl;
+    }
+
+    /// <summary>The root URL with the port actually bound, such as <c>http://127.0.0.1:8787/</c>.</summary>
+    public Uri BaseUrl { get; }
+
+    /// <summary>Each upstream's gate and dispatcher.</summary>
+    public IReadOnlyList<ProxyUpstreamRuntime> Upstreams { get; }
+
+    public bool IsDraining => Volatile.Read(ref _draining) != 0;
+
+    /// <summary>Requests with an upstream now, over every partition.</summary>
+    public int InFlight => Upstreams.Sum(u => u.Sluice.Gate.Partitions.Sum(p => p.GetSnapshot().InFlight));
+
+    /// <summary>Starts listening; returns once connections are accepted.</summary>
+    /// <param name="settings">Resolved settings.</param>
+    /// <param name="logging">Adds log providers; null for the console (stderr).</param>
+    /// <param name="time">The clock; the system's when null.</param>
+    /// <param name="cancellationToken">Cancels the start.</param>
+    /// <exception cref="IOException">The address could not be bound, for example because the port is in use.</exception>
+    public static async Task<ProxyServer> StartAsync(
+        ProxySettings settings,
+        Action<ILoggingBuilder>? logging = null,
+        TimeProvider? time = null,
+        CancellationToken cancellationToken = default)
+    {
+        time ??= TimeProvider.System;
+        var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions { ApplicationName = typeof(ProxyServer).Assembly.GetName().Name });
+        builder.WebHost.UseKestrelCore().ConfigureKestrel(kestrel =>
+        {
+            kestrel.AddServerHeader = false;
+            kestrel.Limits.MaxRequestBodySize = settings.MaxRequestBodyBytes;
+            kestrel.Listen(settings.Listen);
+        });
+        builder.Services.AddRoutingCore();
+        builder.Services.AddSingleton<IHostLifetime, DetachedLifetime>();
+        builder.Services.Configure<HostOptions>(host => host.ShutdownTimeout = settings.DrainTimeout);
+        builder.Services.AddMetrics();
+        builder.Services.AddOpenTelemetry()
+            .ConfigureResource(resource => resource.AddService("sluice-proxy"))
+            .WithMetrics(metrics => metrics
+            .AddMeter(SluiceMetrics.MeterName, ProxyMetrics.MeterName)
+            // Sluice's histograms are in seconds; the default buckets are sized for milliseconds.
+            .AddView(instrument => instrument.Unit == "s" ? new ExplicitBucketHistogramConfiguration { Boundaries = SecondsBuckets } : null)
+            .AddPrometheusExporter(prometheus => prometheus.ScrapeResponseCacheDurationMilliseconds = 0));
+        // A failed start (port in use) is reported by the command in one line, not as a stack trace.
+        builder.Logging.AddFilter("Microsoft", LogLevel.Warning).AddFilter("Microsoft.Extensions.Hosting.Internal.Host", LogLevel.None).AddFilter("Sluice", LogLevel.Information);
+        if (logging is null)
+        {
+            builder.Logging.AddSimpleConsole(console =>
+            {
+                console.SingleLine = true;
+                console.TimestampFormat = "HH:mm:ss ";
+            });
+            builder.Services.Configure<Microsoft.Extensions.Logging.Console.ConsoleLoggerOptions>(console => console.LogToStandardErrorThreshold = LogLevel.Trace);
+        }
+        else
+        {
+            logging(builder.Logging);
+        }
+
+        var app = builder.Build();
+        var http = new HttpMessageInvoker(new SocketsHttpHandler
+        {
+            // Answers are read (usage, errors, stream ends), so they must arrive plain.
+            AutomaticDecompression = DecompressionMethods.All,
+            // A redirect or a cookie from the upstream is the client's business, never followed or shared across clients.
+            AllowAutoRedirect = false,
+            UseCookies = false,
+            PooledConnectionLifetime = TimeSpan.FromMinutes(5),
+            ConnectTimeout = TimeSpan.FromSeconds(30),
+        });
+        var loggerFactory = app.Services.GetRequiredService<ILoggerFactory>();
+        var meterFactory = app.Services.GetRequiredService<IMeterFactory>();
+        var random = new Random();
+        var runtimes = settings.Upstreams
+            .Select(upstream => new ProxyUpstreamRuntime(upstream, settings, http, time, loggerFactory, meterFactory, random))
+            .ToList();
+        var byName = runtimes.ToDictionary(r => r.Upstream.Name, StringComparer.OrdinalIgnoreCase);
+        var metrics = new ProxyMetrics(meterFactory, () => runtimes.SelectMany(r => r.Sluice.Gate.Partitions.Select(p => (r, p))));
+        var logger = loggerFactory.CreateLogger(ProxyLog.Category);
+        var forwarder = new ProxyForwarder(settings, byName, metrics, time, logger);
+
+        ProxyServer? server = null;
+        app.MapGet("/healthz", (HttpContext context) =>
+        {
+            bool draining = server?.IsDraining ?? false;
+            context.Response.StatusCode = draining ? StatusCodes.Status503ServiceUnavailable : StatusCodes.Status200OK;
+            return context.Response.WriteAsync(draining ? "draining\n" : "ok\n", context.RequestAborted);
+        });
+        app.MapGet("/sluice/status", (HttpContext context) =>
+            context.Response.WriteAsJsonAsync(ProxyStatus.Of(settings, runtimes, server?.IsDraining ?? false), context.RequestAborted));
+        app.MapPrometheusScrapingEndpoint("/metrics");
+        app.Map("{**path}", forwarder.HandleAsync);
+
+        try
+        {
+            await app.StartAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            foreach (var runtime in runtimes)
+            {
+                runtime.Dispose();
+            }
+
+            http.Dispose();
+            await app.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+
+        string address = app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.First();
+        server = new ProxyServer(app, http, settings, runtimes, new Uri(address.TrimEnd('/') + "/"));
+        ProxyLog.Listening(logger, server.BaseUrl.ToString(), string.Join(", ", settings.Upstreams));
+        return server;
+    }
+
+    /// <summary>
+    /// Graceful stop: requests still waiting for their turn get a 503 with Retry-After, no new connection is accepted,
+    /// and requests in flight (streams included) finish — for at most the drain timeout, then they are cut.
+    /// </summary>
+    public async Task DrainAsync(CancellationToken cancellationToken = default)
+    {
+        if (Interlocked.Exchange(ref _draining, 1) != 0)
+        {
+            return;
+        }
+
+        ProxyLog.Draining(_app.Services.GetRequiredService<ILoggerFactory>().CreateLogger(ProxyLog.Category), InFlight, _settings.DrainTimeout);
+        foreach (var runtime in Upstreams)
+        {
+            runtime.Sluice.Dispatcher.Drain();
+        }
+
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(_settings.DrainTimeout);
+        await _app.StopAsync(timeout.Token).ConfigureAwait(false);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
+        Interlocked.Exchange(ref _draining, 1);
+        using (var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5)))
+        {
+            await _app.StopAsync(timeout.Token).ConfigureAwait(false);
+        }
+
+        await _app.DisposeAsync().ConfigureAwait(false);
+        foreach (var runtime in Upstreams)
+        {
+            runtime.Dispose();
+        }
+
+        _http.Dispose();
+    }
+
+    /// <summary>Leaves Ctrl-C and SIGTERM to the proxy's owner: the command drains on them, tests never see them.</summary>
+    private sealed class DetachedLifetime : IHostLifetime
+    {
+        public Task WaitForStartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    }
+}

@@ -1,0 +1,60 @@
+using System.Net;
+
+namespace Sluice.Cli.Proxy;
+
+/// <summary>Everything one <c>sluice proxy</c> needs, resolved from options, environment and config file, and checked.</summary>
+internal sealed record ProxySettings
+{
+    public IPEndPoint Listen { get; init; } = ProxyDefaults.Listen;
+
+    /// <summary>True when the operator asked to listen beyond loopback (<c>--allow-remote</c>).</summary>
+    public bool AllowRemote { get; init; }
+
+    public required IReadOnlyList<ProxyUpstream> Upstreams { get; init; }
+
+    /// <summary>The longest a request may wait for its turn before it gets a 429 with an honest Retry-After.</summary>
+    public TimeSpan MaxWait { get; init; } = ProxyDefaults.MaxWait;
+
+    /// <summary>Requests that may wait in one partition; more get a 429 at once.</summary>
+    public int MaxQueue { get; init; } = ProxyDefaults.MaxQueue;
+
+    /// <summary>The largest request body accepted, in bytes; larger ones get 413.</summary>
+    public long MaxRequestBodyBytes { get; init; } = ProxyDefaults.MaxRequestBodyMegabytes * 1024L * 1024L;
+
+    /// <summary>Tries per request for transient failures (5xx, resets, timeouts); 429s do not count.</summary>
+    public int MaxAttempts { get; init; } = Run.RunDefaults.MaxAttempts;
+
+    /// <summary>How long one try may take.</summary>
+    public TimeSpan Timeout { get; init; } = Run.RunDefaults.Timeout;
+
+    /// <summary>How long a stop waits for requests in flight (streams included) to finish.</summary>
+    public TimeSpan DrainTimeout { get; init; } = ProxyDefaults.DrainTimeout;
+
+    /// <summary>A key clients must present to use the proxy (Bearer, x-api-key or api-key); null when none is required.</summary>
+    public string? ProxyKey { get; init; }
+
+    // The keys must not reach a log through a record's generated ToString.
+    public override string ToString() => $"sluice proxy on {Listen} -> {string.Join(", ", Upstreams)}";
+}
+
+/// <summary>Defaults of <c>sluice proxy</c>, shared by help and behaviour.</summary>
+internal static class ProxyDefaults
+{
+    public static readonly IPEndPoint Listen = new(IPAddress.Loopback, 8787);
+
+    /// <summary>Generous, yet shorter than the SDKs' own 10-minute timeouts, so clients get an answer rather than a timeout.</summary>
+    public static readonly TimeSpan MaxWait = TimeSpan.FromMinutes(5);
+
+    public const int MaxQueue = 10_000;
+
+    /// <summary>Room for audio uploads (OpenAI takes files up to 25 MB) and long prompts.</summary>
+    public const int MaxRequestBodyMegabytes = 32;
+
+    public static readonly TimeSpan DrainTimeout = TimeSpan.FromSeconds(30);
+
+    /// <summary>How long a partition stopped by quota, a rejected key or a very long Retry-After stays stopped before a request tries again.</summary>
+    public static readonly TimeSpan StoppedRetry = TimeSpan.FromMinutes(1);
+
+    /// <summary>The name of the upstream given by <c>--upstream</c>.</summary>
+    public const string UpstreamName = "default";
+}

@@ -1,0 +1,204 @@
+using System.Globalization;
+using System.Net;
+using Sluice.Cli.Run;
+
+namespace Sluice.Cli.Proxy;
+
+/// <summary>
+/// Turns options, <c>SLUICE_PROXY_*</c> variables and the config file into checked <see cref="ProxySettings"/>
+/// (option &gt; variable &gt; file), reading keys from the environment. <c>--upstream</c> (or the file's
+/// <c>upstream</c>) is an upstream named <c>default</c>; the file's <c>upstreams</c> add named ones. Every mistake is
+/// a <see cref="FormatException"/> whose message names the option, variable or setting and the value — never a key.
+/// </summary>
+internal static class ProxySettingsResolver
+{
+    public static ProxySettings Resolve(ProxyArguments arguments, ProxyConfigFile config, Func<string, string?> environment)
+    {
+        var upstreams = new List<ProxyUpstream>();
+        var single = config.Single;
+        string? singleUrl = arguments.Upstream ?? single.Url;
+        if (singleUrl is not null)
+        {
+            upstreams.Add(Upstream(
+                single with
+                {
+                    Name = ProxyDefaults.UpstreamName,
+                    Url = singleUrl,
+                    Provider = arguments.Provider ?? single.Provider,
+                    ApiKeyEnv = arguments.ApiKeyEnv ?? single.ApiKeyEnv,
+                    RequestsPerMinute = arguments.RequestsPerMinute ?? single.RequestsPerMinute,
+                    TokensPerMinute = arguments.TokensPerMinute ?? single.TokensPerMinute,
+                    Concurrency = arguments.Concurrency ?? single.Concurrency,
+                    IsDefault = !config.Upstreams.Any(u => u.IsDefault),
+                },
+                arguments.Upstream is not null ? "--upstream" : "upstream",
+                environment));
+        }
+        else if (arguments.RequestsPerMinute is not null || arguments.TokensPerMinute is not null || arguments.Concurrency is not null ||
+                 arguments.ApiKeyEnv is not null || arguments.Provider is not null)
+        {
+            throw new FormatException("--rpm, --tpm, --concurrency, --api-key-env and --provider describe --upstream; without it, set them per upstream in the config file");
+        }
+
+        foreach (var named in config.Upstreams)
+        {
+            if (upstreams.Any(u => string.Equals(u.Name, named.Name, StringComparison.OrdinalIgnoreCase)))
+            {
+                throw new FormatException($"upstreams:{named.Name}: the name '{ProxyDefaults.UpstreamName}' is taken by --upstream; choose another");
+            }
+
+            upstreams.Add(Upstream(named, $"upstreams:{named.Name}:url", environment));
+        }
+
+        if (upstreams.Count == 0)
+        {
+            throw new FormatException("no upstream: give --upstream URL, or a config file (--config) with \"upstream\" or \"upstreams\"");
+        }
+
+        CheckRoutes(upstreams);
+
+        string? proxyKey = null;
+        if ((arguments.ProxyKeyEnv ?? config.ProxyKeyEnv) is { } proxyKeyEnv)
+        {
+            proxyKey = environment(proxyKeyEnv) is { Length: > 0 } value ? value.Trim() : throw new FormatException($"no proxy key: set {proxyKeyEnv} (named by --proxy-key-env)");
+            if (upstreams.FirstOrDefault(u => u.ApiKey is null) is { } keyless)
+            {
+                throw new FormatException($"--proxy-key-env needs the proxy to hold every upstream's key, and upstream '{keyless.Name}' has no api_key_env: clients' keys would be the proxy key");
+            }
+        }
+
+        var listen = arguments.Listen ?? (config.Listen is { } listenText ? ParseEndPoint(listenText) : ProxyDefaults.Listen);
+        bool allowRemote = arguments.AllowRemote || (config.AllowRemote ?? false);
+        if (!IPAddress.IsLoopback(listen.Address) && !allowRemote)
+        {
+            throw new FormatException($"--listen {listen} is not a loopback address; add --allow-remote to listen where other machines can reach the proxy (and set --proxy-key-env)");
+        }
+
+        var timeout = arguments.Timeout ?? config.Timeout ?? RunDefaults.Timeout;
+        if (timeout > TimeSpan.FromDays(1))
+        {
+            throw new FormatException($"--timeout must be at most 1 day, not {timeout}");
+        }
+
+        int maxAttempts = arguments.MaxAttempts ?? config.MaxAttempts ?? RunDefaults.MaxAttempts;
+        if (maxAttempts > 1_000)
+        {
+            throw new FormatException($"--max-attempts must be at most 1000, not {maxAttempts}");
+        }
+
+        int maxBody = arguments.MaxBodyMegabytes ?? config.MaxBodyMegabytes ?? ProxyDefaults.MaxRequestBodyMegabytes;
+        if (maxBody > 2_048)
+        {
+            throw new FormatException($"--max-body-mb must be at most 2048, not {maxBody}");
+        }
+
+        return new ProxySettings
+        {
+            Listen = listen,
+            AllowRemote = allowRemote,
+            Upstreams = upstreams,
+            MaxWait = arguments.MaxWait ?? config.MaxWait ?? ProxyDefaults.MaxWait,
+            MaxQueue = arguments.MaxQueue ?? config.MaxQueue ?? ProxyDefaults.MaxQueue,
+            MaxRequestBodyBytes = maxBody * 1024L * 1024L,
+            MaxAttempts = maxAttempts,
+            Timeout = timeout,
+            DrainTimeout = arguments.DrainTimeout ?? config.DrainTimeout ?? ProxyDefaults.DrainTimeout,
+            ProxyKey = proxyKey,
+        };
+    }
+
+    /// <summary>ADDRESS:PORT, localhost:PORT or PORT, as <c>--listen</c> takes it.</summary>
+    public static IPEndPoint ParseEndPoint(string text)
+    {
+        text = text.Trim();
+        if (int.TryParse(text.TrimStart(':'), NumberStyles.None, CultureInfo.InvariantCulture, out int portOnly) && portOnly <= 65535)
+        {
+            return new IPEndPoint(IPAddress.Loopback, portOnly);
+        }
+
+        if (text.StartsWith("localhost:", StringComparison.OrdinalIgnoreCase) &&
+            int.TryParse(text["localhost:".Length..], NumberStyles.None, CultureInfo.InvariantCulture, out int port) && port <= 65535)
+        {
+            return new IPEndPoint(IPAddress.Loopback, port);
+        }
+
+        return IPEndPoint.TryParse(text, out var endPoint) && text.Contains(':', StringComparison.Ordinal)
+            ? endPoint
+            : throw new FormatException($"listen: '{text}' is not ADDRESS:PORT (for example 127.0.0.1:8787, [::1]:8787 or localhost:8787)");
+    }
+
+    private static ProxyUpstream Upstream(UpstreamConfig config, string urlSetting, Func<string, string?> environment)
+    {
+        string name = config.Name;
+        if (name.Length == 0 || !name.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_'))
+        {
+            throw new FormatException($"upstreams: '{name}' is not a usable upstream name (letters, digits, - and _)");
+        }
+
+        if (config.Url is null)
+        {
+            throw new FormatException($"{urlSetting}: every upstream needs a url");
+        }
+
+        var url = BaseUrl.TryParse(config.Url, out string? problem) ?? throw new FormatException($"{urlSetting}: {problem}");
+        string? key = null;
+        if (config.ApiKeyEnv is { } variable)
+        {
+            key = environment(variable) is { Length: > 0 } value
+                ? value.Trim()
+                : throw new FormatException($"no API key for upstream '{name}': set {variable} (named by {(name == ProxyDefaults.UpstreamName ? "--api-key-env" : $"upstreams:{name}:api_key_env")}), or leave api_key_env out to pass clients' keys through");
+        }
+
+        if (config.Prefix is { } prefix && (!prefix.StartsWith('/') || prefix.EndsWith('/') || prefix.Length < 2 ||
+            prefix.StartsWith("/v1", StringComparison.OrdinalIgnoreCase) || ProxyRequestGuard.Refusal("GET", prefix + "/") is not null))
+        {
+            throw new FormatException($"upstreams:{name}:prefix must look like /{name}: one or more path segments, not /v1, without a trailing slash; not '{prefix}'");
+        }
+
+        foreach (string path in config.Paths)
+        {
+            if (!path.StartsWith("/v1/", StringComparison.Ordinal))
+            {
+                throw new FormatException($"upstreams:{name}:paths: '{path}' must be a path under /v1/, such as /v1/messages");
+            }
+        }
+
+        return new ProxyUpstream
+        {
+            Name = name,
+            Url = url,
+            Provider = config.Provider ?? Providers.ProviderKind.OpenAI,
+            ApiKeyEnv = config.ApiKeyEnv,
+            ApiKey = key,
+            RequestsPerMinute = config.RequestsPerMinute,
+            TokensPerMinute = config.TokensPerMinute,
+            Concurrency = config.Concurrency,
+            Models = config.Models,
+            Prefix = config.Prefix,
+            Paths = config.Paths,
+            IsDefault = config.IsDefault,
+        };
+    }
+
+    private static void CheckRoutes(List<ProxyUpstream> upstreams)
+    {
+        if (upstreams.Count(u => u.IsDefault) > 1)
+        {
+            throw new FormatException($"only one upstream may be the default; these say \"default\": true: {string.Join(", ", upstreams.Where(u => u.IsDefault).Select(u => u.Name))}");
+        }
+
+        var prefixes = upstreams.Where(u => u.Prefix is not null).GroupBy(u => u.Prefix!, StringComparer.OrdinalIgnoreCase).FirstOrDefault(g => g.Count() > 1);
+        if (prefixes is not null)
+        {
+            throw new FormatException($"upstreams {string.Join(" and ", prefixes.Select(u => u.Name))} share the prefix {prefixes.Key}");
+        }
+
+        var models = upstreams.SelectMany(u => u.Models.Select(m => (Upstream: u.Name, m.Pattern)))
+            .GroupBy(m => m.Pattern, StringComparer.OrdinalIgnoreCase)
+            .FirstOrDefault(g => g.Select(m => m.Upstream).Distinct(StringComparer.OrdinalIgnoreCase).Count() > 1);
+        if (models is not null)
+        {
+            throw new FormatException($"model '{models.Key}' is listed by upstreams {string.Join(" and ", models.Select(m => m.Upstream))}: a model routes to one upstream");
+        }
+    }
+}
