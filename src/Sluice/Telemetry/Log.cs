@@ -21,7 +21,17 @@ internal static partial class Log
     public static partial void LimitsChanged(ILogger logger, string partition, int concurrency, int? requests, long? tokens, TimeSpan window);
 
     [LoggerMessage(105, LogLevel.Information, "Partition {Partition} budgets from the provider's headers: {RequestsPerMinute} requests and {TokensPerMinute} tokens per minute")]
-    public static partial void BudgetsLearned(ILogger logger, string partition, double? requestsPerMinute, double? tokensPerMinute);
+    private static partial void BudgetsLearned(ILogger logger, string partition, string requestsPerMinute, string tokensPerMinute);
+
+    /// <summary>Logs the budgets in force after headers stated one; "no" where none is known (never "(null)").</summary>
+    public static void BudgetsLearned(ILogger logger, string partition, double? requestsPerMinute, double? tokensPerMinute)
+    {
+        if (logger.IsEnabled(LogLevel.Information))
+        {
+            BudgetsLearned(logger, partition, Amount(requestsPerMinute), Amount(tokensPerMinute));
+        }
+    }
+
 
     [LoggerMessage(106, LogLevel.Information, "Partition {Partition} throttled with no budget known: pacing at {RequestsPerMinute:F1} requests per minute, learned from the 429s")]
     public static partial void RateLearned(ILogger logger, string partition, double requestsPerMinute);
@@ -43,4 +53,7 @@ internal static partial class Log
 
     [LoggerMessage(204, LogLevel.Information, "Dispatcher draining: nothing new starts, work in flight finishes")]
     public static partial void Draining(ILogger logger);
+
+    private static string Amount(double? perMinute) =>
+        perMinute is { } value ? value.ToString("#,0.#", System.Globalization.CultureInfo.InvariantCulture) : "no";
 }

@@ -49,12 +49,12 @@ internal sealed class SluiceMetrics : IDisposable
             "{request}",
             "The concurrency limit in force (learned when adaptive).");
         meter.CreateObservableGauge(
-            "sluice.partition.requests_per_minute",
+            "sluice.partition.request_budget",
             () => Gauge(partitions(), s => s.RequestsPerMinute),
             "{request}/min",
             "The request budget in force: configured, stated by the provider's headers, or learned from 429s.");
         meter.CreateObservableGauge(
-            "sluice.partition.tokens_per_minute",
+            "sluice.partition.token_budget",
             () => Gauge(partitions(), s => s.TokensPerMinute),
             "{token}/min",
             "The token budget in force: configured or stated by the provider's headers.");

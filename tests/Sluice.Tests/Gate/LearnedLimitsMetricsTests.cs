@@ -23,8 +23,8 @@ public sealed class LearnedLimitsMetricsTests : IDisposable
             time,
             meterFactory: meters);
         using var concurrency = new MetricCollector<double>(meters, "Sluice", "sluice.partition.concurrency_limit");
-        using var requests = new MetricCollector<double>(meters, "Sluice", "sluice.partition.requests_per_minute");
-        using var tokens = new MetricCollector<double>(meters, "Sluice", "sluice.partition.tokens_per_minute");
+        using var requests = new MetricCollector<double>(meters, "Sluice", "sluice.partition.request_budget");
+        using var tokens = new MetricCollector<double>(meters, "Sluice", "sluice.partition.token_budget");
         gate.GetPartition("learned").ObserveRequests(499, time.GetUtcNow().AddSeconds(1), limit: 500);
         gate.GetPartition("plain");
 
