@@ -13,8 +13,12 @@ internal sealed class PromptCounter(Tokenizer? tokenizer)
     private long _characters;
     private long _fixed;
 
-    /// <summary>The prompt's tokens so far.</summary>
-    public long Total => _counted + (_characters + 3) / 4 + _fixed;
+    /// <summary>
+    /// The prompt's tokens so far: the tokenizer's count, but never fewer than one per four characters. Providers'
+    /// rate limiters charge a request before any model reads it, by its characters (OpenAI documents about four per
+    /// token), so a reservation below that would under-spend their budget and draw 429s.
+    /// </summary>
+    public long Total => Math.Max(_counted, (_characters + 3) / 4) + _fixed;
 
     /// <summary>Adds text the model reads.</summary>
     /// <param name="text">The text.</param>
@@ -25,11 +29,8 @@ internal sealed class PromptCounter(Tokenizer? tokenizer)
             return;
         }
 
-        if (tokenizer is null)
-        {
-            _characters += text.Length;
-        }
-        else
+        _characters += text.Length;
+        if (tokenizer is not null)
         {
             _counted += tokenizer.CountTokens(text);
         }

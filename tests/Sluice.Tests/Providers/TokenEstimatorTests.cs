@@ -21,9 +21,22 @@ public sealed class TokenEstimatorTests
     [InlineData("text-embedding-3-small", "Hello, world!", 4)]
     [InlineData("text-embedding-3-small", "tiktoken is great!", 6)]
     [InlineData("text-embedding-ada-002", "The quick brown fox jumps over the lazy dog.", 10)]
-    public void Estimate_KnownStrings_GiveKnownTokenCounts(string model, string text, long expected)
+    public void TheModelsTokenizer_GivesKnownTokenCounts(string model, string text, long expected)
     {
-        Assert.Equal(expected, EmbeddingTokens(model, text));
+        Assert.Equal(expected, TokenEncodings.Tokenizer(TokenEncodings.ForModel(model))!.CountTokens(text));
+
+        // The estimate never falls below one token per four characters: providers' rate limiters charge by characters.
+        Assert.Equal(Math.Max(expected, (text.Length + 3) / 4), EmbeddingTokens(model, text));
+    }
+
+    [Fact]
+    public void Estimate_WhenTheTokenizerCountsFewerThanOnePerFourCharacters_ReservesOnePerFour()
+    {
+        // Long English words tokenize at about one token per six characters; the provider charges one per four.
+        string text = string.Join(' ', Enumerable.Repeat("internationalization", 50));
+
+        Assert.True(TokenEncodings.Tokenizer(TokenEncodings.ForModel("gpt-4o"))!.CountTokens(text) < (text.Length + 3) / 4);
+        Assert.Equal((text.Length + 3) / 4, EmbeddingTokens("gpt-4o", text));
     }
 
     // o200k_base packs non-Latin scripts far tighter than cl100k_base, which tells the two encodings apart.
