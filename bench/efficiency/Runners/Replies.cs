@@ -1,0 +1,49 @@
+using System.Net.Http.Headers;
+using System.Text.Json;
+
+namespace Sluice.Efficiency.Runners;
+
+/// <summary>Builds requests and judges answers the same way for every row.</summary>
+internal static class Replies
+{
+    private static readonly MediaTypeHeaderValue Json = new("application/json");
+
+    /// <summary>A request for one body of the batch, tagged with its number so the mock can count duplicates.</summary>
+    public static HttpRequestMessage Request(byte[] body, int index)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Post, Scenarios.Workload.Path)
+        {
+            Content = new ByteArrayContent(body) { Headers = { ContentType = Json } },
+        };
+        request.Headers.TryAddWithoutValidation("X-Sluice-Custom-Id", $"post-{index + 1}");
+        return request;
+    }
+
+    /// <summary>
+    /// Whether the answer is what the caller wanted: a 2xx whose body is a chat completion with a message. A
+    /// malformed 200 is not — the caller's JSON parsing would fail — so it counts as lost unless something retried it.
+    /// </summary>
+    public static async Task<bool> IsGoodAsync(HttpResponseMessage response, CancellationToken cancellationToken)
+    {
+        if (!response.IsSuccessStatusCode)
+        {
+            return false;
+        }
+
+        try
+        {
+            await using var stream = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
+            using var document = await JsonDocument.ParseAsync(stream, cancellationToken: cancellationToken).ConfigureAwait(false);
+            return document.RootElement.TryGetProperty("choices", out var choices)
+                && choices.ValueKind == JsonValueKind.Array
+                && choices.GetArrayLength() > 0
+                && choices[0].TryGetProperty("message", out var message)
+                && message.TryGetProperty("content", out var content)
+                && content.ValueKind == JsonValueKind.String;
+        }
+        catch (JsonException)
+        {
+            return false;
+        }
+    }
+}
