@@ -54,11 +54,12 @@ internal static class ResultTable
         row.Runner,
         (row.Capped ? "≥" : "") + Number(row.Wall.TotalSeconds, "F1") + (row.Capped ? " (cap)" : ""),
         Number(row.Ideal.TotalSeconds, "F1"),
-        Number(row.Efficiency, "F2") + (row.MissesEfficiency ? Miss : ""),
+        // A batch that lost requests did not finish: its speed is not comparable.
+        (row.Finished ? Number(row.Efficiency, "F2") : "—") + (row.MissesEfficiency ? Miss : ""),
         Number(row.Attempts, "N0"),
         Number(row.ThrottledShare * 100, "F1") + (row.MissesThrottled ? Miss : ""),
         Number(row.Retries, "N0"),
-        Number(row.Lost, "N0") + (row.MissesLost ? Miss : ""),
+        Number(row.Lost, "N0") + (row.Unfinished > 0 ? $" ({Number(row.Unfinished, "N0")} unfinished)" : "") + (row.MissesLost ? Miss : ""),
         Number(row.Violations, "N0") + (row.MissesViolations ? Miss : ""),
     ];
 

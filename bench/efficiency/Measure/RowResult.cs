@@ -25,6 +25,9 @@ internal sealed record RowResult
     /// <summary>Requests that did not end with a 2xx and a well-formed body.</summary>
     public required long Lost { get; init; }
 
+    /// <summary>Of <see cref="Lost"/>, requests that had not ended when the time cap stopped the row.</summary>
+    public long Unfinished { get; init; }
+
     /// <summary>The mock's independent budget audit: admissions beyond what the budget allows.</summary>
     public required long Violations { get; init; }
 
@@ -34,11 +37,15 @@ internal sealed record RowResult
     /// <summary>The targets for this row, or null when none apply (the baselines).</summary>
     public Targets? Targets { get; init; }
 
+    /// <summary>Ideal ÷ wall; only meaningful when the batch was finished (<see cref="Lost"/> is 0).</summary>
     public double Efficiency => IdealTime.Efficiency(Ideal, Wall);
+
+    /// <summary>Whether the row finished the batch, so its efficiency means something.</summary>
+    public bool Finished => Lost == 0 && !Capped;
 
     public double ThrottledShare => Attempts == 0 ? 0 : (double)Throttled / Attempts;
 
-    public bool MissesEfficiency => Targets is { } t && Efficiency < t.MinEfficiency;
+    public bool MissesEfficiency => Targets is { } t && (!Finished || Efficiency < t.MinEfficiency);
 
     public bool MissesThrottled => Targets is { MaxThrottledShare: { } max } && ThrottledShare > max;
 

@@ -33,10 +33,7 @@ internal sealed class BlogAlgorithmRunner : Runner
         {
             for (int i = Interlocked.Increment(ref next); i < bodies.Count; i = Interlocked.Increment(ref next))
             {
-                if (await PostAsync(i, random).ConfigureAwait(false))
-                {
-                    context.Tally.CountSuccess();
-                }
+                context.Tally.CountEnd(await PostAsync(i, random).ConfigureAwait(false));
             }
         }
 

@@ -6,6 +6,9 @@ namespace Sluice.Efficiency.Runners;
 /// <summary>Builds requests and judges answers the same way for every row.</summary>
 internal static class Replies
 {
+    /// <summary>The header that names each request of the batch (Sluice uses it as the job id, the mock counts it).</summary>
+    public const string RequestIdHeader = "X-Sluice-Custom-Id";
+
     private static readonly MediaTypeHeaderValue Json = new("application/json");
 
     /// <summary>A request for one body of the batch, tagged with its number so the mock can count duplicates.</summary>
@@ -15,7 +18,7 @@ internal static class Replies
         {
             Content = new ByteArrayContent(body) { Headers = { ContentType = Json } },
         };
-        request.Headers.TryAddWithoutValidation("X-Sluice-Custom-Id", $"post-{index + 1}");
+        request.Headers.TryAddWithoutValidation(RequestIdHeader, $"post-{index + 1}");
         return request;
     }
 

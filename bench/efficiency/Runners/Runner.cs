@@ -21,9 +21,9 @@ internal abstract class Runner
     public virtual bool KnowsBudget => false;
 
     /// <summary>
-    /// Sends the whole batch and returns when every request has ended. Counts successes and attempts in the
-    /// context's tally; a request that does not end well is simply not counted (the row's lost = requests − succeeded).
-    /// Cancellation means the row's time cap was reached.
+    /// Sends the whole batch and returns when every request has ended, counting each request's end in the context's
+    /// tally (attempts are counted by <see cref="AttemptCounter"/>). The row's lost = requests − succeeded.
+    /// Cancellation means the row's time cap was reached: requests not ended by then are lost, and counted as unfinished.
     /// </summary>
     public abstract Task RunAsync(RunContext context, CancellationToken cancellationToken);
 }

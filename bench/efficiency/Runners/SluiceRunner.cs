@@ -40,18 +40,17 @@ internal abstract class SluiceRunner : Runner
         {
             using var request = Replies.Request(body, index);
             using var response = await http.SendAsync(request, cancellationToken).ConfigureAwait(false);
-            if (await Replies.IsGoodAsync(response, cancellationToken).ConfigureAwait(false))
-            {
-                tally.CountSuccess();
-            }
+            tally.CountEnd(await Replies.IsGoodAsync(response, cancellationToken).ConfigureAwait(false));
         }
         catch (HttpRequestException)
         {
             // Sluice gave up on the request (its error names why): lost.
+            tally.CountEnd(succeeded: false);
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
             // A timeout that reached the caller: lost.
+            tally.CountEnd(succeeded: false);
         }
     }
 }
