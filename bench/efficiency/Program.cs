@@ -79,6 +79,12 @@ try
             Console.WriteLine(string.Create(
                 CultureInfo.InvariantCulture,
                 $"  {runner.DisplayName,-48} {row.Wall.TotalSeconds,6:F1} s  efficiency {(row.Finished ? row.Efficiency.ToString("F2", CultureInfo.InvariantCulture) : "—")}  lost {row.Lost}  429s {row.Throttled}{(row.Capped ? "  (time cap)" : "")}"));
+            if (row.Lost > 0)
+            {
+                var reasons = row.LossReasons.Select(r => $"{r.Key} {r.Value}")
+                    .Concat(row.Unfinished > 0 ? [$"unfinished at the cap {row.Unfinished}"] : []);
+                Console.WriteLine($"    lost: {string.Join(", ", reasons)}");
+            }
         }
     }
 }

@@ -64,6 +64,7 @@ internal static class RowRun
             Retries = tally.Retries,
             Lost = workload.Count - tally.Succeeded,
             Unfinished = workload.Count - tally.Ended,
+            LossReasons = tally.LossReasons,
             Violations = stats.BudgetViolations.Total,
             Capped = wasCapped,
             Targets = runner.IsSluice ? Targets.For(runner.KnowsBudget, scenario.RateLimitHeaders) : null,

@@ -28,6 +28,9 @@ internal sealed record RowResult
     /// <summary>Of <see cref="Lost"/>, requests that had not ended when the time cap stopped the row.</summary>
     public long Unfinished { get; init; }
 
+    /// <summary>Why requests that ended were lost, most frequent first.</summary>
+    public IReadOnlyList<KeyValuePair<string, int>> LossReasons { get; init; } = [];
+
     /// <summary>The mock's independent budget audit: admissions beyond what the budget allows.</summary>
     public required long Violations { get; init; }
 

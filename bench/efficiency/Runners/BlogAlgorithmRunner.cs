@@ -37,7 +37,8 @@ internal sealed class BlogAlgorithmRunner : Runner
             }
         }
 
-        async Task<bool> PostAsync(int i, Random random)
+        // Null when the post was analysed, else why it was lost.
+        async Task<string?> PostAsync(int i, Random random)
         {
             for (int retry = 0; ; retry++)
             {
@@ -47,18 +48,18 @@ internal sealed class BlogAlgorithmRunner : Runner
                     using var response = await http.SendAsync(request, cancellationToken).ConfigureAwait(false);
                     if (response.StatusCode != HttpStatusCode.TooManyRequests)
                     {
-                        return await Replies.IsGoodAsync(response, cancellationToken).ConfigureAwait(false);
+                        return await Replies.ProblemAsync(response, cancellationToken).ConfigureAwait(false);
                     }
                 }
-                catch (Exception exception) when (exception is HttpRequestException
+                catch (Exception exception) when (exception is HttpRequestException or IOException
                     || (exception is OperationCanceledException && !cancellationToken.IsCancellationRequested))
                 {
-                    return false;
+                    return Replies.Problem(exception);
                 }
 
                 if (retry == MaxRetries)
                 {
-                    return false;
+                    return "HTTP 429 after 3 retries";
                 }
 
                 var sleep = TimeSpan.FromSeconds(Math.Pow(2, retry + 1) + random.NextDouble());

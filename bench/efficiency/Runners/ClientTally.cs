@@ -6,6 +6,7 @@ namespace Sluice.Efficiency.Runners;
 internal sealed class ClientTally
 {
     private readonly ConcurrentDictionary<string, int> _attemptsByRequest = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, int> _lossReasons = new(StringComparer.Ordinal);
     private long _attempts;
     private long _succeeded;
     private long _ended;
@@ -31,13 +32,21 @@ internal sealed class ClientTally
     /// <summary>Requests that ended, well or not; the rest were still going when the row's time cap stopped it.</summary>
     public long Ended => Interlocked.Read(ref _ended);
 
-    /// <summary>Counts a request that ended: well (a 2xx with a well-formed body) or not.</summary>
-    public void CountEnd(bool succeeded)
+    /// <summary>Why requests were lost: the final status, or the exception the caller got; most frequent first.</summary>
+    public IReadOnlyList<KeyValuePair<string, int>> LossReasons =>
+        [.. _lossReasons.OrderByDescending(reason => reason.Value).ThenBy(reason => reason.Key, StringComparer.Ordinal)];
+
+    /// <summary>Counts a request that ended: well when <paramref name="lossReason"/> is null, else lost for that reason.</summary>
+    public void CountEnd(string? lossReason)
     {
         Interlocked.Increment(ref _ended);
-        if (succeeded)
+        if (lossReason is null)
         {
             Interlocked.Increment(ref _succeeded);
+        }
+        else
+        {
+            _lossReasons.AddOrUpdate(lossReason, 1, static (_, count) => count + 1);
         }
     }
 }

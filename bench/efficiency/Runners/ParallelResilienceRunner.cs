@@ -45,13 +45,13 @@ internal sealed class ParallelResilienceRunner(int maxDegreeOfParallelism) : Run
                 {
                     using var request = Replies.Request(bodies[i], i);
                     using var response = await http.SendAsync(request, token).ConfigureAwait(false);
-                    context.Tally.CountEnd(await Replies.IsGoodAsync(response, token).ConfigureAwait(false));
+                    context.Tally.CountEnd(await Replies.ProblemAsync(response, token).ConfigureAwait(false));
                 }
-                catch (Exception exception) when (exception is HttpRequestException or BrokenCircuitException or TimeoutRejectedException
+                catch (Exception exception) when (exception is HttpRequestException or IOException or BrokenCircuitException or TimeoutRejectedException
                     || (exception is OperationCanceledException && !token.IsCancellationRequested))
                 {
                     // Logged and skipped in the developer's loop: lost.
-                    context.Tally.CountEnd(succeeded: false);
+                    context.Tally.CountEnd(Replies.Problem(exception));
                 }
             }).ConfigureAwait(false);
     }

@@ -23,16 +23,28 @@ internal static class Replies
     }
 
     /// <summary>
-    /// Whether the answer is what the caller wanted: a 2xx whose body is a chat completion with a message. A
-    /// malformed 200 is not — the caller's JSON parsing would fail — so it counts as lost unless something retried it.
+    /// Null when the answer is what the caller wanted — a 2xx whose body is a chat completion with a message — else
+    /// why not. A malformed 200 is not wanted (the caller's JSON parsing would fail), so it is lost unless retried.
     /// </summary>
-    public static async Task<bool> IsGoodAsync(HttpResponseMessage response, CancellationToken cancellationToken)
+    public static async Task<string?> ProblemAsync(HttpResponseMessage response, CancellationToken cancellationToken)
     {
         if (!response.IsSuccessStatusCode)
         {
-            return false;
+            return $"HTTP {(int)response.StatusCode}";
         }
 
+        return await IsWellFormedAsync(response, cancellationToken).ConfigureAwait(false) ? null : "malformed body";
+    }
+
+    /// <summary>The name of an exception that ended a request, as a loss reason.</summary>
+    public static string Problem(Exception exception)
+    {
+        ArgumentNullException.ThrowIfNull(exception);
+        return exception.GetType().Name;
+    }
+
+    private static async Task<bool> IsWellFormedAsync(HttpResponseMessage response, CancellationToken cancellationToken)
+    {
         try
         {
             await using var stream = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);

@@ -40,17 +40,13 @@ internal abstract class SluiceRunner : Runner
         {
             using var request = Replies.Request(body, index);
             using var response = await http.SendAsync(request, cancellationToken).ConfigureAwait(false);
-            tally.CountEnd(await Replies.IsGoodAsync(response, cancellationToken).ConfigureAwait(false));
+            tally.CountEnd(await Replies.ProblemAsync(response, cancellationToken).ConfigureAwait(false));
         }
-        catch (HttpRequestException)
+        catch (Exception exception) when (exception is HttpRequestException or IOException
+            || (exception is OperationCanceledException && !cancellationToken.IsCancellationRequested))
         {
-            // Sluice gave up on the request (its error names why): lost.
-            tally.CountEnd(succeeded: false);
-        }
-        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
-        {
-            // A timeout that reached the caller: lost.
-            tally.CountEnd(succeeded: false);
+            // Sluice gave up on the request (its message names why), or a timeout reached the caller: lost.
+            tally.CountEnd(Replies.Problem(exception));
         }
     }
 }
