@@ -78,7 +78,7 @@ try
             results.Add(row);
             Console.WriteLine(string.Create(
                 CultureInfo.InvariantCulture,
-                $"  {runner.DisplayName,-48} {row.Wall.TotalSeconds,6:F1} s  efficiency {(row.Finished ? row.Efficiency.ToString("F2", CultureInfo.InvariantCulture) : "—")}  lost {row.Lost}  429s {row.Throttled}{(row.Capped ? "  (time cap)" : "")}"));
+                $"  {runner.DisplayName,-48} {row.Wall.TotalSeconds,6:F1} s  efficiency {(row.Finished ? row.Efficiency.ToString("F3", CultureInfo.InvariantCulture) : "—")}  lost {row.Lost}  429s {row.Throttled}{(row.Capped ? "  (time cap)" : "")}"));
             if (row.Lost > 0)
             {
                 var reasons = row.LossReasons.Select(r => $"{r.Key} {r.Value}")

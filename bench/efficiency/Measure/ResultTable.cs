@@ -55,7 +55,7 @@ internal static class ResultTable
         (row.Capped ? "≥" : "") + Number(row.Wall.TotalSeconds, "F1") + (row.Capped ? " (cap)" : ""),
         Number(row.Ideal.TotalSeconds, "F1"),
         // A batch that lost requests did not finish: its speed is not comparable.
-        (row.Finished ? Number(row.Efficiency, "F2") : "—") + (row.MissesEfficiency ? Miss : ""),
+        (row.Finished ? Number(row.Efficiency, "F3") : "—") + (row.MissesEfficiency ? Miss : ""),
         Number(row.Attempts, "N0"),
         Number(row.ThrottledShare * 100, "F1") + (row.MissesThrottled ? Miss : ""),
         Number(row.Retries, "N0"),
