@@ -68,6 +68,13 @@ Console.WriteLine($"Budget efficiency: {scenarios.Count} scenarios × {runners.C
 var results = new List<RowResult>();
 try
 {
+    Console.WriteLine("warming up every row on a small unmeasured batch (JIT, Sluice's tokenizer)...");
+    var warmUp = Workload.Create(ScenarioCatalog.WarmUp, line.Seed);
+    foreach (var runner in runners)
+    {
+        await RowRun.RunAsync(ScenarioCatalog.WarmUp, warmUp, runner, line.Seed, interrupted.Token);
+    }
+
     foreach (var scenario in scenarios)
     {
         var workload = Workload.Create(scenario, line.Seed);

@@ -54,6 +54,21 @@ internal static class ScenarioCatalog
     ];
 
     /// <summary>
+    /// A small unmeasured batch every row runs once before the first scenario: it compiles the code paths and loads
+    /// Sluice's tokenizer, which would otherwise land in whichever row happens to run first.
+    /// </summary>
+    public static Scenario WarmUp { get; } = new()
+    {
+        Name = "warm-up",
+        Description = "not measured",
+        Requests = 20,
+        PromptCharacters = (50, 4_000),
+        Budgets = [new BudgetStep(TimeSpan.Zero, null, null)],
+        Latency = TimeSpan.FromMilliseconds(10),
+        LatencyJitter = TimeSpan.Zero,
+    };
+
+    /// <summary>
     /// The budget halves after a third of the time the whole batch would take at the first budget (T0 = n ÷ r) and
     /// is restored after another third.
     /// </summary>
