@@ -1,0 +1,116 @@
+// Budget efficiency (issue 8, part 1): each scenario starts `sluice mock` in-process with a known budget, latency and
+// faults, runs the same batch through Sluice and through two baselines, and prints one table. See docs/benchmarks.md.
+using System.Globalization;
+using System.Runtime.InteropServices;
+using Sluice.Efficiency;
+using Sluice.Efficiency.Measure;
+using Sluice.Efficiency.Runners;
+using Sluice.Efficiency.Scenarios;
+
+var (line, error) = CommandLine.Parse(args);
+if (line is null)
+{
+    await Console.Error.WriteLineAsync($"error: {error}\n\n{CommandLine.Usage}");
+    return 2;
+}
+
+if (line.Help)
+{
+    Console.WriteLine(CommandLine.Usage);
+    return 0;
+}
+
+Runner[] allRunners =
+[
+    new SluiceWithBudgetRunner(),
+    new SluiceWithoutBudgetRunner(),
+    new ParallelResilienceRunner(line.Parallelism),
+    new BlogAlgorithmRunner(),
+];
+
+if (line.List)
+{
+    foreach (var scenario in ScenarioCatalog.All)
+    {
+        Console.WriteLine($"{scenario.Name,-16} {scenario.Description}");
+    }
+
+    Console.WriteLine();
+    foreach (var runner in allRunners)
+    {
+        Console.WriteLine($"{runner.Key,-20} {runner.DisplayName}");
+    }
+
+    return 0;
+}
+
+var unknown = line.Scenarios.Where(name => ScenarioCatalog.All.All(s => s.Name != name))
+    .Concat(line.Runners.Where(name => allRunners.All(r => r.Key != name)))
+    .ToList();
+if (unknown.Count > 0)
+{
+    await Console.Error.WriteLineAsync($"error: unknown scenario or runner: {string.Join(", ", unknown)} (--list shows them)");
+    return 2;
+}
+
+var scenarios = ScenarioCatalog.All.Where(s => line.Scenarios.Count == 0 || line.Scenarios.Contains(s.Name)).ToList();
+var runners = allRunners.Where(r => line.Runners.Count == 0 || line.Runners.Contains(r.Key)).ToList();
+
+using var interrupted = new CancellationTokenSource();
+Console.CancelKeyPress += (_, e) =>
+{
+    e.Cancel = true;
+    interrupted.Cancel();
+};
+
+string machine = $"{Environment.ProcessorCount} cores, {RuntimeInformation.OSDescription}, {RuntimeInformation.FrameworkDescription}";
+Console.WriteLine($"Budget efficiency: {scenarios.Count} scenarios × {runners.Count} runners, seed {line.Seed}; {machine}");
+var results = new List<RowResult>();
+try
+{
+    Console.WriteLine("warming up every row on a small unmeasured batch (JIT, Sluice's tokenizer)...");
+    var warmUp = Workload.Create(ScenarioCatalog.WarmUp, line.Seed);
+    foreach (var runner in runners)
+    {
+        await RowRun.RunAsync(ScenarioCatalog.WarmUp, warmUp, runner, line.Seed, interrupted.Token);
+    }
+
+    foreach (var scenario in scenarios)
+    {
+        var workload = Workload.Create(scenario, line.Seed);
+        Console.WriteLine($"{scenario.Name}: {scenario.Description}");
+        foreach (var runner in runners)
+        {
+            var row = await RowRun.RunAsync(scenario, workload, runner, line.Seed, interrupted.Token);
+            results.Add(row);
+            Console.WriteLine(string.Create(
+                CultureInfo.InvariantCulture,
+                $"  {runner.DisplayName,-48} {row.Wall.TotalSeconds,6:F1} s  efficiency {(row.Finished ? row.Efficiency.ToString("F3", CultureInfo.InvariantCulture) : "—")}  lost {row.Lost}  429s {row.Throttled}{(row.Capped ? "  (time cap)" : "")}"));
+            if (row.Lost > 0)
+            {
+                var reasons = row.LossReasons.Select(r => $"{r.Key} {r.Value}")
+                    .Concat(row.Unfinished > 0 ? [$"unfinished at the cap {row.Unfinished}"] : []);
+                Console.WriteLine($"    lost: {string.Join(", ", reasons)}");
+            }
+        }
+    }
+}
+catch (OperationCanceledException) when (interrupted.IsCancellationRequested)
+{
+    Console.WriteLine("interrupted: the table has the rows that finished");
+}
+
+Console.WriteLine();
+Console.Write(ResultTable.Text(results));
+Console.WriteLine("✗ = misses an issue 8 target (Sluice rows: efficiency, 429 share with headers, lost; every row: violations).");
+
+if (line.MarkdownFile is { } file)
+{
+    string header = string.Create(
+        CultureInfo.InvariantCulture,
+        $"<!-- bench/efficiency, seed {line.Seed}, {TimeProvider.System.GetUtcNow():yyyy-MM-dd HH:mm} UTC, {machine} -->\n");
+    await File.WriteAllTextAsync(file, header + ResultTable.Markdown(results));
+    Console.WriteLine($"Markdown written to {file}");
+}
+
+return results.Any(r => r.MissesAny && r.Targets is not null) || interrupted.IsCancellationRequested ? 1 : 0;

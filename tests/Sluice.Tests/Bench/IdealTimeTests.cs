@@ -1,0 +1,99 @@
+using Sluice.Efficiency.Measure;
+using Sluice.Efficiency.Scenarios;
+
+namespace Sluice.Tests.Bench;
+
+/// <summary>The arithmetic behind bench/efficiency's ideal time, efficiency and targets (its source files are linked in).</summary>
+public sealed class IdealTimeTests
+{
+    private static readonly TimeSpan Latency = TimeSpan.FromMilliseconds(300);
+
+    [Fact]
+    public void For_RequestBudgetOnly_IsRequestsOverRatePlusLatency()
+    {
+        var ideal = IdealTime.For(500, 30_000, [new BudgetStep(TimeSpan.Zero, 1_500, null)], Latency);
+
+        Assert.Equal(20.3, ideal.TotalSeconds, precision: 9);
+    }
+
+    [Fact]
+    public void For_TokenBudgetBinds_UsesTokensOverTokenRate()
+    {
+        // 600 requests at 6,000/min take 6 s; 360,000 tokens at 1,200,000/min take 18 s: tokens bind.
+        var ideal = IdealTime.For(600, 360_000, [new BudgetStep(TimeSpan.Zero, 6_000, 1_200_000)], Latency);
+
+        Assert.Equal(18.3, ideal.TotalSeconds, precision: 9);
+    }
+
+    [Fact]
+    public void For_RequestBudgetBinds_IgnoresTheLooserTokenBudget()
+    {
+        var ideal = IdealTime.For(600, 1_000, [new BudgetStep(TimeSpan.Zero, 1_800, 1_200_000)], TimeSpan.Zero);
+
+        Assert.Equal(20, ideal.TotalSeconds, precision: 9);
+    }
+
+    [Fact]
+    public void For_BudgetHalvedForTheMiddleThird_IsSevenSixthsOfTheConstantTime()
+    {
+        // T0 = 600 ÷ 30/s = 20 s. 0–6.67 s pays 200, 6.67–13.33 s pays 100, the last 300 take 10 s more.
+        var third = TimeSpan.FromSeconds(20.0 / 3);
+        BudgetStep[] schedule =
+        [
+            new(TimeSpan.Zero, 1_800, null),
+            new(third, 900, null),
+            new(2 * third, 1_800, null),
+        ];
+
+        var ideal = IdealTime.For(600, 0, schedule, TimeSpan.Zero);
+
+        Assert.Equal(20.0 * 7 / 6, ideal.TotalSeconds, precision: 6);
+    }
+
+    [Fact]
+    public void SecondsToPay_AmountPaidBeforeTheChange_IgnoresLaterSteps()
+    {
+        BudgetStep[] schedule = [new(TimeSpan.Zero, 600, null), new(TimeSpan.FromSeconds(10), 60, null)];
+
+        Assert.Equal(5, IdealTime.SecondsToPay(50, schedule, step => step.RequestsPerMinute), precision: 9);
+        Assert.Equal(20, IdealTime.SecondsToPay(110, schedule, step => step.RequestsPerMinute), precision: 9);
+    }
+
+    [Fact]
+    public void SecondsToPay_NoBudget_IsZero()
+    {
+        BudgetStep[] schedule = [new(TimeSpan.Zero, 600, null)];
+
+        Assert.Equal(0, IdealTime.SecondsToPay(1_000_000, schedule, step => step.TokensPerMinute));
+    }
+
+    [Fact]
+    public void SecondsToPay_BudgetRemovedLater_PaysTheRestWhenItIsRemoved()
+    {
+        BudgetStep[] schedule = [new(TimeSpan.Zero, 60, null), new(TimeSpan.FromSeconds(3), null, null)];
+
+        Assert.Equal(3, IdealTime.SecondsToPay(100, schedule, step => step.RequestsPerMinute), precision: 9);
+    }
+
+    [Theory]
+    [InlineData(20.3, 20.3, 1.0)]
+    [InlineData(20.3, 40.6, 0.5)]
+    [InlineData(20.0, 0.0, 0.0)]
+    public void Efficiency_IsIdealOverWall(double idealSeconds, double wallSeconds, double expected)
+    {
+        Assert.Equal(expected, IdealTime.Efficiency(TimeSpan.FromSeconds(idealSeconds), TimeSpan.FromSeconds(wallSeconds)), precision: 9);
+    }
+
+    [Theory]
+    [InlineData(true, true, 0.98, 0.01)]
+    [InlineData(false, true, 0.98, 0.01)]
+    [InlineData(true, false, 0.98, null)]
+    [InlineData(false, false, 0.85, null)]
+    public void Targets_FollowIssue8(bool knowsBudget, bool headers, double minEfficiency, double? maxThrottled)
+    {
+        var targets = Targets.For(knowsBudget, headers);
+
+        Assert.Equal(minEfficiency, targets.MinEfficiency);
+        Assert.Equal(maxThrottled, targets.MaxThrottledShare);
+    }
+}
