@@ -85,10 +85,9 @@ internal sealed class SluiceWithoutBudgetRunner : SluiceRunner
     protected override SluiceHandlerOptions Configure(RunContext context) => WithoutBudget();
 
     /// <summary>
-    /// The one place this row's configuration lives. Today Sluice without budgets has only its default concurrency
-    /// limit (32 in flight) and pauses the partition on each 429's Retry-After. When adaptive pacing lands (learning
-    /// budgets from the rate-limit headers and adapting concurrency), switch it on here —
-    /// <c>DefaultLimits = new PartitionLimits { AdaptiveConcurrency = true }</c> — and nowhere else.
+    /// The one place this row's configuration lives: Sluice's defaults and nothing else. The partition adopts the
+    /// budgets the rate-limit headers state, learns a request rate from the spacing of 429s where no header states one,
+    /// and learns its concurrency limit up to the default ceiling of 32 (docs/adaptive.md).
     /// </summary>
     internal static SluiceHandlerOptions WithoutBudget() => new()
     {
