@@ -1,6 +1,4 @@
 using System.CommandLine;
-using System.CommandLine.Parsing;
-using System.Globalization;
 using Sluice.Cli.Mock;
 using Sluice.Cli.Run;
 using Sluice.Mock.Limits;
@@ -38,7 +36,7 @@ internal static class ProxyCommand
         {
             Description = $"Requests in flight at most per partition, or auto: learned from the answers — starts at 8, grows while they succeed, backs off on 429, 503 and timeouts — up to {RunDefaults.AutoConcurrency} (default: auto).",
             HelpName = "N|auto",
-            CustomParser = ParseConcurrency,
+            CustomParser = CommonOptions.ParseConcurrency,
         };
         var apiKeyEnv = new Option<string?>("--api-key-env")
         {
@@ -49,7 +47,7 @@ internal static class ProxyCommand
         {
             Description = "How the upstream's answers are read and its key is sent: openai, azure, anthropic or compatible (default: openai).",
             HelpName = "openai|azure|anthropic|compatible",
-            CustomParser = ParseProvider,
+            CustomParser = CommonOptions.ParseProvider,
         };
         var config = new Option<string?>("--config")
         {
@@ -109,42 +107,6 @@ internal static class ProxyCommand
     }
 
     private static bool Given(ParseResult parseResult, Option option) => parseResult.GetResult(option) is { Implicit: false };
-
-    private static ProviderKind? ParseProvider(ArgumentResult result)
-    {
-        string text = result.Tokens.Count > 0 ? result.Tokens[^1].Value : "";
-        switch (text.ToLowerInvariant())
-        {
-            case "openai":
-                return ProviderKind.OpenAI;
-            case "azure":
-                return ProviderKind.AzureOpenAI;
-            case "anthropic":
-                return ProviderKind.Anthropic;
-            case "compatible":
-                return ProviderKind.OpenAICompatible;
-            default:
-                result.AddError($"--provider must be openai, azure, anthropic or compatible, not '{text}'.");
-                return null;
-        }
-    }
-
-    private static int? ParseConcurrency(ArgumentResult result)
-    {
-        string text = result.Tokens.Count > 0 ? result.Tokens[^1].Value : "";
-        if (string.Equals(text, "auto", StringComparison.OrdinalIgnoreCase))
-        {
-            return null;
-        }
-
-        if (int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out int value) && value is >= 1 and <= 100_000)
-        {
-            return value;
-        }
-
-        result.AddError($"--concurrency must be a whole number from 1 to 100000, or auto, not '{text}'.");
-        return null;
-    }
 
     /// <summary>Durations in help and the banner read the way they are written.</summary>
     public static string Format(TimeSpan duration) => DurationText.Format(duration);

@@ -106,7 +106,7 @@ internal sealed class ProxyForwarder(
         ProxyHeaders.CopyRequestHeaders(request.Headers, message, dropCredentials: upstream.ApiKey is not null);
         if (upstream.ApiKey is { } key)
         {
-            ProxyHeaders.AddCredential(message, upstream.Provider, key);
+            ProviderCredential.Add(message, upstream.Provider, key);
         }
 
         var outgoing = await OutgoingRequest.CaptureAsync(message, aborted).ConfigureAwait(false);

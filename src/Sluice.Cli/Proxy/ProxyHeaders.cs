@@ -1,7 +1,5 @@
-using System.Net.Http.Headers;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Primitives;
-using Sluice.Providers;
 
 namespace Sluice.Cli.Proxy;
 
@@ -42,28 +40,6 @@ internal static class ProxyHeaders
             {
                 to.Content?.Headers.TryAddWithoutValidation(name, (IEnumerable<string>)values);
             }
-        }
-    }
-
-    /// <summary>Puts the proxy's key on a message the way the provider expects it.</summary>
-    public static void AddCredential(HttpRequestMessage message, ProviderKind provider, string key)
-    {
-        switch (provider)
-        {
-            case ProviderKind.Anthropic:
-                message.Headers.TryAddWithoutValidation("x-api-key", key);
-                if (!message.Headers.Contains("anthropic-version"))
-                {
-                    message.Headers.TryAddWithoutValidation("anthropic-version", "2023-06-01");
-                }
-
-                break;
-            case ProviderKind.AzureOpenAI:
-                message.Headers.TryAddWithoutValidation("api-key", key);
-                break;
-            default:
-                message.Headers.Authorization = new AuthenticationHeaderValue("Bearer", key);
-                break;
         }
     }
 

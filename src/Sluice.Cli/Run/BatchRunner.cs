@@ -185,19 +185,7 @@ internal sealed class BatchRunner : IDisposable
         message.Headers.TryAddWithoutValidation("X-Sluice-Custom-Id", request.CustomId);
         if (_settings.ApiKey is { } key)
         {
-            switch (_settings.Provider)
-            {
-                case ProviderKind.Anthropic:
-                    message.Headers.TryAddWithoutValidation("x-api-key", key);
-                    message.Headers.TryAddWithoutValidation("anthropic-version", "2023-06-01");
-                    break;
-                case ProviderKind.AzureOpenAI:
-                    message.Headers.TryAddWithoutValidation("api-key", key);
-                    break;
-                default:
-                    message.Headers.Authorization = new AuthenticationHeaderValue("Bearer", key);
-                    break;
-            }
+            ProviderCredential.Add(message, _settings.Provider, key);
         }
 
         return message;

@@ -1,6 +1,4 @@
 using System.CommandLine;
-using System.CommandLine.Parsing;
-using System.Globalization;
 using Sluice.Cli.Mock;
 using Sluice.Providers;
 
@@ -42,7 +40,7 @@ internal static class RunCommand
         {
             Description = "How answers are classified and keys sent: openai, azure, anthropic or compatible (default: openai).",
             HelpName = "openai|azure|anthropic|compatible",
-            CustomParser = ParseProvider,
+            CustomParser = CommonOptions.ParseProvider,
         };
         var rpm = MockOptionKinds.PositiveInt("--rpm", "Request budget per minute (default: $SLUICE_RPM, else learned: from the provider's rate-limit headers, or without them from the spacing of 429s). A provider's stated budget wins over a higher one given here.");
         var tpm = MockOptionKinds.PositiveInt("--tpm", "Token budget per minute, prompt estimate plus output cap, settled with actual usage (default: $SLUICE_TPM, else none).");
@@ -50,7 +48,7 @@ internal static class RunCommand
         {
             Description = $"Requests in flight at most, or auto: learned from the answers — starts at 8, grows while they succeed, backs off on 429, 503 and timeouts — up to {RunDefaults.AutoConcurrency} (default: $SLUICE_CONCURRENCY, else auto).",
             HelpName = "N|auto",
-            CustomParser = ParseConcurrency,
+            CustomParser = CommonOptions.ParseConcurrency,
         };
         var maxAttempts = MockOptionKinds.PositiveInt("--max-attempts", $"Tries per request for transient failures (5xx, resets, timeouts, malformed bodies); 429s do not count (default: $SLUICE_MAX_ATTEMPTS, else {RunDefaults.MaxAttempts}).");
         var timeout = MockOptionKinds.Duration("--timeout", RunDefaults.Timeout, "How long one try may take before it is abandoned and retried; $SLUICE_TIMEOUT when not given.");
@@ -110,44 +108,6 @@ internal static class RunCommand
             return await RunExecution.ExecuteAsync(arguments, configuration.Output, configuration.Error, handleSignals: true, cancellationToken).ConfigureAwait(false);
         });
         return command;
-    }
-
-    private static ProviderKind? ParseProvider(ArgumentResult result)
-    {
-        string text = result.Tokens.Count > 0 ? result.Tokens[^1].Value : "";
-        switch (text.ToLowerInvariant())
-        {
-            case "openai":
-                return ProviderKind.OpenAI;
-            case "azure":
-            case "azureopenai":
-                return ProviderKind.AzureOpenAI;
-            case "anthropic":
-                return ProviderKind.Anthropic;
-            case "compatible":
-            case "openaicompatible":
-                return ProviderKind.OpenAICompatible;
-            default:
-                result.AddError($"--provider must be openai, azure, anthropic or compatible, not '{text}'.");
-                return null;
-        }
-    }
-
-    private static int? ParseConcurrency(ArgumentResult result)
-    {
-        string text = result.Tokens.Count > 0 ? result.Tokens[^1].Value : "";
-        if (string.Equals(text, "auto", StringComparison.OrdinalIgnoreCase))
-        {
-            return null;
-        }
-
-        if (int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out int value) && value >= 1)
-        {
-            return value;
-        }
-
-        result.AddError($"--concurrency must be a whole number at least 1, or auto, not '{text}'.");
-        return null;
     }
 }
 

@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Primitives;
+using Sluice.Cli;
 using Sluice.Cli.Proxy;
 using Sluice.Providers;
 
@@ -68,7 +69,7 @@ public sealed class ProxyHeadersTests
     public void AddCredential_AsTheProviderExpects(ProviderKind provider, string header, string value)
     {
         using var message = new HttpRequestMessage();
-        ProxyHeaders.AddCredential(message, provider, "sk-held");
+        ProviderCredential.Add(message, provider, "sk-held");
 
         Assert.Equal(value, string.Join(",", message.Headers.GetValues(header)));
         Assert.Equal(provider == ProviderKind.Anthropic, message.Headers.Contains("anthropic-version"));
