@@ -27,7 +27,8 @@ internal sealed partial class LocalPartition
 
     internal override void RecordOutcome(GateLease lease, PacingSignal signal)
     {
-        if (signal == PacingSignal.None || (_aimd is null && _probe is null))
+        // Without adaptive concurrency only a 429 can teach anything (the probe's rate): spare the lock otherwise.
+        if (signal == PacingSignal.None || (_aimd is null && (signal != PacingSignal.Throttled || _probe is null)))
         {
             return;
         }
