@@ -21,7 +21,7 @@ internal abstract class SluiceRunner : Runner
             options.Retry.AttemptTimeout = attemptTimeout;
         }
 
-        using var handler = new SluiceHandler(options)
+        using var handler = new SluiceHandler(options, random: new Random(context.Seed))
         {
             InnerHandler = new AttemptCounter(context.Tally) { InnerHandler = new SocketsHttpHandler() },
         };

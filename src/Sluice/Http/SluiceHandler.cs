@@ -26,13 +26,15 @@ public sealed class SluiceHandler : DelegatingHandler
     /// <param name="timeProvider">The clock; <see cref="TimeProvider.System"/> when null.</param>
     /// <param name="loggerFactory">Where logs go; nowhere when null.</param>
     /// <param name="meterFactory">Where metrics go; a private <c>Sluice</c> meter when null.</param>
+    /// <param name="random">The source of backoff and pause jitter, so a run can be repeated; a new unseeded one when null.</param>
     /// <exception cref="Microsoft.Extensions.Options.OptionsValidationException">Some options are invalid.</exception>
     public SluiceHandler(
         SluiceHandlerOptions options,
         TimeProvider? timeProvider = null,
         ILoggerFactory? loggerFactory = null,
-        IMeterFactory? meterFactory = null)
-        : this(new SluiceRuntime(options, timeProvider ?? TimeProvider.System, loggerFactory, meterFactory, new Random()), ownsRuntime: true)
+        IMeterFactory? meterFactory = null,
+        Random? random = null)
+        : this(new SluiceRuntime(options, timeProvider ?? TimeProvider.System, loggerFactory, meterFactory, random ?? new Random()), ownsRuntime: true)
     {
     }
 
