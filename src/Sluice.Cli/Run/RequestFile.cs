@@ -40,9 +40,9 @@ internal static class RequestFile
                 }
 
                 string? problem = Check(text, out string? customId);
-                if (problem is null && customId is not null && !firstSeen.TryAdd(customId, lineNumber))
+                if (customId is not null && !firstSeen.TryAdd(customId, lineNumber))
                 {
-                    problem = $"duplicate custom_id {Quote(customId)} (first on line {firstSeen[customId]})";
+                    problem = Also(problem, $"duplicate custom_id {Quote(customId)} (first on line {firstSeen[customId]})");
                 }
 
                 if (problem is not null)
@@ -92,7 +92,10 @@ internal static class RequestFile
         }
     }
 
-    /// <summary>What is wrong with one line, or null.</summary>
+    /// <summary>
+    /// What is wrong with one line, or null: every problem with its fields, joined with "; ", so one pass over the file
+    /// names all there is to fix. A line that is not a JSON object has only that problem.
+    /// </summary>
     public static string? Check(string text, out string? customId)
     {
         customId = null;
@@ -114,51 +117,53 @@ internal static class RequestFile
                 return $"not a JSON object: {Excerpt(text)}";
             }
 
+            string? problems = null;
             if (!root.TryGetProperty("custom_id", out var id) || id.ValueKind == JsonValueKind.Null)
             {
-                return "missing custom_id";
+                problems = Also(problems, "missing custom_id");
             }
-
-            if (id.ValueKind != JsonValueKind.String || string.IsNullOrWhiteSpace(id.GetString()))
+            else if (id.ValueKind != JsonValueKind.String || string.IsNullOrWhiteSpace(id.GetString()))
             {
-                return $"custom_id must be a non-empty string, not {Excerpt(id.GetRawText())}";
+                problems = Also(problems, $"custom_id must be a non-empty string, not {Excerpt(id.GetRawText())}");
+            }
+            else
+            {
+                customId = id.GetString();
             }
 
-            customId = id.GetString();
             if (!root.TryGetProperty("method", out var method) || method.ValueKind != JsonValueKind.String)
             {
-                return "missing method (it must be \"POST\")";
+                problems = Also(problems, "missing method (it must be \"POST\")");
             }
-
-            if (!string.Equals(method.GetString(), "POST", StringComparison.Ordinal))
+            else if (!string.Equals(method.GetString(), "POST", StringComparison.Ordinal))
             {
-                return $"method must be \"POST\", not {Quote(method.GetString()!)}";
+                problems = Also(problems, $"method must be \"POST\", not {Quote(method.GetString()!)}");
             }
 
             if (!root.TryGetProperty("url", out var url) || url.ValueKind != JsonValueKind.String)
             {
-                return "missing url (such as \"/v1/chat/completions\")";
+                problems = Also(problems, "missing url (such as \"/v1/chat/completions\")");
             }
-
-            string path = url.GetString()!;
-            if (!path.StartsWith('/') || path.Contains("://", StringComparison.Ordinal) || ApiEndpoints.FromPath(path) == ApiEndpoint.Unknown)
+            else if (url.GetString() is var path && (!path!.StartsWith('/') || path.Contains("://", StringComparison.Ordinal) || ApiEndpoints.FromPath(path) == ApiEndpoint.Unknown))
             {
-                return $"unknown url {Quote(path)} (expected a path such as /v1/chat/completions, /v1/embeddings, /v1/responses or /v1/messages)";
+                problems = Also(problems, $"unknown url {Quote(path)} (expected a path such as /v1/chat/completions, /v1/embeddings, /v1/responses or /v1/messages)");
             }
 
             if (!root.TryGetProperty("body", out var body) || body.ValueKind != JsonValueKind.Object)
             {
-                return "missing body (a JSON object)";
+                problems = Also(problems, "missing body (a JSON object)");
             }
-
-            if (body.TryGetProperty("stream", out var stream) && stream.ValueKind == JsonValueKind.True)
+            else if (body.TryGetProperty("stream", out var stream) && stream.ValueKind == JsonValueKind.True)
             {
-                return "body asks for \"stream\": true, which batch lines cannot use";
+                problems = Also(problems, "body asks for \"stream\": true, which batch lines cannot use");
             }
 
-            return null;
+            return problems;
         }
     }
+
+    // Problems are rare: a string per problem line, nothing for the million good ones.
+    private static string Also(string? problems, string problem) => problems is null ? problem : $"{problems}; {problem}";
 
     private static string Quote(string value) => JsonSerializer.Serialize(value.Length > 80 ? value[..80] + "…" : value);
 

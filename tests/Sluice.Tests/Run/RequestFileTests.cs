@@ -61,6 +61,21 @@ public sealed class RequestFileTests : IDisposable
     }
 
     [Fact]
+    public async Task Validate_ALineWithSeveralProblems_NamesEveryOne()
+    {
+        string path = Write(Line("a"), Line("a", method: "GET", url: "/v1/images"));
+
+        var validation = await RequestFile.ValidateAsync(path, default).WaitAsync(Bound);
+
+        var problem = Assert.Single(validation.Problems);
+        Assert.Equal(2, problem.LineNumber);
+        Assert.Equal(
+            "method must be \"POST\", not \"GET\"; unknown url \"/v1/images\" (expected a path such as /v1/chat/completions, /v1/embeddings, /v1/responses or /v1/messages); duplicate custom_id \"a\" (first on line 1)",
+            problem.Reason);
+        Assert.Equal(1, validation.ProblemCount);
+    }
+
+    [Fact]
     public async Task Validate_ManyBadLines_KeepsTheFirst20AndCountsTheRest()
     {
         string path = Write(Enumerable.Range(1, 50).Select(i => Line("same")).ToArray());
