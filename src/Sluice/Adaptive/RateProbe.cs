@@ -1,20 +1,30 @@
 namespace Sluice.Adaptive;
 
 /// <summary>
-/// A request rate learned from 429s alone, for upstreams that send no rate-limit headers (a gateway, nginx's
-/// <c>limit_req</c> in front of a model server). Pure: timestamps come in, a rate comes out; no clock, no lock.
+/// A request rate learned from 429s alone, for upstreams that send no rate-limit headers (nginx's <c>limit_req</c>, a
+/// gateway, a load balancer in front of a model server). Pure: timestamps and admission numbers come in, a rate comes
+/// out; no clock, no lock.
 /// </summary>
 /// <remarks>
-/// <para>Until the first 429 the rate is unknown and nothing is paced (the concurrency limit still applies). On a 429
-/// the probe measures the rate the upstream accepted over the last <see cref="MeasureWindow"/> — requests started
-/// minus those refused — and takes it as the ceiling <c>W</c>, the rate that drew the refusal.</para>
-/// <para>Then the rate follows a cubic curve in the time <c>t</c> since that cut, the shape of TCP CUBIC:
-/// <c>rate(t) = W · (1 + C·(t − K)³)</c>, where <c>K</c> = <see cref="RecoveryTime"/> and
-/// <c>C = (1 − β) / K³</c> so that <c>rate(0) = β·W</c> with β = <see cref="BackoffRatio"/>. The curve climbs fast
-/// when far below <c>W</c>, flattens just under it (so a stable limit is held, not oscillated around), and only
-/// then probes above it (<see cref="ProbeGain"/> times steeper), slowly at first and faster the longer no 429 comes —
-/// which is how a raised limit is found.
-/// Each further 429 from a request started after the cut starts a new curve from the rate then in force.</para>
+/// <para><b>What a 429 measures.</b> A refusal says the limiter was full when the refused request arrived. Between two
+/// such <i>full moments</i>, a limiter kept busy lets through exactly its rate (a leaky or token bucket refills at its
+/// rate; its burst was already spent at the first full moment), so the requests accepted between them, divided by the
+/// time between them, is the limiter's rate — with no knowledge of its burst, window or algorithm. The first 429 only
+/// marks a full moment; the next one at least <see cref="MinSpan"/> later measures. Counting from the first request
+/// instead would count the limiter's burst as rate, and counting over a fixed window reaching back before the first
+/// request (as an earlier version did) counted idle time as a slow limiter.</para>
+/// <para><b>When Sluice itself was the bottleneck.</b> If Sluice's own concurrency limit held requests back between the
+/// two full moments, the limiter was not kept busy and the count is only a lower bound: the rate is set there and
+/// climbs fast (doubling every <see cref="RampDoublingTime"/>) until the next 429 measures properly. A measurement
+/// taken while Sluice paced slower than the limit would also read low; so the ceiling is never set below the rate that
+/// drew the refusal (within <see cref="OvershootAllowance"/> of the measurement), and the rate and the concurrency
+/// limit cannot ratchet each other down.</para>
+/// <para><b>After a measurement</b> the rate follows a cubic curve in the time <c>t</c> since the cut, the shape of
+/// TCP CUBIC: <c>rate(t) = W · (1 + C·(t − K)³)</c>, where <c>W</c> is the measured ceiling, <c>K</c> =
+/// <see cref="RecoveryTime"/> and <c>C = (1 − β) / K³</c> so that <c>rate(0) = β·W</c> with β =
+/// <see cref="BackoffRatio"/>. It climbs fast when far below <c>W</c>, flattens just under it (a stable limit is held,
+/// not oscillated around), and then probes above it, <see cref="ProbeGain"/> times steeper, which is how a raised limit
+/// is found.</para>
 /// </remarks>
 internal sealed class RateProbe
 {
@@ -24,55 +34,65 @@ internal sealed class RateProbe
     /// <summary>The least rate the probe settles on, per second.</summary>
     public const double MinRatePerSecond = 0.05;
 
-    /// <summary>
-    /// The fewest accepted requests in the window that make a measurement: a 429 after two or three requests says the
-    /// upstream's burst is small, not what its rate is, and the Retry-After pause answers it.
-    /// </summary>
+    /// <summary>The fewest accepted requests between two full moments that make a measurement (unless <see cref="LongSpan"/> passed).</summary>
     public const int MinAccepted = 4;
 
-    /// <summary>
-    /// How much steeper the curve is above the ceiling than below it: once the plateau has passed without a 429, the
-    /// upstream may have gained room, and a raised limit should be found in seconds, not tens of seconds.
-    /// </summary>
+    /// <summary>The share of refused requests below which Sluice was at the limit's edge rather than well over it.</summary>
+    public const double EdgeShare = 0.35;
+
+    /// <summary>How much steeper the curve is above the ceiling than below it.</summary>
     public const double ProbeGain = 4;
 
     /// <summary>The most the curve may climb above its ceiling, as a multiple; past that the limit binds nothing anyway.</summary>
     public const double MaxGrowth = 10;
 
+    /// <summary>
+    /// How far above the measured rate the rate in force at the refusal may set the ceiling. The measurement reads low
+    /// when Sluice paced below the limit for part of the span; the rate that drew the refusal cannot be below the
+    /// limit, but after a fast ramp it can be far above it, so it counts only this far.
+    /// </summary>
+    public const double OvershootAllowance = 1.2;
+
     /// <summary>How long after a cut the rate is back at the ceiling (the curve's plateau).</summary>
     public static readonly TimeSpan RecoveryTime = TimeSpan.FromSeconds(6);
 
-    /// <summary>How far back the accepted rate is measured when a 429 arrives.</summary>
-    public static readonly TimeSpan MeasureWindow = TimeSpan.FromSeconds(2);
+    /// <summary>The shortest time between two full moments that measures a rate: shorter, one request more or less is noise.</summary>
+    public static readonly TimeSpan MinSpan = TimeSpan.FromMilliseconds(250);
 
-    // The window is counted in 50 slots; the ring holds more, since a window's two ends fall inside slots.
-    private const int SlotsPerWindow = 50;
-    private const int Slots = 64;
+    /// <summary>A span this long measures even with fewer than <see cref="MinAccepted"/> accepted: a slow limiter.</summary>
+    public static readonly TimeSpan LongSpan = TimeSpan.FromSeconds(4);
+
+    /// <summary>While the rate is only a lower bound, it doubles this often until a 429 measures the limit.</summary>
+    public static readonly TimeSpan RampDoublingTime = TimeSpan.FromSeconds(0.5);
 
     private readonly double _ticksPerSecond;
-    private readonly long _slotTicks;
-    private readonly long[] _slotIds = new long[Slots];
-    private readonly int[] _started = new int[Slots];
-    private readonly int[] _refused = new int[Slots];
-    private long _firstStart = long.MinValue;
+
+    // The last full moment: when the refused request that marked it started, and its admission number.
+    private long? _fullAt;
+    private long _fullNumber;
+    private int _refusedSinceFull;
+    private bool _selfBoundSinceFull;
+    private bool _cutSinceFull;
+
     private double? _ceiling;
+    private bool _ramping;
     private long _cutAt = long.MinValue;
+    private long _lastEventAt = long.MinValue;
+    private long _firstStart = long.MinValue;
 
     /// <summary>Creates a probe for timestamps that advance <paramref name="ticksPerSecond"/> per second.</summary>
-    public RateProbe(long ticksPerSecond)
-    {
-        _ticksPerSecond = ticksPerSecond;
-        _slotTicks = Math.Max(1, (long)(ticksPerSecond * MeasureWindow.TotalSeconds / SlotsPerWindow));
-        Array.Fill(_slotIds, long.MinValue);
-    }
+    public RateProbe(long ticksPerSecond) => _ticksPerSecond = ticksPerSecond;
 
     /// <summary>True once a 429 has set a rate.</summary>
     public bool HasRate => _ceiling is not null;
 
-    /// <summary>The rate that drew the last cut, per second; <see langword="null"/> before the first 429.</summary>
+    /// <summary>The rate that drew the last cut, per second; <see langword="null"/> before the first measurement.</summary>
     public double? Ceiling => _ceiling;
 
-    /// <summary>The rate to pace at, per second, at <paramref name="now"/>; <see langword="null"/> before the first 429.</summary>
+    /// <summary>True while the rate is a lower bound climbing towards the limit rather than a measured one.</summary>
+    public bool IsRamping => _ramping;
+
+    /// <summary>The rate to pace at, per second, at <paramref name="now"/>; <see langword="null"/> before the first measurement.</summary>
     public double? RatePerSecond(long now)
     {
         if (_ceiling is not { } ceiling)
@@ -80,87 +100,120 @@ internal sealed class RateProbe
             return null;
         }
 
+        double elapsed = Math.Max(0, (now - _cutAt) / _ticksPerSecond);
+        if (_ramping)
+        {
+            return Math.Min(ceiling * Math.Pow(2, elapsed / RampDoublingTime.TotalSeconds), ceiling * MaxGrowth);
+        }
+
         double k = RecoveryTime.TotalSeconds;
         double c = (1 - BackoffRatio) / (k * k * k);
-        double t = Math.Max(0, (now - _cutAt) / _ticksPerSecond) - k;
+        double t = elapsed - k;
         double gain = t > 0 ? ProbeGain : 1;
         return Math.Clamp(ceiling * (1 + (gain * c * t * t * t)), MinRatePerSecond, ceiling * MaxGrowth);
     }
 
-    /// <summary>Counts a request started (admitted) at <paramref name="now"/>.</summary>
+    /// <summary>Counts a request admitted at <paramref name="now"/>: only the first one's time is kept.</summary>
     public void Started(long now)
     {
         if (_firstStart == long.MinValue)
         {
             _firstStart = now;
         }
-
-        _started[Slot(now)]++;
     }
 
     /// <summary>
-    /// Takes a 429 for a request started at <paramref name="startedAt"/>; returns true when it cut the rate (false
-    /// when the request started before the last cut, so the cut already answered it).
+    /// Notes that Sluice's own concurrency limit held a request back: until the next full moment, the limiter may not
+    /// have been kept busy, so what it accepted is only a lower bound on its rate.
     /// </summary>
-    public bool Throttled(long startedAt, long now)
+    public void SelfBound() => _selfBoundSinceFull = true;
+
+    /// <summary>
+    /// Takes a 429 for the request admitted as number <paramref name="admission"/> at <paramref name="startedAt"/>;
+    /// returns true when it set a new rate. 429s from requests started before the last one that counted belong to the
+    /// same event and only count as refusals.
+    /// </summary>
+    public bool Throttled(long admission, long startedAt, long now)
     {
-        if (startedAt >= now - (long)(_ticksPerSecond * MeasureWindow.TotalSeconds))
+        if (_fullAt is not null && admission > _fullNumber)
         {
-            _refused[Slot(startedAt)]++;
+            _refusedSinceFull++;
         }
 
-        if (startedAt <= _cutAt)
-        {
-            return false;
-        }
-
-        if (AcceptedRate(now) is not { } accepted)
+        if (startedAt <= _lastEventAt)
         {
             return false;
         }
 
-        double ceiling = RatePerSecond(now) is { } current ? Math.Min(current, accepted) : accepted;
-        _ceiling = Math.Max(MinRatePerSecond, ceiling);
-        _cutAt = now;
+        _lastEventAt = now;
+        if (_fullAt is not { } from)
+        {
+            // The first refusal: the limiter let through what came before it at once, so its rate is at least that
+            // much over the time since the first request (but no less than the shortest measuring span). Start there
+            // and climb fast; the next refusal measures.
+            MarkFull(admission, startedAt);
+            double elapsed = Math.Max((startedAt - _firstStart) / _ticksPerSecond, MinSpan.TotalSeconds);
+            (_ceiling, _ramping, _cutAt) = (Math.Max(MinRatePerSecond, Math.Max(1, admission - 1) / elapsed), true, now);
+            return true;
+        }
+
+        double? current = RatePerSecond(now);
+        if (_ramping && current is { } ramped)
+        {
+            // The ramp doubled past the limit since the last doubling: the limit lies between half this rate and this
+            // rate. Cut from here; the next 429 measures it from this full moment.
+            MarkFull(admission, startedAt);
+            (_ceiling, _ramping, _cutAt) = (ramped, false, now);
+            return true;
+        }
+
+        double span = (startedAt - from) / _ticksPerSecond;
+        long sent = admission - _fullNumber;
+        long accepted = sent - _refusedSinceFull;
+        if (span < MinSpan.TotalSeconds || (accepted < MinAccepted && span < LongSpan.TotalSeconds))
+        {
+            // Too soon to measure: keep counting from the earlier full moment, which is as good a start as this one.
+            // The rate in force drew the refusal, so cut from it once (as TCP does on a loss); more cuts before a
+            // measurement would compound on noise.
+            if (_cutSinceFull || current is not { } drew)
+            {
+                return false;
+            }
+
+            (_ceiling, _ramping, _cutAt, _cutSinceFull) = (drew, false, now, true);
+            return true;
+        }
+
+        // Refused requests are retried, so a few refusals at the edge (timing jitter against a limiter with no burst)
+        // would make the accepted count read low: near the edge, what was sent measures the limit; well over it, what
+        // was accepted does.
+        double counted = _refusedSinceFull < sent * EdgeShare ? sent : Math.Max(accepted, 0.5);
+        double measured = Math.Max(MinRatePerSecond, counted / span);
+        bool lowerBound = _selfBoundSinceFull;
+        MarkFull(admission, startedAt);
+        if (lowerBound)
+        {
+            // Sluice held itself back: the limit is at least this; climb from here until a 429 measures it.
+            if (current is { } pacing && pacing > measured)
+            {
+                return false;
+            }
+
+            (_ceiling, _ramping, _cutAt) = (measured, true, now);
+            return true;
+        }
+
+        double ceiling = current is { } rate ? Math.Max(measured, Math.Min(rate, measured * OvershootAllowance)) : measured;
+        (_ceiling, _ramping, _cutAt) = (ceiling, false, now);
         return true;
     }
 
-    /// <summary>
-    /// Requests started and not refused, per second, over the last window (or since the first start, if sooner, but
-    /// at least a second); <see langword="null"/> when too few were accepted to tell.
-    /// </summary>
-    private double? AcceptedRate(long now)
+    private void MarkFull(long admission, long startedAt)
     {
-        long windowTicks = (long)(_ticksPerSecond * MeasureWindow.TotalSeconds);
-        long from = Math.Max(now - windowTicks, _firstStart);
-        double seconds = Math.Max((now - from) / _ticksPerSecond, 1);
-        long firstSlot = from / _slotTicks, lastSlot = now / _slotTicks;
-        long accepted = 0;
-        for (long id = firstSlot; id <= lastSlot; id++)
-        {
-            int index = Index(id);
-            if (_slotIds[index] == id)
-            {
-                accepted += _started[index] - _refused[index];
-            }
-        }
-
-        return accepted < MinAccepted ? null : accepted / seconds;
+        _fullAt = startedAt;
+        _fullNumber = admission;
+        _refusedSinceFull = 0;
+        _selfBoundSinceFull = false;
+        _cutSinceFull = false;
     }
-
-    private int Slot(long at)
-    {
-        long id = at / _slotTicks;
-        int index = Index(id);
-        if (_slotIds[index] != id)
-        {
-            _slotIds[index] = id;
-            _started[index] = 0;
-            _refused[index] = 0;
-        }
-
-        return index;
-    }
-
-    private static int Index(long slotId) => (int)(((slotId % Slots) + Slots) % Slots);
 }

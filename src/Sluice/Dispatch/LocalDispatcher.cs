@@ -133,7 +133,8 @@ internal sealed partial class LocalDispatcher : SluiceDispatcher
                 }
 
                 run.Record(outcome);
-                partition.RecordOutcome(lease, SignalOf(outcome));
+                bool waitStated = outcome.Kind != AttemptOutcomeKind.Throttled || outcome.RetryAfter is not null;
+                var inferredPause = partition.RecordOutcome(lease, SignalOf(outcome), waitStated);
 
                 // Pause or stop the partition while still holding the slot: releasing it admits the next waiter, which
                 // must find the partition already paused or stopped, not be sent straight into the 429 or the quota.
@@ -143,6 +144,11 @@ internal sealed partial class LocalDispatcher : SluiceDispatcher
                         // Hours of waiting is a daily limit, not a blip: park the partition and say so, rather than
                         // sleeping silently. Its jobs stay pending for a later run.
                         partition.Stop($"parked: the provider asked to wait {outcome.RetryAfter}, longer than the {_options.MaxThrottlePause} Sluice waits; run again later");
+                        break;
+
+                    case AttemptOutcomeKind.Throttled when !waitStated:
+                        // No Retry-After: the partition inferred the wait from what it knows of the limiter.
+                        CountThrottle(run, inferredPause);
                         break;
 
                     case AttemptOutcomeKind.Throttled:
@@ -268,7 +274,7 @@ internal sealed partial class LocalDispatcher : SluiceDispatcher
         return (outcome, null);
     }
 
-    /// <summary>Pauses the whole partition for the provider's Retry-After (or a backoff without one), plus a little jitter.</summary>
+    /// <summary>Pauses the whole partition for the provider's Retry-After, plus a little jitter.</summary>
     private void PausePartition<T>(JobRun<T> run, GatePartition partition, TimeSpan? retryAfter)
     {
         var pause = RetryBackoff.Delay(run.Throttles, _options.BaseRetryDelay, _options.MaxThrottlePause, jitter: 0, random01: 0, retryAfter);
@@ -278,12 +284,17 @@ internal sealed partial class LocalDispatcher : SluiceDispatcher
         }
 
         pause += TimeSpan.FromTicks((long)(Math.Min(TimeSpan.TicksPerSecond, pause.Ticks * _options.ThrottleJitter) * NextRandom()));
-        _metrics.Throttled.Add(1, new KeyValuePair<string, object?>(SluiceMetrics.PartitionTag, run.Job.Partition));
-        Log.AttemptThrottled(_logger, run.Job.Id, run.Attempts + run.Throttles, run.Job.Partition, pause);
+        CountThrottle(run, pause);
         if (pause > TimeSpan.Zero)
         {
             partition.PauseUntil(_time.GetUtcNow() + pause);
         }
+    }
+
+    private void CountThrottle<T>(JobRun<T> run, TimeSpan pause)
+    {
+        _metrics.Throttled.Add(1, new KeyValuePair<string, object?>(SluiceMetrics.PartitionTag, run.Job.Partition));
+        Log.AttemptThrottled(_logger, run.Job.Id, run.Attempts + run.Throttles, run.Job.Partition, pause);
     }
 
     private static PacingSignal SignalOf<T>(AttemptOutcome<T> outcome) => outcome.Kind switch

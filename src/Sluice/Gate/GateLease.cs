@@ -11,12 +11,13 @@ public sealed class GateLease : IDisposable
     private long _reservedTokens;
     private int _released;
 
-    internal GateLease(LocalPartition partition, long reservedTokens, TimeSpan waitTime, long admittedAt)
+    internal GateLease(LocalPartition partition, long reservedTokens, TimeSpan waitTime, long admittedAt, long admission)
     {
         _partition = partition;
         _reservedTokens = reservedTokens;
         WaitTime = waitTime;
         AdmittedAt = admittedAt;
+        Admission = admission;
     }
 
     internal GateLease(GateRejectionReason rejection, string message, TimeSpan? retryAfter)
@@ -43,6 +44,9 @@ public sealed class GateLease : IDisposable
     public TimeSpan WaitTime { get; }
 
     /// <summary>The partition clock's timestamp at admission, so a late 429 can be matched to the limits it started under.</summary>
+    /// <summary>The partition's count of admissions when this one was admitted (1 for the first): the rate probe counts with it.</summary>
+    internal long Admission { get; }
+
     internal long AdmittedAt { get; }
 
     /// <summary>The tokens this lease holds against the token budget: the estimate, or the settled cost.</summary>

@@ -74,7 +74,10 @@ public abstract class GatePartition
     /// </summary>
     /// <param name="lease">The attempt's lease.</param>
     /// <param name="signal">What the attempt said about the upstream's capacity.</param>
-    internal abstract void RecordOutcome(GateLease lease, PacingSignal signal);
+    /// <param name="waitStated">For a 429: whether the answer said how long to wait (then the dispatcher pauses the
+    /// partition for that); when it did not, the partition infers the wait itself.</param>
+    /// <returns>The pause the partition chose for a 429 that stated no wait; zero otherwise.</returns>
+    internal abstract TimeSpan RecordOutcome(GateLease lease, PacingSignal signal, bool waitStated = true);
 
     /// <summary>The partition's state now.</summary>
     /// <returns>A snapshot.</returns>

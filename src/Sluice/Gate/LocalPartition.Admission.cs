@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Sluice.Telemetry;
 
 namespace Sluice.Gate;
@@ -137,12 +138,20 @@ internal sealed partial class LocalPartition
     /// </summary>
     private long WakeTimeLocked(long tokens, long now)
     {
-        if (_inFlight >= _concurrencyLimit)
+        long wake = Math.Max(now, _pausedUntil);
+        if (_inFlight >= EffectiveConcurrencyLocked(now))
         {
-            return long.MaxValue;
+            // Held back by Sluice's own limit, not the upstream's: what the upstream accepts meanwhile is no measure of
+            // its rate. Before the first answer the Little floor grows with time, so wake when it lets one more in.
+            _probe?.SelfBound();
+            if (_aimd is null || _floor.ReachesAt(_inFlight + 1, BudgetRateLocked, now) is not { } grows)
+            {
+                return long.MaxValue;
+            }
+
+            wake = Math.Max(wake, grows);
         }
 
-        long wake = Math.Max(now, _pausedUntil);
         if (_requestRate is not null)
         {
             _requests.Refill(now);
@@ -173,10 +182,12 @@ internal sealed partial class LocalPartition
             _tokens.Spend(tokens);
         }
 
+        _floor.Admitted(tokens, now);
         _probe?.Started(now);
         _inFlight++;
         _totalAdmitted++;
-        return new GateLease(this, tokens, waitTime, now);
+        Debug.Assert(_inFlight > 0 && _queued >= 0, "in flight and queued counts stay consistent");
+        return new GateLease(this, tokens, waitTime, now, _totalAdmitted);
     }
 
     /// <summary>Admits waiters from the head while every limit allows; when the head must wait for time, asks for the timer.</summary>

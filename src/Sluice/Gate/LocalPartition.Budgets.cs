@@ -12,8 +12,22 @@ internal sealed partial class LocalPartition
     // Providers state their budgets per minute (OpenAI RPM/TPM, Anthropic's per-minute limits).
     private const double ProviderWindowSeconds = 60;
 
+    // A 429 without a stated wait: the first inferred pause, and the longest (a provider's window is a minute at most).
+    private static readonly TimeSpan FirstInferredWait = TimeSpan.FromMilliseconds(50);
+    private static readonly TimeSpan MaxInferredWait = TimeSpan.FromSeconds(60);
+
+    // The request bucket's burst never shrinks below this share of the configured one (and never below one request).
+    private const double MinBurstScale = 1.0 / 64;
+
+    // A stated or configured request budget gives way to the probe's only when the probe measured well below it.
+    private const double ProbeOverrideRatio = 0.5;
+
     private AimdLimit? _aimd;
     private RateProbe? _probe;
+    private LittleFloor _floor = null!;
+    private long _lastThrottleAt = long.MinValue;
+    private int _throttleStreak;
+    private double _requestBurstScale = 1;
     private double? _headerRequestsPerSecond;
     private double? _headerTokensPerSecond;
     private BudgetSource _requestSource;
@@ -25,45 +39,65 @@ internal sealed partial class LocalPartition
     public override void ObserveTokens(long remaining, DateTimeOffset resetAt, long? limit = null) =>
         Observe(tokens: true, remaining, resetAt, limit);
 
-    internal override void RecordOutcome(GateLease lease, PacingSignal signal)
+    internal override TimeSpan RecordOutcome(GateLease lease, PacingSignal signal, bool waitStated = true)
     {
-        // Without adaptive concurrency only a 429 can teach anything (the probe's rate): spare the lock otherwise.
-        if (signal == PacingSignal.None || (_aimd is null && (signal != PacingSignal.Throttled || _probe is null)))
+        // Without adaptive concurrency only a 429 can teach anything: spare the lock otherwise.
+        if (signal == PacingSignal.None || (_aimd is null && signal != PacingSignal.Throttled))
         {
-            return;
+            return TimeSpan.Zero;
         }
 
         Effects effects = default;
         int? concurrency = null;
         double? probedRate = null;
+        TimeSpan pause = TimeSpan.Zero;
         lock (_lock)
         {
             long now = _time.GetTimestamp();
-            bool changed = false;
-            if (_aimd is not null)
+            if (signal == PacingSignal.Success)
+            {
+                _floor.Answered(lease.AdmittedAt, now);
+                _throttleStreak = 0;
+            }
+
+            if (signal == PacingSignal.Throttled)
+            {
+                bool newEvent = lease.AdmittedAt > _lastThrottleAt;
+                if (_probe is not null && _probe.Throttled(lease.Admission, lease.AdmittedAt, now))
+                {
+                    // The refusal says the provider's allowance is spent: a new or cut budget starts empty, not with a burst.
+                    ApplyBudgetsLocked(now);
+                    if (_requestSource == BudgetSource.Throttling)
+                    {
+                        _requests.Empty(now);
+                        probedRate = _requestRate;
+                    }
+                }
+
+                if (!waitStated)
+                {
+                    pause = InferWaitLocked(newEvent, now);
+                }
+
+                if (newEvent)
+                {
+                    _lastThrottleAt = now;
+                }
+            }
+
+            // A 429 while a request rate paces the partition is the rate's business (the probe and the bucket answer
+            // it); cutting the concurrency too would make the concurrency, not the upstream, the bottleneck.
+            if (_aimd is not null && !(signal == PacingSignal.Throttled && _requestRate is not null))
             {
                 int limit = _aimd.Update(signal, _inFlight, lease.AdmittedAt, now);
                 if (limit != _concurrencyLimit)
                 {
                     _concurrencyLimit = limit;
                     concurrency = limit;
-                    changed = true;
                 }
             }
 
-            if (signal == PacingSignal.Throttled && ProbeActiveLocked && _probe!.Throttled(lease.AdmittedAt, now))
-            {
-                // The refusal says the provider's allowance is spent: a new or cut budget starts empty, not with a burst.
-                ApplyBudgetsLocked(now);
-                _requests.Empty(now);
-                probedRate = _requestRate;
-                changed = true;
-            }
-
-            if (changed)
-            {
-                effects = ScheduleLocked(now);
-            }
+            effects = ScheduleLocked(now);
         }
 
         Apply(ref effects);
@@ -76,10 +110,57 @@ internal sealed partial class LocalPartition
         {
             Log.RateLearned(_logger, Key, rate * 60);
         }
+
+        return pause;
     }
 
-    /// <summary>The 429 probe paces only where neither configuration nor headers state a request budget.</summary>
-    private bool ProbeActiveLocked => _probe is not null && _limits.RequestsPerWindow is null && _headerRequestsPerSecond is null;
+    /// <summary>
+    /// The wait after a 429 that states none (nginx's <c>limit_req</c>, most gateways): inferred, not a fixed second,
+    /// since such a limiter's window is often tens of milliseconds. With a request rate in force the refusal says the
+    /// allowance is spent: the bucket is emptied (the next request waits one interval) and its burst halved (the
+    /// limiter's burst is smaller than ours). Without one, the partition pauses briefly, twice as long for each further
+    /// refusal with no answer in between, which finds a long window (a fixed minute) in a few tries.
+    /// </summary>
+    private TimeSpan InferWaitLocked(bool newEvent, long now)
+    {
+        if (!newEvent)
+        {
+            if (_requestRate is not null)
+            {
+                _requests.Empty(now);
+            }
+
+            return TimeSpan.Zero;
+        }
+
+        _throttleStreak++;
+        if (_requestRate is { } rate)
+        {
+            _requestBurstScale = Math.Max(MinBurstScale, _requestBurstScale / 2);
+            _requests.Reconfigure(rate, RequestCapacityLocked(rate), now);
+            _requests.Empty(now);
+            return TimeSpan.Zero;
+        }
+
+        double seconds = Math.Min(MaxInferredWait.TotalSeconds, FirstInferredWait.TotalSeconds * Math.Pow(2, Math.Min(_throttleStreak - 1, 20)));
+        var pause = TimeSpan.FromSeconds(seconds);
+        long end = now + ToTimestampTicks(pause);
+        if (end > _pausedUntil)
+        {
+            _pausedUntil = end;
+        }
+
+        return pause;
+    }
+
+    /// <summary>The in-flight limit in force: the adaptive one, raised to what the budgets need (Little's law).</summary>
+    private int EffectiveConcurrencyLocked(long now) =>
+        _aimd is null ? _concurrencyLimit : Math.Max(_concurrencyLimit, _floor.Floor(BudgetRateLocked, now));
+
+    /// <summary>The requests per second the budgets in force allow; null when none is known.</summary>
+    private double? BudgetRateLocked => _floor.BudgetRate(_requestRate, _tokenRate);
+
+    private double RequestCapacityLocked(double perSecond) => Math.Max(1, Math.Floor(_limits.RequestCapacityAt(perSecond) * _requestBurstScale));
 
     private void Observe(bool tokens, long remaining, DateTimeOffset resetAt, long? limit)
     {
@@ -143,6 +224,7 @@ internal sealed partial class LocalPartition
     private void ApplyLimitsLocked(PartitionLimits limits, long now)
     {
         _limits = limits;
+        _floor ??= new LittleFloor(_time.TimestampFrequency);
         if (limits.AdaptiveConcurrency)
         {
             // A running partition keeps what it has learned, within the new ceiling.
@@ -177,7 +259,7 @@ internal sealed partial class LocalPartition
     {
         double? configuredRequests = _limits.RequestsPerWindow is { } r ? _limits.PerSecond(r) : null;
         double? configuredTokens = _limits.TokensPerWindow is { } t ? _limits.PerSecond(t) : null;
-        double? probed = ProbeActiveLocked ? _probe!.RatePerSecond(now) : null;
+        double? probed = _probe?.RatePerSecond(now);
         (double? requests, _requestSource) = Strictest(configuredRequests, _headerRequestsPerSecond, probed);
         (double? tokens, _tokenSource) = Strictest(configuredTokens, _headerTokensPerSecond, null);
         bool changed = SetRate(ref _requestRate, ref _requests, requests, tokens: false, now);
@@ -188,9 +270,9 @@ internal sealed partial class LocalPartition
     /// <summary>Moves the request budget along the probe's curve, which changes with time, not only with events.</summary>
     private void FollowProbeLocked(long now)
     {
-        if (_probe is { HasRate: true } && ProbeActiveLocked)
+        if (_probe is { HasRate: true })
         {
-            SetRate(ref _requestRate, ref _requests, _probe.RatePerSecond(now), tokens: false, now);
+            ApplyBudgetsLocked(now);
         }
     }
 
@@ -203,7 +285,7 @@ internal sealed partial class LocalPartition
 
         if (rate is { } perSecond)
         {
-            double capacity = tokens ? _limits.TokenCapacityAt(perSecond) : _limits.RequestCapacityAt(perSecond);
+            double capacity = tokens ? _limits.TokenCapacityAt(perSecond) : RequestCapacityLocked(perSecond);
             if (current is null)
             {
                 bucket = new TokenBucket(perSecond, capacity, now, _time.TimestampFrequency);
@@ -226,7 +308,7 @@ internal sealed partial class LocalPartition
             (rate, source) = (stated, BudgetSource.Headers);
         }
 
-        // The probe runs only where nothing else states a budget.
-        return probed is { } learned ? (learned, BudgetSource.Throttling) : (rate, source);
+        // The probe paces where nothing else states a budget, and where 429s show the stated one is well too high.
+        return probed is { } learned && (rate is null || learned < rate * ProbeOverrideRatio) ? (learned, BudgetSource.Throttling) : (rate, source);
     }
 }

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Threading.RateLimiting;
 using Microsoft.Extensions.Logging;
 using Sluice.Options;
@@ -59,7 +60,7 @@ internal sealed partial class LocalPartition : GatePartition, IDisposable
         {
             lock (_lock)
             {
-                return _concurrencyLimit;
+                return EffectiveConcurrencyLocked(_time.GetTimestamp());
             }
         }
 
@@ -195,7 +196,7 @@ internal sealed partial class LocalPartition : GatePartition, IDisposable
                 tokens = _tokens.Level;
             }
 
-            return new PartitionSnapshot(Key, _inFlight, _queued, _concurrencyLimit, requests, tokens, pausedUntil, _stopReason)
+            return new PartitionSnapshot(Key, _inFlight, _queued, EffectiveConcurrencyLocked(now), requests, tokens, pausedUntil, _stopReason)
             {
                 RequestsPerMinute = PerMinute(_requestRate),
                 TokensPerMinute = PerMinute(_tokenRate),
@@ -223,6 +224,8 @@ internal sealed partial class LocalPartition : GatePartition, IDisposable
             {
                 _idleSince = now;
             }
+
+            Debug.Assert(_inFlight >= 0, "a slot is released once");
 
             effects = ScheduleLocked(now);
         }
