@@ -89,8 +89,10 @@ internal sealed class LittleFloor
             return null;
         }
 
-        double age = Math.Max(0, limit - 1) / (budgetRate.Value * Headroom);
-        return Math.Max(now + 1, first + (long)Math.Ceiling(age * _ticksPerSecond));
+        // The floor is ceil(rate × age × headroom) + 1: it reaches the limit one tick after rate × age × headroom
+        // passes limit − 2.
+        double age = Math.Max(0, limit - 2) / (budgetRate.Value * Headroom);
+        return Math.Max(now + 1, first + (long)Math.Floor(age * _ticksPerSecond) + 1);
     }
 
     private double? LatencySeconds(long now) =>

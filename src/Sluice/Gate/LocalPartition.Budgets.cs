@@ -41,8 +41,9 @@ internal sealed partial class LocalPartition
 
     internal override TimeSpan RecordOutcome(GateLease lease, PacingSignal signal, bool waitStated = true)
     {
-        // Without adaptive concurrency only a 429 can teach anything: spare the lock otherwise.
-        if (signal == PacingSignal.None || (_aimd is null && signal != PacingSignal.Throttled))
+        // Without adaptive concurrency only a 429, or the first answer after one, can teach anything: spare the lock
+        // otherwise (the unlocked read of the streak can only cost one needless lock).
+        if (signal == PacingSignal.None || (_aimd is null && signal != PacingSignal.Throttled && Volatile.Read(ref _throttleStreak) == 0))
         {
             return TimeSpan.Zero;
         }

@@ -170,3 +170,64 @@ public sealed class LearnedLimitsTests
         Assert.Equal(600, partition.GetSnapshot().RequestsPerMinute);
     }
 }
+
+public sealed class LittleFloorPartitionTests
+{
+    [Fact]
+    public void AdaptiveConcurrency_UnderABudget_IsRaisedToWhatTheBudgetNeeds_AboveItsCeiling()
+    {
+        // 3,000 a minute answered in 8 s: about 400 in flight, far above the adaptive ceiling of 256.
+        var (partition, time, _) = GateTestKit.Create(new PartitionLimits
+        {
+            MaxConcurrency = 256,
+            AdaptiveConcurrency = true,
+            RequestsPerWindow = 3_000,
+            RequestBurst = 1,
+        });
+
+        var leases = new List<GateLease>();
+        var waiting = new List<Task<GateLease>>();
+        for (int i = 0; i < 1_000; i++)
+        {
+            waiting.Add(partition.Enter(new AdmissionRequest()));
+        }
+
+        // Before any answer, admissions follow the budget (50 a second) and are not held at the adaptive start of 8.
+        Step(time, TimeSpan.FromSeconds(4));
+        int started = waiting.Count(w => w.IsCompleted);
+        Assert.InRange(started, 195, 202);
+        Step(time, TimeSpan.FromSeconds(4));
+
+        leases.AddRange(waiting.Where(w => w.IsCompleted).Select(w => w.Result));
+        foreach (var lease in leases.Take(10))
+        {
+            partition.RecordOutcome(lease, PacingSignal.Success);
+        }
+
+        Assert.True(partition.ConcurrencyLimit > 400, $"limit {partition.ConcurrencyLimit} with 8 s answers at 50 a second");
+        Step(time, TimeSpan.FromSeconds(4));
+        Assert.InRange(waiting.Count(w => w.IsCompleted), 595, 602);
+    }
+
+    // The fake clock fires a timer once per advance; the partition re-arms its own for each admission.
+    private static void Step(Microsoft.Extensions.Time.Testing.FakeTimeProvider time, TimeSpan span)
+    {
+        for (var done = TimeSpan.Zero; done < span; done += TimeSpan.FromMilliseconds(5))
+        {
+            time.Advance(TimeSpan.FromMilliseconds(5));
+        }
+    }
+
+    [Fact]
+    public void A429UnderARequestRate_DoesNotCutTheConcurrency()
+    {
+        var (partition, time, _) = GateTestKit.Create(new PartitionLimits { MaxConcurrency = 64, AdaptiveConcurrency = true, RequestsPerWindow = 6_000 });
+        var lease = partition.Enter(new AdmissionRequest()).Admitted();
+        int before = partition.ConcurrencyLimit;
+        time.Advance(TimeSpan.FromMilliseconds(10));
+
+        partition.RecordOutcome(lease, PacingSignal.Throttled, waitStated: false);
+
+        Assert.Equal(before, partition.ConcurrencyLimit);
+    }
+}
