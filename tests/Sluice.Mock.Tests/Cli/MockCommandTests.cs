@@ -10,7 +10,7 @@ public class MockCommandTests
 {
     private static readonly string[] DocumentedOptions =
     [
-        "--listen", "--allow-remote", "--rpm", "--tpm", "--input-tpm", "--output-tpm", "--concurrency", "--burst",
+        "--listen", "--allow-remote", "--api-root", "--rpm", "--tpm", "--input-tpm", "--output-tpm", "--concurrency", "--burst",
         "--latency", "--jitter", "--token-latency", "--no-rate-limit-headers", "--default-max-tokens", "--reply-tokens",
         "--model", "--any-model", "--seed", "--audit-window", "--fault-500", "--fault-502", "--fault-503", "--fault-529",
         "--fault-reset", "--fault-hang", "--fault-malformed", "--fault-stream-cut", "--fault-auth-after",
