@@ -66,6 +66,23 @@ public sealed class RunAnswerBodiesTests
         Assert.Equal(files.Ids.Order(), server.Requests.Select(r => r.CustomId).Order());
     }
 
+    [Fact]
+    public async Task LogFormatJson_ProviderTextWithLineBreaks_EveryLogLineIsOneJsonObject()
+    {
+        using var files = new BatchFiles(5);
+        const string quota = """{"error":{"message":"You exceeded your current quota.\nSee:\r\n  \"billing\" \u2028 <b>page</b>","type":"insufficient_quota","code":"insufficient_quota"}}""";
+        await using var server = await LoopbackServer.StartAsync(http => LoopbackServer.WriteAsync(http, 429, "application/json", Utf8(quota + "\n")));
+
+        var (exitCode, output, error) = await files.RunAsync(server.BaseUrl, "--log-format", "json");
+
+        Assert.True(exitCode == 3, $"exit {exitCode}\n{output}\n{error}");
+        var lines = (output + error).Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.NotEmpty(lines);
+        var events = lines.Select(l => JsonDocument.Parse(l).RootElement.Clone()).ToList();
+        var stopped = Assert.Single(events, e => e.GetProperty("event").GetString() == "stopped");
+        Assert.Contains("You exceeded your current quota. See:", stopped.GetProperty("message").GetString(), StringComparison.Ordinal);
+    }
+
     private static byte[] Base64Body(JsonElement response)
     {
         Assert.Equal("base64", response.GetProperty("body_encoding").GetString());
