@@ -10,8 +10,9 @@ namespace Sluice.Cli.Run;
 /// Puts a provider's answer body into a JSON line, whatever the server sent, so the line stays one valid line of
 /// JSON (DESIGN.md: "a JSON body is re-written compactly, any other body is kept as a JSON string"):
 /// <list type="bullet">
-/// <item>a body that is one JSON value (after an optional UTF-8 byte-order mark and around whitespace) is parsed and
-/// written again compactly: pretty-printing, trailing newlines and CRLFs go, the value stays;</item>
+/// <item>a body that is one JSON value (after an optional UTF-8 byte-order mark and around whitespace) is validated
+/// and copied without the whitespace between its tokens: pretty-printing, trailing newlines and CRLFs go, while every
+/// number, string and escape stays exactly as sent;</item>
 /// <item>any other body that is valid UTF-8 (HTML, plain text, the empty body) becomes a JSON string holding exactly
 /// its text (the empty body gives <c>""</c>);</item>
 /// <item>a body that is not valid UTF-8 (audio, a zip, a truncated character) becomes a JSON string of its bytes in
@@ -30,29 +31,39 @@ internal static class ResponseBody
     /// <summary>The value of <c>body_encoding</c> for a body given in base64.</summary>
     public const string Base64 = "base64";
 
-    private static readonly JsonDocumentOptions DocumentOptions = new() { MaxDepth = 256 };
+    // Provider bodies nest a few levels; a body nested deeper than this is kept as a string.
+    private const int MaxDepth = 256;
+
+    private static readonly JsonReaderOptions ReaderOptions = new() { MaxDepth = MaxDepth };
+    private static readonly JsonDocumentOptions DocumentOptions = new() { MaxDepth = MaxDepth };
 
     /// <summary>
     /// Writes <c>"body": …</c>, and <c>"body_encoding":"base64"</c> after it for a body that is not valid UTF-8.
     /// </summary>
     /// <param name="writer">A writer standing inside an object.</param>
     /// <param name="body">The body as received.</param>
-    public static void Write(Utf8JsonWriter writer, ReadOnlySpan<byte> body)
+    public static void Write(Utf8JsonWriter writer, byte[] body)
     {
         writer.WritePropertyName("body");
-        if (TryCompact(body) is { } compact)
-        {
-            // Made by Utf8JsonWriter just now, so it is valid, compact JSON.
-            writer.WriteRawValue(compact, skipInputValidation: true);
-        }
-        else if (Utf8.IsValid(body))
-        {
-            writer.WriteStringValue(body);
-        }
-        else
+        if (!Utf8.IsValid(body))
         {
             writer.WriteBase64StringValue(body);
             writer.WriteString("body_encoding", Base64);
+            return;
+        }
+
+        var json = WithoutBom(body);
+        if (IsOneValue(json))
+        {
+            var compact = new ArrayBufferWriter<byte>(json.Length);
+            Compact(json, compact);
+
+            // Valid JSON with only insignificant whitespace removed and raw line separators escaped: still valid.
+            writer.WriteRawValue(compact.WrittenSpan, skipInputValidation: true);
+        }
+        else
+        {
+            writer.WriteStringValue(body);
         }
     }
 
@@ -60,55 +71,105 @@ internal static class ResponseBody
     /// <param name="body">The body.</param>
     /// <param name="document">The document; the caller disposes it.</param>
     /// <returns>Whether the body is JSON.</returns>
-    public static bool TryParse(ReadOnlySpan<byte> body, [NotNullWhen(true)] out JsonDocument? document)
+    public static bool TryParse(byte[] body, [NotNullWhen(true)] out JsonDocument? document)
     {
         document = null;
-        var json = WithoutBom(body);
-        if (json.IsEmpty)
+        int start = body.AsSpan().StartsWith("\uFEFF"u8) ? 3 : 0;
+        if (!IsOneValue(body.AsSpan(start)))
         {
             return false;
         }
 
+        document = JsonDocument.Parse(body.AsMemory(start), DocumentOptions);
+        return true;
+    }
+
+    /// <summary>
+    /// Whether UTF-8 text is exactly one JSON value whose strings all decode: System.Text.Json accepts an escaped
+    /// lone surrogate (<c>"\ud800"</c>) when it parses but cannot read it back as text, so such a body counts as text.
+    /// </summary>
+    private static bool IsOneValue(ReadOnlySpan<byte> json)
+    {
+        var reader = new Utf8JsonReader(json, ReaderOptions);
         try
         {
-            document = JsonDocument.Parse(json.ToArray(), DocumentOptions);
+            if (!reader.Read())
+            {
+                return false;
+            }
+
+            do
+            {
+                if (reader.TokenType is JsonTokenType.String or JsonTokenType.PropertyName && reader.ValueIsEscaped)
+                {
+                    _ = reader.GetString();
+                }
+            }
+            while (reader.Read());   // a second value, or an incomplete one, makes the reader throw
+
             return true;
         }
-        catch (JsonException)
+        catch (Exception e) when (e is JsonException or InvalidOperationException)
         {
             return false;
         }
     }
 
-    /// <summary>The body re-written as compact JSON, or null when it is not one JSON value.</summary>
-    /// <param name="body">The body.</param>
-    /// <returns>Compact UTF-8 JSON, or null.</returns>
-    public static byte[]? TryCompact(ReadOnlySpan<byte> body)
+    /// <summary>
+    /// Copies valid JSON without the whitespace between its tokens. Inside strings every byte is kept, except that raw
+    /// U+0085, U+2028 and U+2029 — legal in JSON strings, but line breaks to some line splitters — become escapes.
+    /// </summary>
+    private static void Compact(ReadOnlySpan<byte> json, ArrayBufferWriter<byte> output)
     {
-        if (!TryParse(body, out var document))
+        bool inString = false, escaped = false;
+        int run = 0;
+        for (int i = 0; i < json.Length; i++)
         {
-            return null;
-        }
-
-        using (document)
-        {
-            var buffer = new ArrayBufferWriter<byte>(body.Length);
-            try
+            byte b = json[i];
+            if (!inString)
             {
-                using (var writer = new Utf8JsonWriter(buffer, LineOptions))
+                if (b is (byte)' ' or (byte)'\t' or (byte)'\r' or (byte)'\n')
                 {
-                    document.RootElement.WriteTo(writer);
+                    Replace(json, output, ref run, i, 1, default);
                 }
-
-                return buffer.WrittenSpan.ToArray();
+                else
+                {
+                    inString = b == (byte)'"';
+                }
             }
-            catch (InvalidOperationException)
+            else if (escaped)
             {
-                // The parser accepts an escaped lone surrogate ("\ud800") that cannot be written back as text: such a
-                // body is not usable JSON, so it is kept as a string like any other text.
-                return null;
+                escaped = false;
+            }
+            else if (b == (byte)'\\')
+            {
+                escaped = true;
+            }
+            else if (b == (byte)'"')
+            {
+                inString = false;
+            }
+            else if (b == 0xC2 && json[(i + 1)..].StartsWith((byte)0x85))
+            {
+                i = Replace(json, output, ref run, i, 2, "\\u0085"u8);
+            }
+            else if (b == 0xE2 && json[(i + 1)..] is [0x80, 0xA8 or 0xA9, ..] rest)
+            {
+                i = Replace(json, output, ref run, i, 3, rest[1] == 0xA8 ? "\\u2028"u8 : "\\u2029"u8);
             }
         }
+
+        output.Write(json[run..]);
+    }
+
+    // Writes the bytes kept since the last replacement, then the replacement for json[at..at+length].
+    // Returns the index of the replaced sequence's last byte, where the caller's loop continues from.
+    private static int Replace(ReadOnlySpan<byte> json, ArrayBufferWriter<byte> output, ref int run, int at, int length, ReadOnlySpan<byte> replacement)
+    {
+        output.Write(json[run..at]);
+        output.Write(replacement);
+        run = at + length;
+        return run - 1;
     }
 
     // Some servers start UTF-8 bodies with a byte-order mark, which JSON parsers reject.
