@@ -23,6 +23,15 @@ public sealed class MockOptions
     /// <value>Default: <see langword="false"/>.</value>
     public bool AllowNonLoopback { get; set; }
 
+    /// <summary>
+    /// Where the API is served, in place of <c>/v1</c>, as an OpenAI-compatible provider serves it under the path of its
+    /// documented base URL: <c>/v1beta/openai</c> serves <c>/v1beta/openai/chat/completions</c>, <c>/openai/v1</c>
+    /// serves <c>/openai/v1/chat/completions</c>, and <c>/</c> serves <c>/chat/completions</c>. Paths outside it get the
+    /// provider's 404, so a client that joins its base URL wrongly finds out. <c>/mock/…</c> stays at the root.
+    /// </summary>
+    /// <value>Default: <c>/v1</c>.</value>
+    public string ApiRoot { get; set; } = "/v1";
+
     /// <summary>The budgets to enforce.</summary>
     /// <value>Default: no limits, burst 1 second.</value>
     public MockLimits Limits { get; set; } = new();
@@ -100,6 +109,11 @@ public sealed class MockOptions
             errors.Add($"{nameof(Port)} must be between 0 and 65535, but was {Port}.");
         }
 
+        if (ApiRootProblem(ApiRoot) is { } rootProblem)
+        {
+            errors.Add($"{nameof(ApiRoot)} {rootProblem}, but was '{ApiRoot}'.");
+        }
+
         if (Limits is null)
         {
             errors.Add($"{nameof(Limits)} is required.");
@@ -156,4 +170,11 @@ public sealed class MockOptions
             throw new OptionsValidationException(nameof(MockOptions), typeof(MockOptions), errors);
         }
     }
+
+    private static string? ApiRootProblem(string? root) =>
+        root is null || !root.StartsWith('/') ? "must be a path starting with /"
+        : root.IndexOfAny(['?', '#', '%', '\\']) >= 0 || root.Contains("//", StringComparison.Ordinal) ||
+          root.Split('/').Any(segment => segment is "." or "..") ? "must be plain path segments, without a query, escapes or dot segments"
+        : root.TrimEnd('/').Equals("/mock", StringComparison.OrdinalIgnoreCase) || root.StartsWith("/mock/", StringComparison.OrdinalIgnoreCase) ? "must not be under /mock, where the statistics are"
+        : null;
 }

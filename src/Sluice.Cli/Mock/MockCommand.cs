@@ -32,6 +32,12 @@ internal static class MockCommand
         {
             Description = "Allow --listen on an address other machines can reach. The mock has no authentication.",
         };
+        var apiRoot = new Option<string>("--api-root")
+        {
+            Description = "Serve the API under this path in place of /v1, as a provider serves it under its base URL's path: /v1beta/openai serves /v1beta/openai/chat/completions; / serves /chat/completions. Other paths get 404.",
+            HelpName = "PATH",
+            DefaultValueFactory = _ => Defaults.ApiRoot,
+        };
         var rpm = MockOptionKinds.PositiveInt("--rpm", "Requests per minute, over every API endpoint (default: unlimited).");
         var tpm = MockOptionKinds.PositiveInt("--tpm", "Tokens per minute, over every API endpoint: prompt estimate (characters / 4) plus output cap (default: unlimited).");
         var inputTpm = MockOptionKinds.PositiveInt("--input-tpm", "Input tokens per minute, for Anthropic /v1/messages only (default: unlimited).");
@@ -81,7 +87,7 @@ internal static class MockCommand
             "/v1/responses and /v1/messages with real rate-limit headers, seeded faults, and statistics at /mock/stats.");
         foreach (var option in new Option[]
                  {
-                     listen, allowRemote, rpm, tpm, inputTpm, outputTpm, concurrency, burst, latency, jitter, tokenLatency,
+                     listen, allowRemote, apiRoot, rpm, tpm, inputTpm, outputTpm, concurrency, burst, latency, jitter, tokenLatency,
                      noHeaders, defaultMaxTokens, replyTokens, models, anyModel, seed, auditWindow,
                      fault500, fault502, fault503, fault529, faultReset, faultHang, faultMalformed, faultStreamCut,
                      authAfter, quotaAfter, contextLimit,
@@ -100,6 +106,7 @@ internal static class MockCommand
                 ListenAddress = endPoint.Address,
                 Port = endPoint.Port,
                 AllowNonLoopback = parseResult.GetValue(allowRemote),
+                ApiRoot = parseResult.GetValue(apiRoot) ?? Defaults.ApiRoot,
                 Limits = new MockLimits
                 {
                     RequestsPerMinute = parseResult.GetValue(rpm),
@@ -171,7 +178,7 @@ internal static class MockCommand
 
             await using (server.ConfigureAwait(false))
             {
-                await output.WriteLineAsync($"sluice mock listening on {server.BaseUrl} (OpenAI base URL {server.BaseUrl}v1)").ConfigureAwait(false);
+                await output.WriteLineAsync($"sluice mock listening on {server.BaseUrl} (OpenAI base URL {server.BaseUrl}{options.ApiRoot.Trim('/')})").ConfigureAwait(false);
                 await output.WriteLineAsync($"limits: {Describe(options.Limits)}; statistics: GET {server.BaseUrl}mock/stats. Press Ctrl-C to stop.").ConfigureAwait(false);
                 // Ctrl-C and SIGTERM stop the mock here, whether or not the root invocation watches for them.
                 using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);

@@ -1,10 +1,14 @@
 namespace Sluice.Cli.Run;
 
 /// <summary>
-/// Joins a provider base URL with a batch line's <c>url</c>. Both SDK conventions work: <c>https://api.openai.com</c>
-/// and <c>https://api.openai.com/v1</c> give the same <c>https://api.openai.com/v1/chat/completions</c> for
-/// <c>/v1/chat/completions</c> — a segment the base ends with and the url starts with is not doubled. A query on the
-/// base URL (Azure's <c>?api-version=…</c>) is added to every request.
+/// Joins a provider base URL with a request path (a batch line's <c>url</c>, or the path a proxy client asked for), the
+/// way the official OpenAI SDKs take <c>base_url</c>: the path's leading <c>/v1</c> stands for the API's root, and a
+/// base URL with a path <em>is</em> that root. So <c>https://api.groq.com/openai/v1</c> and
+/// <c>https://generativelanguage.googleapis.com/v1beta/openai/</c> get <c>…/openai/v1/chat/completions</c> and
+/// <c>…/v1beta/openai/chat/completions</c> for <c>/v1/chat/completions</c>, while a bare host such as
+/// <c>https://api.openai.com</c> keeps the <c>/v1</c>. A path that does not start with <c>/v1</c> (Azure's
+/// <c>/openai/deployments/…</c>) is appended to the base's path, except that a segment the base ends with and the path
+/// starts with is not doubled. A query on the base URL (Azure's <c>?api-version=…</c>) is added to every request.
 /// </summary>
 internal static class BaseUrl
 {
@@ -28,22 +32,25 @@ internal static class BaseUrl
         return uri;
     }
 
-    /// <summary>The absolute URL for a line's <paramref name="path"/> (such as <c>/v1/chat/completions</c>).</summary>
+    /// <summary>The absolute URL for a <paramref name="path"/> such as <c>/v1/chat/completions</c> (it may carry a query).</summary>
     public static Uri Join(Uri baseUrl, string path)
     {
         string basePath = baseUrl.AbsolutePath.TrimEnd('/');
         string relative = "/" + path.TrimStart('/');
-        int lastSlash = basePath.LastIndexOf('/');
-        if (lastSlash >= 0 && basePath.Length > lastSlash + 1)
+        if (basePath.Length > 0)
         {
-            string lastSegment = basePath[lastSlash..];
-            if (relative.StartsWith(lastSegment + "/", StringComparison.OrdinalIgnoreCase))
+            if (StartsWithSegment(relative, "/v1"))
             {
-                basePath = basePath[..lastSlash];
+                // The base URL's path is the API root that /v1 stands for, as in the SDKs.
+                relative = relative[3..];
+            }
+            else if (basePath[basePath.LastIndexOf('/')..] is { Length: > 1 } lastSegment && StartsWithSegment(relative, lastSegment))
+            {
+                basePath = basePath[..^lastSegment.Length];
             }
         }
 
-        // A query on the base (Azure's ?api-version=...) goes on every request; one on the line's url is kept too.
+        // A query on the base (Azure's ?api-version=...) goes on every request; one on the path is kept too.
         string query = baseUrl.Query.TrimStart('?');
         if (query.Length > 0)
         {
@@ -52,4 +59,9 @@ internal static class BaseUrl
 
         return new Uri(baseUrl.GetLeftPart(UriPartial.Authority) + basePath + relative);
     }
+
+    // "/v1/chat", "/v1?x" and "/v1" start with the segment "/v1"; "/v1beta/…" does not.
+    private static bool StartsWithSegment(string path, string segment) =>
+        path.StartsWith(segment, StringComparison.OrdinalIgnoreCase) &&
+        (path.Length == segment.Length || path[segment.Length] is '/' or '?');
 }

@@ -14,7 +14,7 @@ internal static class OutputLine
     public static string Create(string id, string customId, ProviderAnswer? answer, (string Code, string Message)? error)
     {
         var buffer = new ArrayBufferWriter<byte>(256 + (answer?.Body.Length ?? 0));
-        using (var writer = new Utf8JsonWriter(buffer))
+        using (var writer = new Utf8JsonWriter(buffer, ResponseBody.LineOptions))
         {
             writer.WriteStartObject();
             writer.WriteString("id", id);
@@ -36,16 +36,7 @@ internal static class OutputLine
                     writer.WriteString("request_id", answer.RequestId);
                 }
 
-                writer.WritePropertyName("body");
-                if (IsJson(answer.Body))
-                {
-                    writer.WriteRawValue(answer.Body, skipInputValidation: true);
-                }
-                else
-                {
-                    writer.WriteStringValue(Encoding.UTF8.GetString(answer.Body));
-                }
-
+                ResponseBody.Write(writer, answer.Body);
                 writer.WriteEndObject();
             }
 
@@ -70,20 +61,22 @@ internal static class OutputLine
     /// <summary>The provider's own error code in a body (<c>error.code</c>, else <c>error.type</c>), if any.</summary>
     public static string? ProviderCode(byte[]? body)
     {
-        if (body is null || !IsJson(body))
+        if (body is null || !ResponseBody.TryParse(body, out var document))
         {
             return null;
         }
 
-        using var document = JsonDocument.Parse(body);
-        if (document.RootElement.ValueKind == JsonValueKind.Object &&
-            document.RootElement.TryGetProperty("error", out var error) && error.ValueKind == JsonValueKind.Object)
+        using (document)
         {
-            foreach (string name in new[] { "code", "type" })
+            if (document.RootElement.ValueKind == JsonValueKind.Object &&
+                document.RootElement.TryGetProperty("error", out var error) && error.ValueKind == JsonValueKind.Object)
             {
-                if (error.TryGetProperty(name, out var code) && code.ValueKind == JsonValueKind.String && code.GetString() is { Length: > 0 } text)
+                foreach (string name in new[] { "code", "type" })
                 {
-                    return text;
+                    if (error.TryGetProperty(name, out var code) && code.ValueKind == JsonValueKind.String && TextOf(code) is { Length: > 0 } text)
+                    {
+                        return text;
+                    }
                 }
             }
         }
@@ -91,21 +84,16 @@ internal static class OutputLine
         return null;
     }
 
-    private static bool IsJson(byte[] body)
+    // A string with an escaped lone surrogate parses but cannot be read as text.
+    private static string? TextOf(JsonElement value)
     {
-        if (body.Length == 0)
-        {
-            return false;
-        }
-
-        var reader = new Utf8JsonReader(body);
         try
         {
-            return reader.Read() && reader.TrySkip() && !reader.Read();
+            return value.GetString();
         }
-        catch (JsonException)
+        catch (InvalidOperationException)
         {
-            return false;
+            return null;
         }
     }
 }

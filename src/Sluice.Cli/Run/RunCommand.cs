@@ -50,7 +50,7 @@ internal static class RunCommand
             HelpName = "N|auto",
             CustomParser = CommonOptions.ParseConcurrency,
         };
-        var maxAttempts = MockOptionKinds.PositiveInt("--max-attempts", $"Tries per request for transient failures (5xx, resets, timeouts, malformed bodies); 429s do not count (default: $SLUICE_MAX_ATTEMPTS, else {RunDefaults.MaxAttempts}).");
+        var maxAttempts = MockOptionKinds.PositiveInt("--max-attempts", $"Tries per request for transient failures (5xx, resets, timeouts, malformed JSON bodies); 429s do not count (default: $SLUICE_MAX_ATTEMPTS, else {RunDefaults.MaxAttempts}).");
         var timeout = MockOptionKinds.Duration("--timeout", RunDefaults.Timeout, "How long one try may take before it is abandoned and retried; $SLUICE_TIMEOUT when not given.");
         var journal = new Option<string?>("--journal")
         {

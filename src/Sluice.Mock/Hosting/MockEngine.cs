@@ -30,7 +30,11 @@ internal sealed class MockEngine
         RateLimitHeaders = options.RateLimitHeaders;
         DefaultMaxOutputTokens = options.DefaultMaxOutputTokens;
         ReplyTokens = options.ReplyTokens;
+        ApiRoot = options.ApiRoot.TrimEnd('/');
     }
+
+    /// <summary>Where the API is served in place of <c>/v1</c>, without a trailing slash: empty for the root.</summary>
+    public string ApiRoot { get; }
 
     public TimeProvider Time { get; }
 

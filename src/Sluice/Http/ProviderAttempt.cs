@@ -76,7 +76,7 @@ internal sealed class ProviderAttempt(
             }
 
             OutgoingRequest.Rebuffer(response, body);
-            var verdict = profile.Classify(status, response.Headers, body, now);
+            var verdict = profile.Classify(status, response.Headers, response.Content.Headers.ContentType?.MediaType, body, now);
             if (verdict.Kind == AttemptOutcomeKind.AuthFailed && !refreshed && refreshCredential is not null)
             {
                 refreshed = true;

@@ -13,8 +13,8 @@ internal sealed class AnthropicProfile : ProviderProfile
     public override ProviderKind Kind => ProviderKind.Anthropic;
 
     /// <inheritdoc />
-    public override Classification Classify(int statusCode, HttpResponseHeaders headers, ReadOnlySpan<byte> body, DateTimeOffset now) =>
-        OutcomeRules.Classify(statusCode, headers, body, now);
+    public override Classification Classify(int statusCode, HttpResponseHeaders headers, string? mediaType, ReadOnlySpan<byte> body, DateTimeOffset now) =>
+        OutcomeRules.Classify(statusCode, headers, mediaType, body, now);
 
     /// <inheritdoc />
     public override bool IsStreamTerminator(ReadOnlySpan<byte> sseLine) => SseLine.EventName(sseLine) is "message_stop";

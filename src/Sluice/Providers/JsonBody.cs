@@ -13,15 +13,15 @@ internal static class JsonBody
     private static readonly JsonReaderOptions ReaderOptions = new() { MaxDepth = 64 };
     private static readonly JsonDocumentOptions DocumentOptions = new() { MaxDepth = 64 };
 
-    /// <summary>Whether the body is exactly one well-formed JSON object (every provider answer is one).</summary>
+    /// <summary>Whether the body is exactly one well-formed JSON value (an object, an array, a string, a number…).</summary>
     /// <param name="utf8">The body.</param>
-    /// <returns><see langword="true"/> for a complete object with nothing but whitespace after it.</returns>
-    public static bool IsWellFormedObject(ReadOnlySpan<byte> utf8)
+    /// <returns><see langword="true"/> for a complete value with nothing but whitespace after it.</returns>
+    public static bool IsWellFormedValue(ReadOnlySpan<byte> utf8)
     {
         var reader = new Utf8JsonReader(WithoutBom(utf8), ReaderOptions);
         try
         {
-            if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
+            if (!reader.Read())
             {
                 return false;
             }

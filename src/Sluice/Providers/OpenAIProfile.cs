@@ -29,8 +29,8 @@ internal sealed class OpenAIProfile : ProviderProfile
     public override ProviderKind Kind { get; }
 
     /// <inheritdoc />
-    public override Classification Classify(int statusCode, HttpResponseHeaders headers, ReadOnlySpan<byte> body, DateTimeOffset now) =>
-        OutcomeRules.Classify(statusCode, headers, body, now);
+    public override Classification Classify(int statusCode, HttpResponseHeaders headers, string? mediaType, ReadOnlySpan<byte> body, DateTimeOffset now) =>
+        OutcomeRules.Classify(statusCode, headers, mediaType, body, now);
 
     /// <inheritdoc />
     public override bool IsStreamTerminator(ReadOnlySpan<byte> sseLine)

@@ -11,8 +11,9 @@ namespace Sluice.Providers;
 /// <remarks>
 /// In order:
 /// <list type="number">
-/// <item>2xx: success when the body is empty (a streamed answer is classified before its body is read) or one
-/// well-formed JSON object; otherwise transient ("malformed body").</item>
+/// <item>2xx: success when the body is empty (a streamed answer is classified before its body is read), when the
+/// answer is not JSON by its content type (a file, audio, text: <see cref="AnswerContent.IsJson"/>), or when it is
+/// one well-formed JSON value; a JSON answer that is not well-formed is transient ("malformed body").</item>
 /// <item>401: auth. 403: quota when its wording says so (Azure's "Out of call volume quota"), else auth.</item>
 /// <item>402: quota (Anthropic <c>billing_error</c>).</item>
 /// <item>429: quota by code (<c>insufficient_quota</c>, <c>billing_hard_limit_reached</c>); then, unless it is plainly a
@@ -30,19 +31,20 @@ internal static class OutcomeRules
     /// <summary>Classifies one answer.</summary>
     /// <param name="statusCode">The HTTP status.</param>
     /// <param name="headers">The answer's headers.</param>
+    /// <param name="mediaType">The media type of the answer's <c>Content-Type</c>, or <see langword="null"/> when it has none.</param>
     /// <param name="body">The buffered body (an error body, or a non-streamed 2xx body); may be empty.</param>
     /// <param name="now">When the answer arrived.</param>
     /// <returns>The classification; never throws on any body.</returns>
-    public static Classification Classify(int statusCode, HttpResponseHeaders headers, ReadOnlySpan<byte> body, DateTimeOffset now)
+    public static Classification Classify(int statusCode, HttpResponseHeaders headers, string? mediaType, ReadOnlySpan<byte> body, DateTimeOffset now)
     {
         var limits = RateLimitHeaders.Parse(headers, now);
         if (statusCode is >= 200 and <= 299)
         {
-            return body.IsEmpty || JsonBody.IsWellFormedObject(body)
+            return body.IsEmpty || !AnswerContent.IsJson(mediaType, body) || JsonBody.IsWellFormedValue(body)
                 ? new Classification(AttemptOutcomeKind.Success, string.Empty, null, null) { RateLimits = limits }
                 : new Classification(
                     AttemptOutcomeKind.Transient,
-                    $"malformed body: HTTP {statusCode.ToString(CultureInfo.InvariantCulture)} whose body is not a JSON object",
+                    $"malformed body: HTTP {statusCode.ToString(CultureInfo.InvariantCulture)} whose JSON body is not well-formed",
                     limits.RetryAfter, null) { RateLimits = limits };
         }
 

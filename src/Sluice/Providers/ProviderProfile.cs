@@ -35,13 +35,17 @@ internal abstract class ProviderProfile
     /// </summary>
     /// <param name="statusCode">The HTTP status.</param>
     /// <param name="headers">The answer's headers.</param>
+    /// <param name="mediaType">
+    /// The media type of the answer's <c>Content-Type</c> (<c>application/json</c>, <c>audio/mpeg</c>), or
+    /// <see langword="null"/> when it has none: only a JSON 2xx can be malformed (<see cref="AnswerContent.IsJson"/>).
+    /// </param>
     /// <param name="body">
     /// The buffered error body or, for a non-streamed 2xx, the whole body. Empty is allowed: an empty 2xx is a success,
     /// because a streamed answer is classified from its status before its body is read.
     /// </param>
     /// <param name="now">When the answer arrived: header durations become instants from it.</param>
     /// <returns>The classification. Never throws on any body or header value.</returns>
-    public abstract Classification Classify(int statusCode, HttpResponseHeaders headers, ReadOnlySpan<byte> body, DateTimeOffset now);
+    public abstract Classification Classify(int statusCode, HttpResponseHeaders headers, string? mediaType, ReadOnlySpan<byte> body, DateTimeOffset now);
 
     /// <summary>
     /// Whether a line of a streamed answer is its proper end, so a stream that stops without one can be reported as

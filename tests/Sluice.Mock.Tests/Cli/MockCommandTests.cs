@@ -10,7 +10,7 @@ public class MockCommandTests
 {
     private static readonly string[] DocumentedOptions =
     [
-        "--listen", "--allow-remote", "--rpm", "--tpm", "--input-tpm", "--output-tpm", "--concurrency", "--burst",
+        "--listen", "--allow-remote", "--api-root", "--rpm", "--tpm", "--input-tpm", "--output-tpm", "--concurrency", "--burst",
         "--latency", "--jitter", "--token-latency", "--no-rate-limit-headers", "--default-max-tokens", "--reply-tokens",
         "--model", "--any-model", "--seed", "--audit-window", "--fault-500", "--fault-502", "--fault-503", "--fault-529",
         "--fault-reset", "--fault-hang", "--fault-malformed", "--fault-stream-cut", "--fault-auth-after",
@@ -87,6 +87,34 @@ public class MockCommandTests
         Assert.Equal(0, exitCode);
         Assert.Contains("stopping", output.ToString(), StringComparison.Ordinal);
         await Assert.ThrowsAnyAsync<HttpRequestException>(() => client.GetStringAsync("mock/limits"));
+    }
+
+    [Fact]
+    public async Task ApiRoot_NotAPlainPath_IsAUsageError()
+    {
+        var (exitCode, _, error) = await InvokeAsync(["mock", "--listen", "0", "--api-root", "/a/../b"]);
+
+        Assert.Equal(SluiceCommandLine.UsageError, exitCode);
+        Assert.Contains("ApiRoot", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ApiRoot_ThePrintedBaseUrlServesTheApi()
+    {
+        var output = new LineWriter();
+        using var cancel = new CancellationTokenSource();
+        var parse = SluiceCommandLine.Build().Parse(["mock", "--listen", "127.0.0.1:0", "--api-root", "/v1beta/openai/"]);
+        var run = parse.InvokeAsync(new InvocationConfiguration { Output = output, Error = new StringWriter() }, cancel.Token);
+
+        var line = await output.FirstLineContainingAsync("listening on").Within();
+        var baseUrl = Regex.Match(line, @"OpenAI base URL (http://\S+)\)").Groups[1].Value;
+        using var client = new HttpClient { Timeout = Bounded.Timeout };
+        using var models = await client.GetAsync(baseUrl + "/models").Within();
+        await cancel.CancelAsync();
+        await run.Within();
+
+        Assert.EndsWith("/v1beta/openai", baseUrl, StringComparison.Ordinal);
+        Assert.Equal(System.Net.HttpStatusCode.OK, models.StatusCode);
     }
 
     private static async Task<(int ExitCode, string Output, string Error)> InvokeAsync(string[] args)

@@ -12,22 +12,24 @@ public sealed class JsonBodyTests
     [InlineData("{}", true)]
     [InlineData("""{"a":1}{"b":2}""", false)]
     [InlineData("""{"a":1""", false)]
-    [InlineData("[1]", false)]
-    [InlineData("\"text\"", false)]
+    [InlineData("[1]", true)]
+    [InlineData("\"text\"\n", true)]
+    [InlineData("null", true)]
+    [InlineData("[1] [2]", false)]
     [InlineData("", false)]
     [InlineData("<html>", false)]
     [InlineData("""{"a":1,}""", false)]
-    public void IsWellFormedObject_AcceptsExactlyOneObject(string body, bool expected)
+    public void IsWellFormedValue_AcceptsExactlyOneValue(string body, bool expected)
     {
-        Assert.Equal(expected, JsonBody.IsWellFormedObject(Utf8(body)));
+        Assert.Equal(expected, JsonBody.IsWellFormedValue(Utf8(body)));
     }
 
     [Fact]
-    public void IsWellFormedObject_NestedTooDeep_IsFalseNotAnException()
+    public void IsWellFormedValue_NestedTooDeep_IsFalseNotAnException()
     {
         var deep = new string('[', 100) + new string(']', 100);
 
-        Assert.False(JsonBody.IsWellFormedObject(Utf8("{\"a\":" + deep + "}")));
+        Assert.False(JsonBody.IsWellFormedValue(Utf8("{\"a\":" + deep + "}")));
         Assert.False(JsonBody.TryParse(Utf8("{\"a\":" + deep + "}"), out _));
     }
 }

@@ -8,6 +8,8 @@ namespace Sluice.Tests.Providers;
 
 public sealed class ProviderProfileTests
 {
+    private const string Json = "application/json";
+
     /// <summary>One row of DESIGN.md's outcome table, as a provider answers it.</summary>
     public sealed record Row(int Status, string Body, AttemptOutcomeKind Kind, string? Code = null, double? RetryAfterMs = null, params (string Name, string Value)[] Headers);
 
@@ -111,7 +113,7 @@ public sealed class ProviderProfileTests
             _ => OpenAIRows[row],
         };
 
-        var result = ProviderProfile.For(kind).Classify(expected.Status, Headers(expected.Headers), Utf8(expected.Body), Now);
+        var result = ProviderProfile.For(kind).Classify(expected.Status, Headers(expected.Headers), Json, Utf8(expected.Body), Now);
 
         Assert.Equal(expected.Kind, result.Kind);
         Assert.Equal(expected.Code, result.ProviderCode);
@@ -144,8 +146,8 @@ public sealed class ProviderProfileTests
             ("x-ratelimit-remaining-requests", "0"), ("x-ratelimit-reset-requests", "120ms"),
             ("x-ratelimit-remaining-tokens", "1000"), ("x-ratelimit-reset-tokens", "1.2s"));
 
-        var tokens = ProviderProfile.For(ProviderKind.OpenAI).Classify(429, headers, Utf8(OpenAITokensPerMinute), Now);
-        var requests = ProviderProfile.For(ProviderKind.OpenAI).Classify(429, headers, Utf8(OpenAIRequestsPerMinute), Now);
+        var tokens = ProviderProfile.For(ProviderKind.OpenAI).Classify(429, headers, Json, Utf8(OpenAITokensPerMinute), Now);
+        var requests = ProviderProfile.For(ProviderKind.OpenAI).Classify(429, headers, Json, Utf8(OpenAIRequestsPerMinute), Now);
 
         // The reset header wins over the message's "try again in 2s"; each error waits for its own budget.
         Assert.Equal(TimeSpan.FromMilliseconds(1200), tokens.RetryAfter);
@@ -159,10 +161,37 @@ public sealed class ProviderProfileTests
             ("anthropic-ratelimit-requests-remaining", "40"), ("anthropic-ratelimit-requests-reset", "2026-01-01T12:00:02Z"),
             ("anthropic-ratelimit-input-tokens-remaining", "0"), ("anthropic-ratelimit-input-tokens-reset", "2026-01-01T12:00:20Z"));
 
-        var result = ProviderProfile.For(ProviderKind.Anthropic).Classify(429, headers, Utf8(AnthropicRateLimit), Now);
+        var result = ProviderProfile.For(ProviderKind.Anthropic).Classify(429, headers, Json, Utf8(AnthropicRateLimit), Now);
 
         Assert.Equal(AttemptOutcomeKind.Throttled, result.Kind);
         Assert.Equal(TimeSpan.FromSeconds(20), result.RetryAfter);
+    }
+
+    [Theory]
+    [InlineData("application/octet-stream", "PK\u0003\u0004 a zip", AttemptOutcomeKind.Success)]
+    [InlineData("audio/mpeg", "ID3\u0004\u0000 mp3 frames", AttemptOutcomeKind.Success)]
+    [InlineData("text/plain", "A transcription of the audio.\n", AttemptOutcomeKind.Success)]
+    [InlineData("text/html", "<html><body>Welcome</body></html>", AttemptOutcomeKind.Success)]
+    [InlineData("text/event-stream", "data: {\"id\":\"chatcmpl-1\"}\n\ndata: [DONE]\n\n", AttemptOutcomeKind.Success)]
+    [InlineData("TEXT/PLAIN", "{\"looks\": \"like json but is text", AttemptOutcomeKind.Success)]
+    [InlineData("application/json", "{\"id\":\"chatcmpl-1\",\"object\":\"chat.compl", AttemptOutcomeKind.Transient)]
+    [InlineData("Application/JSON", "<html>502</html>", AttemptOutcomeKind.Transient)]
+    [InlineData("application/problem+json", "{\"type\":", AttemptOutcomeKind.Transient)]
+    [InlineData("application/json", "[{\"embedding\":[0.1]}]\n", AttemptOutcomeKind.Success)]
+    [InlineData(null, "{\"id\":\"chatcmpl-1\",\"object\":\"chat.compl", AttemptOutcomeKind.Transient)]
+    [InlineData(null, "\uFEFF \r\n[1,", AttemptOutcomeKind.Transient)]
+    [InlineData(null, "{\"id\":\"chatcmpl-1\"}\n", AttemptOutcomeKind.Success)]
+    [InlineData(null, "ID3\u0004 mp3 frames", AttemptOutcomeKind.Success)]
+    [InlineData(null, "<html>hello</html>", AttemptOutcomeKind.Success)]
+    public void Classify_2xx_OnlyAJsonAnswerCanBeMalformed(string? mediaType, string body, AttemptOutcomeKind expected)
+    {
+        foreach (var kind in Enum.GetValues<ProviderKind>())
+        {
+            var result = ProviderProfile.For(kind).Classify(200, Headers(), mediaType, Utf8(body), Now);
+
+            Assert.Equal(expected, result.Kind);
+            Assert.Equal(expected == AttemptOutcomeKind.Success, result.Error.Length == 0);
+        }
     }
 
     [Fact]
@@ -170,7 +199,7 @@ public sealed class ProviderProfileTests
     {
         var headers = Headers(("x-ratelimit-limit-tokens", "30000"), ("x-ratelimit-remaining-tokens", "29000"), ("x-ratelimit-reset-tokens", "2s"));
 
-        var result = ProviderProfile.For(ProviderKind.OpenAI).Classify(200, headers, Utf8(OpenAIChatCompletion), Now);
+        var result = ProviderProfile.For(ProviderKind.OpenAI).Classify(200, headers, Json, Utf8(OpenAIChatCompletion), Now);
 
         Assert.Equal(new BudgetHeader(30000, 29000, Now.AddSeconds(2)), result.RateLimits.Tokens);
     }
@@ -180,7 +209,7 @@ public sealed class ProviderProfileTests
     {
         var headers = Headers(("x-request-id", "req_7f3a9c1d2e"), ("openai-organization", "org-secretive"));
 
-        var result = ProviderProfile.For(ProviderKind.OpenAI).Classify(401, headers, Utf8(OpenAIInvalidApiKey), Now);
+        var result = ProviderProfile.For(ProviderKind.OpenAI).Classify(401, headers, Json, Utf8(OpenAIInvalidApiKey), Now);
 
         Assert.Contains("Incorrect API key provided: [redacted]. You can find your API key", result.Error);
         Assert.DoesNotContain("sk-", result.Error);
@@ -194,7 +223,7 @@ public sealed class ProviderProfileTests
     {
         var body = $$$"""{"error":{"message":"{{{new string('x', 5_000).Replace("xxxxxxxxxx", "xxxxxxxxx ")}}}","type":"server_error"}}""";
 
-        var result = ProviderProfile.For(ProviderKind.OpenAI).Classify(500, Headers(), Utf8(body), Now);
+        var result = ProviderProfile.For(ProviderKind.OpenAI).Classify(500, Headers(), Json, Utf8(body), Now);
 
         Assert.InRange(result.Error.Length, 300, 360);
         Assert.EndsWith("…", result.Error);
@@ -241,9 +270,10 @@ public sealed class ProviderProfileTests
     {
         var kinds = Gen.Enum<ProviderKind>();
         var statuses = Gen.OneOf(Gen.Int[0, 999], Gen.Const(200), Gen.Const(429), Gen.Const(400), Gen.Const(529));
-        Gen.Select(kinds, statuses, AnyBytes).Sample((kind, status, body) =>
+        var mediaTypes = Gen.OneOf(Gen.Const((string?)null), Gen.Const<string?>(Json), Gen.Const<string?>("audio/mpeg"), Gen.String.Select(s => (string?)s));
+        Gen.Select(kinds, statuses, mediaTypes, AnyBytes).Sample((kind, status, mediaType, body) =>
         {
-            var result = ProviderProfile.For(kind).Classify(status, Headers(), body, Now);
+            var result = ProviderProfile.For(kind).Classify(status, Headers(), mediaType, body, Now);
 
             Assert.True(Enum.IsDefined(result.Kind));
             Assert.NotNull(result.Error);
@@ -259,7 +289,7 @@ public sealed class ProviderProfileTests
         {
             var body = $$$"""{"error":{"message":{{{System.Text.Json.JsonSerializer.Serialize(message).Replace("\\\\uD800", "\\uD800")}}},"code":{{{System.Text.Json.JsonSerializer.Serialize(code)}}}}}""";
 
-            var result = ProviderProfile.For(kind).Classify(status, Headers(), Utf8(body), Now);
+            var result = ProviderProfile.For(kind).Classify(status, Headers(), Json, Utf8(body), Now);
 
             Assert.NotNull(result.Error);
         }, iter: 5_000);
