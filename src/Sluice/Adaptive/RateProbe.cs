@@ -59,6 +59,9 @@ internal sealed class RateProbe
     /// <summary>The shortest time between two full moments that measures a rate: shorter, one request more or less is noise.</summary>
     public static readonly TimeSpan MinSpan = TimeSpan.FromMilliseconds(250);
 
+    /// <summary>The least time what passed before the first refusal is counted over (a limiter's burst is often a second's worth).</summary>
+    public static readonly TimeSpan FirstSpan = TimeSpan.FromSeconds(1);
+
     /// <summary>A span this long measures even with fewer than <see cref="MinAccepted"/> accepted: a slow limiter.</summary>
     public static readonly TimeSpan LongSpan = TimeSpan.FromSeconds(4);
 
@@ -148,12 +151,17 @@ internal sealed class RateProbe
         _lastEventAt = now;
         if (_fullAt is not { } from)
         {
-            // The first refusal: the limiter let through what came before it at once, so its rate is at least that
-            // much over the time since the first request (but no less than the shortest measuring span). Start there
-            // and climb fast; the next refusal measures.
+            // The first refusal: what passed before it may have been the limiter's burst, commonly a second's worth, so
+            // take it as a rate over at least a second. Start there and climb fast; the next refusals measure.
             MarkFull(admission, startedAt);
-            double elapsed = Math.Max((startedAt - _firstStart) / _ticksPerSecond, MinSpan.TotalSeconds);
-            (_ceiling, _ramping, _cutAt) = (Math.Max(MinRatePerSecond, Math.Max(1, admission - 1) / elapsed), true, now);
+            if (admission <= 1)
+            {
+                // Refused before anything passed: nothing to start from.
+                return false;
+            }
+
+            double elapsed = Math.Max((startedAt - _firstStart) / _ticksPerSecond, FirstSpan.TotalSeconds);
+            (_ceiling, _ramping, _cutAt) = (Math.Max(MinRatePerSecond, (admission - 1) / elapsed), true, now);
             return true;
         }
 
@@ -170,7 +178,10 @@ internal sealed class RateProbe
         double span = (startedAt - from) / _ticksPerSecond;
         long sent = admission - _fullNumber;
         long accepted = sent - _refusedSinceFull;
-        if (span < MinSpan.TotalSeconds || (accepted < MinAccepted && span < LongSpan.TotalSeconds))
+        // Well over the limit (refusals outnumber what passed), a short span already tells: waiting for the shortest
+        // measuring span would cost a storm of refusals.
+        bool overwhelmed = _refusedSinceFull >= 2 * MinAccepted && _refusedSinceFull > accepted && accepted >= MinAccepted;
+        if ((span < MinSpan.TotalSeconds && !overwhelmed) || (accepted < MinAccepted && span < LongSpan.TotalSeconds))
         {
             // Too soon to measure: keep counting from the earlier full moment, which is as good a start as this one.
             // The rate in force drew the refusal, so cut from it once (as TCP does on a loss); more cuts before a

@@ -20,7 +20,7 @@ public sealed class RateProbeTests
     }
 
     [Fact]
-    public void FirstThrottle_TakesWhatPassedAsALowerBound_NeverMeasuredOverLessThanTheShortestSpan_AndRamps()
+    public void FirstThrottle_TakesWhatPassedAsALowerBound_CountedOverASecondAtLeast_AndRamps()
     {
         var probe = new RateProbe(TicksPerSecond);
 
@@ -32,8 +32,8 @@ public sealed class RateProbeTests
 
         Assert.True(probe.Throttled(admission: 7, startedAt: 1, now: 2));
 
-        // Six in 1 ms is no rate: the span counts as the shortest measuring span, never less.
-        double lowerBound = 6 / RateProbe.MinSpan.TotalSeconds;
+        // Six in 1 ms is no rate (it may be the limiter's burst): they count as passing over a second at least.
+        double lowerBound = 6 / RateProbe.FirstSpan.TotalSeconds;
         Assert.True(probe.IsRamping);
         Assert.Equal(lowerBound, probe.RatePerSecond(2)!.Value, precision: 6);
         long doubling = (long)RateProbe.RampDoublingTime.TotalMilliseconds;
@@ -60,10 +60,9 @@ public sealed class RateProbeTests
         }
 
         // A second later, 40 more were sent and 24 passed (well over the edge): the limit is 24 a second, whatever
-        // its burst — the burst was spent at the first full moment. The rate that drew the refusal was higher and
-        // counts up to the overshoot allowance.
+        // its burst — the burst was spent at the first full moment.
         Assert.True(probe.Throttled(admission: 60, startedAt: 1600, now: 1601));
-        Assert.Equal(24 * RateProbe.OvershootAllowance, probe.Ceiling!.Value, precision: 6);
+        Assert.Equal(24, probe.Ceiling!.Value, precision: 6);
     }
 
     [Fact]
@@ -80,7 +79,7 @@ public sealed class RateProbeTests
 
         var fresh = new RateProbe(TicksPerSecond);
         fresh.Started(0);
-        Assert.True(fresh.Throttled(admission: 1, startedAt: 0, now: 0));
+        Assert.True(fresh.Throttled(admission: 2, startedAt: 0, now: 0));
         fresh.SelfBound();
         Assert.True(fresh.Throttled(admission: 3, startedAt: 100, now: 100));
         fresh.SelfBound();
@@ -122,6 +121,16 @@ public sealed class RateProbeTests
     }
 
     [Fact]
+    public void ARefusalBeforeAnythingPassed_SetsNoRate()
+    {
+        var probe = new RateProbe(TicksPerSecond);
+        probe.Started(0);
+
+        Assert.False(probe.Throttled(admission: 1, startedAt: 0, now: 5));
+        Assert.False(probe.HasRate);
+    }
+
+    [Fact]
     public void Throttled_OverTooShortASpan_WaitsAndMeasuresFromTheEarlierFullMoment()
     {
         var probe = new RateProbe(TicksPerSecond);
@@ -147,9 +156,9 @@ public sealed class RateProbeTests
     {
         var probe = new RateProbe(TicksPerSecond);
         probe.Started(0);
-        Assert.True(probe.Throttled(admission: 1, startedAt: 0, now: 0));
-        Assert.True(probe.Throttled(admission: 2, startedAt: 1, now: 1));
-        now = 1 + (long)(998 * 1000 / ceiling);
+        Assert.True(probe.Throttled(admission: 2, startedAt: 0, now: 0));
+        Assert.True(probe.Throttled(admission: 3, startedAt: 1, now: 1));
+        now = 1 + (long)(997 * 1000 / ceiling);
         Assert.True(probe.Throttled(admission: 1000, startedAt: now, now: now));
         Assert.Equal(ceiling, probe.Ceiling!.Value, precision: 6);
         return probe;
