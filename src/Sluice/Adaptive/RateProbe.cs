@@ -37,6 +37,9 @@ internal sealed class RateProbe
     /// <summary>The fewest accepted requests between two full moments that make a measurement (unless <see cref="LongSpan"/> passed).</summary>
     public const int MinAccepted = 4;
 
+    /// <summary>The highest rate a ramp climbs to, per second: beyond any limit a provider sets for one key.</summary>
+    public const double MaxRampRate = 100_000;
+
     /// <summary>The share of refused requests below which Sluice was at the limit's edge rather than well over it.</summary>
     public const double EdgeShare = 0.35;
 
@@ -82,6 +85,8 @@ internal sealed class RateProbe
     private long _cutAt = long.MinValue;
     private long _lastEventAt = long.MinValue;
     private long _firstStart = long.MinValue;
+    private long _startedCount;
+    private long _refusedCount;
 
     /// <summary>Creates a probe for timestamps that advance <paramref name="ticksPerSecond"/> per second.</summary>
     public RateProbe(long ticksPerSecond) => _ticksPerSecond = ticksPerSecond;
@@ -106,7 +111,8 @@ internal sealed class RateProbe
         double elapsed = Math.Max(0, (now - _cutAt) / _ticksPerSecond);
         if (_ramping)
         {
-            return Math.Min(ceiling * Math.Pow(2, elapsed / RampDoublingTime.TotalSeconds), ceiling * MaxGrowth);
+            // A lower bound may be far below the limit: the ramp climbs until a refusal, up to a bound no limit reaches.
+            return Math.Min(ceiling * Math.Pow(2, Math.Min(elapsed / RampDoublingTime.TotalSeconds, 60)), MaxRampRate);
         }
 
         double k = RecoveryTime.TotalSeconds;
@@ -116,13 +122,15 @@ internal sealed class RateProbe
         return Math.Clamp(ceiling * (1 + (gain * c * t * t * t)), MinRatePerSecond, ceiling * MaxGrowth);
     }
 
-    /// <summary>Counts a request admitted at <paramref name="now"/>: only the first one's time is kept.</summary>
+    /// <summary>Counts a request admitted at <paramref name="now"/> (of times, only the first one's is kept).</summary>
     public void Started(long now)
     {
         if (_firstStart == long.MinValue)
         {
             _firstStart = now;
         }
+
+        _startedCount++;
     }
 
     /// <summary>
@@ -138,6 +146,7 @@ internal sealed class RateProbe
     /// </summary>
     public bool Throttled(long admission, long startedAt, long now)
     {
+        _refusedCount++;
         if (_fullAt is not null && admission > _fullNumber)
         {
             _refusedSinceFull++;
@@ -153,15 +162,18 @@ internal sealed class RateProbe
         {
             // The first refusal: what passed before it may have been the limiter's burst, commonly a second's worth, so
             // take it as a rate over at least a second. Start there and climb fast; the next refusals measure.
+            // Requests admitted together reach the limiter in any order, so count every request started and not (yet)
+            // refused, rather than those admitted before this one.
             MarkFull(admission, startedAt);
-            if (admission <= 1)
+            long passed = _startedCount - _refusedCount;
+            if (passed < 1)
             {
                 // Refused before anything passed: nothing to start from.
                 return false;
             }
 
             double elapsed = Math.Max((startedAt - _firstStart) / _ticksPerSecond, FirstSpan.TotalSeconds);
-            (_ceiling, _ramping, _cutAt) = (Math.Max(MinRatePerSecond, (admission - 1) / elapsed), true, now);
+            (_ceiling, _ramping, _cutAt) = (Math.Max(MinRatePerSecond, passed / elapsed), true, now);
             return true;
         }
 

@@ -44,7 +44,7 @@ public sealed class RateProbeTests
     public void ARefusalWhileRamping_CutsFromTheRampedRate_ThenTheNextOneMeasuresBetweenFullMoments()
     {
         var probe = new RateProbe(TicksPerSecond);
-        probe.Started(0);
+        StartedTimes(probe, 5);
         Assert.True(probe.Throttled(admission: 5, startedAt: 0, now: 1));
         double ramped = probe.RatePerSecond(600)!.Value;
 
@@ -69,7 +69,7 @@ public sealed class RateProbeTests
     public void WhenSluiceHeldItselfBack_TheCountIsALowerBound_AndTheRateRampsFromIt()
     {
         var probe = new RateProbe(TicksPerSecond);
-        probe.Started(0);
+        StartedTimes(probe, 2);
         Assert.True(probe.Throttled(admission: 2, startedAt: 0, now: 0));
         Assert.True(probe.Throttled(admission: 3, startedAt: 10, now: 10));
 
@@ -78,7 +78,7 @@ public sealed class RateProbeTests
         Assert.False(probe.Throttled(admission: 53, startedAt: 20_010, now: 20_010), "a lower bound below the rate in force changes nothing");
 
         var fresh = new RateProbe(TicksPerSecond);
-        fresh.Started(0);
+        StartedTimes(fresh, 2);
         Assert.True(fresh.Throttled(admission: 2, startedAt: 0, now: 0));
         fresh.SelfBound();
         Assert.True(fresh.Throttled(admission: 3, startedAt: 100, now: 100));
@@ -134,7 +134,7 @@ public sealed class RateProbeTests
     public void Throttled_OverTooShortASpan_WaitsAndMeasuresFromTheEarlierFullMoment()
     {
         var probe = new RateProbe(TicksPerSecond);
-        probe.Started(0);
+        StartedTimes(probe, 3);
         Assert.True(probe.Throttled(admission: 3, startedAt: 0, now: 1));
         Assert.True(probe.Throttled(admission: 4, startedAt: 100, now: 100));
         double ceiling = probe.Ceiling!.Value;
@@ -151,11 +151,19 @@ public sealed class RateProbeTests
         Assert.Equal(26 / 0.3, probe.Ceiling!.Value, precision: 6);
     }
 
+    private static void StartedTimes(RateProbe probe, int count)
+    {
+        for (int i = 0; i < count; i++)
+        {
+            probe.Started(0);
+        }
+    }
+
     /// <summary>A probe whose last cut measured <paramref name="ceiling"/> exactly (above 41), at admission 1000.</summary>
     private static RateProbe MeasuredAt(double ceiling, out long now)
     {
         var probe = new RateProbe(TicksPerSecond);
-        probe.Started(0);
+        StartedTimes(probe, 2);
         Assert.True(probe.Throttled(admission: 2, startedAt: 0, now: 0));
         Assert.True(probe.Throttled(admission: 3, startedAt: 1, now: 1));
         now = 1 + (long)(997 * 1000 / ceiling);
