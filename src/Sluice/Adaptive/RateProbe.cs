@@ -82,6 +82,7 @@ internal sealed class RateProbe
 
     private double? _ceiling;
     private bool _ramping;
+    private bool _measured;
     private long _cutAt = long.MinValue;
     private long _lastEventAt = long.MinValue;
     private long _firstStart = long.MinValue;
@@ -99,6 +100,12 @@ internal sealed class RateProbe
 
     /// <summary>True while the rate is a lower bound climbing towards the limit rather than a measured one.</summary>
     public bool IsRamping => _ramping;
+
+    /// <summary>
+    /// True once the ceiling comes from a count between two full moments while Sluice kept the limiter busy: only
+    /// then is it evidence against a budget someone stated.
+    /// </summary>
+    public bool IsMeasured => _measured;
 
     /// <summary>The rate to pace at, per second, at <paramref name="now"/>; <see langword="null"/> before the first measurement.</summary>
     public double? RatePerSecond(long now)
@@ -173,7 +180,7 @@ internal sealed class RateProbe
             }
 
             double elapsed = Math.Max((startedAt - _firstStart) / _ticksPerSecond, FirstSpan.TotalSeconds);
-            (_ceiling, _ramping, _cutAt) = (Math.Max(MinRatePerSecond, passed / elapsed), true, now);
+            (_ceiling, _ramping, _cutAt, _measured) = (Math.Max(MinRatePerSecond, passed / elapsed), true, now, false);
             return true;
         }
 
@@ -222,12 +229,12 @@ internal sealed class RateProbe
                 return false;
             }
 
-            (_ceiling, _ramping, _cutAt) = (measured, true, now);
+            (_ceiling, _ramping, _cutAt, _measured) = (measured, true, now, false);
             return true;
         }
 
         double ceiling = current is { } rate ? Math.Max(measured, Math.Min(rate, measured * OvershootAllowance)) : measured;
-        (_ceiling, _ramping, _cutAt) = (ceiling, false, now);
+        (_ceiling, _ramping, _cutAt, _measured) = (ceiling, false, now, true);
         return true;
     }
 

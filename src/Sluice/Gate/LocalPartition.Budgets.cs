@@ -261,8 +261,8 @@ internal sealed partial class LocalPartition
         double? configuredRequests = _limits.RequestsPerWindow is { } r ? _limits.PerSecond(r) : null;
         double? configuredTokens = _limits.TokensPerWindow is { } t ? _limits.PerSecond(t) : null;
         double? probed = _probe?.RatePerSecond(now);
-        (double? requests, _requestSource) = Strictest(configuredRequests, _headerRequestsPerSecond, probed);
-        (double? tokens, _tokenSource) = Strictest(configuredTokens, _headerTokensPerSecond, null);
+        (double? requests, _requestSource) = Strictest(configuredRequests, _headerRequestsPerSecond, probed, measured: _probe?.IsMeasured == true);
+        (double? tokens, _tokenSource) = Strictest(configuredTokens, _headerTokensPerSecond, null, measured: false);
         bool changed = SetRate(ref _requestRate, ref _requests, requests, tokens: false, now);
         changed |= SetRate(ref _tokenRate, ref _tokens, tokens, tokens: true, now);
         return changed;
@@ -301,7 +301,7 @@ internal sealed partial class LocalPartition
         return true;
     }
 
-    private static (double? Rate, BudgetSource Source) Strictest(double? configured, double? headers, double? probed)
+    private static (double? Rate, BudgetSource Source) Strictest(double? configured, double? headers, double? probed, bool measured)
     {
         (double? rate, var source) = (configured, configured is null ? BudgetSource.None : BudgetSource.Configured);
         if (headers is { } stated && (rate is null || stated < rate))
@@ -309,7 +309,10 @@ internal sealed partial class LocalPartition
             (rate, source) = (stated, BudgetSource.Headers);
         }
 
-        // The probe paces where nothing else states a budget, and where 429s show the stated one is well too high.
-        return probed is { } learned && (rate is null || learned < rate * ProbeOverrideRatio) ? (learned, BudgetSource.Throttling) : (rate, source);
+        // The probe paces where nothing else states a budget, and where its measurements show the stated one is well
+        // too high; a lower bound, or a cut from one, says nothing against a stated budget.
+        bool overrides = rate is null || (measured && probed < rate * ProbeOverrideRatio);
+        return probed is { } learned && overrides ? (learned, BudgetSource.Throttling) : (rate, source);
     }
+
 }

@@ -231,3 +231,43 @@ public sealed class LittleFloorPartitionTests
         Assert.Equal(before, partition.ConcurrencyLimit);
     }
 }
+
+public sealed class ProbeOverrideTests
+{
+    [Fact]
+    public void AConfiguredBudget_GivesWayOnlyToAMeasuredRateWellBelowIt()
+    {
+        var (partition, time, _) = GateTestKit.Create(new PartitionLimits { MaxConcurrency = 1000, RequestsPerWindow = 600, RequestBurst = 1 });
+
+        // Ten a second as configured, but the upstream lets one through every half second at most: two a second.
+        var lastAccepted = TimeSpan.FromDays(-1);
+        var elapsed = TimeSpan.Zero;
+        for (int i = 0; i < 150; i++)
+        {
+            var pending = partition.Enter(new AdmissionRequest(AtFront: true));
+            while (!pending.IsCompleted && elapsed < TimeSpan.FromMinutes(5))
+            {
+                time.Advance(TimeSpan.FromMilliseconds(10));
+                elapsed += TimeSpan.FromMilliseconds(10);
+            }
+
+            var lease = pending.Admitted();
+            bool accepted = elapsed - lastAccepted >= TimeSpan.FromMilliseconds(500);
+            lastAccepted = accepted ? elapsed : lastAccepted;
+            time.Advance(TimeSpan.FromMilliseconds(1));
+            elapsed += TimeSpan.FromMilliseconds(1);
+            partition.RecordOutcome(lease, accepted ? PacingSignal.Success : PacingSignal.Throttled, waitStated: false);
+            lease.Dispose();
+
+            if (i == 8)
+            {
+                // A lower bound, or a cut from one, is no evidence against the configured budget.
+                Assert.Equal(BudgetSource.Configured, partition.GetSnapshot().RequestBudgetSource);
+            }
+        }
+
+        var snapshot = partition.GetSnapshot();
+        Assert.Equal(BudgetSource.Throttling, snapshot.RequestBudgetSource);
+        Assert.InRange(snapshot.RequestsPerMinute!.Value, 90, 200);
+    }
+}
