@@ -4,8 +4,8 @@ using Sluice.Adaptive;
 namespace Sluice.Gate;
 
 /// <summary>
-/// The gate of one partition (an upstream, a credential and a model group): admits callers under its concurrency,
-/// request and token budgets, by priority then arrival, and computes when the next one may start instead of polling.
+/// The gate of one partition (an upstream, a credential and a model group): admits callers under its concurrency
+/// limit and every budget it holds (<see cref="BudgetDimension"/>), by priority then arrival, and computes when the next one may start instead of polling.
 /// A waiter here never blocks a waiter in another partition. Obtain one from <see cref="SluiceGate.GetPartition"/>.
 /// </summary>
 public abstract class GatePartition
@@ -63,6 +63,18 @@ public abstract class GatePartition
     /// <param name="resetAt">When the provider says its budget is whole again.</param>
     /// <param name="limit">The provider's budget per window, when it says; otherwise the configured one is assumed.</param>
     public abstract void ObserveTokens(long remaining, DateTimeOffset resetAt, long? limit = null);
+
+    /// <summary>
+    /// The provider's view of one budget; see <see cref="ObserveRequests"/>. For <see cref="BudgetDimension.InputTokens"/>
+    /// and <see cref="BudgetDimension.OutputTokens"/> a stated limit is taken as per minute, as Anthropic states it; for
+    /// the per-day dimensions, as per day. A stated limit is adopted unless the configured one is lower (and
+    /// <see cref="PartitionLimits.LearnBudgets"/> is on); what remains lowers the allowance until the reset.
+    /// </summary>
+    /// <param name="dimension">The budget the headers describe.</param>
+    /// <param name="remaining">What the provider says is left.</param>
+    /// <param name="resetAt">When the provider says its budget is whole again.</param>
+    /// <param name="limit">The provider's budget, when it says.</param>
+    public abstract void ObserveBudget(BudgetDimension dimension, long remaining, DateTimeOffset resetAt, long? limit = null);
 
     /// <summary>Replaces the partition's limits from now on (for example budgets learned from a provider). The value is validated and copied.</summary>
     /// <param name="limits">The new limits.</param>

@@ -15,15 +15,13 @@ internal sealed partial class LocalPartition
     private AimdLimit? _aimd;
     private RateProbe? _probe;
     private double? _headerRequestsPerSecond;
-    private double? _headerTokensPerSecond;
     private BudgetSource _requestSource;
-    private BudgetSource _tokenSource;
 
     public override void ObserveRequests(long remaining, DateTimeOffset resetAt, long? limit = null) =>
-        Observe(tokens: false, remaining, resetAt, limit);
+        Observe(remaining, resetAt, limit);
 
     public override void ObserveTokens(long remaining, DateTimeOffset resetAt, long? limit = null) =>
-        Observe(tokens: true, remaining, resetAt, limit);
+        ObserveWindowTokens(BudgetDimension.Tokens, remaining, resetAt, limit);
 
     internal override void RecordOutcome(GateLease lease, PacingSignal signal)
     {
@@ -81,7 +79,7 @@ internal sealed partial class LocalPartition
     /// <summary>The 429 probe paces only where neither configuration nor headers state a request budget.</summary>
     private bool ProbeActiveLocked => _probe is not null && _limits.RequestsPerWindow is null && _headerRequestsPerSecond is null;
 
-    private void Observe(bool tokens, long remaining, DateTimeOffset resetAt, long? limit)
+    private void Observe(long remaining, DateTimeOffset resetAt, long? limit)
     {
         if (remaining < 0 || limit <= 0)
         {
@@ -91,35 +89,20 @@ internal sealed partial class LocalPartition
         TimeSpan untilReset = resetAt - _time.GetUtcNow();
         Effects effects = default;
         bool learned = false;
-        double? requestsPerMinute, tokensPerMinute;
+        double? requestsPerMinute;
         lock (_lock)
         {
             long now = _time.GetTimestamp();
-            if (_limits.LearnBudgets && limit is { } stated)
+            if (_limits.LearnBudgets && limit is { } stated && _headerRequestsPerSecond != stated / ProviderWindowSeconds)
             {
-                double perSecond = stated / ProviderWindowSeconds;
-                ref double? known = ref tokens ? ref _headerTokensPerSecond : ref _headerRequestsPerSecond;
-                if (known != perSecond)
-                {
-                    known = perSecond;
-                    learned = ApplyBudgetsLocked(now);
-                }
+                _headerRequestsPerSecond = stated / ProviderWindowSeconds;
+                learned = ApplyBudgetsLocked(now);
             }
 
-            double? rate = tokens ? _tokenRate : _requestRate;
-            if (rate is not null)
+            if (_requestRate is { } rate)
             {
                 // The provider's count of what is left is in its own units; without a stated limit, ours stands in.
-                double providerLimit = limit ?? (rate.Value * ProviderWindowSeconds);
-                long reset = now + ToTimestampTicks(untilReset);
-                if (tokens)
-                {
-                    _tokens.Observe(remaining, providerLimit, reset, now);
-                }
-                else
-                {
-                    _requests.Observe(remaining, providerLimit, reset, now);
-                }
+                _requests.Observe(remaining, limit ?? (rate * ProviderWindowSeconds), now + ToTimestampTicks(untilReset), now);
             }
 
             // Observing only ever makes admission stricter; a learned budget may have loosened it.
@@ -129,13 +112,12 @@ internal sealed partial class LocalPartition
             }
 
             requestsPerMinute = _requestRate * 60;
-            tokensPerMinute = _tokenRate * 60;
         }
 
         if (learned)
         {
             Apply(ref effects);
-            Log.BudgetsLearned(_logger, Key, requestsPerMinute, tokensPerMinute);
+            Log.BudgetLearned(_logger, Key, BudgetDimension.Requests, requestsPerMinute);
         }
     }
 
@@ -159,7 +141,7 @@ internal sealed partial class LocalPartition
         if (!limits.LearnBudgets)
         {
             _probe = null;
-            _headerRequestsPerSecond = _headerTokensPerSecond = null;
+            _headerRequestsPerSecond = null;
         }
         else
         {
@@ -176,12 +158,10 @@ internal sealed partial class LocalPartition
     private bool ApplyBudgetsLocked(long now)
     {
         double? configuredRequests = _limits.RequestsPerWindow is { } r ? _limits.PerSecond(r) : null;
-        double? configuredTokens = _limits.TokensPerWindow is { } t ? _limits.PerSecond(t) : null;
         double? probed = ProbeActiveLocked ? _probe!.RatePerSecond(now) : null;
         (double? requests, _requestSource) = Strictest(configuredRequests, _headerRequestsPerSecond, probed);
-        (double? tokens, _tokenSource) = Strictest(configuredTokens, _headerTokensPerSecond, null);
-        bool changed = SetRate(ref _requestRate, ref _requests, requests, tokens: false, now);
-        changed |= SetRate(ref _tokenRate, ref _tokens, tokens, tokens: true, now);
+        bool changed = SetRate(ref _requestRate, ref _requests, requests, now);
+        changed |= ApplyTokenBudgetsLocked(now);
         return changed;
     }
 
@@ -190,11 +170,11 @@ internal sealed partial class LocalPartition
     {
         if (_probe is { HasRate: true } && ProbeActiveLocked)
         {
-            SetRate(ref _requestRate, ref _requests, _probe.RatePerSecond(now), tokens: false, now);
+            SetRate(ref _requestRate, ref _requests, _probe.RatePerSecond(now), now);
         }
     }
 
-    private bool SetRate(ref double? current, ref TokenBucket bucket, double? rate, bool tokens, long now)
+    private bool SetRate(ref double? current, ref TokenBucket bucket, double? rate, long now)
     {
         if (current == rate)
         {
@@ -203,7 +183,7 @@ internal sealed partial class LocalPartition
 
         if (rate is { } perSecond)
         {
-            double capacity = tokens ? _limits.TokenCapacityAt(perSecond) : _limits.RequestCapacityAt(perSecond);
+            double capacity = _limits.RequestCapacityAt(perSecond);
             if (current is null)
             {
                 bucket = new TokenBucket(perSecond, capacity, now, _time.TimestampFrequency);

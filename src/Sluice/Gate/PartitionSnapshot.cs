@@ -34,6 +34,12 @@ public readonly record struct PartitionSnapshot(
     /// <summary>Where <see cref="TokensPerMinute"/> comes from.</summary>
     public BudgetSource TokenBudgetSource { get; init; }
 
+    /// <summary>
+    /// Every budget in force, one entry per dimension that has one (requests, tokens, input and output tokens, per-day
+    /// budgets), in <see cref="BudgetDimension"/> order.
+    /// </summary>
+    public IReadOnlyList<BudgetSnapshot> Budgets { get; init; } = [];
+
     /// <summary>True when <see cref="ConcurrencyLimit"/> is learned (<see cref="PartitionLimits.AdaptiveConcurrency"/>).</summary>
     public bool AdaptiveConcurrency { get; init; }
 }
