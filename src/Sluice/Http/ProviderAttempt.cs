@@ -92,6 +92,7 @@ internal sealed class ProviderAttempt(
                 onStop?.Invoke(response, body);
             }
 
+            var settled = verdict.Kind == AttemptOutcomeKind.Success ? profile.Settlement(attempt.Lease, UsageReader.Read(body)) : default;
             return new AttemptOutcome<HttpResponseMessage>
             {
                 Kind = verdict.Kind,
@@ -99,24 +100,38 @@ internal sealed class ProviderAttempt(
                 Error = verdict.Error,
                 RetryAfter = verdict.RetryAfter,
                 Overloaded = verdict.Kind == AttemptOutcomeKind.Transient && status is 503 or 504,
-                ActualTokens = verdict.Kind == AttemptOutcomeKind.Success && UsageReader.ReadTotal(body) is { } used
-                    ? profile.SettledTokens(attempt.Lease.ReservedTokens, used)
-                    : null,
+                ActualTokens = settled.Total,
+                ActualInputTokens = settled.Input,
+                ActualOutputTokens = settled.Output,
             };
         }
     }
 
+    /// <summary>
+    /// Feeds every budget the headers describe to its own dimension. Anthropic's <c>tokens-*</c> headers repeat
+    /// whichever of its input and output budgets is most restrictive at the moment, not a budget of their own, so
+    /// they are taken as a total only where no input or output budget is stated.
+    /// </summary>
     private static void ObserveRateLimits(GatePartition partition, HttpResponseMessage response, DateTimeOffset now)
     {
         var limits = RateLimitHeaders.Parse(response.Headers, now);
-        if (limits.Requests is { Remaining: { } requestsLeft, ResetAt: { } requestsReset } requests)
+        Observe(partition, BudgetDimension.Requests, limits.Requests);
+        Observe(partition, BudgetDimension.InputTokens, limits.InputTokens);
+        Observe(partition, BudgetDimension.OutputTokens, limits.OutputTokens);
+        if (limits.InputTokens.IsEmpty && limits.OutputTokens.IsEmpty)
         {
-            partition.ObserveRequests(requestsLeft, requestsReset, requests.Limit);
+            Observe(partition, BudgetDimension.Tokens, limits.Tokens);
         }
 
-        if (limits.Tokens is { Remaining: { } tokensLeft, ResetAt: { } tokensReset } tokens)
+        Observe(partition, BudgetDimension.RequestsPerDay, limits.RequestsPerDay);
+        Observe(partition, BudgetDimension.TokensPerDay, limits.TokensPerDay);
+    }
+
+    private static void Observe(GatePartition partition, BudgetDimension dimension, BudgetHeader budget)
+    {
+        if (budget is { Remaining: { } remaining, ResetAt: { } resetAt })
         {
-            partition.ObserveTokens(tokensLeft, tokensReset, tokens.Limit);
+            partition.ObserveBudget(dimension, remaining, resetAt, budget.Limit);
         }
     }
 }

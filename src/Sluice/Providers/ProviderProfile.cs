@@ -61,4 +61,17 @@ internal abstract class ProviderProfile
     /// <param name="used">The tokens the answer says it used.</param>
     /// <returns>The settled cost.</returns>
     public virtual long SettledTokens(long reserved, long used) => Math.Max(reserved, used);
+
+    /// <summary>
+    /// What to settle each token dimension of a lease at, from an answer's usage: <see cref="SettledTokens"/> per
+    /// dimension, against that dimension's own reservation. A part the answer does not report stays <see langword="null"/>
+    /// (its reservation stands).
+    /// </summary>
+    /// <param name="lease">The admitted lease.</param>
+    /// <param name="usage">What the answer reported.</param>
+    /// <returns>The settled total, input and output tokens.</returns>
+    public TokenUsage Settlement(Gate.GateLease lease, TokenUsage usage) => new(
+        usage.Total is { } total ? SettledTokens(lease.ReservedTokens, total) : null,
+        usage.Input is { } input ? SettledTokens(lease.Reserved(Gate.BudgetDimension.InputTokens), input) : null,
+        usage.Output is { } output ? SettledTokens(lease.Reserved(Gate.BudgetDimension.OutputTokens), output) : null);
 }
