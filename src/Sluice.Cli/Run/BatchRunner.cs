@@ -51,6 +51,7 @@ internal sealed class BatchRunner : IDisposable
                     TokensPerWindow = settings.TokensPerMinute,
                     Window = TimeSpan.FromMinutes(1),
                     MaxQueueLength = 1_000_000,
+                    AwaitFirstHeaders = _profile.AwaitsFirstHeaders,
                 }),
             },
             time);

@@ -18,12 +18,16 @@ internal sealed partial class LocalPartition
     private DayWindow? _requestsPerDay;
     private DayWindow? _tokensPerDay;
 
+    // Until the first headers (or answer) arrive, with PartitionLimits.AwaitFirstHeaders, one request goes alone.
+    private volatile bool _firstHeadersPending = true;
+
     // Per-day budgets the provider's headers stated, per day.
     private double? _headerRequestsPerDay;
     private double? _headerTokensPerDay;
 
     public override void ObserveBudget(BudgetDimension dimension, long remaining, DateTimeOffset resetAt, long? limit = null)
     {
+        FirstHeadersArrived();
         switch (dimension)
         {
             case BudgetDimension.Requests:
@@ -46,6 +50,11 @@ internal sealed partial class LocalPartition
     /// <summary>The earliest instant every token-side budget allows <paramref name="cost"/>, from <paramref name="wake"/> on.</summary>
     private long TokenWakeTimeLocked(in BudgetCost cost, long wake, long now)
     {
+        if (_firstHeadersPending && _limits.AwaitFirstHeaders && _limits.LearnBudgets && _inFlight > 0)
+        {
+            return long.MaxValue;
+        }
+
         foreach (var dimension in WindowDimensions)
         {
             ref var budget = ref _tokenBudgets[(int)dimension];
@@ -85,6 +94,24 @@ internal sealed partial class LocalPartition
 
         _requestsPerDay?.Spend(1, now);
         return _tokensPerDay is not null && cost.Tokens > 0 ? _tokensPerDay.Spend(cost.Tokens, now) : -1;
+    }
+
+    /// <summary>The first headers or answer arrived: the budgets they state are known, so the partition stops holding back.</summary>
+    private void FirstHeadersArrived()
+    {
+        if (!_firstHeadersPending)
+        {
+            return;
+        }
+
+        Effects effects;
+        lock (_lock)
+        {
+            _firstHeadersPending = false;
+            effects = ScheduleLocked(_time.GetTimestamp());
+        }
+
+        Apply(ref effects);
     }
 
     /// <summary>Called by <see cref="GateLease"/>: charges (more than reserved) or refunds (less) one token dimension.</summary>

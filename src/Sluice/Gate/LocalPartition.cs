@@ -221,6 +221,9 @@ internal sealed partial class LocalPartition : GatePartition, IDisposable
                 _idleSince = now;
             }
 
+            // An answer ended: whatever headers it had were observed, and without any the wait for them is over.
+            _firstHeadersPending = false;
+
             AssertInvariantsLocked();
             effects = ScheduleLocked(now);
         }

@@ -102,6 +102,14 @@ public sealed class PartitionLimits
     [Range(1, int.MaxValue)]
     public int MaxQueueLength { get; set; } = 10_000;
 
+    /// <summary>
+    /// Admits one request alone until the provider's headers (or, without them, its answer) arrive, while they are
+    /// the only source of the budgets. Set by the faces for providers whose requests dwarf the short-interval bursts
+    /// they enforce (Anthropic's output caps against a second's worth of its output tokens per minute), where a cold
+    /// burst would be refused before the budgets are known.
+    /// </summary>
+    internal bool AwaitFirstHeaders { get; set; }
+
     /// <summary>Returns a copy, so a gate's limits are not changed by later edits to this instance.</summary>
     /// <returns>A new instance with the same values.</returns>
     public PartitionLimits Clone() => (PartitionLimits)MemberwiseClone();

@@ -30,6 +30,13 @@ internal abstract class ProviderProfile
     };
 
     /// <summary>
+    /// Whether a partition should send one request alone until the first answer's rate-limit headers arrive
+    /// (<c>PartitionLimits.AwaitFirstHeaders</c>): for providers whose requests are large against the short-interval
+    /// bursts they enforce, so that a cold burst is refused before the budgets are known.
+    /// </summary>
+    public virtual bool AwaitsFirstHeaders => false;
+
+    /// <summary>
     /// Classifies an answer. Rate-limit headers are read into <see cref="Classification.RateLimits"/>; a throttled
     /// answer's wait comes from its headers, else from the reset of the budget it ran out of, else from its message.
     /// </summary>
