@@ -88,6 +88,12 @@ public abstract class GatePartition
     /// <param name="signal">What the attempt said about the upstream's capacity.</param>
     internal abstract void RecordOutcome(GateLease lease, PacingSignal signal);
 
+    /// <summary>
+    /// Says that an answer's rate-limit headers (if it had any) have all been observed, ending the wait of
+    /// <see cref="PartitionLimits.AwaitFirstHeaders"/>. Called once per answer, after every <see cref="ObserveBudget"/>.
+    /// </summary>
+    internal abstract void HeadersObserved();
+
     /// <summary>The partition's state now.</summary>
     /// <returns>A snapshot.</returns>
     public abstract PartitionSnapshot GetSnapshot();

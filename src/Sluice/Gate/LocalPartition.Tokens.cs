@@ -27,7 +27,6 @@ internal sealed partial class LocalPartition
 
     public override void ObserveBudget(BudgetDimension dimension, long remaining, DateTimeOffset resetAt, long? limit = null)
     {
-        FirstHeadersArrived();
         switch (dimension)
         {
             case BudgetDimension.Requests:
@@ -96,8 +95,8 @@ internal sealed partial class LocalPartition
         return _tokensPerDay is not null && cost.Tokens > 0 ? _tokensPerDay.Spend(cost.Tokens, now) : -1;
     }
 
-    /// <summary>The first headers or answer arrived: the budgets they state are known, so the partition stops holding back.</summary>
-    private void FirstHeadersArrived()
+    /// <summary>An answer's headers were all observed: the budgets they state are known, so the partition stops holding back.</summary>
+    internal override void HeadersObserved()
     {
         if (!_firstHeadersPending)
         {

@@ -125,6 +125,7 @@ internal sealed class ProviderAttempt(
 
         Observe(partition, BudgetDimension.RequestsPerDay, limits.RequestsPerDay);
         Observe(partition, BudgetDimension.TokensPerDay, limits.TokensPerDay);
+        partition.HeadersObserved();
     }
 
     private static void Observe(GatePartition partition, BudgetDimension dimension, BudgetHeader budget)

@@ -196,6 +196,40 @@ public sealed class BudgetDimensionTests
     }
 
     [Fact]
+    public void Acquire_AwaitingFirstHeaders_SendsOneAloneUntilTheyArrive()
+    {
+        var (partition, time, _) = GateTestKit.Create(new PartitionLimits { AwaitFirstHeaders = true });
+        partition.Enter(new AdmissionRequest { OutputTokens = 100 }).Admitted();
+        var second = partition.Enter(new AdmissionRequest { OutputTokens = 100 });
+        time.Advance(TimeSpan.FromSeconds(1));
+        second.AssertWaiting();
+
+        partition.ObserveBudget(BudgetDimension.InputTokens, remaining: 39_000, time.GetUtcNow().AddSeconds(1), limit: 40_000);
+        second.AssertWaiting();
+        partition.ObserveBudget(BudgetDimension.OutputTokens, remaining: 30, time.GetUtcNow().AddSeconds(1), limit: 8_000);
+        partition.HeadersObserved();
+
+        // Both budgets are known now, and what the provider says is left (30 output tokens) holds the next back.
+        second.AssertWaiting();
+        time.Advance(TimeSpan.FromSeconds(1));
+        second.Admitted();
+    }
+
+    [Fact]
+    public void Acquire_AwaitingFirstHeaders_AnAnswerWithoutAnyEndsTheWait()
+    {
+        var (partition, _, _) = GateTestKit.Create(new PartitionLimits { AwaitFirstHeaders = true });
+        var first = partition.Enter(new AdmissionRequest()).Admitted();
+        var second = partition.Enter(new AdmissionRequest());
+        second.AssertWaiting();
+
+        first.Dispose();
+
+        second.Admitted();
+        partition.Enter(new AdmissionRequest()).Admitted();
+    }
+
+    [Fact]
     public void Acquire_NegativeInputOrOutput_Throws()
     {
         var (partition, _, _) = GateTestKit.Create(new PartitionLimits());
