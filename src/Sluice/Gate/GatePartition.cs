@@ -89,8 +89,15 @@ public abstract class GatePartition
     internal abstract void RecordOutcome(GateLease lease, PacingSignal signal);
 
     /// <summary>
+    /// <see cref="ObserveBudget(BudgetDimension, long, DateTimeOffset, long?)"/> for the headers of the answer to
+    /// <paramref name="lease"/>: a provider counts what remains when it admits a request, so the count may be as old as
+    /// the lease, and the budget has refilled since.
+    /// </summary>
+    internal abstract void ObserveBudget(BudgetDimension dimension, long remaining, DateTimeOffset resetAt, long? limit, GateLease lease);
+
+    /// <summary>
     /// Says that an answer's rate-limit headers (if it had any) have all been observed, ending the wait of
-    /// <see cref="PartitionLimits.AwaitFirstHeaders"/>. Called once per answer, after every <see cref="ObserveBudget"/>.
+    /// <see cref="PartitionLimits.AwaitFirstHeaders"/>. Called once per answer, after every <see cref="ObserveBudget(BudgetDimension, long, DateTimeOffset, long?)"/>.
     /// </summary>
     internal abstract void HeadersObserved();
 

@@ -25,7 +25,13 @@ internal sealed partial class LocalPartition
     private double? _headerRequestsPerDay;
     private double? _headerTokensPerDay;
 
-    public override void ObserveBudget(BudgetDimension dimension, long remaining, DateTimeOffset resetAt, long? limit = null)
+    public override void ObserveBudget(BudgetDimension dimension, long remaining, DateTimeOffset resetAt, long? limit = null) =>
+        ObserveBudget(dimension, remaining, resetAt, limit, countedSince: null);
+
+    internal override void ObserveBudget(BudgetDimension dimension, long remaining, DateTimeOffset resetAt, long? limit, GateLease lease) =>
+        ObserveBudget(dimension, remaining, resetAt, limit, lease.IsAdmitted ? lease.AdmittedAt : null);
+
+    private void ObserveBudget(BudgetDimension dimension, long remaining, DateTimeOffset resetAt, long? limit, long? countedSince)
     {
         switch (dimension)
         {
@@ -33,7 +39,7 @@ internal sealed partial class LocalPartition
                 ObserveRequests(remaining, resetAt, limit);
                 break;
             case BudgetDimension.Tokens or BudgetDimension.InputTokens or BudgetDimension.OutputTokens:
-                ObserveWindowTokens(dimension, remaining, resetAt, limit);
+                ObserveWindowTokens(dimension, remaining, resetAt, limit, countedSince);
                 break;
             case BudgetDimension.RequestsPerDay or BudgetDimension.TokensPerDay:
                 ObserveDay(dimension, remaining, resetAt, limit);
@@ -153,7 +159,7 @@ internal sealed partial class LocalPartition
         Apply(ref effects);
     }
 
-    private void ObserveWindowTokens(BudgetDimension dimension, long remaining, DateTimeOffset resetAt, long? limit)
+    private void ObserveWindowTokens(BudgetDimension dimension, long remaining, DateTimeOffset resetAt, long? limit, long? countedSince = null)
     {
         if (remaining < 0 || limit <= 0)
         {
@@ -177,7 +183,7 @@ internal sealed partial class LocalPartition
             if (budget.Rate is { } rate)
             {
                 // The provider's count of what is left is in its own units; without a stated limit, ours stands in.
-                budget.Bucket.Observe(remaining, limit ?? (rate * ProviderWindowSeconds), now + ToTimestampTicks(untilReset), now);
+                budget.Bucket.Observe(remaining, limit ?? (rate * ProviderWindowSeconds), now + ToTimestampTicks(untilReset), now, countedSince);
             }
 
             // Observing only ever makes admission stricter; a learned budget may have loosened it.

@@ -51,7 +51,7 @@ internal sealed class ProviderAttempt(
             }
 
             var now = time.GetUtcNow();
-            ObserveRateLimits(attempt.Partition, response, now);
+            ObserveRateLimits(attempt, response, now);
             int status = (int)response.StatusCode;
             if (isStreaming && status is >= 200 and < 300)
             {
@@ -112,27 +112,27 @@ internal sealed class ProviderAttempt(
     /// whichever of its input and output budgets is most restrictive at the moment, not a budget of their own, so
     /// they are taken as a total only where no input or output budget is stated.
     /// </summary>
-    private static void ObserveRateLimits(GatePartition partition, HttpResponseMessage response, DateTimeOffset now)
+    private static void ObserveRateLimits(AttemptContext attempt, HttpResponseMessage response, DateTimeOffset now)
     {
         var limits = RateLimitHeaders.Parse(response.Headers, now);
-        Observe(partition, BudgetDimension.Requests, limits.Requests);
-        Observe(partition, BudgetDimension.InputTokens, limits.InputTokens);
-        Observe(partition, BudgetDimension.OutputTokens, limits.OutputTokens);
+        Observe(attempt, BudgetDimension.Requests, limits.Requests);
+        Observe(attempt, BudgetDimension.InputTokens, limits.InputTokens);
+        Observe(attempt, BudgetDimension.OutputTokens, limits.OutputTokens);
         if (limits.InputTokens.IsEmpty && limits.OutputTokens.IsEmpty)
         {
-            Observe(partition, BudgetDimension.Tokens, limits.Tokens);
+            Observe(attempt, BudgetDimension.Tokens, limits.Tokens);
         }
 
-        Observe(partition, BudgetDimension.RequestsPerDay, limits.RequestsPerDay);
-        Observe(partition, BudgetDimension.TokensPerDay, limits.TokensPerDay);
-        partition.HeadersObserved();
+        Observe(attempt, BudgetDimension.RequestsPerDay, limits.RequestsPerDay);
+        Observe(attempt, BudgetDimension.TokensPerDay, limits.TokensPerDay);
+        attempt.Partition.HeadersObserved();
     }
 
-    private static void Observe(GatePartition partition, BudgetDimension dimension, BudgetHeader budget)
+    private static void Observe(AttemptContext attempt, BudgetDimension dimension, BudgetHeader budget)
     {
         if (budget is { Remaining: { } remaining, ResetAt: { } resetAt })
         {
-            partition.ObserveBudget(dimension, remaining, resetAt, budget.Limit);
+            attempt.Partition.ObserveBudget(dimension, remaining, resetAt, budget.Limit, attempt.Lease);
         }
     }
 }
