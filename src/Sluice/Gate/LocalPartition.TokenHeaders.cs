@@ -21,7 +21,15 @@ internal sealed partial class LocalPartition
             case BudgetDimension.Requests:
                 ObserveRequests(remaining, resetAt, limit);
                 break;
-            case BudgetDimension.Tokens or BudgetDimension.InputTokens or BudgetDimension.OutputTokens:
+            case BudgetDimension.Tokens:
+                // The total-token bucket is large against one request, so a count a latency old costs little; crediting
+                // the refill since admission let through requests the provider, counting a little later, refused
+                // (token-bound benchmark: 1 429 in 600, against none).
+                ObserveWindowTokens(dimension, remaining, resetAt, limit);
+                break;
+            case BudgetDimension.InputTokens or BudgetDimension.OutputTokens:
+                // An output cap is often most of the second's worth the bucket holds: a count a latency old would throw
+                // that latency's refill away at every answer (Anthropic through the proxy: 0.92 instead of 0.98).
                 ObserveWindowTokens(dimension, remaining, resetAt, limit, countedSince);
                 break;
             case BudgetDimension.RequestsPerDay or BudgetDimension.TokensPerDay:
