@@ -16,6 +16,9 @@ internal sealed record ProxyArguments
 
     public int? TokensPerMinute { get; init; }
 
+    /// <summary><c>--input-tpm</c>, <c>--output-tpm</c>, <c>--rpd</c>, <c>--tpd</c>, for <c>--upstream</c>.</summary>
+    public ExtraBudgets Budgets { get; init; } = ExtraBudgets.None;
+
     /// <summary>Null when not given or <c>auto</c>.</summary>
     public int? Concurrency { get; init; }
 

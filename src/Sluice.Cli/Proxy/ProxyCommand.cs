@@ -32,6 +32,7 @@ internal static class ProxyCommand
         };
         var rpm = MockOptionKinds.PositiveInt("--rpm", "The upstream's request budget per minute (default: none; learned from the provider's rate-limit headers and 429s).");
         var tpm = MockOptionKinds.PositiveInt("--tpm", "The upstream's token budget per minute: prompt estimate plus output cap, settled with actual usage (default: none; learned from the provider's rate-limit headers).");
+        var budgets = ExtraBudgets.Options();
         var concurrency = new Option<int?>("--concurrency")
         {
             Description = $"Requests in flight at most per partition, or auto: learned from the answers — starts at 8, grows while they succeed, backs off on 429, 503 and timeouts — up to {RunDefaults.AutoConcurrency} (default: auto).",
@@ -77,6 +78,10 @@ internal static class ProxyCommand
             upstream, listen, allowRemote, rpm, tpm, concurrency, apiKeyEnv, provider, config, maxWait, maxQueue, maxBody,
             maxAttempts, timeout, drainTimeout, proxyKeyEnv,
         };
+        foreach (var option in budgets)
+        {
+            command.Options.Add(option);
+        }
 
         command.SetAction(async (parseResult, cancellationToken) =>
         {
@@ -87,6 +92,7 @@ internal static class ProxyCommand
                 AllowRemote = parseResult.GetValue(allowRemote),
                 RequestsPerMinute = parseResult.GetValue(rpm),
                 TokensPerMinute = parseResult.GetValue(tpm),
+                Budgets = ExtraBudgets.Read(parseResult, budgets),
                 Concurrency = parseResult.GetValue(concurrency),
                 ApiKeyEnv = parseResult.GetValue(apiKeyEnv),
                 Provider = parseResult.GetValue(provider),

@@ -19,11 +19,11 @@ internal sealed record ProxyConfigFile
 
     private static readonly string[] TopKeys =
     [
-        "listen", "allow_remote", "upstream", "provider", "api_key_env", "rpm", "tpm", "concurrency", "max_wait", "max_queue",
+        "listen", "allow_remote", "upstream", "provider", "api_key_env", "rpm", "tpm", "input_tpm", "output_tpm", "rpd", "tpd", "concurrency", "max_wait", "max_queue",
         "max_body_mb", "max_attempts", "timeout", "drain_timeout", "proxy_key_env", "upstreams",
     ];
 
-    private static readonly string[] UpstreamKeys = ["url", "provider", "api_key_env", "rpm", "tpm", "concurrency", "prefix", "paths", "models", "default"];
+    private static readonly string[] UpstreamKeys = ["url", "provider", "api_key_env", "rpm", "tpm", "input_tpm", "output_tpm", "rpd", "tpd", "concurrency", "prefix", "paths", "models", "default"];
 
     private static readonly string[] ModelKeys = ["rpm", "tpm", "concurrency"];
 
@@ -124,6 +124,7 @@ internal sealed record ProxyConfigFile
             ApiKeyEnv = Text(section, "api_key_env"),
             RequestsPerMinute = Positive(section, "rpm"),
             TokensPerMinute = Positive(section, "tpm"),
+            Budgets = new ExtraBudgets(Positive(section, "input_tpm"), Positive(section, "output_tpm"), Positive(section, "rpd"), Positive(section, "tpd")),
             Concurrency = Concurrency(section, "concurrency"),
             Prefix = Text(section, "prefix"),
             Paths = [.. section.GetSection("paths").GetChildren().Select(p => p.Value ?? "")],
@@ -211,6 +212,9 @@ internal sealed record UpstreamConfig(string Name)
     public int? RequestsPerMinute { get; init; }
 
     public int? TokensPerMinute { get; init; }
+
+    /// <summary><c>input_tpm</c>, <c>output_tpm</c>, <c>rpd</c>, <c>tpd</c>.</summary>
+    public ExtraBudgets Budgets { get; init; } = ExtraBudgets.None;
 
     public int? Concurrency { get; init; }
 

@@ -129,7 +129,7 @@ internal sealed class ProxyForwarder(
 
         using var clock = new WaitClock(settings.MaxWait, time);
         using var cancel = CancellationTokenSource.CreateLinkedTokenSource(aborted, clock.Token);
-        var job = new SluiceJob($"proxy-{Interlocked.Increment(ref _requestNumber)}", partition) { EstimatedTokens = outgoing.EstimatedTokens };
+        var job = outgoing.Job($"proxy-{Interlocked.Increment(ref _requestNumber)}", partition);
         HttpResponseMessage? previous = null;
         var result = await runtime.Sluice.Dispatcher.RunAsync(
             job,

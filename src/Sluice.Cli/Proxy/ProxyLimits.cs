@@ -13,15 +13,15 @@ internal static class ProxyLimits
 {
     /// <summary>Limits of the upstream's partitions that no model group names.</summary>
     public static PartitionLimits For(ProxyUpstream upstream, int maxQueue) =>
-        Build(upstream.RequestsPerMinute, upstream.TokensPerMinute, upstream.Concurrency, maxQueue);
+        upstream.Budgets.ApplyTo(Build(upstream.RequestsPerMinute, upstream.TokensPerMinute, upstream.Concurrency, maxQueue));
 
     /// <summary>Limits of one model group: its own budgets, the upstream's where it sets none.</summary>
     public static PartitionLimits For(ProxyUpstream upstream, ModelBudget group, int maxQueue) =>
-        Build(
+        upstream.Budgets.ApplyTo(Build(
             group.RequestsPerMinute ?? upstream.RequestsPerMinute,
             group.TokensPerMinute ?? upstream.TokensPerMinute,
             group.Concurrency ?? upstream.Concurrency,
-            maxQueue);
+            maxQueue));
 
     /// <summary>True when the concurrency is <c>auto</c>.</summary>
     public static bool IsAuto(int? concurrency) => concurrency is null;

@@ -28,13 +28,14 @@ internal static class ProxySettingsResolver
                     ApiKeyEnv = arguments.ApiKeyEnv ?? single.ApiKeyEnv,
                     RequestsPerMinute = arguments.RequestsPerMinute ?? single.RequestsPerMinute,
                     TokensPerMinute = arguments.TokensPerMinute ?? single.TokensPerMinute,
+                    Budgets = arguments.Budgets.IsEmpty ? single.Budgets : arguments.Budgets,
                     Concurrency = arguments.Concurrency ?? single.Concurrency,
                     IsDefault = !config.Upstreams.Any(u => u.IsDefault),
                 },
                 arguments.Upstream is not null ? "--upstream" : "upstream",
                 environment));
         }
-        else if (arguments.RequestsPerMinute is not null || arguments.TokensPerMinute is not null || arguments.Concurrency is not null ||
+        else if (arguments.RequestsPerMinute is not null || arguments.TokensPerMinute is not null || !arguments.Budgets.IsEmpty || arguments.Concurrency is not null ||
                  arguments.ApiKeyEnv is not null || arguments.Provider is not null)
         {
             throw new FormatException("--rpm, --tpm, --concurrency, --api-key-env and --provider describe --upstream; without it, set them per upstream in the config file");
@@ -172,6 +173,7 @@ internal static class ProxySettingsResolver
             ApiKey = key,
             RequestsPerMinute = config.RequestsPerMinute,
             TokensPerMinute = config.TokensPerMinute,
+            Budgets = config.Budgets,
             Concurrency = config.Concurrency,
             Models = config.Models,
             Prefix = config.Prefix,

@@ -27,6 +27,9 @@ internal sealed record ProxyUpstream
 
     public long? TokensPerMinute { get; init; }
 
+    /// <summary>Input and output tokens per minute, requests and tokens per day, for every partition of the upstream.</summary>
+    public ExtraBudgets Budgets { get; init; } = ExtraBudgets.None;
+
     /// <summary>Requests in flight at most; null for <c>auto</c> (see <see cref="ProxyLimits"/>).</summary>
     public int? Concurrency { get; init; }
 

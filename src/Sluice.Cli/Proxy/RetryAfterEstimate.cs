@@ -4,8 +4,8 @@ namespace Sluice.Cli.Proxy;
 
 /// <summary>
 /// An honest Retry-After for a client turned away: when its partition will plausibly have room. A pause lasts until
-/// it ends; otherwise the queue ahead drains at the request budget's rate (and a token deficit refills at the token
-/// budget's). Without budgets to go by, one second.
+/// it ends; otherwise the queue ahead drains at the request budget's rate (and a token deficit refills at its
+/// budget's rate). Without budgets to go by, one second.
 /// </summary>
 internal static class RetryAfterEstimate
 {
@@ -35,9 +35,13 @@ internal static class RetryAfterEstimate
             wait = Max(wait, TimeSpan.FromSeconds(Math.Max(0, ahead) / perSecond));
         }
 
-        if (limits.TokensPerWindow is long tpm && snapshot.TokensAvailable is < 0 and { } deficit)
+        // A token budget in debt (tokens, input, output, per day) admits nothing until refill repays it.
+        foreach (var budget in snapshot.Budgets)
         {
-            wait = Max(wait, TimeSpan.FromSeconds(-deficit / (tpm / limits.Window.TotalSeconds)));
+            if (budget.Dimension != BudgetDimension.Requests && budget.Available < 0 && budget.Limit > 0)
+            {
+                wait = Max(wait, TimeSpan.FromSeconds(-budget.Available / (budget.Limit / budget.Window.TotalSeconds)));
+            }
         }
 
         return wait;

@@ -43,7 +43,7 @@ internal sealed class BatchRunner : IDisposable
         _gate = SluiceGate.Create(
             new GateOptions
             {
-                DefaultLimits = new PartitionLimits
+                DefaultLimits = settings.Budgets.ApplyTo(new PartitionLimits
                 {
                     MaxConcurrency = settings.Concurrency,
                     AdaptiveConcurrency = settings.AdaptiveConcurrency,
@@ -51,7 +51,8 @@ internal sealed class BatchRunner : IDisposable
                     TokensPerWindow = settings.TokensPerMinute,
                     Window = TimeSpan.FromMinutes(1),
                     MaxQueueLength = 1_000_000,
-                },
+                    AwaitFirstHeaders = _profile.AwaitsFirstHeaders,
+                }),
             },
             time);
         _dispatcher = SluiceDispatcher.Create(
@@ -136,10 +137,16 @@ internal sealed class BatchRunner : IDisposable
         return Job(request);
     }
 
-    private static SluiceJob Job(RequestLine request) => new(request.CustomId, "run|" + (TokenEstimator.ReadModel(request.Body) ?? "default"))
+    private static SluiceJob Job(RequestLine request)
     {
-        EstimatedTokens = TokenEstimator.Shared.Estimate(request.Url, request.Body).Total,
-    };
+        var estimate = TokenEstimator.Shared.Estimate(request.Url, request.Body);
+        return new(request.CustomId, "run|" + (TokenEstimator.ReadModel(request.Body) ?? "default"))
+        {
+            EstimatedTokens = estimate.Total,
+            EstimatedInputTokens = estimate.Prompt,
+            EstimatedOutputTokens = estimate.OutputCap,
+        };
+    }
 
     private async ValueTask<AttemptOutcome<ProviderAnswer>> AttemptAsync(RequestLine request, AttemptContext context, CancellationToken cancellationToken)
     {
@@ -171,6 +178,8 @@ internal sealed class BatchRunner : IDisposable
             Error = outcome.Error,
             RetryAfter = outcome.RetryAfter,
             ActualTokens = outcome.ActualTokens,
+            ActualInputTokens = outcome.ActualInputTokens,
+            ActualOutputTokens = outcome.ActualOutputTokens,
             Exception = outcome.Exception,
         };
     }

@@ -44,6 +44,7 @@ internal static class RunCommand
         };
         var rpm = MockOptionKinds.PositiveInt("--rpm", "Request budget per minute (default: $SLUICE_RPM, else learned: from the provider's rate-limit headers, or without them from the spacing of 429s). A provider's stated budget wins over a higher one given here.");
         var tpm = MockOptionKinds.PositiveInt("--tpm", "Token budget per minute, prompt estimate plus output cap, settled with actual usage (default: $SLUICE_TPM, else none).");
+        var budgets = ExtraBudgets.Options();
         var concurrency = new Option<int?>("--concurrency")
         {
             Description = $"Requests in flight at most, or auto: learned from the answers — starts at 8, grows while they succeed, backs off on 429, 503 and timeouts — up to {RunDefaults.AutoConcurrency} (default: $SLUICE_CONCURRENCY, else auto).",
@@ -83,6 +84,10 @@ internal static class RunCommand
         {
             input, output, errors, baseUrl, apiKeyEnv, provider, rpm, tpm, concurrency, maxAttempts, timeout, journal, mock, config, logFormat,
         };
+        foreach (var option in budgets)
+        {
+            command.Options.Add(option);
+        }
 
         command.SetAction(async (parseResult, cancellationToken) =>
         {
@@ -97,6 +102,7 @@ internal static class RunCommand
                 Config = parseResult.GetValue(config),
                 RequestsPerMinute = parseResult.GetValue(rpm),
                 TokensPerMinute = parseResult.GetValue(tpm),
+                Budgets = ExtraBudgets.Read(parseResult, budgets),
                 Concurrency = parseResult.GetValue(concurrency),
                 MaxAttempts = parseResult.GetValue(maxAttempts),
                 Timeout = parseResult.GetValue(timeout),
@@ -131,6 +137,9 @@ internal sealed record RunArguments
     public int? RequestsPerMinute { get; init; }
 
     public int? TokensPerMinute { get; init; }
+
+    /// <summary><c>--input-tpm</c>, <c>--output-tpm</c>, <c>--rpd</c>, <c>--tpd</c>.</summary>
+    public ExtraBudgets Budgets { get; init; } = ExtraBudgets.None;
 
     public int? Concurrency { get; init; }
 

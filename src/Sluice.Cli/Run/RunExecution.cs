@@ -191,6 +191,7 @@ internal static class RunExecution
                     Provider = provider,
                     RequestsPerMinute = arguments.RequestsPerMinute,
                     TokensPerMinute = arguments.TokensPerMinute,
+                    Budgets = arguments.Budgets,
                     Concurrency = arguments.Concurrency ?? RunDefaults.AutoConcurrency,
                     AdaptiveConcurrency = arguments.Concurrency is null,
                     MaxAttempts = arguments.MaxAttempts ?? RunDefaults.MaxAttempts,

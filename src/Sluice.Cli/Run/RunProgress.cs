@@ -215,6 +215,10 @@ internal sealed class RunProgress(RunCounters counters, RunSettings settings, Ti
         writer.WriteString("requests_source", RunLimits.Name(limits.RequestSource));
         WriteNumberOrNull(writer, "tokens_per_minute", limits.TokensPerMinute);
         writer.WriteString("tokens_source", RunLimits.Name(limits.TokenSource));
+        WriteNumberOrNull(writer, "input_tokens_per_minute", limits.InputTokensPerMinute);
+        writer.WriteString("input_tokens_source", RunLimits.Name(limits.InputSource));
+        WriteNumberOrNull(writer, "output_tokens_per_minute", limits.OutputTokensPerMinute);
+        writer.WriteString("output_tokens_source", RunLimits.Name(limits.OutputSource));
         writer.WriteNumber("concurrency", limits.Concurrency);
         writer.WriteBoolean("adaptive_concurrency", limits.Adaptive);
         writer.WriteEndObject();

@@ -24,6 +24,9 @@ internal sealed record RunSettings
 
     public long? TokensPerMinute { get; init; }
 
+    /// <summary>Input and output tokens per minute, requests and tokens per day.</summary>
+    public ExtraBudgets Budgets { get; init; } = ExtraBudgets.None;
+
     /// <summary>Requests in flight at most; with <see cref="AdaptiveConcurrency"/>, the ceiling of the learned limit.</summary>
     public int Concurrency { get; init; } = RunDefaults.AutoConcurrency;
 

@@ -154,18 +154,19 @@ internal sealed class ApiPipeline(MockEngine engine)
         }
 
         engine.Stats.Admitted(request.Cost.Tokens);
+        long? produced = null;
         try
         {
-            await ServeAsync(http, endpoint, request, admission.Snapshot, requestId, customId, cancellationToken).ConfigureAwait(false);
+            produced = await ServeAsync(http, endpoint, request, admission.Snapshot, requestId, customId, cancellationToken).ConfigureAwait(false);
         }
         finally
         {
-            engine.Gate.Release();
+            engine.Gate.Release(request.Cost, produced);
             engine.Stats.AdmittedEnded();
         }
     }
 
-    private async Task ServeAsync(
+    private async Task<long?> ServeAsync(
         HttpContext http, IApiEndpoint endpoint, ApiRequest request, RateLimitSnapshot snapshot,
         string? requestId, string? customId, CancellationToken cancellationToken)
     {
@@ -181,10 +182,10 @@ internal sealed class ApiPipeline(MockEngine engine)
             case FaultKind.Hang:
                 // Never answers: ends only when the client gives up or the mock stops, both of which cancel this wait.
                 await Task.Delay(Timeout.InfiniteTimeSpan, engine.Time, cancellationToken).ConfigureAwait(false);
-                return;
+                return null;
             case FaultKind.ConnectionReset:
                 http.Abort();
-                return;
+                return null;
         }
 
         await engine.DelayAsync(engine.Latency.NextFirstByteDelay(), cancellationToken).ConfigureAwait(false);
@@ -193,13 +194,13 @@ internal sealed class ApiPipeline(MockEngine engine)
         {
             case FaultKind.InternalServerError:
                 await WriteErrorAsync(http, provider, ApiErrors.InternalServerError(provider), cancellationToken).ConfigureAwait(false);
-                return;
+                return null;
             case FaultKind.ServiceUnavailable:
                 await WriteErrorAsync(http, provider, ApiErrors.ServiceUnavailable(provider), cancellationToken).ConfigureAwait(false);
-                return;
+                return null;
             case FaultKind.Overloaded:
                 await WriteErrorAsync(http, provider, ApiErrors.Overloaded(), cancellationToken).ConfigureAwait(false);
-                return;
+                return null;
             case FaultKind.BadGateway:
                 // What a gateway in front of the provider sends: HTML, not the provider's JSON.
                 http.Response.StatusCode = StatusCodes.Status502BadGateway;
@@ -207,7 +208,7 @@ internal sealed class ApiPipeline(MockEngine engine)
                 await http.Response.WriteAsync(
                     "<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n<center><h1>502 Bad Gateway</h1></center>\r\n</body>\r\n</html>\r\n",
                     cancellationToken).ConfigureAwait(false);
-                return;
+                return null;
         }
 
         var flaw = fault switch
@@ -221,6 +222,8 @@ internal sealed class ApiPipeline(MockEngine engine)
         {
             engine.Stats.Succeeded(usage.PromptTokens, usage.CompletionTokens, requestId, customId);
         }
+
+        return usage.CompletionTokens;
     }
 
     private static async Task<(JsonDocument? Document, ApiError? Error)> ReadBodyAsync(

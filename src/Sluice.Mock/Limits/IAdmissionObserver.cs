@@ -10,6 +10,9 @@ internal interface IAdmissionObserver
 
     void Released();
 
+    /// <summary>Part of an admitted request's charge to <paramref name="dimension"/> went back to its bucket.</summary>
+    void Refunded(long timestamp, LimitDimension dimension, long amount);
+
     void LimitsChanged(long timestamp, MockLimits limits);
 
     /// <summary>The gate refilled every bucket.</summary>

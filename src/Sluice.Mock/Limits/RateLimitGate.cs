@@ -112,12 +112,34 @@ internal sealed class RateLimitGate
     }
 
     /// <summary>Ends an admitted request, freeing its concurrency slot.</summary>
-    public void Release()
+    public void Release() => Release(default, produced: null);
+
+    /// <summary>
+    /// Ends an admitted request, freeing its concurrency slot. For Anthropic's separate input and output budgets the
+    /// output was charged at the request's cap when it was admitted; as Anthropic documents, the charge is adjusted to
+    /// the <paramref name="produced"/> tokens when the answer ends, so the unused part of the cap goes back to the
+    /// output and token buckets. An answer that produced nothing countable (a fault) keeps the whole charge.
+    /// </summary>
+    public void Release(RequestCost cost, long? produced)
     {
         lock (_lock)
         {
             _inFlight--;
             _observer.Released();
+            if (cost.SeparateInputOutput && produced is { } output && output < cost.OutputTokens)
+            {
+                var now = _time.GetTimestamp();
+                var unused = cost.OutputTokens - Math.Max(0, output);
+                foreach (var dimension in (ReadOnlySpan<LimitDimension>)[LimitDimension.Tokens, LimitDimension.OutputTokens])
+                {
+                    if (_buckets[(int)dimension] is { } bucket)
+                    {
+                        bucket.Refill(now);
+                        bucket.Refund(unused);
+                        _observer.Refunded(now, dimension, unused);
+                    }
+                }
+            }
         }
     }
 

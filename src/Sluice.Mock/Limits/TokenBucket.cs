@@ -54,6 +54,9 @@ internal sealed class TokenBucket
 
     public void Take(double cost) => Level -= cost;
 
+    /// <summary>Gives back part of an earlier charge; the bucket never holds more than its capacity.</summary>
+    public void Refund(double amount) => Level = Math.Min(Capacity, Level + amount);
+
     /// <summary>How long until <see cref="CanTake(double)"/> would be true, if nothing else is taken meanwhile.</summary>
     public TimeSpan TimeUntilAvailable(double cost) => TimeToRefill(Math.Min(cost, Capacity) - Level);
 

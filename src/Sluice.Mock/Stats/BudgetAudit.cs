@@ -52,6 +52,14 @@ internal sealed class BudgetAudit : IAdmissionObserver
         }
     }
 
+    public void Refunded(long timestamp, LimitDimension dimension, long amount)
+    {
+        lock (_lock)
+        {
+            _windows[(int)dimension].Refund(timestamp, amount);
+        }
+    }
+
     public void LimitsChanged(long timestamp, MockLimits limits)
     {
         lock (_lock)

@@ -9,7 +9,8 @@ namespace Sluice.Mock.Stats;
 /// after an ordinary admission, and C − x after an oversized one of cost x (taken only when full). So over a
 /// window ending at an admission of cost x, at most C + ∫r + max(0, x − C) can have been admitted. With budget
 /// changes in the window, r follows the budgets in force and C is the largest capacity among them. Each
-/// admission whose trailing window exceeds that bound counts as one violation.
+/// admission whose trailing window exceeds that bound counts as one violation. A refund (Anthropic's output charge
+/// adjusted to what was produced) comes back into the bucket, so it counts negatively from the instant it happens.
 /// </remarks>
 internal sealed class WindowAudit
 {
@@ -107,6 +108,19 @@ internal sealed class WindowAudit
         if (_sum > capacity + refill + debt + Tolerance)
         {
             Violations++;
+        }
+    }
+
+    /// <summary>
+    /// Part of a charge went back to the bucket at <paramref name="at"/>. What leaves the bucket over a window is then
+    /// what was taken less what came back within it, so the refund counts negatively in the windows that hold it.
+    /// </summary>
+    public void Refund(long at, long amount)
+    {
+        if (IsActive)
+        {
+            _admitted.Enqueue((at, -amount));
+            _sum -= amount;
         }
     }
 

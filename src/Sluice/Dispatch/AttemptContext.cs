@@ -31,7 +31,7 @@ public sealed class AttemptContext
     /// <summary>
     /// Takes over the lease, for work that outlives the attempt — a streamed answer whose body the caller is still
     /// reading holds its concurrency slot until the body ends. The dispatcher then neither settles nor releases it:
-    /// the taker must <see cref="GateLease.Settle"/> (when usage is known) and <see cref="GateLease.Dispose"/> it.
+    /// the taker must <see cref="GateLease.Settle(long)"/> (when usage is known) and <see cref="GateLease.Dispose"/> it.
     /// </summary>
     /// <returns>The lease, now the caller's to release.</returns>
     public GateLease TakeLease()

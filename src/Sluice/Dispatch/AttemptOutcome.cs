@@ -16,6 +16,12 @@ public readonly record struct AttemptOutcome<T>
     /// <summary>Actual tokens used, to settle the reservation; <see langword="null"/> keeps the estimate.</summary>
     public long? ActualTokens { get; init; }
 
+    /// <summary>Actual input (prompt) tokens, to settle the input-token reservation; <see langword="null"/> keeps the estimate.</summary>
+    public long? ActualInputTokens { get; init; }
+
+    /// <summary>Actual output tokens, to settle the output-token reservation; <see langword="null"/> keeps the output cap.</summary>
+    public long? ActualOutputTokens { get; init; }
+
     /// <summary>How long the provider asked to wait (Retry-After), for throttled and transient outcomes.</summary>
     public TimeSpan? RetryAfter { get; init; }
 

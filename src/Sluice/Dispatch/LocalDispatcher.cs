@@ -59,6 +59,8 @@ internal sealed partial class LocalDispatcher : SluiceDispatcher
         ArgumentException.ThrowIfNullOrEmpty(job.Id, nameof(job));
         ArgumentException.ThrowIfNullOrEmpty(job.Partition, nameof(job));
         ArgumentOutOfRangeException.ThrowIfNegative(job.EstimatedTokens, nameof(job));
+        ArgumentOutOfRangeException.ThrowIfNegative(job.EstimatedInputTokens, nameof(job));
+        ArgumentOutOfRangeException.ThrowIfNegative(job.EstimatedOutputTokens, nameof(job));
         if (job.Deadline is { } deadline)
         {
             ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(deadline, TimeSpan.Zero, nameof(job));
@@ -96,7 +98,11 @@ internal sealed partial class LocalDispatcher : SluiceDispatcher
             GateLease lease;
             try
             {
-                lease = await partition.AcquireAsync(new AdmissionRequest(job.EstimatedTokens, job.Priority, AtFront: again), waiting.Token)
+                lease = await partition.AcquireAsync(new AdmissionRequest(job.EstimatedTokens, job.Priority, AtFront: again)
+                {
+                    InputTokens = job.EstimatedInputTokens,
+                    OutputTokens = job.EstimatedOutputTokens,
+                }, waiting.Token)
                     .ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (waiting.IsCancellationRequested)
@@ -127,9 +133,9 @@ internal sealed partial class LocalDispatcher : SluiceDispatcher
                 }
 
                 outcome = result;
-                if (outcome.ActualTokens is >= 0 and { } actual && !context.LeaseTaken)
+                if (!context.LeaseTaken)
                 {
-                    lease.Settle(actual);
+                    Settle(lease, outcome);
                 }
 
                 run.Record(outcome);
@@ -295,6 +301,25 @@ internal sealed partial class LocalDispatcher : SluiceDispatcher
     {
         _metrics.Throttled.Add(1, new KeyValuePair<string, object?>(SluiceMetrics.PartitionTag, run.Job.Partition));
         Log.AttemptThrottled(_logger, run.Job.Id, run.Attempts + run.Throttles, run.Job.Partition, pause);
+    }
+
+    /// <summary>Settles each token dimension the outcome reports; a dimension it does not report keeps its reservation.</summary>
+    private static void Settle<T>(GateLease lease, AttemptOutcome<T> outcome)
+    {
+        if (outcome.ActualTokens is >= 0 and { } total)
+        {
+            lease.Settle(total);
+        }
+
+        if (outcome.ActualInputTokens is >= 0 and { } input)
+        {
+            lease.Settle(BudgetDimension.InputTokens, input);
+        }
+
+        if (outcome.ActualOutputTokens is >= 0 and { } output)
+        {
+            lease.Settle(BudgetDimension.OutputTokens, output);
+        }
     }
 
     private static PacingSignal SignalOf<T>(AttemptOutcome<T> outcome) => outcome.Kind switch

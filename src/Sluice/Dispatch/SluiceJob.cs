@@ -9,6 +9,14 @@ public sealed record SluiceJob(string Id, string Partition)
     /// <value>Defaults to 0: no token reservation.</value>
     public long EstimatedTokens { get; init; }
 
+    /// <summary>Estimated prompt tokens, reserved against an input-token budget and settled with the answer's input tokens.</summary>
+    /// <value>Defaults to 0: no input-token reservation.</value>
+    public long EstimatedInputTokens { get; init; }
+
+    /// <summary>The output cap (<c>max_tokens</c>), reserved against an output-token budget and settled with the answer's output tokens.</summary>
+    /// <value>Defaults to 0: no output-token reservation.</value>
+    public long EstimatedOutputTokens { get; init; }
+
     /// <summary>Higher priorities are admitted first.</summary>
     /// <value>Defaults to 0.</value>
     public int Priority { get; init; }

@@ -1,20 +1,27 @@
 namespace Sluice.Gate;
 
 /// <summary>
-/// The answer of a gate: either an admission, which holds one concurrency slot and a token reservation until it is
-/// disposed, or a rejection with its reason. Dispose an admitted lease when the work ends (its response body read),
-/// and call <see cref="Settle"/> once the actual token cost is known.
+/// The answer of a gate: either an admission, which holds one concurrency slot until it is disposed and a reservation
+/// in every token budget until it is settled, or a rejection with its reason. Dispose an admitted lease when the work
+/// ends (its response body read), and settle each dimension once its actual cost is known:
+/// <see cref="Settle(long)"/> for the total, <see cref="Settle(BudgetDimension, long)"/> for input and output tokens.
 /// </summary>
 public sealed class GateLease : IDisposable
 {
     private readonly LocalPartition? _partition;
+    private readonly long _dayEntry;
     private long _reservedTokens;
+    private long _reservedInput;
+    private long _reservedOutput;
     private int _released;
 
-    internal GateLease(LocalPartition partition, long reservedTokens, TimeSpan waitTime, long admittedAt, long admission)
+    internal GateLease(LocalPartition partition, BudgetCost reserved, long dayEntry, TimeSpan waitTime, long admittedAt, long admission)
     {
         _partition = partition;
-        _reservedTokens = reservedTokens;
+        _reservedTokens = reserved.Tokens;
+        _reservedInput = reserved.Input;
+        _reservedOutput = reserved.Output;
+        _dayEntry = dayEntry;
         WaitTime = waitTime;
         AdmittedAt = admittedAt;
         Admission = admission;
@@ -52,23 +59,42 @@ public sealed class GateLease : IDisposable
     /// <summary>The tokens this lease holds against the token budget: the estimate, or the settled cost.</summary>
     public long ReservedTokens => Volatile.Read(ref _reservedTokens);
 
+    /// <summary>What this lease holds against one token dimension: the reservation, or the settled cost.</summary>
+    /// <param name="dimension"><see cref="BudgetDimension.Tokens"/>, <see cref="BudgetDimension.InputTokens"/> or <see cref="BudgetDimension.OutputTokens"/>.</param>
+    /// <returns>The tokens held; 0 for a rejection.</returns>
+    /// <exception cref="ArgumentOutOfRangeException">The dimension is not a token dimension.</exception>
+    public long Reserved(BudgetDimension dimension) => Volatile.Read(ref Slot(dimension));
+
     /// <summary>
-    /// Replaces the reservation with the actual cost: a refund when the estimate was high, an extra charge when it
-    /// was low (the budget may go negative and then admits nothing until it recovers). May be called after
-    /// <see cref="Dispose"/>, since usage often arrives with the end of a response.
+    /// Replaces the token reservation (<see cref="BudgetDimension.Tokens"/>, and the per-day token budget) with the
+    /// actual cost: a refund when the estimate was high, an extra charge when it was low (the budget may go negative
+    /// and then admits nothing until it recovers). May be called after <see cref="Dispose"/>, since usage often arrives
+    /// with the end of a response.
     /// </summary>
     /// <param name="actualTokens">The tokens the work actually used.</param>
     /// <exception cref="InvalidOperationException">The lease was a rejection.</exception>
-    public void Settle(long actualTokens)
+    public void Settle(long actualTokens) => Settle(BudgetDimension.Tokens, actualTokens);
+
+    /// <summary>
+    /// Replaces one dimension's reservation with its actual cost, leaving the others as they are: for example the
+    /// output tokens an answer produced against the output cap reserved. Like <see cref="Settle(long)"/>, it refunds or
+    /// charges the difference, and may be called after <see cref="Dispose"/>.
+    /// </summary>
+    /// <param name="dimension"><see cref="BudgetDimension.Tokens"/>, <see cref="BudgetDimension.InputTokens"/> or <see cref="BudgetDimension.OutputTokens"/>.</param>
+    /// <param name="actual">What the work actually used of it.</param>
+    /// <exception cref="InvalidOperationException">The lease was a rejection.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">The dimension is not a token dimension, or the amount is negative.</exception>
+    public void Settle(BudgetDimension dimension, long actual)
     {
-        ArgumentOutOfRangeException.ThrowIfNegative(actualTokens);
+        ArgumentOutOfRangeException.ThrowIfNegative(actual);
+        ref long slot = ref Slot(dimension);
         if (_partition is null)
         {
             throw new InvalidOperationException("A rejected lease holds no reservation to settle.");
         }
 
-        long previous = Interlocked.Exchange(ref _reservedTokens, actualTokens);
-        _partition.Settle(actualTokens, previous);
+        long previous = Interlocked.Exchange(ref slot, actual);
+        _partition.Settle(dimension, actual, previous, _dayEntry);
     }
 
     /// <summary>Releases the concurrency slot. Idempotent.</summary>
@@ -77,6 +103,21 @@ public sealed class GateLease : IDisposable
         if (Interlocked.Exchange(ref _released, 1) == 0)
         {
             _partition!.Release();
+        }
+    }
+
+    private ref long Slot(BudgetDimension dimension)
+    {
+        switch (dimension)
+        {
+            case BudgetDimension.Tokens:
+                return ref _reservedTokens;
+            case BudgetDimension.InputTokens:
+                return ref _reservedInput;
+            case BudgetDimension.OutputTokens:
+                return ref _reservedOutput;
+            default:
+                throw new ArgumentOutOfRangeException(nameof(dimension), dimension, "Only token dimensions are reserved and settled.");
         }
     }
 }

@@ -4,8 +4,8 @@ using Sluice.Adaptive;
 namespace Sluice.Gate;
 
 /// <summary>
-/// The gate of one partition (an upstream, a credential and a model group): admits callers under its concurrency,
-/// request and token budgets, by priority then arrival, and computes when the next one may start instead of polling.
+/// The gate of one partition (an upstream, a credential and a model group): admits callers under its concurrency
+/// limit and every budget it holds (<see cref="BudgetDimension"/>), by priority then arrival, and computes when the next one may start instead of polling.
 /// A waiter here never blocks a waiter in another partition. Obtain one from <see cref="SluiceGate.GetPartition"/>.
 /// </summary>
 public abstract class GatePartition
@@ -64,6 +64,18 @@ public abstract class GatePartition
     /// <param name="limit">The provider's budget per window, when it says; otherwise the configured one is assumed.</param>
     public abstract void ObserveTokens(long remaining, DateTimeOffset resetAt, long? limit = null);
 
+    /// <summary>
+    /// The provider's view of one budget; see <see cref="ObserveRequests"/>. For <see cref="BudgetDimension.InputTokens"/>
+    /// and <see cref="BudgetDimension.OutputTokens"/> a stated limit is taken as per minute, as Anthropic states it; for
+    /// the per-day dimensions, as per day. A stated limit is adopted unless the configured one is lower (and
+    /// <see cref="PartitionLimits.LearnBudgets"/> is on); what remains lowers the allowance until the reset.
+    /// </summary>
+    /// <param name="dimension">The budget the headers describe.</param>
+    /// <param name="remaining">What the provider says is left.</param>
+    /// <param name="resetAt">When the provider says its budget is whole again.</param>
+    /// <param name="limit">The provider's budget, when it says.</param>
+    public abstract void ObserveBudget(BudgetDimension dimension, long remaining, DateTimeOffset resetAt, long? limit = null);
+
     /// <summary>Replaces the partition's limits from now on (for example budgets learned from a provider). The value is validated and copied.</summary>
     /// <param name="limits">The new limits.</param>
     public abstract void UpdateLimits(PartitionLimits limits);
@@ -78,6 +90,19 @@ public abstract class GatePartition
     /// partition for that); when it did not, the partition infers the wait itself.</param>
     /// <returns>The pause the partition chose for a 429 that stated no wait; zero otherwise.</returns>
     internal abstract TimeSpan RecordOutcome(GateLease lease, PacingSignal signal, bool waitStated = true);
+
+    /// <summary>
+    /// <see cref="ObserveBudget(BudgetDimension, long, DateTimeOffset, long?)"/> for the headers of the answer to
+    /// <paramref name="lease"/>: a provider counts what remains when it admits a request, so the count may be as old as
+    /// the lease, and the budget has refilled since.
+    /// </summary>
+    internal abstract void ObserveBudget(BudgetDimension dimension, long remaining, DateTimeOffset resetAt, long? limit, GateLease lease);
+
+    /// <summary>
+    /// Says that an answer's rate-limit headers (if it had any) have all been observed, ending the wait of
+    /// <see cref="PartitionLimits.AwaitFirstHeaders"/>. Called once per answer, after every <see cref="ObserveBudget(BudgetDimension, long, DateTimeOffset, long?)"/>.
+    /// </summary>
+    internal abstract void HeadersObserved();
 
     /// <summary>The partition's state now.</summary>
     /// <returns>A snapshot.</returns>

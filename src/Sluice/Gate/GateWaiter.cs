@@ -4,11 +4,11 @@ namespace Sluice.Gate;
 internal sealed class GateWaiter : TaskCompletionSource<GateLease>
 {
     // Continuations run on the thread pool, so completing a waiter under the lock never runs caller code there.
-    public GateWaiter(LocalPartition owner, long tokens, int priority, long sequence, long enqueuedAt)
+    public GateWaiter(LocalPartition owner, BudgetCost cost, int priority, long sequence, long enqueuedAt)
         : base(TaskCreationOptions.RunContinuationsAsynchronously)
     {
         Owner = owner;
-        Tokens = tokens;
+        Cost = cost;
         Priority = priority;
         Sequence = sequence;
         EnqueuedAt = enqueuedAt;
@@ -16,7 +16,7 @@ internal sealed class GateWaiter : TaskCompletionSource<GateLease>
 
     public LocalPartition Owner { get; }
 
-    public long Tokens { get; }
+    public BudgetCost Cost { get; }
 
     public int Priority { get; }
 

@@ -14,7 +14,7 @@ internal sealed partial class LocalPartition
 
     public override ValueTask<GateLease> AcquireAsync(AdmissionRequest request, CancellationToken cancellationToken = default)
     {
-        ArgumentOutOfRangeException.ThrowIfNegative(request.Tokens);
+        ThrowIfNegative(request);
         if (cancellationToken.IsCancellationRequested)
         {
             return ValueTask.FromCanceled<GateLease>(cancellationToken);
@@ -30,7 +30,7 @@ internal sealed partial class LocalPartition
             if (immediate is null)
             {
                 long sequence = request.AtFront ? _nextFrontSequence++ : _nextSequence++;
-                waiter = new GateWaiter(this, request.Tokens, request.Priority, sequence, now);
+                waiter = new GateWaiter(this, BudgetCost.Of(request), request.Priority, sequence, now);
                 _waiters.Enqueue(waiter, waiter);
                 _queued++;
                 effects = ScheduleLocked(now);
@@ -58,7 +58,7 @@ internal sealed partial class LocalPartition
 
     public override GateLease TryAcquire(AdmissionRequest request)
     {
-        ArgumentOutOfRangeException.ThrowIfNegative(request.Tokens);
+        ThrowIfNegative(request);
         GateLease lease;
         lock (_lock)
         {
@@ -69,7 +69,7 @@ internal sealed partial class LocalPartition
             }
             else
             {
-                long wakeAt = HasWaiterAheadLocked(request) ? long.MaxValue : WakeTimeLocked(request.Tokens, now);
+                long wakeAt = HasWaiterAheadLocked(request) ? long.MaxValue : WakeTimeLocked(BudgetCost.Of(request), now);
                 TimeSpan? retryAfter = wakeAt == long.MaxValue ? null : _time.GetElapsedTime(now, wakeAt);
                 _totalRejected++;
                 lease = new GateLease(GateRejectionReason.Unavailable, $"Partition '{Key}' has no room now.", retryAfter);
@@ -101,9 +101,10 @@ internal sealed partial class LocalPartition
             return new GateLease(GateRejectionReason.Stopped, reason, retryAfter: null);
         }
 
-        if (!HasWaiterAheadLocked(request) && WakeTimeLocked(request.Tokens, now) <= now)
+        var cost = BudgetCost.Of(request);
+        if (!HasWaiterAheadLocked(request) && WakeTimeLocked(cost, now) <= now)
         {
-            return AdmitLocked(request.Tokens, TimeSpan.Zero, now);
+            return AdmitLocked(cost, TimeSpan.Zero, now);
         }
 
         if (queueing && _queued >= _limits.MaxQueueLength)
@@ -133,10 +134,10 @@ internal sealed partial class LocalPartition
     }
 
     /// <summary>
-    /// The earliest instant a request for <paramref name="tokens"/> may start: <paramref name="now"/> when it may
-    /// start now, <see cref="long.MaxValue"/> when only a release can let it in.
+    /// The earliest instant a request costing <paramref name="cost"/> may start — the latest over every budget:
+    /// <paramref name="now"/> when it may start now, <see cref="long.MaxValue"/> when only a release can let it in.
     /// </summary>
-    private long WakeTimeLocked(long tokens, long now)
+    private long WakeTimeLocked(in BudgetCost cost, long now)
     {
         long wake = Math.Max(now, _pausedUntil);
         if (_inFlight >= EffectiveConcurrencyLocked(now))
@@ -158,36 +159,26 @@ internal sealed partial class LocalPartition
             wake = Later(wake, now, _requests.TimeUntil(1, now));
         }
 
-        if (tokens > 0 && _tokenRate is not null)
-        {
-            _tokens.Refill(now);
-            wake = Later(wake, now, _tokens.TimeUntil(tokens, now));
-        }
-
-        return wake;
+        return TokenWakeTimeLocked(cost, wake, now);
     }
 
     private long Later(long wake, long now, TimeSpan wait) =>
         wait == TimeSpan.MaxValue || wake == long.MaxValue ? long.MaxValue : Math.Max(wake, now + ToTimestampTicks(wait));
 
-    private GateLease AdmitLocked(long tokens, TimeSpan waitTime, long now)
+    private GateLease AdmitLocked(in BudgetCost cost, TimeSpan waitTime, long now)
     {
         if (_requestRate is not null)
         {
             _requests.Spend(1);
         }
 
-        if (tokens > 0 && _tokenRate is not null)
-        {
-            _tokens.Spend(tokens);
-        }
-
-        _floor.Admitted(tokens, now);
+        long dayEntry = SpendTokensLocked(cost, now);
+        _floor.Admitted(cost.Tokens, now);
         _probe?.Started(now);
         _inFlight++;
         _totalAdmitted++;
         Debug.Assert(_inFlight > 0 && _queued >= 0, "in flight and queued counts stay consistent");
-        return new GateLease(this, tokens, waitTime, now, _totalAdmitted);
+        return new GateLease(this, cost, dayEntry, waitTime, now, _totalAdmitted);
     }
 
     /// <summary>Admits waiters from the head while every limit allows; when the head must wait for time, asks for the timer.</summary>
@@ -197,7 +188,7 @@ internal sealed partial class LocalPartition
         FollowProbeLocked(now);
         while (TryPeekLiveLocked(out var head))
         {
-            long wakeAt = WakeTimeLocked(head.Tokens, now);
+            long wakeAt = WakeTimeLocked(head.Cost, now);
             if (wakeAt > now)
             {
                 if (wakeAt != long.MaxValue)
@@ -212,9 +203,10 @@ internal sealed partial class LocalPartition
             _waiters.Dequeue();
             _queued--;
             head.IsDone = true;
-            effects.Admit(head, AdmitLocked(head.Tokens, _time.GetElapsedTime(head.EnqueuedAt, now), now));
+            effects.Admit(head, AdmitLocked(head.Cost, _time.GetElapsedTime(head.EnqueuedAt, now), now));
         }
 
+        AssertInvariantsLocked();
         return effects;
     }
 
@@ -325,6 +317,13 @@ internal sealed partial class LocalPartition
             _timer ??= _time.CreateTimer(static state => ((LocalPartition)state!).OnTimer(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
             _timer.Change(due, Timeout.InfiniteTimeSpan);
         }
+    }
+
+    private static void ThrowIfNegative(AdmissionRequest request)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(request.Tokens);
+        ArgumentOutOfRangeException.ThrowIfNegative(request.InputTokens);
+        ArgumentOutOfRangeException.ThrowIfNegative(request.OutputTokens);
     }
 
     private long ToTimestampTicks(TimeSpan span) =>

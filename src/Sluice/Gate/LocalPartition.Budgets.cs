@@ -29,15 +29,13 @@ internal sealed partial class LocalPartition
     private int _throttleStreak;
     private double _requestBurstScale = 1;
     private double? _headerRequestsPerSecond;
-    private double? _headerTokensPerSecond;
     private BudgetSource _requestSource;
-    private BudgetSource _tokenSource;
 
     public override void ObserveRequests(long remaining, DateTimeOffset resetAt, long? limit = null) =>
-        Observe(tokens: false, remaining, resetAt, limit);
+        Observe(remaining, resetAt, limit);
 
     public override void ObserveTokens(long remaining, DateTimeOffset resetAt, long? limit = null) =>
-        Observe(tokens: true, remaining, resetAt, limit);
+        ObserveWindowTokens(BudgetDimension.Tokens, remaining, resetAt, limit);
 
     internal override TimeSpan RecordOutcome(GateLease lease, PacingSignal signal, bool waitStated = true)
     {
@@ -159,11 +157,11 @@ internal sealed partial class LocalPartition
         _aimd is null ? _concurrencyLimit : Math.Max(_concurrencyLimit, _floor.Floor(BudgetRateLocked, now));
 
     /// <summary>The requests per second the budgets in force allow; null when none is known.</summary>
-    private double? BudgetRateLocked => _floor.BudgetRate(_requestRate, _tokenRate);
+    private double? BudgetRateLocked => _floor.BudgetRate(_requestRate, TokenRate(BudgetDimension.Tokens));
 
     private double RequestCapacityLocked(double perSecond) => Math.Max(1, Math.Floor(_limits.RequestCapacityAt(perSecond) * _requestBurstScale));
 
-    private void Observe(bool tokens, long remaining, DateTimeOffset resetAt, long? limit)
+    private void Observe(long remaining, DateTimeOffset resetAt, long? limit)
     {
         if (remaining < 0 || limit <= 0)
         {
@@ -173,35 +171,20 @@ internal sealed partial class LocalPartition
         TimeSpan untilReset = resetAt - _time.GetUtcNow();
         Effects effects = default;
         bool learned = false;
-        double? requestsPerMinute, tokensPerMinute;
+        double? requestsPerMinute;
         lock (_lock)
         {
             long now = _time.GetTimestamp();
-            if (_limits.LearnBudgets && limit is { } stated)
+            if (_limits.LearnBudgets && limit is { } stated && _headerRequestsPerSecond != stated / ProviderWindowSeconds)
             {
-                double perSecond = stated / ProviderWindowSeconds;
-                ref double? known = ref tokens ? ref _headerTokensPerSecond : ref _headerRequestsPerSecond;
-                if (known != perSecond)
-                {
-                    known = perSecond;
-                    learned = ApplyBudgetsLocked(now);
-                }
+                _headerRequestsPerSecond = stated / ProviderWindowSeconds;
+                learned = ApplyBudgetsLocked(now);
             }
 
-            double? rate = tokens ? _tokenRate : _requestRate;
-            if (rate is not null)
+            if (_requestRate is { } rate)
             {
                 // The provider's count of what is left is in its own units; without a stated limit, ours stands in.
-                double providerLimit = limit ?? (rate.Value * ProviderWindowSeconds);
-                long reset = now + ToTimestampTicks(untilReset);
-                if (tokens)
-                {
-                    _tokens.Observe(remaining, providerLimit, reset, now);
-                }
-                else
-                {
-                    _requests.Observe(remaining, providerLimit, reset, now);
-                }
+                _requests.Observe(remaining, limit ?? (rate * ProviderWindowSeconds), now + ToTimestampTicks(untilReset), now);
             }
 
             // Observing only ever makes admission stricter; a learned budget may have loosened it.
@@ -211,13 +194,12 @@ internal sealed partial class LocalPartition
             }
 
             requestsPerMinute = _requestRate * 60;
-            tokensPerMinute = _tokenRate * 60;
         }
 
         if (learned)
         {
             Apply(ref effects);
-            Log.BudgetsLearned(_logger, Key, requestsPerMinute, tokensPerMinute);
+            Log.BudgetLearned(_logger, Key, BudgetDimension.Requests, requestsPerMinute);
         }
     }
 
@@ -242,7 +224,7 @@ internal sealed partial class LocalPartition
         if (!limits.LearnBudgets)
         {
             _probe = null;
-            _headerRequestsPerSecond = _headerTokensPerSecond = null;
+            _headerRequestsPerSecond = null;
         }
         else
         {
@@ -259,12 +241,10 @@ internal sealed partial class LocalPartition
     private bool ApplyBudgetsLocked(long now)
     {
         double? configuredRequests = _limits.RequestsPerWindow is { } r ? _limits.PerSecond(r) : null;
-        double? configuredTokens = _limits.TokensPerWindow is { } t ? _limits.PerSecond(t) : null;
         double? probed = _probe?.RatePerSecond(now);
         (double? requests, _requestSource) = Strictest(configuredRequests, _headerRequestsPerSecond, probed, measured: _probe?.IsMeasured == true);
-        (double? tokens, _tokenSource) = Strictest(configuredTokens, _headerTokensPerSecond, null, measured: false);
-        bool changed = SetRate(ref _requestRate, ref _requests, requests, tokens: false, now);
-        changed |= SetRate(ref _tokenRate, ref _tokens, tokens, tokens: true, now);
+        bool changed = SetRate(ref _requestRate, ref _requests, requests, now);
+        changed |= ApplyTokenBudgetsLocked(now);
         return changed;
     }
 
@@ -277,7 +257,7 @@ internal sealed partial class LocalPartition
         }
     }
 
-    private bool SetRate(ref double? current, ref TokenBucket bucket, double? rate, bool tokens, long now)
+    private bool SetRate(ref double? current, ref TokenBucket bucket, double? rate, long now)
     {
         if (current == rate)
         {
@@ -286,7 +266,7 @@ internal sealed partial class LocalPartition
 
         if (rate is { } perSecond)
         {
-            double capacity = tokens ? _limits.TokenCapacityAt(perSecond) : RequestCapacityLocked(perSecond);
+            double capacity = RequestCapacityLocked(perSecond);
             if (current is null)
             {
                 bucket = new TokenBucket(perSecond, capacity, now, _time.TimestampFrequency);

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Threading.RateLimiting;
 using Microsoft.Extensions.Logging;
 using Sluice.Options;
@@ -25,9 +24,7 @@ internal sealed partial class LocalPartition : GatePartition, IDisposable
 
     // Budgets in force, per second, whatever their source (configuration, headers, the 429 probe); null: none.
     private double? _requestRate;
-    private double? _tokenRate;
     private TokenBucket _requests;
-    private TokenBucket _tokens;
     private int _concurrencyLimit;
     private int _inFlight;
     private int _queued;
@@ -183,26 +180,25 @@ internal sealed partial class LocalPartition : GatePartition, IDisposable
         {
             long now = _time.GetTimestamp();
             DateTimeOffset? pausedUntil = _pausedUntil > now ? _time.GetUtcNow() + _time.GetElapsedTime(now, _pausedUntil) : null;
-            double? requests = null, tokens = null;
+            double? requests = null;
             if (_requestRate is not null)
             {
                 _requests.Refill(now);
                 requests = _requests.Level;
             }
 
-            if (_tokenRate is not null)
-            {
-                _tokens.Refill(now);
-                tokens = _tokens.Level;
-            }
-
+            var budgets = TokenBudgetSnapshotsLocked(now);
+            double? tokens = TokenRate(BudgetDimension.Tokens) is null ? null : _tokenBudgets[(int)BudgetDimension.Tokens].Bucket.Level;
             return new PartitionSnapshot(Key, _inFlight, _queued, EffectiveConcurrencyLocked(now), requests, tokens, pausedUntil, _stopReason)
             {
                 RequestsPerMinute = PerMinute(_requestRate),
-                TokensPerMinute = PerMinute(_tokenRate),
+                TokensPerMinute = PerMinute(TokenRate(BudgetDimension.Tokens)),
                 AdaptiveConcurrency = _aimd is not null,
                 RequestBudgetSource = _requestSource,
-                TokenBudgetSource = _tokenSource,
+                TokenBudgetSource = _tokenBudgets[(int)BudgetDimension.Tokens].Source,
+                Budgets = requests is { } level
+                    ? [new BudgetSnapshot(BudgetDimension.Requests, PerMinute(_requestRate)!.Value, TimeSpan.FromMinutes(1), level, _requestSource), .. budgets]
+                    : budgets,
             };
         }
     }
@@ -225,42 +221,14 @@ internal sealed partial class LocalPartition : GatePartition, IDisposable
                 _idleSince = now;
             }
 
-            Debug.Assert(_inFlight >= 0, "a slot is released once");
+            // An answer ended: whatever headers it had were observed, and without any the wait for them is over.
+            _firstHeadersPending = false;
 
+            AssertInvariantsLocked();
             effects = ScheduleLocked(now);
         }
 
         _metrics.InFlight.Add(-1, _tag);
-        Apply(ref effects);
-    }
-
-    /// <summary>Called by <see cref="GateLease.Settle"/>: charges (more than reserved) or refunds (less) the token budget.</summary>
-    internal void Settle(long actualTokens, long reservedTokens)
-    {
-        _metrics.TokensSettled.Add(actualTokens, _tag);
-        long delta = actualTokens - reservedTokens;
-        if (delta == 0)
-        {
-            return;
-        }
-
-        Effects effects = default;
-        lock (_lock)
-        {
-            if (_tokenRate is null)
-            {
-                return;
-            }
-
-            long now = _time.GetTimestamp();
-            _tokens.Refill(now);
-            _tokens.Adjust(delta);
-            if (delta < 0)
-            {
-                effects = ScheduleLocked(now);
-            }
-        }
-
         Apply(ref effects);
     }
 }

@@ -41,7 +41,39 @@ public sealed class PartitionLimits
     [Range(1L, long.MaxValue)]
     public long? TokensPerWindow { get; set; }
 
-    /// <summary>The window the budgets are stated over. Budgets refill continuously, not at window boundaries.</summary>
+    /// <summary>
+    /// Input (prompt) tokens allowed per <see cref="Window"/>, reserved at each request's prompt estimate and settled
+    /// with the input tokens its answer reports (Anthropic's input tokens per minute).
+    /// </summary>
+    /// <value>Defaults to <see langword="null"/>: no input-token budget, unless the provider's headers state one.</value>
+    [Range(1L, long.MaxValue)]
+    public long? InputTokensPerWindow { get; set; }
+
+    /// <summary>
+    /// Output tokens allowed per <see cref="Window"/>, reserved at each request's output cap (<c>max_tokens</c>) and
+    /// settled with the output tokens its answer reports (Anthropic's output tokens per minute).
+    /// </summary>
+    /// <value>Defaults to <see langword="null"/>: no output-token budget, unless the provider's headers state one.</value>
+    [Range(1L, long.MaxValue)]
+    public long? OutputTokensPerWindow { get; set; }
+
+    /// <summary>
+    /// Requests allowed in any one day (a provider's RPD). Kept as a sliding day: the first requests start at once,
+    /// and no 24 hours ever hold more than this many.
+    /// </summary>
+    /// <value>Defaults to <see langword="null"/>: no per-day request budget.</value>
+    [Range(1, int.MaxValue)]
+    public int? RequestsPerDay { get; set; }
+
+    /// <summary>Tokens (prompt estimate plus output cap, settled with usage) allowed in any one day (a provider's TPD).</summary>
+    /// <value>Defaults to <see langword="null"/>: no per-day token budget.</value>
+    [Range(1L, long.MaxValue)]
+    public long? TokensPerDay { get; set; }
+
+    /// <summary>
+    /// The window the per-window budgets (requests, tokens, input and output tokens) are stated over. They refill
+    /// continuously, not at window boundaries.
+    /// </summary>
     /// <value>Defaults to one minute.</value>
     [Range(typeof(TimeSpan), "00:00:00.001", "1.00:00:00")]
     public TimeSpan Window { get; set; } = TimeSpan.FromMinutes(1);
@@ -70,9 +102,20 @@ public sealed class PartitionLimits
     [Range(1, int.MaxValue)]
     public int MaxQueueLength { get; set; } = 10_000;
 
+    /// <summary>
+    /// Admits one request alone until the provider's headers (or, without them, its answer) arrive, while they are
+    /// the only source of the budgets. Set by the faces for providers whose requests dwarf the short-interval bursts
+    /// they enforce (Anthropic's output caps against a second's worth of its output tokens per minute), where a cold
+    /// burst would be refused before the budgets are known.
+    /// </summary>
+    internal bool AwaitFirstHeaders { get; set; }
+
     /// <summary>Returns a copy, so a gate's limits are not changed by later edits to this instance.</summary>
     /// <returns>A new instance with the same values.</returns>
     public PartitionLimits Clone() => (PartitionLimits)MemberwiseClone();
+
+    /// <summary>The window of <see cref="RequestsPerDay"/> and <see cref="TokensPerDay"/>.</summary>
+    internal static readonly TimeSpan Day = TimeSpan.FromDays(1);
 
     /// <summary>The request bucket's size at a rate of <paramref name="perSecond"/>: the burst, or one second's worth.</summary>
     internal double RequestCapacityAt(double perSecond) => RequestBurst ?? Math.Max(1, perSecond);

@@ -19,6 +19,8 @@ public readonly record struct PartitionSnapshot(
     DateTimeOffset? PausedUntil,
     string? StopReason)
 {
+    private readonly IReadOnlyList<BudgetSnapshot>? _budgets;
+
     /// <summary>
     /// The request budget in force, per minute, whatever its source: configured, stated by the provider's headers, or
     /// learned from 429s (the strictest wins); <see langword="null"/> when no request budget is known.
@@ -33,6 +35,16 @@ public readonly record struct PartitionSnapshot(
 
     /// <summary>Where <see cref="TokensPerMinute"/> comes from.</summary>
     public BudgetSource TokenBudgetSource { get; init; }
+
+    /// <summary>
+    /// Every budget in force, one entry per dimension that has one (requests, tokens, input and output tokens, per-day
+    /// budgets), in <see cref="BudgetDimension"/> order.
+    /// </summary>
+    public IReadOnlyList<BudgetSnapshot> Budgets
+    {
+        get => _budgets ?? [];
+        init => _budgets = value;
+    }
 
     /// <summary>True when <see cref="ConcurrencyLimit"/> is learned (<see cref="PartitionLimits.AdaptiveConcurrency"/>).</summary>
     public bool AdaptiveConcurrency { get; init; }

@@ -130,7 +130,15 @@ internal struct TokenBucket
     /// that its budget is whole again at <paramref name="resetAt"/>. Lowers the level to <paramref name="remaining"/>
     /// if that is less, and slows refill to the rate the provider implies until then if that is slower.
     /// </summary>
-    public void Observe(double remaining, double limit, long resetAt, long now)
+    /// <param name="remaining">What the provider says is left.</param>
+    /// <param name="limit">The provider's budget per window.</param>
+    /// <param name="resetAt">When the provider says its budget is whole again.</param>
+    /// <param name="now">Now.</param>
+    /// <param name="countedSince">
+    /// The earliest instant the provider may have counted <paramref name="remaining"/> at (the request's admission):
+    /// its budget has refilled since, so the level is lowered only to what it can hold now. Without it, now.
+    /// </param>
+    public void Observe(double remaining, double limit, long resetAt, long now, long? countedSince = null)
     {
         Refill(now);
         if (resetAt <= now || remaining < 0 || limit <= 0)
@@ -139,7 +147,8 @@ internal struct TokenBucket
             return;
         }
 
-        _level = Math.Min(_level, remaining);
+        double refilled = countedSince is { } since && since < now ? Seconds(now - since) * _ratePerSecond : 0;
+        _level = Math.Min(_level, remaining + refilled);
         double impliedRate = Math.Max(0, limit - remaining) / Seconds(resetAt - now);
         if (impliedRate < _ratePerSecond)
         {

@@ -23,7 +23,10 @@ internal sealed class OutgoingRequest
         IsStreaming = hasContent && UsageReader.IsStreaming(body);
         _body = IsStreaming ? UsageReader.EnsureStreamUsage(Path, body) : body;
         Model = hasContent ? TokenEstimator.ReadModel(_body) : null;
-        EstimatedTokens = hasContent ? TokenEstimator.Shared.Estimate(Path, _body).Total : 0;
+        var estimate = hasContent ? TokenEstimator.Shared.Estimate(Path, _body) : default;
+        EstimatedTokens = estimate.Total;
+        EstimatedInputTokens = estimate.Prompt;
+        EstimatedOutputTokens = estimate.OutputCap;
     }
 
     public string Path { get; }
@@ -34,7 +37,22 @@ internal sealed class OutgoingRequest
 
     public string? Model { get; }
 
+    /// <summary>Prompt estimate plus output cap, for the token budget.</summary>
     public long EstimatedTokens { get; }
+
+    /// <summary>The prompt estimate, for an input-token budget.</summary>
+    public long EstimatedInputTokens { get; }
+
+    /// <summary>The output cap, for an output-token budget.</summary>
+    public long EstimatedOutputTokens { get; }
+
+    /// <summary>A job for this request with every estimate filled in.</summary>
+    public Dispatch.SluiceJob Job(string id, string partition) => new(id, partition)
+    {
+        EstimatedTokens = EstimatedTokens,
+        EstimatedInputTokens = EstimatedInputTokens,
+        EstimatedOutputTokens = EstimatedOutputTokens,
+    };
 
     public static async ValueTask<OutgoingRequest> CaptureAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {

@@ -51,7 +51,7 @@ internal sealed class ProviderAttempt(
             }
 
             var now = time.GetUtcNow();
-            ObserveRateLimits(attempt.Partition, response, now);
+            ObserveRateLimits(attempt, response, now);
             int status = (int)response.StatusCode;
             if (isStreaming && status is >= 200 and < 300)
             {
@@ -92,6 +92,7 @@ internal sealed class ProviderAttempt(
                 onStop?.Invoke(response, body);
             }
 
+            var settled = verdict.Kind == AttemptOutcomeKind.Success ? profile.Settlement(attempt.Lease, UsageReader.Read(body)) : default;
             return new AttemptOutcome<HttpResponseMessage>
             {
                 Kind = verdict.Kind,
@@ -99,24 +100,39 @@ internal sealed class ProviderAttempt(
                 Error = verdict.Error,
                 RetryAfter = verdict.RetryAfter,
                 Overloaded = verdict.Kind == AttemptOutcomeKind.Transient && status is 503 or 504,
-                ActualTokens = verdict.Kind == AttemptOutcomeKind.Success && UsageReader.ReadTotal(body) is { } used
-                    ? profile.SettledTokens(attempt.Lease.ReservedTokens, used)
-                    : null,
+                ActualTokens = settled.Total,
+                ActualInputTokens = settled.Input,
+                ActualOutputTokens = settled.Output,
             };
         }
     }
 
-    private static void ObserveRateLimits(GatePartition partition, HttpResponseMessage response, DateTimeOffset now)
+    /// <summary>
+    /// Feeds every budget the headers describe to its own dimension. Anthropic's <c>tokens-*</c> headers repeat
+    /// whichever of its input and output budgets is most restrictive at the moment, not a budget of their own, so
+    /// they are taken as a total only where no input or output budget is stated.
+    /// </summary>
+    private static void ObserveRateLimits(AttemptContext attempt, HttpResponseMessage response, DateTimeOffset now)
     {
         var limits = RateLimitHeaders.Parse(response.Headers, now);
-        if (limits.Requests is { Remaining: { } requestsLeft, ResetAt: { } requestsReset } requests)
+        Observe(attempt, BudgetDimension.Requests, limits.Requests);
+        Observe(attempt, BudgetDimension.InputTokens, limits.InputTokens);
+        Observe(attempt, BudgetDimension.OutputTokens, limits.OutputTokens);
+        if (limits.InputTokens.IsEmpty && limits.OutputTokens.IsEmpty)
         {
-            partition.ObserveRequests(requestsLeft, requestsReset, requests.Limit);
+            Observe(attempt, BudgetDimension.Tokens, limits.Tokens);
         }
 
-        if (limits.Tokens is { Remaining: { } tokensLeft, ResetAt: { } tokensReset } tokens)
+        Observe(attempt, BudgetDimension.RequestsPerDay, limits.RequestsPerDay);
+        Observe(attempt, BudgetDimension.TokensPerDay, limits.TokensPerDay);
+        attempt.Partition.HeadersObserved();
+    }
+
+    private static void Observe(AttemptContext attempt, BudgetDimension dimension, BudgetHeader budget)
+    {
+        if (budget is { Remaining: { } remaining, ResetAt: { } resetAt })
         {
-            partition.ObserveTokens(tokensLeft, tokensReset, tokens.Limit);
+            attempt.Partition.ObserveBudget(dimension, remaining, resetAt, budget.Limit, attempt.Lease);
         }
     }
 }

@@ -55,7 +55,7 @@ public sealed class SluiceHandler : DelegatingHandler
         _runtime.Refresher?.Apply(request);
         var outgoing = await OutgoingRequest.CaptureAsync(request, cancellationToken).ConfigureAwait(false);
         string partition = PartitionKeys.For(request, outgoing.Model);
-        var job = new SluiceJob(JobId(request), partition) { EstimatedTokens = outgoing.EstimatedTokens };
+        var job = outgoing.Job(JobId(request), partition);
         HttpResponseMessage? previous = null;
 
         var result = await _runtime.Dispatcher.RunAsync(

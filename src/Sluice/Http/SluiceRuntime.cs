@@ -87,6 +87,7 @@ internal sealed class SluiceRuntime : IDisposable
     {
         var copy = limits.Clone();
         copy.AdaptiveConcurrency |= Options.AdaptiveConcurrency;
+        copy.AwaitFirstHeaders = Profile.AwaitsFirstHeaders;
         return copy;
     }
 

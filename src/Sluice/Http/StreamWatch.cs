@@ -58,9 +58,21 @@ internal sealed class StreamWatch(GateLease lease, ProviderProfile profile)
             _partialLine.Clear();
         }
 
-        if (_usage.Total is { } total)
+        // Each dimension from its own count: Anthropic's output tokens come with message_delta, its input with message_start.
+        var settled = profile.Settlement(lease, _usage.Usage);
+        if (settled.Total is { } total)
         {
-            lease.Settle(profile.SettledTokens(lease.ReservedTokens, total));
+            lease.Settle(total);
+        }
+
+        if (settled.Input is { } input)
+        {
+            lease.Settle(BudgetDimension.InputTokens, input);
+        }
+
+        if (settled.Output is { } output)
+        {
+            lease.Settle(BudgetDimension.OutputTokens, output);
         }
 
         lease.Dispose();

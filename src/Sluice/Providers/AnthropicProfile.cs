@@ -16,6 +16,12 @@ internal sealed class AnthropicProfile : ProviderProfile
     public override Classification Classify(int statusCode, HttpResponseHeaders headers, string? mediaType, ReadOnlySpan<byte> body, DateTimeOffset now) =>
         OutcomeRules.Classify(statusCode, headers, mediaType, body, now);
 
+    /// <summary>
+    /// Anthropic enforces its per-minute output budget over short intervals, and an output cap (<c>max_tokens</c>) is
+    /// often more than a second's worth of it: a burst sent before its headers are known would be refused.
+    /// </summary>
+    public override bool AwaitsFirstHeaders => true;
+
     /// <inheritdoc />
     public override bool IsStreamTerminator(ReadOnlySpan<byte> sseLine) => SseLine.EventName(sseLine) is "message_stop";
 

@@ -30,6 +30,13 @@ internal abstract class ProviderProfile
     };
 
     /// <summary>
+    /// Whether a partition should send one request alone until the first answer's rate-limit headers arrive
+    /// (<c>PartitionLimits.AwaitFirstHeaders</c>): for providers whose requests are large against the short-interval
+    /// bursts they enforce, so that a cold burst is refused before the budgets are known.
+    /// </summary>
+    public virtual bool AwaitsFirstHeaders => false;
+
+    /// <summary>
     /// Classifies an answer. Rate-limit headers are read into <see cref="Classification.RateLimits"/>; a throttled
     /// answer's wait comes from its headers, else from the reset of the budget it ran out of, else from its message.
     /// </summary>
@@ -65,4 +72,17 @@ internal abstract class ProviderProfile
     /// <param name="used">The tokens the answer says it used.</param>
     /// <returns>The settled cost.</returns>
     public virtual long SettledTokens(long reserved, long used) => Math.Max(reserved, used);
+
+    /// <summary>
+    /// What to settle each token dimension of a lease at, from an answer's usage: <see cref="SettledTokens"/> per
+    /// dimension, against that dimension's own reservation. A part the answer does not report stays <see langword="null"/>
+    /// (its reservation stands).
+    /// </summary>
+    /// <param name="lease">The admitted lease.</param>
+    /// <param name="usage">What the answer reported.</param>
+    /// <returns>The settled total, input and output tokens.</returns>
+    public TokenUsage Settlement(Gate.GateLease lease, TokenUsage usage) => new(
+        usage.Total is { } total ? SettledTokens(lease.ReservedTokens, total) : null,
+        usage.Input is { } input ? SettledTokens(lease.Reserved(Gate.BudgetDimension.InputTokens), input) : null,
+        usage.Output is { } output ? SettledTokens(lease.Reserved(Gate.BudgetDimension.OutputTokens), output) : null);
 }

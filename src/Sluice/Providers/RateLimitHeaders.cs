@@ -16,6 +16,8 @@ namespace Sluice.Providers;
 /// <item>OpenAI <c>x-ratelimit-{limit,remaining,reset}-{requests,tokens}</c>, resets as durations (<c>6m0s</c>).</item>
 /// <item>Anthropic <c>anthropic-ratelimit-{requests,tokens,input-tokens,output-tokens}-{limit,remaining,reset}</c>,
 /// resets as RFC 3339 instants.</item>
+/// <item>Per-minute and per-day budgets named by their window, as Cerebras states them:
+/// <c>x-ratelimit-{limit,remaining,reset}-{requests,tokens}-{minute,day}</c>, resets in seconds.</item>
 /// </list>
 /// </remarks>
 internal static class RateLimitHeaders
@@ -60,10 +62,14 @@ internal static class RateLimitHeaders
 
         return new RateLimitInfo(
             retryAfter,
-            Requests: Either(Anthropic(headers, "requests"), OpenAI(headers, "requests", now)),
-            Tokens: Either(Anthropic(headers, "tokens"), OpenAI(headers, "tokens", now)),
+            Requests: Either(Anthropic(headers, "requests"), Either(OpenAI(headers, "requests", now), OpenAI(headers, "requests-minute", now))),
+            Tokens: Either(Anthropic(headers, "tokens"), Either(OpenAI(headers, "tokens", now), OpenAI(headers, "tokens-minute", now))),
             InputTokens: Anthropic(headers, "input-tokens"),
-            OutputTokens: Anthropic(headers, "output-tokens"));
+            OutputTokens: Anthropic(headers, "output-tokens"))
+        {
+            RequestsPerDay = OpenAI(headers, "requests-day", now),
+            TokensPerDay = OpenAI(headers, "tokens-day", now),
+        };
     }
 
     /// <summary>Reads an OpenAI reset duration such as <c>6m0s</c>, <c>1.5s</c>, <c>120ms</c> or <c>0s</c>.</summary>

@@ -19,6 +19,12 @@ internal sealed record RateLimitInfo(
     BudgetHeader InputTokens,
     BudgetHeader OutputTokens)
 {
+    /// <summary>The per-day request budget (<c>x-ratelimit-*-requests-day</c>, as Cerebras states it).</summary>
+    public BudgetHeader RequestsPerDay { get; init; }
+
+    /// <summary>The per-day token budget (<c>x-ratelimit-*-tokens-day</c>).</summary>
+    public BudgetHeader TokensPerDay { get; init; }
+
     /// <summary>No rate-limit headers at all.</summary>
     public static RateLimitInfo None { get; } = new(null, default, default, default, default);
 
@@ -31,7 +37,7 @@ internal sealed record RateLimitInfo(
         get
         {
             DateTimeOffset? latest = null;
-            foreach (var budget in (ReadOnlySpan<BudgetHeader>)[Requests, Tokens, InputTokens, OutputTokens])
+            foreach (var budget in (ReadOnlySpan<BudgetHeader>)[Requests, Tokens, InputTokens, OutputTokens, RequestsPerDay, TokensPerDay])
             {
                 if (budget.IsExhausted && (latest is null || budget.ResetAt > latest))
                 {

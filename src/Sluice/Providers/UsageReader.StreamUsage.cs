@@ -19,6 +19,9 @@ internal static partial class UsageReader
         /// <summary>The stream's total tokens so far, or <see langword="null"/> when it has reported none.</summary>
         public long? Total => _total ?? (_input is null && _output is null ? null : (_input ?? 0) + (_output ?? 0));
 
+        /// <summary>The stream's usage so far: total, input and output, each <see langword="null"/> until reported.</summary>
+        public TokenUsage Usage => new(Total, _input, _output);
+
         /// <summary>Reads one event's data. Payloads without usage, <c>[DONE]</c> and malformed JSON are ignored.</summary>
         /// <param name="dataPayload">The bytes after <c>data: </c> (a whole <c>data:</c> line is accepted too).</param>
         public void Observe(ReadOnlySpan<byte> dataPayload)
@@ -46,7 +49,10 @@ internal static partial class UsageReader
                         ObserveAnthropic(root);
                         break;
                     default:
-                        _total = FromAnswer(root) ?? _total;
+                        var usage = FromAnswer(root);
+                        _total = usage.Total ?? _total;
+                        _input = usage.Input ?? _input;
+                        _output = usage.Output ?? _output;
                         break;
                 }
             }

@@ -21,11 +21,19 @@ internal static partial class UsageReader
     /// <summary>The total tokens a (non-streamed) answer reports in its <c>usage</c>.</summary>
     /// <param name="responseBody">The answer's body.</param>
     /// <returns>The total, or <see langword="null"/> when the body reports none or is not JSON.</returns>
-    public static long? ReadTotal(ReadOnlySpan<byte> responseBody)
+    public static long? ReadTotal(ReadOnlySpan<byte> responseBody) => Read(responseBody).Total;
+
+    /// <summary>
+    /// The tokens a (non-streamed) answer reports in its <c>usage</c>: the total, and the input and output parts each
+    /// settle a budget of their own.
+    /// </summary>
+    /// <param name="responseBody">The answer's body.</param>
+    /// <returns>What it reports; parts it does not report (or a body that is not JSON) are <see langword="null"/>.</returns>
+    public static TokenUsage Read(ReadOnlySpan<byte> responseBody)
     {
         if (!JsonBody.TryParse(responseBody, out var document))
         {
-            return null;
+            return default;
         }
 
         using (document)
@@ -79,11 +87,11 @@ internal static partial class UsageReader
     }
 
     // Tokens from a whole answer: its usage, or for a Responses API event the usage of the response it carries.
-    private static long? FromAnswer(JsonElement root)
+    private static TokenUsage FromAnswer(JsonElement root)
     {
         if (root.ValueKind != JsonValueKind.Object)
         {
-            return null;
+            return default;
         }
 
         if (root.TryGetProperty("usage", out var usage) && usage.ValueKind == JsonValueKind.Object)
@@ -94,19 +102,15 @@ internal static partial class UsageReader
         return root.TryGetProperty("response", out var response) && response.ValueKind == JsonValueKind.Object &&
             response.TryGetProperty("usage", out usage) && usage.ValueKind == JsonValueKind.Object
             ? FromUsage(usage)
-            : null;
+            : default;
     }
 
-    private static long? FromUsage(JsonElement usage)
+    private static TokenUsage FromUsage(JsonElement usage)
     {
-        if (JsonBody.GetCount(usage, "total_tokens") is { } total)
-        {
-            return total;
-        }
-
         var input = Input(usage);
         var output = JsonBody.GetCount(usage, "completion_tokens") ?? JsonBody.GetCount(usage, "output_tokens");
-        return input is null && output is null ? null : (input ?? 0) + (output ?? 0);
+        var total = JsonBody.GetCount(usage, "total_tokens") ?? (input is null && output is null ? null : (input ?? 0) + (output ?? 0));
+        return new TokenUsage(total, input, output);
     }
 
     private static long? Input(JsonElement usage)

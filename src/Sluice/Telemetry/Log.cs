@@ -20,18 +20,17 @@ internal static partial class Log
     [LoggerMessage(104, LogLevel.Information, "Partition {Partition} limits changed: concurrency {Concurrency}, requests {Requests} and tokens {Tokens} per {Window}")]
     public static partial void LimitsChanged(ILogger logger, string partition, int concurrency, int? requests, long? tokens, TimeSpan window);
 
-    [LoggerMessage(105, LogLevel.Information, "Partition {Partition} budgets from the provider's headers: {RequestsPerMinute} requests and {TokensPerMinute} tokens per minute")]
-    private static partial void BudgetsLearned(ILogger logger, string partition, string requestsPerMinute, string tokensPerMinute);
+    [LoggerMessage(105, LogLevel.Information, "Partition {Partition} {Dimension} budget from the provider's headers: {Amount} (per minute, or per day for a daily budget)")]
+    private static partial void BudgetLearned(ILogger logger, string partition, Gate.BudgetDimension dimension, string amount);
 
-    /// <summary>Logs the budgets in force after headers stated one; "no" where none is known (never "(null)").</summary>
-    public static void BudgetsLearned(ILogger logger, string partition, double? requestsPerMinute, double? tokensPerMinute)
+    /// <summary>Logs one budget dimension in force after headers stated it; "no" where none is known.</summary>
+    public static void BudgetLearned(ILogger logger, string partition, Gate.BudgetDimension dimension, double? amount)
     {
         if (logger.IsEnabled(LogLevel.Information))
         {
-            BudgetsLearned(logger, partition, Amount(requestsPerMinute), Amount(tokensPerMinute));
+            BudgetLearned(logger, partition, dimension, Amount(amount));
         }
     }
-
 
     [LoggerMessage(106, LogLevel.Information, "Partition {Partition} throttled with no budget known: pacing at {RequestsPerMinute:F1} requests per minute, learned from the 429s")]
     public static partial void RateLearned(ILogger logger, string partition, double requestsPerMinute);

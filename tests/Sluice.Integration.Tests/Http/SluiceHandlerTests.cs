@@ -113,6 +113,40 @@ public sealed class SluiceHandlerTests
     }
 
     [Fact]
+    public async Task AnthropicStream_SettlesInputAndOutputEachFromItsOwnUsage()
+    {
+        // 10 input and 10 output tokens a second, 10 held: the request's 80-token cap and its prompt of about 57 leave
+        // both budgets in debt, and refill is too slow to hide a missing settlement.
+        var options = MockFixture.FastRetries(new PartitionLimits { InputTokensPerWindow = 600, OutputTokensPerWindow = 600 });
+        options.Provider = Providers.ProviderKind.Anthropic;
+        options.DefaultLimits.LearnBudgets = false;
+        await using var fixture = await MockFixture.StartAsync(new MockOptions { ReplyTokens = 30 }, options);
+        using var request = new HttpRequestMessage(HttpMethod.Post, "v1/messages")
+        {
+            Content = JsonContent.Create(new JsonObject
+            {
+                ["model"] = "claude-haiku-4-5",
+                ["max_tokens"] = 80,
+                ["stream"] = true,
+                ["messages"] = new JsonArray(new JsonObject { ["role"] = "user", ["content"] = new string('x', 200) }),
+            }),
+        };
+        request.Headers.Add("anthropic-version", "2023-06-01");
+
+        using var response = await fixture.Client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead).WaitAsync(MockFixture.Bound);
+        var reserved = fixture.OnlyPartition.GetSnapshot().Budgets.ToDictionary(b => b.Dimension, b => b.Available);
+        Assert.True(reserved[BudgetDimension.OutputTokens] < -60, $"the output cap of 80 was not reserved: {reserved[BudgetDimension.OutputTokens]} left");
+        Assert.True(reserved[BudgetDimension.InputTokens] < -40, $"the prompt was not reserved: {reserved[BudgetDimension.InputTokens]} left");
+        string body = await response.Content.ReadAsStringAsync().WaitAsync(MockFixture.Bound);
+
+        // The mock produced 30 of the 80: 50 come back from message_delta's usage; the input settles at the mock's 50.
+        Assert.Contains("message_delta", body, StringComparison.Ordinal);
+        var settled = fixture.OnlyPartition.GetSnapshot().Budgets.ToDictionary(b => b.Dimension, b => b.Available);
+        Assert.True(settled[BudgetDimension.OutputTokens] >= reserved[BudgetDimension.OutputTokens] + 50, $"output not refunded: {reserved[BudgetDimension.OutputTokens]} then {settled[BudgetDimension.OutputTokens]}");
+        Assert.True(settled[BudgetDimension.InputTokens] > reserved[BudgetDimension.InputTokens], $"input not settled: {reserved[BudgetDimension.InputTokens]} then {settled[BudgetDimension.InputTokens]}");
+    }
+
+    [Fact]
     public async Task Stream_CutBeforeItsEnd_IsAnErrorToTheCaller_NotASilentTruncation()
     {
         await using var fixture = await MockFixture.StartAsync(

@@ -155,4 +155,56 @@ public sealed class ProxySdkTests(ITestOutputHelper output)
         Assert.True(await ProxyFixture.EventuallyAsync(() => partition.GetSnapshot().InFlight == 0), "a slot was not released");
         Assert.DoesNotContain(logs.Lines, line => line.Contains(UpstreamKey, StringComparison.Ordinal));
     }
+
+    [Fact]
+    public async Task AnthropicSdk_InputAndOutputBudgetsFromHeaders_120Calls_AllSucceed_Under2PercentThrottled_NoBudgetViolation()
+    {
+        // The proxy is told nothing: it learns both budgets from the anthropic-ratelimit-{input,output}-tokens-*
+        // headers. Output binds (120 calls × up to 80 tokens at 1,000 a second); replies of 60 tokens leave some
+        // caps partly unused, which the mock gives back when the answer ends and Sluice refunds from the usage.
+        var limits = new MockLimits { InputTokensPerMinute = 240_000, OutputTokensPerMinute = 60_000 };
+        await using var fixture = await ProxyFixture.StartAsync(
+            new MockOptions { Limits = limits, Latency = TimeSpan.FromMilliseconds(30), ReplyTokens = 60, Seed = 12 },
+            mock => ProxyFixture.Single(mock, apiKey: UpstreamKey, provider: ProviderKind.Anthropic));
+        var anthropic = new AnthropicClient { ApiKey = "unused", BaseUrl = fixture.Proxy.BaseUrl.ToString(), MaxRetries = 0 };
+
+        long started = TimeProvider.System.GetTimestamp();
+        var outputs = await Task.WhenAll(Enumerable.Range(0, 120).Select(async i =>
+        {
+            var request = new MessageCreateParams
+            {
+                Model = "claude-haiku-4-5",
+                MaxTokens = 40 + (i % 5 * 10),
+                Messages = [new UserMessageParam { Content = $"Summarise post {i}: " + new string('x', 400 + (i % 7 * 100)) }],
+            };
+            if (i % 2 == 0)
+            {
+                return (await anthropic.Messages.Create(request)).Usage.OutputTokens;
+            }
+
+            long produced = 0;
+            await foreach (var streamed in anthropic.Messages.CreateStreaming(request))
+            {
+                if (streamed.TryPickDelta(out var delta))
+                {
+                    produced = delta.Usage.OutputTokens;
+                }
+            }
+
+            return produced;
+        })).WaitAsync(TimeSpan.FromSeconds(120));
+
+        var stats = fixture.Mock.GetStats();
+        long throttled = stats.Rejected.Where(r => r.Key.StartsWith("rate_limit", StringComparison.Ordinal)).Sum(r => r.Value);
+        output.WriteLine($"120 calls in {TimeProvider.System.GetElapsedTime(started).TotalSeconds:F1} s; {throttled} of {stats.Received} attempts throttled; rejected: {string.Join(", ", stats.Rejected)}");
+        Assert.All(outputs, produced => Assert.InRange(produced, 1, 80));
+        Assert.Equal(120, stats.Succeeded);
+        Assert.Equal(0, stats.BudgetViolations.Total);
+        Assert.True(throttled <= 0.02 * stats.Received, $"{throttled} of {stats.Received} attempts were throttled: {string.Join(", ", stats.Rejected)}");
+        var snapshot = fixture.OnlyPartition.GetSnapshot();
+        Assert.Contains(snapshot.Budgets, b => b is { Dimension: Gate.BudgetDimension.OutputTokens, Limit: 60_000, Source: Gate.BudgetSource.Headers });
+        Assert.Contains(snapshot.Budgets, b => b is { Dimension: Gate.BudgetDimension.InputTokens, Limit: 240_000, Source: Gate.BudgetSource.Headers });
+        Assert.Null(snapshot.TokensPerMinute);
+        Assert.True(await ProxyFixture.EventuallyAsync(() => fixture.OnlyPartition.GetSnapshot().InFlight == 0), "a slot was not released");
+    }
 }

@@ -14,7 +14,7 @@ internal sealed class BatchFiles : IDisposable
 
     static BatchFiles() => Environment.SetEnvironmentVariable(KeyVariable, Key);
 
-    public BatchFiles(int count, Func<int, string>? model = null, Func<int, string>? content = null)
+    public BatchFiles(int count, Func<int, string>? model = null, Func<int, string>? content = null, string url = "/v1/chat/completions")
     {
         Directory = System.IO.Directory.CreateTempSubdirectory("sluice-run-e2e-").FullName;
         Input = Path.Combine(Directory, "requests.jsonl");
@@ -22,7 +22,7 @@ internal sealed class BatchFiles : IDisposable
         var text = new StringBuilder();
         for (int i = 1; i <= count; i++)
         {
-            text.Append(Line(i, model?.Invoke(i) ?? "gpt-4o-mini", content?.Invoke(i) ?? $"Summarise post {i}.")).Append('\n');
+            text.Append(Line(i, model?.Invoke(i) ?? "gpt-4o-mini", content?.Invoke(i) ?? $"Summarise post {i}.", url)).Append('\n');
         }
 
         File.WriteAllText(Input, text.ToString(), new UTF8Encoding(false));
@@ -40,11 +40,11 @@ internal sealed class BatchFiles : IDisposable
 
     public IReadOnlyList<string> Ids { get; }
 
-    public static string Line(int i, string model, string content) => new JsonObject
+    public static string Line(int i, string model, string content, string url = "/v1/chat/completions") => new JsonObject
     {
         ["custom_id"] = $"req-{i}",
         ["method"] = "POST",
-        ["url"] = "/v1/chat/completions",
+        ["url"] = url,
         ["body"] = new JsonObject
         {
             ["model"] = model,

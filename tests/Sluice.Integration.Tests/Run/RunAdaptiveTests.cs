@@ -74,4 +74,29 @@ public sealed class RunAdaptiveTests
         var summary = events[^1].GetProperty("limits");
         Assert.Equal("headers", summary.GetProperty("requests_source").GetString());
     }
+
+    [Fact]
+    public async Task Anthropic_OutputBudgetGivenOnTheCommandLine_PacesTheOutputCaps_WithoutHeaders()
+    {
+        // No rate-limit headers: only --output-tpm tells Sluice that 100 caps of 20 output tokens take 4 s at 500 a second.
+        using var files = new BatchFiles(100, model: _ => "claude-haiku-4-5", url: "/v1/messages");
+        await using var mock = await MockServer.StartAsync(new MockOptions
+        {
+            Limits = new MockLimits { OutputTokensPerMinute = 30_000, InputTokensPerMinute = 600_000 },
+            RateLimitHeaders = false,
+            ReplyTokens = 40,
+            Latency = TimeSpan.FromMilliseconds(30),
+        }).WaitAsync(BatchFiles.Bound);
+
+        var (exitCode, output, error) = await files.RunAsync(mock.BaseUrl, "--provider", "anthropic", "--output-tpm", "30000", "--input-tpm", "600000");
+
+        Assert.True(exitCode == 0, $"exit {exitCode}\n{output}\n{error}");
+        Assert.Equal(files.Ids, BatchFiles.ReadLines(files.Results).Select(BatchFiles.IdOf));
+        var stats = mock.GetStats();
+        Assert.Equal(100, stats.Succeeded);
+        Assert.Equal(0, stats.BudgetViolations.Total);
+        Assert.Contains("600,000 input tpm (configured) · 30,000 output tpm (configured)", output, StringComparison.Ordinal);
+        long refused = stats.Rejected.Values.Sum();
+        Assert.True(refused <= 0.02 * stats.Received, $"{refused} of {stats.Received} requests refused: {string.Join(", ", stats.Rejected)}\n{output}");
+    }
 }

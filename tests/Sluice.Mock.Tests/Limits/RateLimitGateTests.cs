@@ -198,6 +198,59 @@ public class RateLimitGateTests
             Assert.Equal(0, audit.Snapshot().Total);
         });
 
+    [Fact]
+    public void Release_OfAnAnthropicAnswer_RefundsTheUnusedOutputCap()
+    {
+        var (gate, audit) = Create(new MockLimits { OutputTokensPerMinute = 600, Burst = TimeSpan.FromMinutes(1) });
+        var cost = new RequestCost(InputTokens: 10, OutputTokens: 500, SeparateInputOutput: true);
+        Assert.True(gate.TryAdmit(cost).Admitted);
+        Assert.Equal(100, gate.Peek()[LimitDimension.OutputTokens]!.Value.Remaining);
+
+        gate.Release(cost, produced: 20);
+
+        Assert.Equal(580, gate.Peek()[LimitDimension.OutputTokens]!.Value.Remaining);
+        Assert.Equal(0, audit.Snapshot().Total);
+    }
+
+    [Fact]
+    public void Release_WithoutAnAnswer_KeepsTheWholeCharge()
+    {
+        var (gate, _) = Create(new MockLimits { OutputTokensPerMinute = 600, Burst = TimeSpan.FromMinutes(1) });
+        var cost = new RequestCost(InputTokens: 10, OutputTokens: 500, SeparateInputOutput: true);
+        Assert.True(gate.TryAdmit(cost).Admitted);
+
+        gate.Release(cost, produced: null);
+
+        Assert.Equal(100, gate.Peek()[LimitDimension.OutputTokens]!.Value.Remaining);
+    }
+
+    [Fact]
+    public void TryAdmit_WithRefundedOutput_NeverTripsTheBudgetAudit() =>
+        Gen.Select(Gen.Int[0, 300].List[50, 300], Gen.Int[1, 400].List[1, 30], Gen.Int[0, 400].List[1, 30]).Sample((gaps, caps, produced) =>
+        {
+            var time = new FakeTimeProvider();
+            var audit = new BudgetAudit(TimeSpan.FromSeconds(10), time.TimestampFrequency);
+            var gate = new RateLimitGate(new MockLimits { OutputTokensPerMinute = 6000, TokensPerMinute = 9000, Burst = TimeSpan.FromSeconds(2) }, time, audit);
+            var inFlight = new Queue<(RequestCost Cost, long Produced)>();
+            for (var i = 0; i < gaps.Count; i++)
+            {
+                time.Advance(TimeSpan.FromMilliseconds(gaps[i]));
+                var cost = new RequestCost(5, caps[i % caps.Count], SeparateInputOutput: true);
+                if (gate.TryAdmit(cost).Admitted)
+                {
+                    inFlight.Enqueue((cost, Math.Min(cost.OutputTokens, produced[i % produced.Count])));
+                }
+
+                while (inFlight.Count > 2)
+                {
+                    var (ended, output) = inFlight.Dequeue();
+                    gate.Release(ended, output);
+                }
+            }
+
+            Assert.Equal(0, audit.Snapshot().Total);
+        });
+
     private (RateLimitGate Gate, BudgetAudit Audit) Create(MockLimits limits)
     {
         var audit = new BudgetAudit(TimeSpan.FromMinutes(1), _time.TimestampFrequency);

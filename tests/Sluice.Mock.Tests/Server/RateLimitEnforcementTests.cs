@@ -98,9 +98,11 @@ public class RateLimitEnforcementTests
     [Fact]
     public async Task Messages_OverTheBudget_Gets429RateLimitErrorWithAnthropicHeaders()
     {
-        await using var mock = await RunningMock.StartAsync(o => o.Limits = new MockLimits
+        // Replies as long as their cap, so the output charged at admission stands (nothing is refunded).
+        await using var mock = await RunningMock.StartAsync(o =>
         {
-            RequestsPerMinute = 2, InputTokensPerMinute = 1000, OutputTokensPerMinute = 500, Burst = TimeSpan.FromMinutes(1),
+            o.ReplyTokens = 1000;
+            o.Limits = new MockLimits { RequestsPerMinute = 2, InputTokensPerMinute = 1000, OutputTokensPerMinute = 500, Burst = TimeSpan.FromMinutes(1) };
         });
 
         for (var i = 0; i < 2; i++)
@@ -133,7 +135,11 @@ public class RateLimitEnforcementTests
     [Fact]
     public async Task Messages_OverTheOutputTokenBudget_IsRefusedByIt()
     {
-        await using var mock = await RunningMock.StartAsync(o => o.Limits = new MockLimits { OutputTokensPerMinute = 100, Burst = TimeSpan.FromMinutes(1) });
+        await using var mock = await RunningMock.StartAsync(o =>
+        {
+            o.ReplyTokens = 1000;
+            o.Limits = new MockLimits { OutputTokensPerMinute = 100, Burst = TimeSpan.FromMinutes(1) };
+        });
         using (var first = await mock.SendAsync(RunningMock.Messages("Hi", maxTokens: 60)))
         {
             Assert.Equal(HttpStatusCode.OK, first.StatusCode);
@@ -144,6 +150,28 @@ public class RateLimitEnforcementTests
         Assert.Equal(HttpStatusCode.TooManyRequests, refused.StatusCode);
         Assert.Contains("output tokens per minute", (await refused.JsonAsync()).GetProperty("error").GetProperty("message").GetString(), StringComparison.Ordinal);
         Assert.Equal(1, mock.Server.GetStats().Rejected["rate_limit_output_tokens"]);
+    }
+
+    [Fact]
+    public async Task Messages_AShortAnswer_GivesTheUnusedOutputCapBack()
+    {
+        await using var mock = await RunningMock.StartAsync(o =>
+        {
+            o.ReplyTokens = 20;
+            o.Limits = new MockLimits { OutputTokensPerMinute = 100, Burst = TimeSpan.FromMinutes(1) };
+        });
+        using (var first = await mock.SendAsync(RunningMock.Messages("Hi", maxTokens: 60)))
+        {
+            Assert.Equal(HttpStatusCode.OK, first.StatusCode);
+            Assert.Equal("40", first.Header("anthropic-ratelimit-output-tokens-remaining"));
+        }
+
+        // Charged 60 at admission, adjusted to the 20 produced when the answer ended: 80 are left, so 60 fit again.
+        using var second = await mock.SendAsync(RunningMock.Messages("Hi", maxTokens: 60));
+
+        Assert.Equal(HttpStatusCode.OK, second.StatusCode);
+        Assert.Equal("20", second.Header("anthropic-ratelimit-output-tokens-remaining"));
+        Assert.Equal(0, mock.Server.GetStats().BudgetViolations.Total);
     }
 
     [Fact]

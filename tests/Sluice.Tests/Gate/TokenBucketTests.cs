@@ -65,4 +65,20 @@ public sealed class TokenBucketTests
         bucket.Spend(10);
         Assert.Equal(TimeSpan.FromSeconds(0.5), bucket.TimeUntil(5, now: 60 * Frequency));
     }
+
+    [Fact]
+    public void Observe_ACountFromTheRequestsAdmission_AllowsForTheRefillSince()
+    {
+        // 100/s, 100 held, 40 spent at admission (t = 0); the answer comes 0.3 s later saying 60 remained.
+        var bucket = new TokenBucket(100, 100, now: 0, Frequency);
+        bucket.Spend(40);
+        long answeredAt = 3 * Frequency / 10;
+
+        bucket.Observe(remaining: 60, limit: 6_000, resetAt: Frequency, now: answeredAt, countedSince: 0);
+
+        // The provider has refilled 30 since it counted: 90, the bucket's own level, stands; counted now, 60 would not.
+        Assert.Equal(90, bucket.Level, precision: 6);
+        bucket.Observe(remaining: 60, limit: 6_000, resetAt: Frequency, now: answeredAt);
+        Assert.Equal(60, bucket.Level, precision: 6);
+    }
 }

@@ -152,6 +152,26 @@ public sealed class RateLimitHeadersTests
     }
 
     [Fact]
+    public void Parse_PerDayAndPerMinuteHeaders_AsCerebrasSendsThem()
+    {
+        var info = RateLimitHeaders.Parse(Headers(
+            ("x-ratelimit-limit-requests-day", "14400"),
+            ("x-ratelimit-remaining-requests-day", "14370"),
+            ("x-ratelimit-reset-requests-day", "33011.5"),
+            ("x-ratelimit-limit-tokens-minute", "60000"),
+            ("x-ratelimit-remaining-tokens-minute", "59000"),
+            ("x-ratelimit-reset-tokens-minute", "11.5"),
+            ("x-ratelimit-limit-tokens-day", "1000000"),
+            ("x-ratelimit-remaining-tokens-day", "999000"),
+            ("x-ratelimit-reset-tokens-day", "33011.5")), Now);
+
+        Assert.Equal(new BudgetHeader(14400, 14370, Now.AddSeconds(33011.5)), info.RequestsPerDay);
+        Assert.Equal(new BudgetHeader(1_000_000, 999_000, Now.AddSeconds(33011.5)), info.TokensPerDay);
+        Assert.Equal(new BudgetHeader(60000, 59000, Now.AddSeconds(11.5)), info.Tokens);
+        Assert.True(info.Requests.IsEmpty);
+    }
+
+    [Fact]
     public void Parse_AnthropicHeaders_ReadsAllFourBudgetsAsInstants()
     {
         var info = RateLimitHeaders.Parse(Headers(

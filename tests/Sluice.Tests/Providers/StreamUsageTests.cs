@@ -96,6 +96,18 @@ public sealed class StreamUsageTests
     }
 
     [Fact]
+    public void Usage_OfEachStream_SplitsInputFromOutput()
+    {
+        var openai = Follow(OpenAIStream);
+        var anthropic = Follow(AnthropicStream);
+
+        Assert.Equal(new TokenUsage(21, 9, 12), openai.Usage);
+        Assert.Equal(anthropic.Total, anthropic.Usage.Total);
+        Assert.Equal(25, anthropic.Usage.Input);
+        Assert.Equal(anthropic.Total - 25, anthropic.Usage.Output);
+    }
+
+    [Fact]
     public void Observe_AnthropicDeltaWithInputTokens_UpdatesInputToo()
     {
         var usage = new UsageReader.StreamUsage();

@@ -22,6 +22,15 @@ public sealed class UsageReaderTests
     }
 
     [Theory]
+    [InlineData(ProviderBodies.OpenAIChatCompletion, 29L, 19L, 10L)]
+    [InlineData("""{"id":"msg_1","type":"message","usage":{"input_tokens":100,"cache_creation_input_tokens":2000,"cache_read_input_tokens":5000,"output_tokens":50}}""", 2150L, 2100L, 50L)]
+    [InlineData("""{"object":"list","usage":{"prompt_tokens":8,"total_tokens":8}}""", 8L, 8L, null)]
+    public void Read_GivesTheTotalAndEachPart(string body, long total, long? input, long? output)
+    {
+        Assert.Equal(new TokenUsage(total, input, output), UsageReader.Read(Utf8(body)));
+    }
+
+    [Theory]
     [InlineData("""{"id":"chatcmpl-1","choices":[]}""")]
     [InlineData("""{"usage":null}""")]
     [InlineData("""{"usage":{"total_tokens":"29"}}""")]

@@ -26,9 +26,28 @@ public sealed class RetryAfterEstimateTests
     [Fact]
     public void TokenDeficit_RefillsAtTheTokenRate()
     {
-        var limits = new PartitionLimits { TokensPerWindow = 6_000 };
+        var snapshot = Snapshot(tokens: -2_000) with
+        {
+            Budgets = [new BudgetSnapshot(BudgetDimension.Tokens, 6_000, TimeSpan.FromMinutes(1), -2_000, BudgetSource.Configured)],
+        };
 
-        Assert.Equal(TimeSpan.FromSeconds(20), RetryAfterEstimate.For(Snapshot(tokens: -2_000), limits, Now));
+        Assert.Equal(TimeSpan.FromSeconds(20), RetryAfterEstimate.For(snapshot, new PartitionLimits { TokensPerWindow = 6_000 }, Now));
+    }
+
+    [Fact]
+    public void OutputDeficit_LearnedFromHeaders_RefillsAtTheOutputRate()
+    {
+        // 8,000 output tokens a minute (133⅓ a second), 400 in debt: 3 s. The larger input deficit refills faster.
+        var snapshot = Snapshot() with
+        {
+            Budgets =
+            [
+                new BudgetSnapshot(BudgetDimension.InputTokens, 40_000, TimeSpan.FromMinutes(1), -1_000, BudgetSource.Headers),
+                new BudgetSnapshot(BudgetDimension.OutputTokens, 8_000, TimeSpan.FromMinutes(1), -400, BudgetSource.Headers),
+            ],
+        };
+
+        Assert.Equal(3, RetryAfterEstimate.ExpectedWait(snapshot, new PartitionLimits(), Now).TotalSeconds, precision: 6);
     }
 
     [Fact]

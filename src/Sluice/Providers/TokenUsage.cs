@@ -1,0 +1,10 @@
+namespace Sluice.Providers;
+
+/// <summary>
+/// The tokens an answer reports in its <c>usage</c>. Each part is <see langword="null"/> when the answer does not report
+/// it; each settles its own budget (<c>Tokens</c>, <c>InputTokens</c>, <c>OutputTokens</c>).
+/// </summary>
+/// <param name="Total"><c>total_tokens</c>, else input plus output.</param>
+/// <param name="Input"><c>prompt_tokens</c> or <c>input_tokens</c>, plus Anthropic's <c>cache_creation_input_tokens</c>.</param>
+/// <param name="Output"><c>completion_tokens</c> or <c>output_tokens</c>.</param>
+internal readonly record struct TokenUsage(long? Total, long? Input, long? Output);
