@@ -117,11 +117,13 @@ internal sealed partial class LocalPartition
     /// The wait after a 429 that states none (nginx's <c>limit_req</c>, most gateways): inferred, not a fixed second,
     /// since such a limiter's window is often tens of milliseconds. With a request rate in force the refusal says the
     /// allowance is spent: the bucket is emptied (the next request waits one interval) and its burst halved (the
-    /// limiter's burst is smaller than ours). Without one, the partition pauses briefly, twice as long for each further
+    /// limiter's burst is smaller than ours); token budgets in force are emptied too (and their bursts halved), since
+    /// the refusal may have been theirs. Without a request rate, the partition pauses briefly, twice as long for each further
     /// refusal with no answer in between, which finds a long window (a fixed minute) in a few tries.
     /// </summary>
     private TimeSpan InferWaitLocked(bool newEvent, long now)
     {
+        EmptyTokenBudgetsLocked(shrinkBursts: newEvent, now);
         if (!newEvent)
         {
             if (_requestRate is not null)

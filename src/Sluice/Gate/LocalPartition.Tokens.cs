@@ -14,6 +14,7 @@ internal sealed partial class LocalPartition
 
     // Indexed by BudgetDimension; only the token dimensions are used.
     private readonly TokenBudget[] _tokenBudgets = new TokenBudget[WindowDimensions.Length + 1];
+    private double _tokenBurstScale = 1;
     private DayWindow? _requestsPerDay;
     private DayWindow? _tokensPerDay;
 
@@ -58,6 +59,38 @@ internal sealed partial class LocalPartition
 
         return wake;
     }
+
+    /// <summary>
+    /// After a 429 that names no wait: whichever budget the upstream enforces is spent, so every token budget in force
+    /// starts again from empty (the next request waits for its own cost to refill, not for a second's pause); on a new
+    /// refusal event the bursts are halved too, since the upstream's are evidently smaller than ours.
+    /// </summary>
+    private void EmptyTokenBudgetsLocked(bool shrinkBursts, long now)
+    {
+        if (shrinkBursts)
+        {
+            _tokenBurstScale = Math.Max(MinBurstScale, _tokenBurstScale / 2);
+        }
+
+        foreach (var dimension in WindowDimensions)
+        {
+            ref var budget = ref _tokenBudgets[(int)dimension];
+            if (budget.Rate is { } rate)
+            {
+                if (shrinkBursts)
+                {
+                    budget.Bucket.Reconfigure(rate, TokenCapacityLocked(dimension, rate), now);
+                }
+
+                budget.Bucket.Empty(now);
+            }
+        }
+    }
+
+    // Only the total has a configurable burst; input and output hold one second's worth, as providers refill them.
+    // Each is halved by every 429 event that named no wait, never below one token.
+    private double TokenCapacityLocked(BudgetDimension dimension, double perSecond) =>
+        Math.Max(1, (dimension == BudgetDimension.Tokens ? _limits.TokenCapacityAt(perSecond) : Math.Max(1, perSecond)) * _tokenBurstScale);
 
     /// <summary>Reserves <paramref name="cost"/> from every token-side budget; returns the per-day token entry to settle, or -1.</summary>
     private long SpendTokensLocked(in BudgetCost cost, long now)
@@ -150,8 +183,7 @@ internal sealed partial class LocalPartition
 
             if (rate is { } perSecond)
             {
-                // Only the total has a configurable burst; input and output hold one second's worth, as providers refill them.
-                double capacity = dimension == BudgetDimension.Tokens ? _limits.TokenCapacityAt(perSecond) : Math.Max(1, perSecond);
+                double capacity = TokenCapacityLocked(dimension, perSecond);
                 if (budget.Rate is null)
                 {
                     budget.Bucket = new TokenBucket(perSecond, capacity, now, _time.TimestampFrequency);
