@@ -117,6 +117,38 @@ internal sealed partial class LocalDispatcher
         }
     }
 
+    /// <summary>
+    /// Waits out a retry's backoff. When the failure allows it (<paramref name="shortenable"/>), the wait shrinks to
+    /// <see cref="TailTiming.IdleBackoffShare"/> of the backoff as soon as the partition is found idle — at the start, or
+    /// at one of a few checkpoints on the way, so a retry scheduled while others queued does not sit out its full backoff
+    /// once the queue has drained and the budget idles. The checkpoints are bounded (<see cref="TailTiming.BackoffChecks"/>
+    /// a retry), not a poll.
+    /// </summary>
+    private async Task BackOffAsync(GatePartition partition, long tokens, TimeSpan backoff, bool shortenable, CancellationToken cancellationToken)
+    {
+        if (!shortenable)
+        {
+            await Task.Delay(backoff, _time, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
+        var brief = TimeSpan.FromTicks((long)(backoff.Ticks * TailTiming.IdleBackoffShare));
+        var slice = TimeSpan.FromTicks(Math.Max(1, backoff.Ticks / TailTiming.BackoffChecks));
+        var left = backoff;
+        while (left > TimeSpan.Zero)
+        {
+            if (PartitionRoom.IsIdle(partition, tokens))
+            {
+                await Task.Delay(left < brief ? left : brief, _time, cancellationToken).ConfigureAwait(false);
+                return;
+            }
+
+            var wait = left < slice ? left : slice;
+            await Task.Delay(wait, _time, cancellationToken).ConfigureAwait(false);
+            left -= wait;
+        }
+    }
+
     /// <summary>What one call of the attempt came to.</summary>
     private readonly record struct AttemptResult<T>(AttemptOutcome<T> Outcome, (JobStatus, JobEndReason, string?)? Interrupted, bool TimedOut);
 

@@ -206,13 +206,12 @@ internal sealed partial class LocalDispatcher : SluiceDispatcher
                     // Back off holding no slot (briefly when nobody else waits: TailTiming), then take a retry from the
                     // partition's budget.
                     var backoff = RetryBackoff.Delay(run.Attempts, _options.BaseRetryDelay, _options.MaxRetryDelay, _options.RetryJitter, NextRandom(), outcome.RetryAfter);
-                    bool idle = _options.ShortenIdleBackoff && PartitionRoom.IsIdle(partition, job.EstimatedTokens);
-                    var delay = TailTiming.RetryDelay(_options, backoff, idle, outcome.Overloaded, timedOut, outcome.RetryAfter);
+                    bool shortenable = TailTiming.RetryDelay(_options, backoff, idle: true, outcome.Overloaded, timedOut, outcome.RetryAfter) < backoff;
                     _metrics.Retried.Add(1, new KeyValuePair<string, object?>(SluiceMetrics.PartitionTag, job.Partition));
-                    Log.RetryScheduled(_logger, job.Id, run.Attempts, outcome.Error ?? "failed", delay);
+                    Log.RetryScheduled(_logger, job.Id, run.Attempts, outcome.Error ?? "failed", backoff);
                     try
                     {
-                        await Task.Delay(delay, _time, waiting.Token).ConfigureAwait(false);
+                        await BackOffAsync(partition, job.EstimatedTokens, backoff, shortenable, waiting.Token).ConfigureAwait(false);
                         await budget.WithdrawAsync(waiting.Token).ConfigureAwait(false);
                     }
                     catch (OperationCanceledException) when (waiting.IsCancellationRequested)

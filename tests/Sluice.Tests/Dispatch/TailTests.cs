@@ -176,8 +176,10 @@ public sealed class TailTests
         Assert.Equal(TimeSpan.FromMilliseconds(expectedMs), calls[1].At - calls[0].At);
     }
 
-    [Fact]
-    public async Task RunAsync_WhenAnotherJobWaits_RetriesAfterTheFullBackoff()
+    [Theory]
+    [InlineData(1_000, 1_000)]  // B holds the only slot throughout: someone always waits, the full backoff
+    [InlineData(300, 600)]      // B done at 300 ms: the check at 500 ms finds the partition idle, 100 ms more
+    public async Task RunAsync_WhenAnotherJobWaits_BacksOffUntilThePartitionIsFoundIdle(int blockerDoneMs, int expectedRetryMs)
     {
         using var h = Harness(o =>
         {
@@ -185,18 +187,27 @@ public sealed class TailTests
             o.BaseRetryDelay = TimeSpan.FromSeconds(1);
         }, new PartitionLimits { MaxConcurrency = 1 });
         var failing = Step.Hold();
+        var blocker = Step.Hold();
         h.Upstream.Script("A", failing, Step.Returns(AttemptOutcome.Success("ok")));
+        h.Upstream.Script("B", blocker);
 
-        // A holds the only slot and B queues behind it, so someone is waiting when A fails.
+        // A holds the only slot and B queues behind it, so someone is waiting when A fails; B then holds the slot.
         var a = h.Run("A");
         await failing.WhenStarted.DefaultTimeout();
         var b = h.Run("B");
         await TestWait.Eventually(() => h.Snapshot().Queued == 1, "B queued");
         failing.Complete(AttemptOutcome.Transient<string>("500"));
+        await blocker.WhenStarted.DefaultTimeout();
+        var failedAt = h.Now;
+        for (int ms = 0; ms < blockerDoneMs; ms += 10)
+        {
+            await h.AdvanceAsync(Step10);
+        }
+
+        blocker.Complete(AttemptOutcome.Success("ok"));
         await h.Driver.RunUntilAsync(Task.WhenAll(a, b), Step10, TimeSpan.FromMinutes(1));
 
-        var calls = h.Upstream.CallsFor("A");
-        Assert.Equal(TimeSpan.FromSeconds(1), calls[1].At - calls[0].At);
+        Assert.Equal(failedAt + TimeSpan.FromMilliseconds(expectedRetryMs), h.Upstream.CallsFor("A")[1].At);
     }
 
     [Fact]
