@@ -38,24 +38,11 @@ internal sealed partial class LocalDispatcher
 
         using var primaryStop = new CancellationTokenSource();
         var primary = AttemptAsync(run, attempt, context, timeout, latencies, cancellationToken, deadlineToken, primaryStop.Token).AsTask();
-        using (var timer = new CancellationTokenSource())
-        {
-            var slowAt = Task.Delay(hedgeAfter, _time, timer.Token);
-            if (await Task.WhenAny(primary, slowAt).ConfigureAwait(false) == primary)
-            {
-                await timer.CancelAsync().ConfigureAwait(false);
-                return Ended(run, await primary.ConfigureAwait(false), context, learned);
-            }
-        }
-
-        if (TryAdmitHedge(run, context.Partition, budget) is not { } hedgeLease)
+        if (await AdmitHedgeWhileSlowAsync(run, primary, context.Partition, budget, hedgeAfter, cancellationToken).ConfigureAwait(false) is not { } hedgeLease)
         {
             return Ended(run, await primary.ConfigureAwait(false), context, learned);
         }
 
-        run.CountHedge();
-        _metrics.Hedged.Add(1, new KeyValuePair<string, object?>(SluiceMetrics.PartitionTag, run.Job.Partition));
-        Log.AttemptHedged(_logger, run.Job.Id, context.Attempt, hedgeAfter);
         var hedgeContext = new AttemptContext(run.Job, context.Attempt + 1, context.Partition, hedgeLease);
         using var hedgeStop = new CancellationTokenSource();
         var hedge = AttemptAsync(run, attempt, hedgeContext, timeout, latencies, cancellationToken, deadlineToken, hedgeStop.Token).AsTask();
@@ -73,6 +60,44 @@ internal sealed partial class LocalDispatcher
         await otherStop.CancelAsync().ConfigureAwait(false);
         _ = DiscardWhenDoneAsync(other, otherContext);
         return Ended(run, first, firstContext, learned);
+    }
+
+    /// <summary>
+    /// Waits while the try runs past the slow quantile, then looks for room for a hedge — at that moment and at up to
+    /// <see cref="TailTiming.TailChecks"/> − 1 further multiples of it, since a partition busy when the try turned slow
+    /// may drain while it hangs (the end of a batch). Returns the hedge's lease, or null once the try has answered or
+    /// the checks found no room.
+    /// </summary>
+    private async Task<GateLease?> AdmitHedgeWhileSlowAsync<T>(
+        JobRun<T> run,
+        Task<AttemptResult<T>> primary,
+        GatePartition partition,
+        RetryBudget budget,
+        TimeSpan hedgeAfter,
+        CancellationToken cancellationToken)
+    {
+        for (int check = 0; check < TailTiming.TailChecks; check++)
+        {
+            using (var timer = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
+            {
+                var slowAt = Task.Delay(hedgeAfter, _time, timer.Token);
+                if (await Task.WhenAny(primary, slowAt).ConfigureAwait(false) == primary || slowAt.IsCanceled)
+                {
+                    await timer.CancelAsync().ConfigureAwait(false);
+                    return null;
+                }
+            }
+
+            if (TryAdmitHedge(run, partition, budget) is { } lease)
+            {
+                run.CountHedge();
+                _metrics.Hedged.Add(1, new KeyValuePair<string, object?>(SluiceMetrics.PartitionTag, run.Job.Partition));
+                Log.AttemptHedged(_logger, run.Job.Id, run.Attempts, hedgeAfter * (check + 1));
+                return lease;
+            }
+        }
+
+        return null;
     }
 
     /// <summary>
@@ -121,7 +146,7 @@ internal sealed partial class LocalDispatcher
     /// Waits out a retry's backoff. When the failure allows it (<paramref name="shortenable"/>), the wait shrinks to
     /// <see cref="TailTiming.IdleBackoffShare"/> of the backoff as soon as the partition is found idle — at the start, or
     /// at one of a few checkpoints on the way, so a retry scheduled while others queued does not sit out its full backoff
-    /// once the queue has drained and the budget idles. The checkpoints are bounded (<see cref="TailTiming.BackoffChecks"/>
+    /// once the queue has drained and the budget idles. The checkpoints are bounded (<see cref="TailTiming.TailChecks"/>
     /// a retry), not a poll.
     /// </summary>
     private async Task BackOffAsync(GatePartition partition, long tokens, TimeSpan backoff, bool shortenable, CancellationToken cancellationToken)
@@ -133,7 +158,7 @@ internal sealed partial class LocalDispatcher
         }
 
         var brief = TimeSpan.FromTicks((long)(backoff.Ticks * TailTiming.IdleBackoffShare));
-        var slice = TimeSpan.FromTicks(Math.Max(1, backoff.Ticks / TailTiming.BackoffChecks));
+        var slice = TimeSpan.FromTicks(Math.Max(1, backoff.Ticks / TailTiming.TailChecks));
         var left = backoff;
         while (left > TimeSpan.Zero)
         {

@@ -46,8 +46,11 @@ internal static class TailTiming
             ? slow
             : null;
 
-    /// <summary>How many times a retry's backoff looks again for an idle partition.</summary>
-    public const int BackoffChecks = 4;
+    /// <summary>
+    /// How many times a waiting retry, or a slow try, looks for an idle partition: bounded, so a tail shortcut is a
+    /// handful of cheap snapshots per try, never a poll.
+    /// </summary>
+    public const int TailChecks = 4;
 
     /// <summary>The wait before a retry: the backoff, or a share of it when the partition is idle and the failure is no sign of overload.</summary>
     public static TimeSpan RetryDelay(DispatcherOptions options, TimeSpan backoff, bool idle, bool overloaded, bool timedOut, TimeSpan? retryAfter) =>

@@ -105,6 +105,32 @@ public sealed class TailTests
     }
 
     [Fact]
+    public async Task RunAsync_WhenThePartitionDrainsWhileATryHangs_HedgesAtTheNextCheck()
+    {
+        using var h = Harness(o => o.HedgeSlowAttempts = true, new PartitionLimits { MaxConcurrency = 2 });
+        await WarmUpAsync(h);
+        var hung = Step.Hold();
+        var busy = Step.Hold();
+        h.Upstream.Script("slow", hung, Step.Returns(AttemptOutcome.Success("from-hedge")));
+        h.Upstream.Script("busy", busy);
+
+        // The other slot is taken when the try turns slow (100 ms), and free by the second check (200 ms).
+        var slow = h.Run("slow");
+        await hung.WhenStarted.DefaultTimeout();
+        var started = h.Now;
+        var other = h.Run("busy");
+        await busy.WhenStarted.DefaultTimeout();
+        await h.AdvanceAsync(Latency);
+        Assert.Single(h.Upstream.CallsFor("slow"));
+        busy.Complete(AttemptOutcome.Success("done"));
+        var result = await h.Driver.RunUntilAsync(slow, Step10, TimeSpan.FromMinutes(1));
+        await other.DefaultTimeout();
+
+        Assert.Equal(("from-hedge", 2), (result.Value, result.Attempts));
+        Assert.Equal(started + (2 * Latency), h.Upstream.CallsFor("slow")[1].At);
+    }
+
+    [Fact]
     public async Task RunAsync_BeforeTwentyAnswersAreKnown_NeitherHedgesNorLearnsATimeout()
     {
         using var h = Harness(o =>
