@@ -15,9 +15,11 @@ internal sealed partial class LocalDispatcher
 
     /// <summary>
     /// Runs one try, and past the partition's slow quantile a second one beside it if <see cref="TryAdmitHedge"/>
-    /// allows. The first answer wins and the other try is cancelled — except a transient failure, which yields to a
-    /// try still running, since that one is already the retry. The loser's value is disposed when it is
-    /// <see cref="IDisposable"/>, and its lease released. Returns the winning try's outcome and context.
+    /// allows. The first answer wins and the other try is cancelled — except a transient failure of the slow first try,
+    /// which yields to the hedge, since that one is already the retry. (A transient failure of the hedge ends the race:
+    /// the first try is the one that hangs, and a retry after a short backoff beats waiting for its timeout.) The
+    /// loser's value is disposed when it is <see cref="IDisposable"/>, and its lease released. Returns the winning
+    /// try's outcome and context.
     /// </summary>
     private async ValueTask<TryResult<T>> TryAsync<T>(
         JobRun<T> run,
@@ -50,7 +52,7 @@ internal sealed partial class LocalDispatcher
         bool primaryFirst = await Task.WhenAny(primary, hedge).ConfigureAwait(false) == primary;
         var (first, firstContext) = primaryFirst ? (await primary.ConfigureAwait(false), context) : (await hedge.ConfigureAwait(false), hedgeContext);
         var (other, otherContext, otherStop) = primaryFirst ? (hedge, hedgeContext, hedgeStop) : (primary, context, primaryStop);
-        if (first.Interrupted is null && first.Outcome.Kind == AttemptOutcomeKind.Transient)
+        if (primaryFirst && first.Interrupted is null && first.Outcome.Kind == AttemptOutcomeKind.Transient)
         {
             Discard(first.Outcome, firstContext);
             var second = await other.ConfigureAwait(false);

@@ -81,6 +81,31 @@ public sealed class TailTests
     }
 
     [Fact]
+    public async Task RunAsync_WhenTheHedgeFailsTransiently_CancelsTheHungTryAndRetries()
+    {
+        using var h = Harness(o =>
+        {
+            o.HedgeSlowAttempts = true;
+            o.ShortenIdleBackoff = true;
+            o.BaseRetryDelay = TimeSpan.FromSeconds(1);
+        });
+        await WarmUpAsync(h);
+        var hung = Step.Hold();
+        h.Upstream.Script("slow", hung, Step.After(Latency, AttemptOutcome.Transient<string>("500")), Step.Returns(AttemptOutcome.Success("retried")));
+
+        var job = h.Run("slow");
+        await hung.WhenStarted.DefaultTimeout();
+        var started = h.Now;
+        var result = await h.Driver.RunUntilAsync(job, Step10, TimeSpan.FromMinutes(1));
+
+        Assert.Equal((JobStatus.Succeeded, "retried", 3), (result.Status, result.Value, result.Attempts));
+        Assert.True(hung.SawCancellation, "the hung try was not cancelled");
+
+        // Hedged at 100 ms, its 500 at 200 ms, then a tenth of the 2 s backoff that follows two failed tries.
+        Assert.Equal(started + TimeSpan.FromMilliseconds(400), h.Upstream.CallsFor("slow")[2].At);
+    }
+
+    [Fact]
     public async Task RunAsync_WhenAnotherJobWaitsAtThePartition_DoesNotHedge()
     {
         using var h = Harness(o =>
