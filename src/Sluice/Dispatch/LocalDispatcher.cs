@@ -208,7 +208,15 @@ internal sealed partial class LocalDispatcher : SluiceDispatcher
                     var backoff = RetryBackoff.Delay(run.Attempts, _options.BaseRetryDelay, _options.MaxRetryDelay, _options.RetryJitter, NextRandom(), outcome.RetryAfter);
                     bool shortenable = TailTiming.RetryDelay(_options, backoff, idle: true, outcome.Overloaded, timedOut, outcome.RetryAfter) < backoff;
                     _metrics.Retried.Add(1, new KeyValuePair<string, object?>(SluiceMetrics.PartitionTag, job.Partition));
-                    Log.RetryScheduled(_logger, job.Id, run.Attempts, outcome.Error ?? "failed", backoff);
+                    if (shortenable)
+                    {
+                        Log.RetryScheduledUnlessIdle(_logger, job.Id, run.Attempts, outcome.Error ?? "failed", backoff);
+                    }
+                    else
+                    {
+                        Log.RetryScheduled(_logger, job.Id, run.Attempts, outcome.Error ?? "failed", backoff);
+                    }
+
                     try
                     {
                         await BackOffAsync(partition, job.EstimatedTokens, backoff, shortenable, waiting.Token).ConfigureAwait(false);
