@@ -21,7 +21,7 @@ internal static class TokenizerWarmUp
     }
 
     /// <summary>The <c>body.model</c> of the file's first non-blank line; null when there is none or the line is not valid.</summary>
-    private static string? FirstModel(string inputPath)
+    internal static string? FirstModel(string inputPath)
     {
         try
         {
