@@ -136,10 +136,24 @@ internal sealed class BatchRunner : IDisposable
         return Job(request);
     }
 
-    private static SluiceJob Job(RequestLine request) => new(request.CustomId, "run|" + (TokenEstimator.ReadModel(request.Body) ?? "default"))
+    private SluiceJob Job(RequestLine request)
     {
-        EstimatedTokens = TokenEstimator.Shared.Estimate(request.Url, request.Body).Total,
-    };
+        string? model = TokenEstimator.ReadModel(request.Body);
+        bool loading = TokenEncodings.ForModel(model) is var encoding && encoding != TokenEncoding.Approximate && TokenEncodings.LoadedTokenizer(encoding) is null;
+        return new SluiceJob(request.CustomId, "run|" + (model ?? "default"))
+        {
+            EstimatedTokens = TokenEstimator.Shared.Estimate(request.Url, request.Body, waitForTokenizer: loading && TokenBudgetKnown()).Total,
+        };
+    }
+
+    /// <summary>
+    /// Whether a token budget binds yet: given with --tpm, or stated by the provider's headers. Until one does, the
+    /// first requests are estimated at the four-characters-a-token floor while the tokenizer loads (TokenizerWarmUp)
+    /// instead of waiting for it: their reservations are settled with the answers' usage, and no budget is charged by
+    /// them meanwhile. Once a budget binds, every estimate waits for the exact count.
+    /// </summary>
+    private bool TokenBudgetKnown() =>
+        _settings.TokensPerMinute is not null || _gate.Partitions.Any(partition => partition.GetSnapshot().TokensPerMinute is not null);
 
     private async ValueTask<AttemptOutcome<ProviderAnswer>> AttemptAsync(RequestLine request, AttemptContext context, CancellationToken cancellationToken)
     {
