@@ -111,7 +111,7 @@ internal sealed partial class LocalDispatcher : SluiceDispatcher
             }
 
             // 2. One attempt, holding the slot (unless the attempt takes the lease over, as a streamed answer does);
-            //    a slow one may be hedged (LocalDispatcher.Hedging.cs), and then the winning try's lease is the one used.
+            //    a slow one may be hedged (LocalDispatcher.Tail.cs), and then the winning try's lease is the one used.
             AttemptOutcome<T> outcome;
             bool timedOut;
             var context = new AttemptContext(job, run.Attempts + run.Throttles + 1, partition, lease);

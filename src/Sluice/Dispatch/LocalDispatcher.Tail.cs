@@ -4,8 +4,9 @@ using Sluice.Telemetry;
 namespace Sluice.Dispatch;
 
 /// <summary>
-/// One try of a job, under a timeout learned from the partition's latencies, and hedged when it runs slow while the
-/// partition has room: the tail of a batch then no longer waits out a hung request.
+/// The tail of a batch (docs/dispatcher.md, "The tail"): one try of a job under a timeout learned from the partition's
+/// latencies, hedged when it runs slow while the partition is idle, and a retry's backoff cut short once nobody else
+/// waits — so the last requests do not wait out a hung try or a long backoff while the budget idles.
 /// </summary>
 internal sealed partial class LocalDispatcher
 {
