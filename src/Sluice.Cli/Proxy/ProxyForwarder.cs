@@ -130,13 +130,12 @@ internal sealed class ProxyForwarder(
         using var clock = new WaitClock(settings.MaxWait, time);
         using var cancel = CancellationTokenSource.CreateLinkedTokenSource(aborted, clock.Token);
         var job = outgoing.Job($"proxy-{Interlocked.Increment(ref _requestNumber)}", partition);
-        HttpResponseMessage? previous = null;
+        var answers = new TriedAnswers();
         var result = await runtime.Sluice.Dispatcher.RunAsync(
             job,
             async (attempt, token) =>
             {
                 clock.Pause();
-                previous?.Dispose();
                 var outcome = await runtime.Attempt.SendAsync(
                     outgoing.CreateMessage,
                     outgoing.IsStreaming,
@@ -144,7 +143,7 @@ internal sealed class ProxyForwarder(
                     refreshCredential: null,
                     (response, stopBody) => runtime.Sluice.RememberStop(attempt.Job.Partition, response, stopBody),
                     token).ConfigureAwait(false);
-                previous = outcome.Value;
+                answers.Add(outcome.Value);
                 if (outcome.Kind is AttemptOutcomeKind.Throttled or AttemptOutcomeKind.Transient)
                 {
                     clock.Resume();
@@ -153,11 +152,8 @@ internal sealed class ProxyForwarder(
                 return outcome;
             },
             cancel.Token).ConfigureAwait(false);
-        if (previous is not null && !ReferenceEquals(previous, result.Value))
-        {
-            // An earlier try's answer the job did not end with (it was cancelled or stopped after it).
-            previous.Dispose();
-        }
+        // Every try's answer the job did not end with (an earlier failure, a hedge that lost, a cancelled try).
+        answers.ReleaseAllBut(result.Value);
 
         if (result.Reason is JobEndReason.QuotaExhausted or JobEndReason.AuthFailed or JobEndReason.Parked)
         {

@@ -137,16 +137,28 @@ internal sealed class BatchRunner : IDisposable
         return Job(request);
     }
 
-    private static SluiceJob Job(RequestLine request)
+    private SluiceJob Job(RequestLine request)
     {
-        var estimate = TokenEstimator.Shared.Estimate(request.Url, request.Body);
-        return new(request.CustomId, "run|" + (TokenEstimator.ReadModel(request.Body) ?? "default"))
+        string? model = TokenEstimator.ReadModel(request.Body);
+        bool loading = TokenEncodings.ForModel(model) is var encoding && encoding != TokenEncoding.Approximate && TokenEncodings.LoadedTokenizer(encoding) is null;
+        var estimate = TokenEstimator.Shared.Estimate(request.Url, request.Body, waitForTokenizer: loading && TokenBudgetKnown());
+        return new SluiceJob(request.CustomId, "run|" + (model ?? "default"))
         {
             EstimatedTokens = estimate.Total,
             EstimatedInputTokens = estimate.Prompt,
             EstimatedOutputTokens = estimate.OutputCap,
         };
     }
+
+    /// <summary>
+    /// Whether a token budget binds yet: given with --tpm or another token budget, or stated by the provider's headers.
+    /// Until one does, the first requests are estimated at the four-characters-a-token floor while the tokenizer loads
+    /// (TokenizerWarmUp) instead of waiting for it: their reservations are settled with the answers' usage, and no
+    /// budget is charged by them meanwhile. Once a budget binds, every estimate waits for the exact count.
+    /// </summary>
+    private bool TokenBudgetKnown() =>
+        _settings.TokensPerMinute is not null || _settings.Budgets.InputTokensPerMinute is not null || _settings.Budgets.OutputTokensPerMinute is not null
+        || _settings.Budgets.TokensPerDay is not null || _gate.Partitions.Any(partition => partition.GetSnapshot() is var snapshot && (snapshot.TokensPerMinute is not null || snapshot.Budgets.Count > 0));
 
     private async ValueTask<AttemptOutcome<ProviderAnswer>> AttemptAsync(RequestLine request, AttemptContext context, CancellationToken cancellationToken)
     {

@@ -115,7 +115,8 @@ internal static class RunExecution
             }
         }
 
-        // 4. Every line is valid before anything is sent.
+        // 4. Every line is valid before anything is sent. The first request's tokenizer loads meanwhile.
+        TokenizerWarmUp.Start(input);
         var validation = await RequestFile.ValidateAsync(input, cancellationToken).ConfigureAwait(false);
         if (validation.ProblemCount > 0)
         {

@@ -74,6 +74,41 @@ public sealed class DispatcherOptions
     [Range(1, 1_000_000)]
     public int RetryBudgetBurst { get; set; } = 10;
 
+    /// <summary>
+    /// Cut a try short when it has run far longer than the partition's good answers take: four times the 99th
+    /// percentile of its recent successful tries, never under <see cref="MinLearnedAttemptTimeout"/> and never over
+    /// <see cref="AttemptTimeout"/>, once 20 answers are known. A job whose try was cut so gets the full
+    /// <see cref="AttemptTimeout"/> on its later tries, so a request that is merely slow (a long generation) still
+    /// completes.
+    /// </summary>
+    /// <value>Defaults to <see langword="true"/>.</value>
+    public bool LearnAttemptTimeout { get; set; } = true;
+
+    /// <summary>The shortest timeout <see cref="LearnAttemptTimeout"/> may set.</summary>
+    /// <value>Defaults to 2 seconds.</value>
+    [Range(typeof(TimeSpan), "00:00:00.001", "1.00:00:00")]
+    public TimeSpan MinLearnedAttemptTimeout { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>
+    /// Start a second try of a job whose try has run past the 99th percentile of the partition's recent good answers,
+    /// when the partition could admit it now without making anyone wait (nobody queued, a slot and budget free) and the
+    /// retry budget has a retry to spare. The first answer wins and the other try is cancelled; both count as attempts
+    /// and both are charged to the budgets. Only capacity that would otherwise idle is used, so it shortens the tail of a
+    /// batch (a hung request near the end) without slowing anything down; it may pay for a generation twice.
+    /// </summary>
+    /// <value>Defaults to <see langword="true"/>.</value>
+    public bool HedgeSlowAttempts { get; set; } = true;
+
+    /// <summary>
+    /// After a transient failure that is not an overload (a 500, a reset connection, a malformed body, a try cut by
+    /// the timeout), retry after a tenth of the backoff when the partition is idle: nobody queued and a slot and
+    /// budget free. The backoff spares an upstream that struggles under load; with nobody else waiting there is no
+    /// load to spare it from, and the retry budget still bounds the retries. A Retry-After, a 503 or a 504 always gets
+    /// the full backoff.
+    /// </summary>
+    /// <value>Defaults to <see langword="true"/>.</value>
+    public bool ShortenIdleBackoff { get; set; } = true;
+
     /// <summary>Returns a copy.</summary>
     /// <returns>A new instance with the same values.</returns>
     public DispatcherOptions Clone() => (DispatcherOptions)MemberwiseClone();

@@ -14,6 +14,9 @@ internal sealed class JobRun<T>(SluiceJob job, long started, TimeSpan? deadline)
 
     public int Throttles { get; private set; }
 
+    /// <summary>True once a try of this job was cut by a learned timeout: its later tries get the configured one.</summary>
+    public bool LearnedTimeoutCut { get; set; }
+
     private AttemptOutcome<T> _last;
 
     public void Record(AttemptOutcome<T> outcome)
@@ -28,6 +31,9 @@ internal sealed class JobRun<T>(SluiceJob job, long started, TimeSpan? deadline)
             Attempts++;
         }
     }
+
+    /// <summary>Counts a hedge: a second try beside a slow one, an attempt like any other, whose outcome may be discarded.</summary>
+    public void CountHedge() => Attempts++;
 
     public JobResult<T> ToResult(JobStatus status, JobEndReason reason, string? error, TimeSpan elapsed) => new()
     {

@@ -116,9 +116,12 @@ internal sealed partial class LocalDispatcher : SluiceDispatcher
                 return End(run, (JobStatus.NotCompleted, reason, lease.RejectionMessage), activity);
             }
 
-            // 2. One attempt, holding the slot (unless the attempt takes the lease over, as a streamed answer does).
+            // 2. One attempt, holding the slot (unless the attempt takes the lease over, as a streamed answer does);
+            //    a slow one may be hedged (LocalDispatcher.Tail.cs), and then the winning try's lease is the one used.
             AttemptOutcome<T> outcome;
+            bool timedOut;
             var context = new AttemptContext(job, run.Attempts + run.Throttles + 1, partition, lease);
+            var winner = context;
             try
             {
                 if (run.Attempts == 0 && run.Throttles == 0)
@@ -126,21 +129,23 @@ internal sealed partial class LocalDispatcher : SluiceDispatcher
                     budget.Deposit();
                 }
 
-                var (result, interrupted) = await AttemptAsync(run, attempt, context, cancellationToken, deadlineToken).ConfigureAwait(false);
-                if (interrupted is { } ending)
+                var tried = await TryAsync(run, attempt, context, budget, cancellationToken, deadlineToken).ConfigureAwait(false);
+                winner = tried.Winner;
+                if (tried.Interrupted is { } ending)
                 {
                     return End(run, ending, activity);
                 }
 
-                outcome = result;
-                if (!context.LeaseTaken)
+                outcome = tried.Outcome;
+                timedOut = tried.TimedOut;
+                if (!winner.LeaseTaken)
                 {
-                    Settle(lease, outcome);
+                    Settle(winner.Lease, outcome);
                 }
 
                 run.Record(outcome);
                 bool waitStated = outcome.Kind != AttemptOutcomeKind.Throttled || outcome.RetryAfter is not null;
-                var inferredPause = partition.RecordOutcome(lease, SignalOf(outcome), waitStated);
+                var inferredPause = partition.RecordOutcome(winner.Lease, SignalOf(outcome), waitStated);
 
                 // Pause or stop the partition while still holding the slot: releasing it admits the next waiter, which
                 // must find the partition already paused or stopped, not be sent straight into the 429 or the quota.
@@ -176,6 +181,11 @@ internal sealed partial class LocalDispatcher : SluiceDispatcher
                 {
                     lease.Dispose();
                 }
+
+                if (winner != context && !winner.LeaseTaken)
+                {
+                    winner.Lease.Dispose();
+                }
             }
 
             // 3. Act on the outcome.
@@ -205,13 +215,23 @@ internal sealed partial class LocalDispatcher : SluiceDispatcher
                         return End(run, (JobStatus.Failed, JobEndReason.AttemptsExhausted, outcome.Error), activity);
                     }
 
-                    // Back off holding no slot, then take a retry from the partition's budget.
-                    var delay = RetryBackoff.Delay(run.Attempts, _options.BaseRetryDelay, _options.MaxRetryDelay, _options.RetryJitter, NextRandom(), outcome.RetryAfter);
+                    // Back off holding no slot (briefly when nobody else waits: TailTiming), then take a retry from the
+                    // partition's budget.
+                    var backoff = RetryBackoff.Delay(run.Attempts, _options.BaseRetryDelay, _options.MaxRetryDelay, _options.RetryJitter, NextRandom(), outcome.RetryAfter);
+                    bool shortenable = TailTiming.RetryDelay(_options, backoff, idle: true, outcome.Overloaded, timedOut, outcome.RetryAfter) < backoff;
                     _metrics.Retried.Add(1, new KeyValuePair<string, object?>(SluiceMetrics.PartitionTag, job.Partition));
-                    Log.RetryScheduled(_logger, job.Id, run.Attempts, outcome.Error ?? "failed", delay);
+                    if (shortenable)
+                    {
+                        Log.RetryScheduledUnlessIdle(_logger, job.Id, run.Attempts, outcome.Error ?? "failed", backoff);
+                    }
+                    else
+                    {
+                        Log.RetryScheduled(_logger, job.Id, run.Attempts, outcome.Error ?? "failed", backoff);
+                    }
+
                     try
                     {
-                        await Task.Delay(delay, _time, waiting.Token).ConfigureAwait(false);
+                        await BackOffAsync(partition, job.EstimatedTokens, backoff, shortenable, waiting.Token).ConfigureAwait(false);
                         await budget.WithdrawAsync(waiting.Token).ConfigureAwait(false);
                     }
                     catch (OperationCanceledException) when (waiting.IsCancellationRequested)
@@ -226,26 +246,35 @@ internal sealed partial class LocalDispatcher : SluiceDispatcher
         }
     }
 
-    /// <summary>Runs one attempt under its timeout. An exception or a timeout is a transient outcome; the caller's cancellation or the deadline ends the job.</summary>
-    private async ValueTask<(AttemptOutcome<T> Outcome, (JobStatus, JobEndReason, string?)? Interrupted)> AttemptAsync<T>(
+    /// <summary>
+    /// Runs one attempt under <paramref name="limit"/>. An exception or a timeout is a transient outcome; the caller's
+    /// cancellation or the deadline ends the job; <paramref name="abandon"/> (another try answered first) ends this one.
+    /// A success's duration teaches the partition's <paramref name="latencies"/>.
+    /// </summary>
+    private async ValueTask<AttemptResult<T>> AttemptAsync<T>(
         JobRun<T> run,
         Func<AttemptContext, CancellationToken, ValueTask<AttemptOutcome<T>>> attempt,
         AttemptContext context,
+        TimeSpan? limit,
+        LatencyTracker latencies,
         CancellationToken cancellationToken,
-        CancellationToken deadlineToken)
+        CancellationToken deadlineToken,
+        CancellationToken abandon)
     {
         using var activity = SluiceTelemetry.ActivitySource.StartActivity("sluice.attempt");
         activity?.SetTag("sluice.attempt.number", context.Attempt);
-        using var timeout = _options.AttemptTimeout is { } limit ? new CancellationTokenSource(limit, _time) : null;
-        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, deadlineToken, timeout?.Token ?? CancellationToken.None);
+        using var timeout = limit is { } span ? new CancellationTokenSource(span, _time) : null;
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(
+            [cancellationToken, deadlineToken, timeout?.Token ?? CancellationToken.None, abandon]);
         long started = _time.GetTimestamp();
         AttemptOutcome<T> outcome;
+        bool timedOut = false;
         try
         {
             var pending = attempt(context, linked.Token);
 
             // An attempt that ignores its token is abandoned when the token fires, not awaited for ever.
-            outcome = pending.IsCompleted || timeout is null
+            outcome = pending.IsCompleted || (timeout is null && !abandon.CanBeCanceled)
                 ? await pending.ConfigureAwait(false)
                 : await pending.AsTask().WaitAsync(linked.Token).ConfigureAwait(false);
         }
@@ -254,10 +283,13 @@ internal sealed partial class LocalDispatcher : SluiceDispatcher
             if (cancellationToken.IsCancellationRequested || deadlineToken.IsCancellationRequested)
             {
                 activity?.SetStatus(ActivityStatusCode.Error, "interrupted");
-                return (default, Interruption(cancellationToken, deadlineToken));
+                return new(default, Interruption(cancellationToken, deadlineToken), false);
             }
 
-            outcome = AttemptOutcome.Overloaded<T>($"attempt timed out after {_options.AttemptTimeout}");
+            timedOut = !abandon.IsCancellationRequested;
+            outcome = timedOut
+                ? AttemptOutcome.Overloaded<T>($"attempt timed out after {limit}")
+                : AttemptOutcome.Transient<T>("abandoned: another try of the job answered first");
         }
 #pragma warning disable CA1031 // An attempt is caller code: whatever it throws is one failed try, not the end of the job.
         catch (Exception exception)
@@ -273,11 +305,17 @@ internal sealed partial class LocalDispatcher : SluiceDispatcher
             activity?.SetStatus(ActivityStatusCode.Error, outcome.Error);
         }
 
+        var elapsed = _time.GetElapsedTime(started);
+        if (outcome.Kind == AttemptOutcomeKind.Success)
+        {
+            latencies.Record(elapsed);
+        }
+
         _metrics.AttemptDuration.Record(
-            _time.GetElapsedTime(started).TotalSeconds,
+            elapsed.TotalSeconds,
             new KeyValuePair<string, object?>(SluiceMetrics.PartitionTag, run.Job.Partition),
             new KeyValuePair<string, object?>("sluice.attempt.outcome", kind));
-        return (outcome, null);
+        return new(outcome, null, timedOut);
     }
 
     /// <summary>Pauses the whole partition for the provider's Retry-After, plus a little jitter.</summary>

@@ -31,6 +31,23 @@ internal sealed class RetryBudget
         }
     }
 
+    /// <summary>Takes one retry from the budget if there is one now, for a hedge, which is worth starting only at once.</summary>
+    public bool TryWithdraw()
+    {
+        lock (_lock)
+        {
+            long now = _time.GetTimestamp();
+            _bucket.Refill(now);
+            if (_bucket.TimeUntil(1, now) != TimeSpan.Zero)
+            {
+                return false;
+            }
+
+            _bucket.Spend(1);
+            return true;
+        }
+    }
+
     /// <summary>Takes one retry from the budget, waiting until there is one.</summary>
     public async ValueTask WithdrawAsync(CancellationToken cancellationToken)
     {

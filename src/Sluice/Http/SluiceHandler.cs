@@ -56,19 +56,20 @@ public sealed class SluiceHandler : DelegatingHandler
         var outgoing = await OutgoingRequest.CaptureAsync(request, cancellationToken).ConfigureAwait(false);
         string partition = PartitionKeys.For(request, outgoing.Model);
         var job = outgoing.Job(JobId(request), partition);
-        HttpResponseMessage? previous = null;
-
+        var answers = new TriedAnswers();
         var result = await _runtime.Dispatcher.RunAsync(
             job,
             async (attempt, token) =>
             {
-                // An earlier try's answer is superseded: only the last one may reach the caller.
-                previous?.Dispose();
                 var outcome = await AttemptAsync(request, outgoing, attempt, token).ConfigureAwait(false);
-                previous = outcome.Value;
+                answers.Add(outcome.Value);
                 return outcome;
             },
             cancellationToken).ConfigureAwait(false);
+
+        // Only the job's final answer may reach the caller; every other try's answer (an earlier failure, a hedge that
+        // lost, one that came back after its try was abandoned) is let go here or as soon as it arrives.
+        answers.ReleaseAllBut(result.Value);
 
         if (result.Reason == JobEndReason.PartitionStopped && _runtime.StopAnswerFor(partition, request) is { } stopAnswer)
         {

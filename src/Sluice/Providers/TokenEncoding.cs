@@ -64,6 +64,20 @@ internal static class TokenEncodings
         _ => null,
     };
 
+    /// <summary>
+    /// The shared tokenizer of an encoding if it has finished loading, without waiting for it; <see langword="null"/>
+    /// while it loads (or for <see cref="TokenEncoding.Approximate"/>). A caller that cannot afford the wait counts
+    /// approximately meanwhile.
+    /// </summary>
+    /// <param name="encoding">The encoding.</param>
+    /// <returns>The tokenizer, or <see langword="null"/>.</returns>
+    public static Tokenizer? LoadedTokenizer(TokenEncoding encoding) => encoding switch
+    {
+        TokenEncoding.O200kBase when O200k.IsValueCreated => O200k.Value,
+        TokenEncoding.Cl100kBase when Cl100k.IsValueCreated => Cl100k.Value,
+        _ => null,
+    };
+
     private static bool StartsWithAny(ReadOnlySpan<char> name, string[] prefixes)
     {
         foreach (var prefix in prefixes)

@@ -53,8 +53,12 @@ internal sealed class TokenEstimator
     /// <summary>Estimates a request's prompt tokens and output cap. Never throws on any body.</summary>
     /// <param name="path">The request path, such as <c>/v1/chat/completions</c> or <c>/openai/deployments/x/chat/completions</c>.</param>
     /// <param name="requestBody">The JSON body.</param>
+    /// <param name="waitForTokenizer">
+    /// False to count at one token per four characters (the floor every estimate keeps) while the model's tokenizer
+    /// is still loading, instead of waiting for it: for a caller whose first requests need no exact count.
+    /// </param>
     /// <returns>The estimate.</returns>
-    public TokenEstimate Estimate(string path, ReadOnlySpan<byte> requestBody)
+    public TokenEstimate Estimate(string path, ReadOnlySpan<byte> requestBody, bool waitForTokenizer = true)
     {
         var endpoint = ApiEndpoints.FromPath(path);
         if (!JsonBody.TryParse(requestBody, out var document))
@@ -66,7 +70,8 @@ internal sealed class TokenEstimator
         {
             var root = document.RootElement;
             var model = JsonBody.GetText(root, "model") ?? ApiEndpoints.AzureDeployment(path);
-            var counter = new PromptCounter(TokenEncodings.Tokenizer(TokenEncodings.ForModel(model)));
+            var encoding = TokenEncodings.ForModel(model);
+            var counter = new PromptCounter(waitForTokenizer ? TokenEncodings.Tokenizer(encoding) : TokenEncodings.LoadedTokenizer(encoding));
             PromptText.Collect(endpoint, root, counter);
             return new TokenEstimate(counter.Total, endpoint == ApiEndpoint.Embeddings ? 0 : OutputCap(root));
         }

@@ -53,6 +53,12 @@ internal static partial class Log
     [LoggerMessage(204, LogLevel.Information, "Dispatcher draining: nothing new starts, work in flight finishes")]
     public static partial void Draining(ILogger logger);
 
+    [LoggerMessage(205, LogLevel.Debug, "Job {JobId} attempt {Attempt} has run {Elapsed}, past its partition's usual latency, with room to spare: a second try starts, the first answer wins")]
+    public static partial void AttemptHedged(ILogger logger, string jobId, int attempt, TimeSpan elapsed);
+
+    [LoggerMessage(206, LogLevel.Information, "Job {JobId} attempt {Attempt} failed transiently ({Error}); retrying in {Delay}, or in a tenth of that once its partition is idle")]
+    public static partial void RetryScheduledUnlessIdle(ILogger logger, string jobId, int attempt, string error, TimeSpan delay);
+
     private static string Amount(double? perMinute) =>
         perMinute is { } value ? value.ToString("#,0.#", System.Globalization.CultureInfo.InvariantCulture) : "no";
 }

@@ -38,6 +38,7 @@ internal sealed class SluiceMetrics : IDisposable
         TokensSettled = meter.CreateCounter<long>("sluice.gate.tokens.settled", "{token}", "Actual tokens reported when leases settle.");
         Throttled = meter.CreateCounter<long>("sluice.attempt.throttled", "{attempt}", "Attempts the provider throttled (429, 529).");
         Retried = meter.CreateCounter<long>("sluice.attempt.retried", "{attempt}", "Attempts scheduled again after a transient failure.");
+        Hedged = meter.CreateCounter<long>("sluice.attempt.hedged", "{attempt}", "Second tries started beside a slow one while the partition had room.");
         AttemptDuration = meter.CreateHistogram<double>("sluice.attempt.duration", "s", "Duration of one attempt, by outcome.");
         JobsCompleted = meter.CreateCounter<long>("sluice.job.completed", "{job}", "Jobs that ended, by status.");
         JobsFailed = meter.CreateCounter<long>("sluice.job.failed", "{job}", "Jobs that failed for good, by reason.");
@@ -79,6 +80,8 @@ internal sealed class SluiceMetrics : IDisposable
     public Counter<long> Throttled { get; }
 
     public Counter<long> Retried { get; }
+
+    public Counter<long> Hedged { get; }
 
     public Histogram<double> AttemptDuration { get; }
 

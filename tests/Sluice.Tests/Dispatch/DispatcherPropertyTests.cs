@@ -40,9 +40,21 @@ public sealed class DispatcherPropertyTests(ITestOutputHelper output)
         var random = new Random(7_301);
         var jobs = Enumerable.Range(0, 10_000).Select(i => ScriptedJob.Random($"job-{i}", PickPartition(random), random)).ToList();
 
-        var run = await RunAsync(jobs, seed: 7_301, stream: true);
+        var run = await RunAsync(jobs, seed: 7_301, stream: true, tail: false);
 
-        run.AssertInvariants(jobs);
+        run.AssertInvariants(jobs, tail: false);
+        output.WriteLine(run.Summary);
+    }
+
+    [Fact]
+    public async Task RunAllAsync_WithHedgesLearnedTimeoutsAndIdleBackoff_EndsEachOnceWithinAttemptsConcurrencyAndBudgets()
+    {
+        var random = new Random(7_302);
+        var jobs = Enumerable.Range(0, 3_000).Select(i => ScriptedJob.Random($"job-{i}", PickPartition(random), random)).ToList();
+
+        var run = await RunAsync(jobs, seed: 7_302, stream: true, tail: true);
+
+        run.AssertInvariants(jobs, tail: true);
         output.WriteLine(run.Summary);
     }
 
@@ -54,11 +66,26 @@ public sealed class DispatcherPropertyTests(ITestOutputHelper output)
             {
                 var random = new Random(seed);
                 var jobs = Enumerable.Range(0, 300).Select(i => ScriptedJob.Random($"job-{i}", PickPartition(random), random)).ToList();
-                var run = await RunAsync(jobs, seed, stream: false);
-                run.AssertInvariants(jobs);
+                var run = await RunAsync(jobs, seed, stream: false, tail: false);
+                run.AssertInvariants(jobs, tail: false);
             },
             iter: 8,
             threads: 1).WaitAsync(TimeSpan.FromMinutes(2)); // each run is bounded by its driver; this bounds shrinking too
+    }
+
+    [Fact]
+    public async Task RunAsync_WithHedgesLearnedTimeoutsAndIdleBackoff_OverRandomScriptsAndArrivals_EndsEachOnce()
+    {
+        await Gen.Int.SampleAsync(
+            async seed =>
+            {
+                var random = new Random(seed);
+                var jobs = Enumerable.Range(0, 300).Select(i => ScriptedJob.Random($"job-{i}", PickPartition(random), random)).ToList();
+                var run = await RunAsync(jobs, seed, stream: false, tail: true);
+                run.AssertInvariants(jobs, tail: true);
+            },
+            iter: 8,
+            threads: 1).WaitAsync(TimeSpan.FromMinutes(2));
     }
 
     private static string PickPartition(Random random) => random.Next(10) switch
@@ -68,8 +95,12 @@ public sealed class DispatcherPropertyTests(ITestOutputHelper output)
         _ => "p2",
     };
 
-    /// <summary>Runs <paramref name="jobs"/> to their ends: as one stream, or one by one at random virtual arrival times.</summary>
-    private static async Task<Run> RunAsync(IReadOnlyList<ScriptedJob> jobs, int seed, bool stream)
+    /// <summary>
+    /// Runs <paramref name="jobs"/> to their ends: as one stream, or one by one at random virtual arrival times; with
+    /// the tail's shortcuts (learned timeouts, hedges, short idle backoffs) on when <paramref name="tail"/>, else off
+    /// so that every call's outcome is the one the job acts on.
+    /// </summary>
+    private static async Task<Run> RunAsync(IReadOnlyList<ScriptedJob> jobs, int seed, bool stream, bool tail)
     {
         var time = new FakeTimeProvider();
         var gateOptions = new GateOptions();
@@ -87,6 +118,10 @@ public sealed class DispatcherPropertyTests(ITestOutputHelper output)
             RetryJitter = 0.5,
             MaxThrottlePause = TimeSpan.FromSeconds(5),
             AttemptTimeout = TimeSpan.FromSeconds(10),
+            LearnAttemptTimeout = tail,
+            MinLearnedAttemptTimeout = TimeSpan.FromMilliseconds(50),
+            HedgeSlowAttempts = tail,
+            ShortenIdleBackoff = tail,
         };
         using var dispatcher = SluiceDispatcher.Create(gate, options, loggerFactory: null, new Random(seed));
         var run = new Run(time, gate);
@@ -202,7 +237,7 @@ public sealed class DispatcherPropertyTests(ITestOutputHelper output)
             }
         }
 
-        public void AssertInvariants(IReadOnlyList<ScriptedJob> jobs)
+        public void AssertInvariants(IReadOnlyList<ScriptedJob> jobs, bool tail)
         {
             // Every job ends exactly once.
             var results = _results.ToList();
@@ -222,23 +257,27 @@ public sealed class DispatcherPropertyTests(ITestOutputHelper output)
 
                 // Transient failures never exceed the attempt limit; throttles use no attempt.
                 Assert.True(transient <= MaxAttempts, $"{job.Job.Id} failed transiently {transient} times");
-                Assert.Equal(outcomes.Count - throttles, result.Attempts);
+                Assert.True(result.Attempts <= MaxAttempts, $"{job.Job.Id} used {result.Attempts} attempts");
                 Assert.Equal(throttles, result.Throttles);
+                if (tail)
+                {
+                    // Every call counts, a hedge or a try cut short included, and the ending is one that some call
+                    // answered: the first answer wins, so a loser's answer may come later.
+                    Assert.Equal(job.Calls - throttles, result.Attempts);
+                    Assert.Contains((result.Status, result.Reason), outcomes.Select(Ending));
+                    continue;
+                }
+
+                Assert.Equal(outcomes.Count - throttles, result.Attempts);
 
                 // The ending follows from the last outcome.
-                (JobStatus, JobEndReason) expected = outcomes[^1] switch
-                {
-                    AttemptOutcomeKind.Success => (JobStatus.Succeeded, JobEndReason.None),
-                    AttemptOutcomeKind.Permanent => (JobStatus.Failed, JobEndReason.Permanent),
-                    AttemptOutcomeKind.Transient => (JobStatus.Failed, JobEndReason.AttemptsExhausted),
-                    var other => throw new InvalidOperationException($"{job.Job.Id} ended after {other}"),
-                };
-                Assert.Equal(expected, (result.Status, result.Reason));
+                Assert.Equal(Ending(outcomes[^1]), (result.Status, result.Reason));
             }
 
             // Never more attempts in flight than a partition's concurrency; never more admissions in any interval
             // than its request budget allows: rate · length + burst.
-            var lines = new List<string> { $"{results.Count} jobs in {Elapsed} of virtual time" };
+            int unanswered = jobs.Sum(j => j.Calls - (_outcomes.TryGetValue(j.Job.Id, out var o) ? o.Count : 0));
+            var lines = new List<string> { $"{results.Count} jobs in {Elapsed} of virtual time; {unanswered} calls cancelled before answering (hedges that lost)" };
             foreach (var (key, limits) in Partitions)
             {
                 int most = Inside(key).Most;
@@ -257,6 +296,14 @@ public sealed class DispatcherPropertyTests(ITestOutputHelper output)
 
             Summary = string.Join(Environment.NewLine, lines);
         }
+
+        private static (JobStatus, JobEndReason) Ending(AttemptOutcomeKind kind) => kind switch
+        {
+            AttemptOutcomeKind.Success => (JobStatus.Succeeded, JobEndReason.None),
+            AttemptOutcomeKind.Permanent => (JobStatus.Failed, JobEndReason.Permanent),
+            AttemptOutcomeKind.Transient => (JobStatus.Failed, JobEndReason.AttemptsExhausted),
+            _ => (JobStatus.NotCompleted, JobEndReason.None),
+        };
 
         private StrongCounter Inside(string partition) => _inside.GetOrAdd(partition, _ => new StrongCounter());
 

@@ -30,6 +30,22 @@ public sealed class TokenEstimatorTests
     }
 
     [Fact]
+    public void Estimate_WithoutWaiting_CountsExactlyOnceTheTokenizerIsLoaded()
+    {
+        // Digits apart are one token each: far more than one per four characters, so the floor alone would show.
+        var body = Utf8("""{"model":"gpt-4o","input":"1 2 3 4 5 6 7 8 9 1 2 3 4 5 6 7 8 9"}""");
+        Assert.NotNull(TokenEncodings.Tokenizer(TokenEncoding.O200kBase));
+
+        var exact = Estimator.Estimate("/v1/embeddings", body);
+        var unwaited = Estimator.Estimate("/v1/embeddings", body, waitForTokenizer: false);
+
+        Assert.Equal(exact, unwaited);
+        Assert.True(exact.Prompt > 10, $"the tokenizer counted {exact.Prompt}");
+        Assert.Same(TokenEncodings.Tokenizer(TokenEncoding.O200kBase), TokenEncodings.LoadedTokenizer(TokenEncoding.O200kBase));
+        Assert.Null(TokenEncodings.LoadedTokenizer(TokenEncoding.Approximate));
+    }
+
+    [Fact]
     public void Estimate_WhenTheTokenizerCountsFewerThanOnePerFourCharacters_ReservesOnePerFour()
     {
         // Long English words tokenize at about one token per six characters; the provider charges one per four.

@@ -8,7 +8,9 @@ namespace Sluice.Tests.Dispatch.Support;
 /// <summary>
 /// A gate and a dispatcher on a <see cref="FakeTimeProvider"/>, with a <see cref="ScriptedUpstream"/> and a
 /// <see cref="FakeTimeDriver"/> whose notion of "quiet" is: every lease the gate has admitted is inside its call to
-/// the upstream. Jitter is off unless a test turns it on, so instants can be asserted exactly.
+/// the upstream. Jitter is off unless a test turns it on, so instants can be asserted exactly; so are the tail's
+/// shortcuts (learned timeouts, hedges, short backoffs when idle), which change those instants by design and have tests
+/// of their own (TailTests).
 /// </summary>
 internal sealed class DispatchHarness : IDisposable
 {
@@ -21,7 +23,14 @@ internal sealed class DispatchHarness : IDisposable
         Time = new FakeTimeProvider();
         var gateOptions = new GateOptions { DefaultLimits = limits ?? new PartitionLimits() };
         Gate = SluiceGate.Create(gateOptions, Time, loggerFactory: null, meterFactory);
-        var options = new DispatcherOptions { RetryJitter = 0, ThrottleJitter = 0 };
+        var options = new DispatcherOptions
+        {
+            RetryJitter = 0,
+            ThrottleJitter = 0,
+            LearnAttemptTimeout = false,
+            HedgeSlowAttempts = false,
+            ShortenIdleBackoff = false,
+        };
         configure?.Invoke(options);
         Dispatcher = SluiceDispatcher.Create(Gate, options, loggerFactory: null, new Random(seed));
         Upstream = new ScriptedUpstream(Time);
