@@ -96,7 +96,13 @@ internal sealed partial class LocalPartition
                 }
             }
 
-            effects = ScheduleLocked(now);
+            // A refusal only ever tightens admission, and the dispatcher pauses the partition after this returns, while
+            // the refused attempt still holds its slot: admitting a waiter here would send it straight into the 429. An
+            // answer may have raised the limit (or the Little floor, through the latency).
+            if (signal != PacingSignal.Throttled)
+            {
+                effects = ScheduleLocked(now);
+            }
         }
 
         Apply(ref effects);
