@@ -78,11 +78,15 @@ internal sealed class BatchRunner : IDisposable
     /// <summary>Graceful stop: nothing new starts, attempts in flight finish and are journalled.</summary>
     public void Drain() => _dispatcher.Drain();
 
+    private const int MaxLinesInProgress = 5_000;
+
     /// <summary>Runs every request not in <paramref name="finished"/> until each ends or the run stops.</summary>
     public async Task RunAsync(IReadOnlySet<string> finished, CancellationToken cancellationToken)
     {
         var requests = RequestFile.ReadAsync(_settings.InputPath, finished, cancellationToken);
-        var stream = new DispatchStreamOptions { MaxInProgress = Math.Max(1_000, _settings.Concurrency * 4) };
+        // Lines read ahead and not yet ended: enough for the Little floor to put thousands in flight when answers take
+        // seconds (3,000 a minute of 8 s answers want about 600), still a bound on the request bodies held in memory.
+        var stream = new DispatchStreamOptions { MaxInProgress = Math.Max(MaxLinesInProgress, _settings.Concurrency * 4) };
         await foreach (var result in _dispatcher.RunAllAsync(requests, Describe, AttemptAsync, stream, cancellationToken).ConfigureAwait(false))
         {
             if (_journal.Fault is not null)
