@@ -78,6 +78,7 @@ string machine = $"{Environment.ProcessorCount} cores, {RuntimeInformation.OSDes
 Console.WriteLine($"Budget efficiency: {scenarios.Count} scenarios × {runners.Count} runners, seed {line.Seed}; {machine}");
 var results = new List<RowResult>();
 var rows = new List<RowResult>();
+bool failed = false;
 try
 {
     foreach (var runner in runners)
@@ -125,6 +126,13 @@ catch (OperationCanceledException) when (interrupted.IsCancellationRequested)
     Console.WriteLine("interrupted: the table has the rows that finished");
     results.AddRange(rows);
 }
+catch (Exception exception) when (exception is InvalidOperationException or IOException or TimeoutException)
+{
+    // A limiter or a peer that would not start (nginx missing, npm failing): say so, keep what was measured.
+    await Console.Error.WriteLineAsync($"error: {exception.Message}");
+    results.AddRange(rows);
+    failed = true;
+}
 
 Console.WriteLine();
 Console.Write(ResultTable.Text(results));
@@ -139,4 +147,4 @@ if (line.MarkdownFile is { } file)
     Console.WriteLine($"Markdown written to {file}");
 }
 
-return results.Any(r => r.MissesAny && r.Targets is not null) || interrupted.IsCancellationRequested ? 1 : 0;
+return results.Any(r => r.MissesAny && r.Targets is not null) || interrupted.IsCancellationRequested || failed ? 1 : 0;

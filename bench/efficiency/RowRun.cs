@@ -56,8 +56,11 @@ internal static class RowRun
                 Ideal = ideal,
                 Attempts = count.Attempts,
                 Throttled = count.Throttled,
-                // A runner in another process cannot count on our client: the limiter's count less one per request.
-                Retries = runner.CountsAttemptsOnClient ? tally.Retries : Math.Max(0, count.Attempts - workload.Count),
+                // A runner in another process cannot count on our client: the limiter's count less one per request,
+                // which is only known when every request was sent (not when the cap stopped the row).
+                Retries = runner.CountsAttemptsOnClient ? tally.Retries
+                    : wasCapped ? null
+                    : Math.Max(0, count.Attempts - workload.Count),
                 Lost = workload.Count - tally.Succeeded,
                 Unfinished = workload.Count - tally.Ended,
                 LossReasons = tally.LossReasons,

@@ -59,7 +59,7 @@ internal static class ResultTable
         row.BestPeerEfficiency is { } best ? Number(best, "F3") + (row.MissesPeer ? Miss : "") : "",
         Number(row.Attempts, "N0"),
         Number(row.ThrottledShare * 100, "F1") + (row.MissesThrottled ? Miss : ""),
-        Number(row.Retries, "N0"),
+        row.Retries is { } retries ? Number(retries, "N0") : "—",
         Number(row.Lost, "N0") + (row.Unfinished > 0 ? $" ({Number(row.Unfinished, "N0")} unfinished)" : "") + (row.MissesLost ? Miss : ""),
         row.Violations is { } violations ? Number(violations, "N0") + (row.MissesViolations ? Miss : "") : "—",
     ];

@@ -25,8 +25,8 @@ internal sealed record RowResult
     /// <summary>Attempts the limiter answered 429 (the mock: request, token or concurrency budget).</summary>
     public required long Throttled { get; init; }
 
-    /// <summary>Attempts the client sent beyond one per request, whatever caused them.</summary>
-    public required long Retries { get; init; }
+    /// <summary>Attempts the client sent beyond one per request, whatever caused them; null when not known.</summary>
+    public required long? Retries { get; init; }
 
     /// <summary>Requests that did not end with a 2xx and a well-formed body.</summary>
     public required long Lost { get; init; }

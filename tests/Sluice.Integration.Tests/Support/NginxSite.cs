@@ -10,8 +10,9 @@ namespace Sluice.Integration.Tests.Support;
 internal sealed record NginxLimit(int RequestsPerSecond, int Burst, bool NoDelay)
 {
     /// <summary>How the limit reads in nginx's own words, e.g. <c>40r/s burst=5 nodelay</c>.</summary>
+    /// <remarks>nginx refuses <c>burst=0</c>: no burst is written as none.</remarks>
     public override string ToString() =>
-        string.Create(CultureInfo.InvariantCulture, $"{RequestsPerSecond}r/s burst={Burst}{(NoDelay ? " nodelay" : "")}");
+        string.Create(CultureInfo.InvariantCulture, $"{RequestsPerSecond}r/s{(Burst > 0 ? $" burst={Burst}" : "")}{(NoDelay ? " nodelay" : "")}");
 }
 
 /// <summary>
@@ -83,7 +84,7 @@ internal sealed record NginxSite(NginxLimit Limit, TimeSpan Latency, Uri? Upstre
                     limit_req_log_level info;
                     error_page 429 = @throttled;
                     location / {
-                        limit_req zone=api burst={{Limit.Burst}}{{(Limit.NoDelay ? " nodelay" : "")}};
+                        limit_req zone=api{{(Limit.Burst > 0 ? $" burst={Limit.Burst}" : "")}}{{(Limit.NoDelay ? " nodelay" : "")}};
             {{upstream}}
                     }
                     location @throttled {
