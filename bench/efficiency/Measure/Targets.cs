@@ -6,7 +6,7 @@ namespace Sluice.Efficiency.Measure;
 /// Issue 12's targets for a Sluice row. Real limiters (nginx, and the mock with its headers off): told the rate
 /// ≥ 0.97, told nothing ≥ 0.90 with 429s ≤ 5% of attempts. The mock with headers: ≥ 0.97 told or not, 429s ≤ 1%.
 /// The fault mix: ≥ 0.90. Answers of seconds: ≥ 0.95, 429s ≤ 1%. Everywhere: nothing lost, and never below the best
-/// peer of the same scenario (checked by <see cref="RowResult.MissesPeer"/>).
+/// peer of the same scenario (checked by <c>RowResult.MissesPeer</c>).
 /// </summary>
 /// <param name="MinEfficiency">The least efficiency that meets the target.</param>
 /// <param name="MaxThrottledShare">The largest share of attempts answered 429, or null when no target applies.</param>
