@@ -1,11 +1,28 @@
 #!/usr/bin/env bash
 # Runs every test project and ends with one line: "N passed, N failed, N skipped".
-# Needs only the .NET SDK; installs nothing else today. Exit code is non-zero when any test fails
-# or a project fails to build.
+# Needs the .NET SDK, and Debian's nginx with its echo module for the integration tests against a real limiter
+# (installed here with apt-get when missing). Exit code is non-zero when any test fails or a project fails to build.
 set -uo pipefail
 cd "$(dirname "$0")"
 
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
+
+# nginx limit_req for tests/Sluice.Integration.Tests/Nginx: the tests start their own nginx on a loopback port with
+# their own configuration, and fail (not skip) without it.
+if [ ! -x /usr/sbin/nginx ] || [ ! -e /usr/lib/nginx/modules/ngx_http_echo_module.so ]; then
+  echo "== installing nginx and libnginx-mod-http-echo (apt-get)"
+  sudo=""
+  [ "$(id -u)" -ne 0 ] && sudo="sudo"
+  $sudo env DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null
+  $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nginx libnginx-mod-http-echo >/dev/null
+  # The package may start the system service on port 80; the tests never use it, so leave nothing running.
+  if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet nginx 2>/dev/null; then
+    $sudo systemctl stop nginx
+    $sudo systemctl disable --quiet nginx
+  elif command -v service >/dev/null 2>&1 && service nginx status >/dev/null 2>&1; then
+    $sudo service nginx stop >/dev/null
+  fi
+fi
 
 results=$(mktemp -d)
 trap 'rm -rf "$results"' EXIT

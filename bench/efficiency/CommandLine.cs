@@ -7,13 +7,15 @@ namespace Sluice.Efficiency;
 internal sealed record CommandLine
 {
     public const string Usage = """
-        Sluice budget-efficiency scenarios: Sluice and two baselines against `sluice mock`, one table.
+        Sluice budget-efficiency scenarios: Sluice and its peers against `sluice mock` and a real nginx limit_req
+        (Debian's nginx and libnginx-mod-http-echo), one table.
 
         usage: dotnet run -c Release --project bench/efficiency -- [options]
 
           --scenario NAME[,NAME]   run only these scenarios (repeatable); default: all
           --runner NAME[,NAME]     run only these rows (repeatable): sluice-budget, sluice-no-budget,
-                                   parallel-resilience, blog; default: all
+                                   sluice-run, sluice-run-untold, bottleneck, parallel-resilience, blog;
+                                   default: all
           --seed N                 seeds the workload, the mock's latency and faults, and jitter (default 17)
           --parallelism N          Parallel.ForEachAsync's MaxDegreeOfParallelism for the baseline (default 16)
           --markdown FILE          also write the table as Markdown to FILE

@@ -9,7 +9,7 @@ internal static class ResultTable
     private const string Miss = " ✗";
 
     private static readonly string[] Headers =
-        ["scenario", "runner", "wall s", "ideal s", "efficiency", "attempts", "429 %", "retries", "lost", "violations"];
+        ["scenario", "runner", "wall s", "ideal s", "efficiency", "best peer", "attempts", "429 %", "retries", "lost", "violations"];
 
     public static string Text(IReadOnlyList<RowResult> rows)
     {
@@ -56,11 +56,12 @@ internal static class ResultTable
         Number(row.Ideal.TotalSeconds, "F1"),
         // A batch that lost requests did not finish: its speed is not comparable.
         (row.Finished ? Number(row.Efficiency, "F3") : "—") + (row.MissesEfficiency ? Miss : ""),
+        row.BestPeerEfficiency is { } best ? Number(best, "F3") + (row.MissesPeer ? Miss : "") : "",
         Number(row.Attempts, "N0"),
         Number(row.ThrottledShare * 100, "F1") + (row.MissesThrottled ? Miss : ""),
-        Number(row.Retries, "N0"),
+        row.Retries is { } retries ? Number(retries, "N0") : "—",
         Number(row.Lost, "N0") + (row.Unfinished > 0 ? $" ({Number(row.Unfinished, "N0")} unfinished)" : "") + (row.MissesLost ? Miss : ""),
-        Number(row.Violations, "N0") + (row.MissesViolations ? Miss : ""),
+        row.Violations is { } violations ? Number(violations, "N0") + (row.MissesViolations ? Miss : "") : "—",
     ];
 
     private static string Number(double value, string format) => value.ToString(format, CultureInfo.InvariantCulture);

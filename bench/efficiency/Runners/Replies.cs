@@ -18,9 +18,26 @@ internal static class Replies
         {
             Content = new ByteArrayContent(body) { Headers = { ContentType = Json } },
         };
-        request.Headers.TryAddWithoutValidation(RequestIdHeader, $"post-{index + 1}");
+        request.Headers.TryAddWithoutValidation(RequestIdHeader, CustomId(index));
         return request;
     }
+
+    /// <summary>The name of request <paramref name="index"/> (from 0) of the batch: <c>post-1</c>, <c>post-2</c>, …</summary>
+    public static string CustomId(int index) => $"post-{index + 1}";
+
+    /// <summary>
+    /// Null when <paramref name="body"/> is a chat completion with a message — what the caller wanted — else why not.
+    /// </summary>
+    public static string? Problem(JsonElement body) =>
+        body.ValueKind == JsonValueKind.Object
+        && body.TryGetProperty("choices", out var choices)
+        && choices.ValueKind == JsonValueKind.Array
+        && choices.GetArrayLength() > 0
+        && choices[0].TryGetProperty("message", out var message)
+        && message.TryGetProperty("content", out var content)
+        && content.ValueKind == JsonValueKind.String
+            ? null
+            : "malformed body";
 
     /// <summary>
     /// Null when the answer is what the caller wanted — a 2xx whose body is a chat completion with a message — else
@@ -49,12 +66,7 @@ internal static class Replies
         {
             await using var stream = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
             using var document = await JsonDocument.ParseAsync(stream, cancellationToken: cancellationToken).ConfigureAwait(false);
-            return document.RootElement.TryGetProperty("choices", out var choices)
-                && choices.ValueKind == JsonValueKind.Array
-                && choices.GetArrayLength() > 0
-                && choices[0].TryGetProperty("message", out var message)
-                && message.TryGetProperty("content", out var content)
-                && content.ValueKind == JsonValueKind.String;
+            return Problem(document.RootElement) is null;
         }
         catch (JsonException)
         {

@@ -1,8 +1,12 @@
+using Sluice.Integration.Tests.Support;
 using Sluice.Mock;
 
 namespace Sluice.Efficiency.Scenarios;
 
-/// <summary>One workload against one simulated provider: what is sent, the budgets, the latency and the faults.</summary>
+/// <summary>
+/// One workload against one limiter — <c>sluice mock</c> in-process, or a real nginx <c>limit_req</c> zone — what is
+/// sent, the budgets, the latency and the faults.
+/// </summary>
 internal sealed record Scenario
 {
     /// <summary>The short name used by <c>--scenario</c> and in the table.</summary>
@@ -40,6 +44,30 @@ internal sealed record Scenario
     /// their own defaults.
     /// </summary>
     public TimeSpan? SluiceAttemptTimeout { get; init; }
+
+    /// <summary>
+    /// When set, the limiter is nginx <c>limit_req</c> with this burst and <c>nodelay</c> setting, its rate each
+    /// step's <see cref="BudgetStep.RequestsPerMinute"/> ÷ 60 (a later step reloads nginx with the new rate); the
+    /// upstream answers after <see cref="Latency"/>. Null: the limiter is <c>sluice mock</c>.
+    /// </summary>
+    public NginxLimit? Nginx { get; init; }
+
+    /// <summary>
+    /// With <see cref="Nginx"/>: proxy to an unlimited in-process <c>sluice mock</c> (latency ± jitter) instead of
+    /// answering from nginx's echo module (a fixed latency).
+    /// </summary>
+    public bool NginxMockUpstream { get; init; }
+
+    /// <summary>Which of the targets the Sluice rows are held to.</summary>
+    public required ScenarioKind Kind { get; init; }
+
+    /// <summary>
+    /// Requests the limiter lets through at once before its rate applies, which the ideal time does not charge:
+    /// nginx with <c>nodelay</c> passes the first request and its burst at once (burst + 1); without it the burst is
+    /// queued and released at the rate, so only the first is free. The mock's full bucket is ignored (see
+    /// <see cref="Measure.IdealTime"/>).
+    /// </summary>
+    public int FreeRequests => Nginx is { } limit ? (limit.NoDelay ? limit.Burst + 1 : 1) : 0;
 
     /// <summary>The budgets a row starts with: the first step.</summary>
     public BudgetStep InitialBudget => Budgets[0];

@@ -2,7 +2,10 @@ using Sluice.Mock;
 
 namespace Sluice.Efficiency.Scenarios;
 
-/// <summary>The scenarios of issue 8, part 1, time-scaled so the whole run takes minutes.</summary>
+/// <summary>
+/// The scenarios of issue 8, part 1 (the mock), and of issue 12, part 7 (answers of seconds; real nginx limiters, in
+/// <see cref="RealLimiterScenarios"/>), time-scaled so the whole run takes minutes.
+/// </summary>
 internal static class ScenarioCatalog
 {
     /// <summary>The blog post's request budget: 1,500 a minute, 25 a second.</summary>
@@ -15,6 +18,7 @@ internal static class ScenarioCatalog
         {
             Name = "request-bound",
             Description = "the blog post's job: 500 requests, 25/s, 300 ± 200 ms",
+            Kind = ScenarioKind.MockWithHeaders,
             Requests = 500,
             Budgets = [new BudgetStep(TimeSpan.Zero, BlogRequestsPerMinute, null)],
         },
@@ -22,6 +26,7 @@ internal static class ScenarioCatalog
         {
             Name = "token-bound",
             Description = "600 requests, prompts of 50–4,000 characters, 100 output tokens each; 20,000 tokens/s binds (100 requests/s does not)",
+            Kind = ScenarioKind.MockWithHeaders,
             Requests = 600,
             PromptCharacters = (50, 4_000),
             MaxOutputTokens = 100,
@@ -31,6 +36,7 @@ internal static class ScenarioCatalog
         {
             Name = "fault-mix",
             Description = "request-bound plus 5% 500s, 2% resets, 1% malformed bodies, 0.5% hangs; Sluice's attempt timeout 5 s",
+            Kind = ScenarioKind.FaultMix,
             Requests = 500,
             Budgets = [new BudgetStep(TimeSpan.Zero, BlogRequestsPerMinute, null)],
             Faults = static () => new MockFaults
@@ -46,11 +52,23 @@ internal static class ScenarioCatalog
         {
             Name = "headers-off",
             Description = "request-bound, but the mock sends no x-ratelimit-* headers (retry-after only)",
+            Kind = ScenarioKind.Unstated,
             Requests = 500,
             Budgets = [new BudgetStep(TimeSpan.Zero, BlogRequestsPerMinute, null)],
             RateLimitHeaders = false,
         },
         BudgetChange(requests: 600, requestsPerMinute: 1_800),
+        new Scenario
+        {
+            Name = "long-answers",
+            Description = "long generations: 1,000 requests, 3,000/min stated in headers, answers after 8 ± 4 s (≈ 400 in flight by Little's law)",
+            Kind = ScenarioKind.LongAnswers,
+            Requests = 1_000,
+            Budgets = [new BudgetStep(TimeSpan.Zero, 3_000, null)],
+            Latency = TimeSpan.FromSeconds(8),
+            LatencyJitter = TimeSpan.FromSeconds(4),
+        },
+        .. RealLimiterScenarios.All,
     ];
 
     /// <summary>
@@ -61,6 +79,7 @@ internal static class ScenarioCatalog
     {
         Name = "warm-up",
         Description = "not measured",
+        Kind = ScenarioKind.MockWithHeaders,
         Requests = 20,
         PromptCharacters = (50, 4_000),
         Budgets = [new BudgetStep(TimeSpan.Zero, null, null)],
@@ -79,6 +98,7 @@ internal static class ScenarioCatalog
         {
             Name = "budget-change",
             Description = $"{requests} requests at {requestsPerMinute / 60}/s, halved at {third.TotalSeconds:F1} s, restored at {(2 * third).TotalSeconds:F1} s",
+            Kind = ScenarioKind.MockWithHeaders,
             Requests = requests,
             Budgets =
             [

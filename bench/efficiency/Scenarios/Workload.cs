@@ -61,6 +61,21 @@ internal sealed class Workload
         return new Workload(bodies, tokens);
     }
 
+    /// <summary>
+    /// Writes the batch as an OpenAI Batch API file (what <c>sluice run</c> and the Bottleneck script read): one line a
+    /// request, <c>custom_id</c> <c>post-N</c> as <see cref="Runners.Replies.Request"/> names it, the same bodies.
+    /// </summary>
+    public async Task WriteBatchFileAsync(string path, CancellationToken cancellationToken)
+    {
+        await using var file = File.Create(path);
+        for (int i = 0; i < Bodies.Count; i++)
+        {
+            await file.WriteAsync(Encoding.UTF8.GetBytes($"{{\"custom_id\":\"{Runners.Replies.CustomId(i)}\",\"method\":\"POST\",\"url\":\"/{Path}\",\"body\":"), cancellationToken).ConfigureAwait(false);
+            await file.WriteAsync(Bodies[i], cancellationToken).ConfigureAwait(false);
+            await file.WriteAsync("}\n"u8.ToArray(), cancellationToken).ConfigureAwait(false);
+        }
+    }
+
     /// <summary>The mock's prompt estimate: one token per four characters, rounded up, at least one.</summary>
     public static long MockPromptTokens(string prompt) => Math.Max(1, (prompt.Length + 3L) / 4);
 
