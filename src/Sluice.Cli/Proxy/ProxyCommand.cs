@@ -35,7 +35,7 @@ internal static class ProxyCommand
         var budgets = ExtraBudgets.Options();
         var concurrency = new Option<int?>("--concurrency")
         {
-            Description = $"Requests in flight at most per partition, or auto: learned from the answers — starts at 8, grows while they succeed, backs off on 429, 503 and timeouts — up to {RunDefaults.AutoConcurrency} (default: auto).",
+            Description = $"Requests in flight at most per partition, or auto: learned from the answers — starts at 8, grows while they succeed, backs off on 503, timeouts and 429s where no rate is known — up to {RunDefaults.AutoConcurrency}, and raised to what a binding budget needs, rate × latency × 1.5 (default: auto).",
             HelpName = "N|auto",
             CustomParser = CommonOptions.ParseConcurrency,
         };

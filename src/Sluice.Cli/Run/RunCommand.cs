@@ -47,7 +47,7 @@ internal static class RunCommand
         var budgets = ExtraBudgets.Options();
         var concurrency = new Option<int?>("--concurrency")
         {
-            Description = $"Requests in flight at most, or auto: learned from the answers — starts at 8, grows while they succeed, backs off on 429, 503 and timeouts — up to {RunDefaults.AutoConcurrency} (default: $SLUICE_CONCURRENCY, else auto).",
+            Description = $"Requests in flight at most, or auto: learned from the answers — starts at 8, grows while they succeed, backs off on 503, timeouts and 429s where no rate is known — up to {RunDefaults.AutoConcurrency}, and raised to what a binding budget needs, rate × latency × 1.5 (default: $SLUICE_CONCURRENCY, else auto).",
             HelpName = "N|auto",
             CustomParser = CommonOptions.ParseConcurrency,
         };

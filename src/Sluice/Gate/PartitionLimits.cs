@@ -8,15 +8,19 @@ namespace Sluice.Gate;
 /// </summary>
 public sealed class PartitionLimits
 {
-    /// <summary>The most requests in flight at once; with <see cref="AdaptiveConcurrency"/>, the ceiling of the learned limit.</summary>
+    /// <summary>
+    /// The most requests in flight at once; with <see cref="AdaptiveConcurrency"/>, the ceiling of the learned limit, which
+    /// a binding budget may raise to what it needs (rate × latency × 1.5).
+    /// </summary>
     /// <value>Defaults to 32: enough to keep a typical per-minute budget busy with LLM latencies of seconds.</value>
     [Range(1, 1_000_000)]
     public int MaxConcurrency { get; set; } = 32;
 
     /// <summary>
     /// Learns the concurrency limit instead of holding it at <see cref="MaxConcurrency"/>: it starts at 8, grows while
-    /// answers succeed and is cut on 429, 529, 503, 504 and timeouts (additive increase, multiplicative decrease; see
-    /// docs/adaptive.md). Needs outcomes reported, which <c>SluiceDispatcher</c> and <c>SluiceHandler</c> do; a
+    /// answers succeed and is cut on 503, 504, timeouts, and on 429 and 529 where no request rate is known (additive
+    /// increase, multiplicative decrease); where a request or token budget binds, it is raised to what the budget
+    /// needs by Little's law (see docs/adaptive.md). Needs outcomes reported, which <c>SluiceDispatcher</c> and <c>SluiceHandler</c> do; a
     /// partition used only through <see cref="GatePartition.AcquireAsync"/> would stay at its starting limit.
     /// </summary>
     /// <value>Defaults to <see langword="false"/>. <c>SluiceHandler</c>, <c>sluice run</c> and <c>sluice proxy</c> turn it on unless told a number.</value>

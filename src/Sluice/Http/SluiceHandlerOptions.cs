@@ -25,8 +25,10 @@ public sealed class SluiceHandlerOptions
 
     /// <summary>
     /// Learns each partition's concurrency limit from its answers, up to the partition's
-    /// <see cref="PartitionLimits.MaxConcurrency"/>: it starts low, grows while answers succeed and backs off on 429,
-    /// 529, 503, 504 and timeouts. Applies to <see cref="DefaultLimits"/> and every entry of <see cref="Partitions"/>.
+    /// <see cref="PartitionLimits.MaxConcurrency"/>: it starts low, grows while answers succeed and backs off on 503,
+    /// 504, timeouts, and 429 and 529 where no request rate is known; where a budget binds, it is raised to what the
+    /// budget needs (rate × latency × 1.5, Little's law), above <c>MaxConcurrency</c> if need be. Applies to
+    /// <see cref="DefaultLimits"/> and every entry of <see cref="Partitions"/>.
     /// </summary>
     /// <value>Defaults to <see langword="true"/>; <see langword="false"/> holds every partition at its <c>MaxConcurrency</c>.</value>
     public bool AdaptiveConcurrency { get; set; } = true;
