@@ -33,9 +33,6 @@ internal sealed class LittleFloor
     /// <summary>Creates a floor for timestamps that advance <paramref name="ticksPerSecond"/> per second.</summary>
     public LittleFloor(long ticksPerSecond) => _ticksPerSecond = ticksPerSecond;
 
-    /// <summary>The mean latency of answered requests, in seconds; <see langword="null"/> before the first answer.</summary>
-    public double? MeanLatencySeconds => _meanLatencySeconds;
-
     /// <summary>Counts a request admitted at <paramref name="now"/> that reserved <paramref name="tokens"/>.</summary>
     public void Admitted(long tokens, long now)
     {

@@ -127,28 +127,7 @@ public sealed class GatePropertyTests
             });
         }
 
-        int guard = 0;
-        while (true)
-        {
-            Assert.True(++guard < 1_000_000, "simulation did not finish");
-            double? nextEvent = events.TryPeek(out _, out var key) ? key.At : null;
-            double? nextTimer = time.NextDue is { } due ? (due - start).TotalSeconds : null;
-            if (nextEvent is null && nextTimer is null)
-            {
-                break;
-            }
-
-            double next = Math.Min(nextEvent ?? double.MaxValue, nextTimer ?? double.MaxValue);
-            var step = TimeSpan.FromTicks(Math.Max(0, (long)Math.Ceiling((next - Now()) * TimeSpan.TicksPerSecond)));
-            time.Fake.Advance(step);
-            CollectAdmissions();
-            while (events.TryPeek(out var action, out key) && key.At <= Now() + 1e-9)
-            {
-                events.Dequeue();
-                action();
-                CollectAdmissions();
-            }
-        }
+        GateEventLoop.Run(time, start, events, CollectAdmissions);
 
         Assert.Empty(pending);
         Assert.Equal(scenario.Count, admitted + cancelled);
