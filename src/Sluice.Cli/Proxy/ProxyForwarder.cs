@@ -2,7 +2,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Logging;
 using Sluice.Dispatch;
-using Sluice.Http;
+using Sluice.Engine;
 using Sluice.Mock.Limits;
 using Sluice.Providers;
 
@@ -13,8 +13,8 @@ namespace Sluice.Cli.Proxy;
 /// 1. refuse a target that is not a plain path, and a client without the proxy's key (when one is required);
 /// 2. read the body (up to the size limit) and route by prefix, model and path to a configured upstream;
 /// 3. build the upstream message: the client's headers less hop-by-hop ones, the proxy's key if it holds one;
-/// 4. run it as one job through the upstream's dispatcher — the same gate, classification and retries as
-///    <see cref="SluiceHandler"/> — while a <see cref="WaitClock"/> bounds the time spent waiting, not working;
+/// 4. send it through the upstream's <see cref="SluiceEngine"/> — the same pipeline as <c>SluiceHandler</c> and
+///    <c>sluice run</c> — while a <see cref="WaitClock"/> bounds the time spent waiting, not working;
 /// 5. answer: the provider's response (streams pass through event by event, flushed as they arrive), the provider's
 ///    stop answer for a stopped partition, or the proxy's own 429 / 502 / 503 with an honest Retry-After.
 /// The client's disconnect cancels everything: a waiter leaves the queue, a stream releases its slot.
@@ -87,7 +87,7 @@ internal sealed class ProxyForwarder(
             return; // The client went away or broke off its body: nobody to answer.
         }
 
-        string? model = body is { Length: > 0 } ? TokenEstimator.ReadModel(body) : null;
+        string? model = body is { Length: > 0 } ? SluiceRequest.ReadModel(body) : null;
         var upstream = prefixed ?? _router.Route(upstreamPath, model);
         if (upstream is null)
         {
@@ -106,11 +106,16 @@ internal sealed class ProxyForwarder(
         ProxyHeaders.CopyRequestHeaders(request.Headers, message, dropCredentials: upstream.ApiKey is not null);
         if (upstream.ApiKey is { } key)
         {
-            ProviderCredential.Add(message, upstream.Provider, key);
+            ProviderCredentials.Add(message, upstream.Provider, key);
         }
 
-        var outgoing = await OutgoingRequest.CaptureAsync(message, aborted).ConfigureAwait(false);
-        string partition = runtime.PartitionKey(message, ProxyRouter.ModelGroup(upstream, model));
+        var outgoing = runtime.Engine.Capture(
+            message,
+            body,
+            $"proxy-{Interlocked.Increment(ref _requestNumber)}",
+            scope: upstream.Name,
+            modelGroup: ProxyRouter.ModelGroup(upstream, model));
+        string partition = outgoing.Partition;
 
         // 4. Wait for a turn and send, as one job.
         var gatePartition = runtime.Gate.GetPartition(partition);
@@ -127,33 +132,23 @@ internal sealed class ProxyForwarder(
             return;
         }
 
+        // The clock counts only waiting: it stops while a try is with the upstream and runs again after a refusal.
         using var clock = new WaitClock(settings.MaxWait, time);
         using var cancel = CancellationTokenSource.CreateLinkedTokenSource(aborted, clock.Token);
-        var job = outgoing.Job($"proxy-{Interlocked.Increment(ref _requestNumber)}", partition);
-        var answers = new TriedAnswers();
-        var result = await runtime.Sluice.Dispatcher.RunAsync(
-            job,
-            async (attempt, token) =>
+        var result = await runtime.Engine.SendAsync(
+            outgoing,
+            new SluiceSendOptions
             {
-                clock.Pause();
-                var outcome = await runtime.Attempt.SendAsync(
-                    outgoing.CreateMessage,
-                    outgoing.IsStreaming,
-                    attempt,
-                    refreshCredential: null,
-                    (response, stopBody) => runtime.Sluice.RememberStop(attempt.Job.Partition, response, stopBody),
-                    token).ConfigureAwait(false);
-                answers.Add(outcome.Value);
-                if (outcome.Kind is AttemptOutcomeKind.Throttled or AttemptOutcomeKind.Transient)
+                AttemptStarting = clock.Pause,
+                AttemptEnded = kind =>
                 {
-                    clock.Resume();
-                }
-
-                return outcome;
+                    if (kind is AttemptOutcomeKind.Throttled or AttemptOutcomeKind.Transient)
+                    {
+                        clock.Resume();
+                    }
+                },
             },
             cancel.Token).ConfigureAwait(false);
-        // Every try's answer the job did not end with (an earlier failure, a hedge that lost, a cancelled try).
-        answers.ReleaseAllBut(result.Value);
 
         if (result.Reason is JobEndReason.QuotaExhausted or JobEndReason.AuthFailed or JobEndReason.Parked)
         {
@@ -161,22 +156,14 @@ internal sealed class ProxyForwarder(
         }
 
         // 5. The answer.
-        var answer = result.Value;
-        if (result.Reason == JobEndReason.PartitionStopped && runtime.Sluice.StopAnswerFor(partition, message) is { } stopAnswer)
-        {
-            answer?.Dispose();
-            answer = stopAnswer;
-        }
-
-        using (answer)
+        using (var answer = result.Message)
         {
             if (answer is not null)
             {
                 metrics.Responses.Add(1, Tag("sluice.upstream", upstream.Name), Tag("http.response.status_code", (int)answer.StatusCode));
                 bool stream = outgoing.IsStreaming && answer.IsSuccessStatusCode;
                 // Sluice asked for usage on the client's behalf if the body did not: then the client does not see it.
-                bool usageAdded = stream && body is not null && !ReferenceEquals(UsageReader.EnsureStreamUsage(upstreamPath, body), body);
-                await ProxyRelay.RelayAsync(context, answer, stream, usageAdded ? new UsageChunkFilter() : null).ConfigureAwait(false);
+                await ProxyRelay.RelayAsync(context, answer, stream, stream && outgoing.UsageAdded ? new UsageChunkFilter() : null).ConfigureAwait(false);
                 return;
             }
 

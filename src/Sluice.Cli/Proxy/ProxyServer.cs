@@ -1,5 +1,4 @@
 using System.Diagnostics.Metrics;
-using System.Net;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -26,15 +25,13 @@ internal sealed class ProxyServer : IAsyncDisposable
     private static readonly double[] SecondsBuckets = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600];
 
     private readonly WebApplication _app;
-    private readonly HttpMessageInvoker _http;
     private readonly ProxySettings _settings;
     private int _draining;
     private int _disposed;
 
-    private ProxyServer(WebApplication app, HttpMessageInvoker http, ProxySettings settings, IReadOnlyList<ProxyUpstreamRuntime> runtimes, Uri baseUrl)
+    private ProxyServer(WebApplication app, ProxySettings settings, IReadOnlyList<ProxyUpstreamRuntime> runtimes, Uri baseUrl)
     {
         _app = app;
-        _http = http;
         _settings = settings;
         Upstreams = runtimes;
         BaseUrl = baseUrl;
@@ -49,7 +46,7 @@ internal sealed class ProxyServer : IAsyncDisposable
     public bool IsDraining => Volatile.Read(ref _draining) != 0;
 
     /// <summary>Requests with an upstream now, over every partition.</summary>
-    public int InFlight => Upstreams.Sum(u => u.Sluice.Gate.Partitions.Sum(p => p.GetSnapshot().InFlight));
+    public int InFlight => Upstreams.Sum(u => u.Gate.Partitions.Sum(p => p.GetSnapshot().InFlight));
 
     /// <summary>Starts listening; returns once connections are accepted.</summary>
     /// <param name="settings">Resolved settings.</param>
@@ -78,7 +75,7 @@ internal sealed class ProxyServer : IAsyncDisposable
         builder.Services.AddOpenTelemetry()
             .ConfigureResource(resource => resource.AddService("sluice-proxy"))
             .WithMetrics(metrics => metrics
-            .AddMeter(SluiceMetrics.MeterName, ProxyMetrics.MeterName)
+            .AddMeter(SluiceTelemetry.Name, ProxyMetrics.MeterName)
             // Sluice's histograms are in seconds; the default buckets are sized for milliseconds.
             .AddView(instrument => instrument.Unit == "s" ? new ExplicitBucketHistogramConfiguration { Boundaries = SecondsBuckets } : null)
             .AddPrometheusExporter(prometheus => prometheus.ScrapeResponseCacheDurationMilliseconds = 0));
@@ -99,24 +96,14 @@ internal sealed class ProxyServer : IAsyncDisposable
         }
 
         var app = builder.Build();
-        var http = new HttpMessageInvoker(new SocketsHttpHandler
-        {
-            // Answers are read (usage, errors, stream ends), so they must arrive plain.
-            AutomaticDecompression = DecompressionMethods.All,
-            // A redirect or a cookie from the upstream is the client's business, never followed or shared across clients.
-            AllowAutoRedirect = false,
-            UseCookies = false,
-            PooledConnectionLifetime = TimeSpan.FromMinutes(5),
-            ConnectTimeout = TimeSpan.FromSeconds(30),
-        });
         var loggerFactory = app.Services.GetRequiredService<ILoggerFactory>();
         var meterFactory = app.Services.GetRequiredService<IMeterFactory>();
         var random = new Random();
         var runtimes = settings.Upstreams
-            .Select(upstream => new ProxyUpstreamRuntime(upstream, settings, http, time, loggerFactory, meterFactory, random))
+            .Select(upstream => new ProxyUpstreamRuntime(upstream, settings, time, loggerFactory, meterFactory, random))
             .ToList();
         var byName = runtimes.ToDictionary(r => r.Upstream.Name, StringComparer.OrdinalIgnoreCase);
-        var metrics = new ProxyMetrics(meterFactory, () => runtimes.SelectMany(r => r.Sluice.Gate.Partitions.Select(p => (r, p))));
+        var metrics = new ProxyMetrics(meterFactory, () => runtimes.SelectMany(r => r.Gate.Partitions.Select(p => (r, p))));
         var logger = loggerFactory.CreateLogger(ProxyLog.Category);
         var forwarder = new ProxyForwarder(settings, byName, metrics, time, logger);
 
@@ -143,13 +130,12 @@ internal sealed class ProxyServer : IAsyncDisposable
                 runtime.Dispose();
             }
 
-            http.Dispose();
             await app.DisposeAsync().ConfigureAwait(false);
             throw;
         }
 
         string address = app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.First();
-        server = new ProxyServer(app, http, settings, runtimes, new Uri(address.TrimEnd('/') + "/"));
+        server = new ProxyServer(app, settings, runtimes, new Uri(address.TrimEnd('/') + "/"));
         ProxyLog.Listening(logger, server.BaseUrl.ToString(), string.Join(", ", settings.Upstreams));
         return server;
     }
@@ -168,7 +154,7 @@ internal sealed class ProxyServer : IAsyncDisposable
         ProxyLog.Draining(_app.Services.GetRequiredService<ILoggerFactory>().CreateLogger(ProxyLog.Category), InFlight, _settings.DrainTimeout);
         foreach (var runtime in Upstreams)
         {
-            runtime.Sluice.Dispatcher.Drain();
+            runtime.Engine.Drain();
         }
 
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -195,7 +181,6 @@ internal sealed class ProxyServer : IAsyncDisposable
             runtime.Dispose();
         }
 
-        _http.Dispose();
     }
 
     /// <summary>Leaves Ctrl-C and SIGTERM to the proxy's owner: the command drains on them, tests never see them.</summary>

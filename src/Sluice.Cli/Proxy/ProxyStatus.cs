@@ -21,7 +21,7 @@ internal sealed record ProxyStatus(
             runtime.Upstream.Provider.ToString(),
             runtime.Upstream.ApiKey is null ? "client" : "proxy",
             ProxyLimits.IsAuto(runtime.Upstream.Concurrency) ? "auto" : runtime.Upstream.Concurrency!.Value.ToString(System.Globalization.CultureInfo.InvariantCulture),
-            [.. runtime.Sluice.Gate.Partitions.Select(partition => PartitionStatus.Of(partition.GetSnapshot()))]))]);
+            [.. runtime.Gate.Partitions.Select(partition => PartitionStatus.Of(partition.GetSnapshot()))]))]);
 }
 
 /// <summary>One upstream in the status.</summary>

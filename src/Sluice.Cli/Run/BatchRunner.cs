@@ -1,7 +1,8 @@
 using System.Collections.Concurrent;
-using System.Net;
 using System.Net.Http.Headers;
+using System.Runtime.CompilerServices;
 using Sluice.Dispatch;
+using Sluice.Engine;
 using Sluice.Gate;
 using Sluice.Http;
 using Sluice.Providers;
@@ -9,20 +10,17 @@ using Sluice.Providers;
 namespace Sluice.Cli.Run;
 
 /// <summary>
-/// Sends a validated batch file's unfinished requests through one gate and dispatcher, each try done by the shared
-/// <see cref="ProviderAttempt"/>, and journals every final outcome. Jobs that did not complete (quota or credential
-/// stop, interruption) are not journalled: they stay pending for the next run.
+/// Sends a validated batch file's unfinished requests through one <see cref="SluiceEngine"/> — the same pipeline as
+/// <see cref="SluiceHandler"/> and the proxy — and journals every final outcome. Jobs that did not complete (quota or
+/// credential stop, interruption) are not journalled: they stay pending for the next run.
 /// </summary>
 internal sealed class BatchRunner : IDisposable
 {
     private readonly RunSettings _settings;
     private readonly RunJournal _journal;
     private readonly RunCounters _counters;
-    private readonly HttpMessageInvoker _http;
-    private readonly SluiceGate _gate;
-    private readonly SluiceDispatcher _dispatcher;
-    private readonly ProviderAttempt _attempt;
-    private readonly ProviderProfile _profile;
+    private readonly SluiceEngine _engine;
+    private readonly SluiceSendOptions _send;
 
     // Line numbers of the jobs taken from the file and not yet ended (at most MaxInProgress), for ordering results.
     private readonly ConcurrentDictionary<string, int> _inProgress = new(StringComparer.Ordinal);
@@ -33,16 +31,10 @@ internal sealed class BatchRunner : IDisposable
         _settings = settings;
         _journal = journal;
         _counters = counters;
-        _http = new HttpMessageInvoker(handler ?? new SocketsHttpHandler
-        {
-            PooledConnectionLifetime = TimeSpan.FromMinutes(5),
-            AutomaticDecompression = DecompressionMethods.All,
-            ConnectTimeout = TimeSpan.FromSeconds(30),
-        });
-        _profile = ProviderProfile.For(settings.Provider);
-        _gate = SluiceGate.Create(
-            new GateOptions
+        _engine = new SluiceEngine(
+            new SluiceHandlerOptions
             {
+                Provider = settings.Provider,
                 DefaultLimits = settings.Budgets.ApplyTo(new PartitionLimits
                 {
                     MaxConcurrency = settings.Concurrency,
@@ -51,16 +43,24 @@ internal sealed class BatchRunner : IDisposable
                     TokensPerWindow = settings.TokensPerMinute,
                     Window = TimeSpan.FromMinutes(1),
                     MaxQueueLength = 1_000_000,
-                    AwaitFirstHeaders = _profile.AwaitsFirstHeaders,
                 }),
+                AdaptiveConcurrency = settings.AdaptiveConcurrency,
+                Retry = new DispatcherOptions { MaxAttempts = settings.MaxAttempts, AttemptTimeout = settings.Timeout },
             },
-            time);
-        _dispatcher = SluiceDispatcher.Create(
-            _gate,
-            new DispatcherOptions { MaxAttempts = settings.MaxAttempts, AttemptTimeout = settings.Timeout },
-            loggerFactory: null,
-            random);
-        _attempt = new ProviderAttempt((message, token) => _http.SendAsync(message, token), _profile, time);
+            handler,
+            time,
+            random: random);
+        _send = new SluiceSendOptions
+        {
+            AttemptStarting = _counters.Attempted,
+            AttemptEnded = kind =>
+            {
+                if (kind == AttemptOutcomeKind.Throttled)
+                {
+                    _counters.Throttled();
+                }
+            },
+        };
     }
 
     /// <summary>The first reason a job did not complete (quota, credentials, parked, interrupted), for the summary.</summary>
@@ -73,32 +73,37 @@ internal sealed class BatchRunner : IDisposable
     public int NotCompleted { get; private set; }
 
     /// <summary>The limits in force now (configured, or learned from headers and answers), summed over the partitions.</summary>
-    public RunLimits Limits() => RunLimits.Of(_gate.Partitions.Select(p => p.GetSnapshot()));
+    public RunLimits Limits() => RunLimits.Of(_engine.Gate.Partitions.Select(p => p.GetSnapshot()));
 
     /// <summary>Graceful stop: nothing new starts, attempts in flight finish and are journalled.</summary>
-    public void Drain() => _dispatcher.Drain();
+    public void Drain() => _engine.Drain();
 
     private const int MaxLinesInProgress = 5_000;
 
     /// <summary>Runs every request not in <paramref name="finished"/> until each ends or the run stops.</summary>
     public async Task RunAsync(IReadOnlySet<string> finished, CancellationToken cancellationToken)
     {
-        var requests = RequestFile.ReadAsync(_settings.InputPath, finished, cancellationToken);
+        var lines = RequestFile.ReadAsync(_settings.InputPath, finished, cancellationToken);
         // Lines read ahead and not yet ended: enough for the Little floor to put thousands in flight when answers take
         // seconds (3,000 a minute of 8 s answers want about 600), still a bound on the request bodies held in memory.
-        var stream = new DispatchStreamOptions { MaxInProgress = Math.Max(MaxLinesInProgress, _settings.Concurrency * 4) };
-        await foreach (var result in _dispatcher.RunAllAsync(requests, Describe, AttemptAsync, stream, cancellationToken).ConfigureAwait(false))
+        int maxInProgress = Math.Max(MaxLinesInProgress, _settings.Concurrency * 4);
+        await foreach (var result in _engine.SendAllAsync(CaptureAll(lines, cancellationToken), maxInProgress, _send, cancellationToken).ConfigureAwait(false))
         {
             if (_journal.Fault is not null)
             {
                 // Outcomes that cannot be made durable must not be counted as done: stop starting work.
-                _dispatcher.Drain();
+                _engine.Drain();
             }
 
-            var answer = result.Value;
+            var answer = await AnswerOf(result).ConfigureAwait(false);
             _counters.Retried(Math.Max(0, result.Attempts - 1));
-            _inProgress.TryRemove(result.Job.Id, out int lineNumber);
-            var request = (CustomId: result.Job.Id, LineNumber: lineNumber);
+            if (result.IsSuccess && result.Usage.Total is { } used)
+            {
+                _counters.Used(used);
+            }
+
+            _inProgress.TryRemove(result.Request.Id, out int lineNumber);
+            var request = (CustomId: result.Request.Id, LineNumber: lineNumber);
             switch (result.Status)
             {
                 case JobStatus.Succeeded:
@@ -128,92 +133,48 @@ internal sealed class BatchRunner : IDisposable
         await _journal.FlushAsync().ConfigureAwait(false);
     }
 
-    public void Dispose()
-    {
-        _dispatcher.Dispose();
-        _gate.Dispose();
-        _http.Dispose();
-    }
+    public void Dispose() => _engine.Dispose();
 
-    private SluiceJob Describe(RequestLine request)
+    /// <summary>Captures each line as it is taken from the file, noting its line number until it ends.</summary>
+    private async IAsyncEnumerable<SluiceRequest> CaptureAll(IAsyncEnumerable<RequestLine> lines, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        _inProgress[request.CustomId] = request.LineNumber;
-        return Job(request);
-    }
-
-    private SluiceJob Job(RequestLine request)
-    {
-        string? model = TokenEstimator.ReadModel(request.Body);
-        bool loading = TokenEncodings.ForModel(model) is var encoding && encoding != TokenEncoding.Approximate && TokenEncodings.LoadedTokenizer(encoding) is null;
-        var estimate = TokenEstimator.Shared.Estimate(request.Url, request.Body, waitForTokenizer: loading && TokenBudgetKnown());
-        return new SluiceJob(request.CustomId, "run|" + (model ?? "default"))
+        await foreach (var line in lines.WithCancellation(cancellationToken).ConfigureAwait(false))
         {
-            EstimatedTokens = estimate.Total,
-            EstimatedInputTokens = estimate.Prompt,
-            EstimatedOutputTokens = estimate.OutputCap,
-        };
-    }
-
-    /// <summary>
-    /// Whether a token budget binds yet: given with --tpm or another token budget, or stated by the provider's headers.
-    /// Until one does, the first requests are estimated at the four-characters-a-token floor while the tokenizer loads
-    /// (TokenizerWarmUp) instead of waiting for it: their reservations are settled with the answers' usage, and no
-    /// budget is charged by them meanwhile. Once a budget binds, every estimate waits for the exact count.
-    /// </summary>
-    private bool TokenBudgetKnown() =>
-        _settings.TokensPerMinute is not null || _settings.Budgets.InputTokensPerMinute is not null || _settings.Budgets.OutputTokensPerMinute is not null
-        || _settings.Budgets.TokensPerDay is not null || _gate.Partitions.Any(partition => partition.GetSnapshot() is var snapshot && (snapshot.TokensPerMinute is not null || snapshot.Budgets.Count > 0));
-
-    private async ValueTask<AttemptOutcome<ProviderAnswer>> AttemptAsync(RequestLine request, AttemptContext context, CancellationToken cancellationToken)
-    {
-        _counters.Attempted();
-        var outcome = await _attempt.SendAsync(() => CreateMessage(request), isStreaming: false, context, refreshCredential: null, onStop: null, cancellationToken).ConfigureAwait(false);
-        ProviderAnswer? answer = null;
-        if (outcome.Value is { } response)
-        {
-            using (response)
-            {
-                byte[] body = await response.Content.ReadAsByteArrayAsync(cancellationToken).ConfigureAwait(false);
-                answer = new ProviderAnswer((int)response.StatusCode, RequestId(response.Headers), body);
-            }
+            _inProgress[line.CustomId] = line.LineNumber;
+            yield return _engine.Capture(Message(line), line.Body, line.CustomId);
         }
-
-        if (outcome.Kind == AttemptOutcomeKind.Throttled)
-        {
-            _counters.Throttled();
-        }
-        else if (outcome.Kind == AttemptOutcomeKind.Success && answer is not null && UsageReader.ReadTotal(answer.Body) is { } used)
-        {
-            _counters.Used(used);
-        }
-
-        return new AttemptOutcome<ProviderAnswer>
-        {
-            Kind = outcome.Kind,
-            Value = answer,
-            Error = outcome.Error,
-            RetryAfter = outcome.RetryAfter,
-            ActualTokens = outcome.ActualTokens,
-            ActualInputTokens = outcome.ActualInputTokens,
-            ActualOutputTokens = outcome.ActualOutputTokens,
-            Exception = outcome.Exception,
-        };
     }
 
-    private HttpRequestMessage CreateMessage(RequestLine request)
+    /// <summary>The line's method, address and headers; the body travels beside it, captured once.</summary>
+    private HttpRequestMessage Message(RequestLine request)
     {
         var message = new HttpRequestMessage(HttpMethod.Post, BaseUrl.Join(_settings.BaseUrl, request.Url))
         {
-            Content = new ByteArrayContent(request.Body),
+            Content = new ByteArrayContent([]),
         };
         message.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
         message.Headers.TryAddWithoutValidation("X-Sluice-Custom-Id", request.CustomId);
         if (_settings.ApiKey is { } key)
         {
-            ProviderCredential.Add(message, _settings.Provider, key);
+            ProviderCredentials.Add(message, _settings.Provider, key);
         }
 
         return message;
+    }
+
+    /// <summary>The final answer's status, request id and body, for the results line; the response is let go.</summary>
+    private static async ValueTask<ProviderAnswer?> AnswerOf(SluiceResponse result)
+    {
+        if (result.Message is not { } response)
+        {
+            return null;
+        }
+
+        using (response)
+        {
+            byte[] body = await response.Content.ReadAsByteArrayAsync().ConfigureAwait(false);
+            return new ProviderAnswer((int)response.StatusCode, RequestId(response.Headers), body);
+        }
     }
 
     private static string? RequestId(HttpResponseHeaders headers) =>
@@ -222,8 +183,8 @@ internal sealed class BatchRunner : IDisposable
     // The Batch API's own line ids look like this; stored in the journal, so a rebuild keeps them.
     private static string RecordId() => "batch_req_" + Guid.NewGuid().ToString("N")[..24];
 
-    private static string ErrorCode(JobResult<ProviderAnswer> result, ProviderAnswer? answer) =>
-        OutputLine.ProviderCode(answer?.Body) ?? result.Reason switch
+    private static string ErrorCode(SluiceResponse result, ProviderAnswer? answer) =>
+        result.ProviderCode ?? result.Reason switch
         {
             JobEndReason.AttemptsExhausted => "attempts_exhausted",
             JobEndReason.DeadlineExceeded => "deadline_exceeded",
@@ -231,7 +192,7 @@ internal sealed class BatchRunner : IDisposable
             _ => "request_failed",
         };
 
-    private static string Describe(JobResult<ProviderAnswer> result) => result.Reason switch
+    private static string Describe(SluiceResponse result) => result.Reason switch
     {
         JobEndReason.QuotaExhausted => $"the provider's quota is used up: {result.Error}",
         JobEndReason.AuthFailed => $"the provider rejected the API key: {result.Error}",

@@ -1,5 +1,5 @@
 using System.Text.Json;
-using Sluice.Providers;
+using Sluice.Engine;
 
 namespace Sluice.Cli.Run;
 
@@ -11,14 +11,7 @@ namespace Sluice.Cli.Run;
 /// </summary>
 internal static class TokenizerWarmUp
 {
-    public static void Start(string inputPath)
-    {
-        var encoding = TokenEncodings.ForModel(FirstModel(inputPath));
-        if (encoding != TokenEncoding.Approximate)
-        {
-            _ = Task.Run(() => TokenEncodings.Tokenizer(encoding));
-        }
-    }
+    public static void Start(string inputPath) => SluiceEngine.WarmUpTokenizer(FirstModel(inputPath));
 
     /// <summary>The <c>body.model</c> of the file's first non-blank line; null when there is none or the line is not valid.</summary>
     internal static string? FirstModel(string inputPath)

@@ -1,27 +1,27 @@
 using System.Diagnostics.Metrics;
 using Microsoft.Extensions.Logging;
 using Sluice.Dispatch;
+using Sluice.Engine;
 using Sluice.Gate;
 
 namespace Sluice.Http;
 
 /// <summary>
 /// A <see cref="DelegatingHandler"/> that puts Sluice under any <see cref="HttpClient"/> — and so under the official
-/// OpenAI and Anthropic SDKs and Microsoft.Extensions.AI. Every request waits at the gate of its partition (upstream
-/// host, credential fingerprint, model), goes out, and its answer feeds back: a 429 pauses the partition until the
-/// provider's Retry-After, transient failures are retried with backoff, rate-limit headers correct the budgets, and
-/// actual usage settles the token reservation. The caller gets the final response — for a failure, the provider's
-/// last error response unchanged, so SDK error handling still works. Streams pass through as they arrive. Turn the
-/// SDK's own retries off: Sluice retries.
+/// OpenAI and Anthropic SDKs and Microsoft.Extensions.AI. Every request goes through a <see cref="SluiceEngine"/>: it
+/// waits at the gate of its partition (upstream host, credential fingerprint, model), goes out through this handler's
+/// inner handler, and its answer feeds back: a 429 pauses the partition until the provider's Retry-After, transient
+/// failures are retried with backoff, rate-limit headers correct the budgets, and actual usage settles the token
+/// reservation. The caller gets the final response — for a failure, the provider's last error response unchanged, so
+/// SDK error handling still works. Streams pass through as they arrive. Turn the SDK's own retries off: Sluice retries.
 /// </summary>
 public sealed class SluiceHandler : DelegatingHandler
 {
-    private readonly SluiceRuntime _runtime;
-    private readonly bool _ownsRuntime;
-    private readonly ProviderAttempt _attempt;
-    private long _requestNumber;
+    private readonly SluiceEngine _engine;
+    private readonly bool _ownsEngine;
+    private readonly SluiceSendOptions _send;
 
-    /// <summary>Creates a handler with its own gate. Give one instance to one <see cref="HttpClient"/>, or use <c>AddSluice</c> with the HTTP client factory.</summary>
+    /// <summary>Creates a handler with its own engine. Give one instance to one <see cref="HttpClient"/>, or use <c>AddSluice</c> with the HTTP client factory.</summary>
     /// <param name="options">Provider, budgets and retries; validated (every error at once) and copied.</param>
     /// <param name="timeProvider">The clock; <see cref="TimeProvider.System"/> when null.</param>
     /// <param name="loggerFactory">Where logs go; nowhere when null.</param>
@@ -34,50 +34,37 @@ public sealed class SluiceHandler : DelegatingHandler
         ILoggerFactory? loggerFactory = null,
         IMeterFactory? meterFactory = null,
         Random? random = null)
-        : this(new SluiceRuntime(options, timeProvider ?? TimeProvider.System, loggerFactory, meterFactory, random ?? new Random()), ownsRuntime: true)
+        : this(new SluiceEngine(options, transport: null, timeProvider, loggerFactory, meterFactory, random), ownsEngine: true)
     {
     }
 
-    internal SluiceHandler(SluiceRuntime runtime, bool ownsRuntime)
+    /// <summary>
+    /// Creates a handler over an engine other handlers or faces share, so their requests share its budgets. The
+    /// handler sends through its own inner handler; it does not dispose the engine.
+    /// </summary>
+    /// <param name="engine">The engine.</param>
+    public SluiceHandler(SluiceEngine engine)
+        : this(engine ?? throw new ArgumentNullException(nameof(engine)), ownsEngine: false)
     {
-        _runtime = runtime;
-        _ownsRuntime = ownsRuntime;
-        _attempt = new ProviderAttempt((message, token) => base.SendAsync(message, token), runtime.Profile, runtime.Time);
+    }
+
+    private SluiceHandler(SluiceEngine engine, bool ownsEngine)
+    {
+        _engine = engine;
+        _ownsEngine = ownsEngine;
+        _send = new SluiceSendOptions { Send = (message, token) => base.SendAsync(message, token) };
     }
 
     /// <summary>The gate this handler's requests wait at, for inspecting partitions.</summary>
-    public SluiceGate Gate => _runtime.Gate;
+    public SluiceGate Gate => _engine.Gate;
 
     /// <inheritdoc />
     protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
-        _runtime.Refresher?.Apply(request);
-        var outgoing = await OutgoingRequest.CaptureAsync(request, cancellationToken).ConfigureAwait(false);
-        string partition = PartitionKeys.For(request, outgoing.Model);
-        var job = outgoing.Job(JobId(request), partition);
-        var answers = new TriedAnswers();
-        var result = await _runtime.Dispatcher.RunAsync(
-            job,
-            async (attempt, token) =>
-            {
-                var outcome = await AttemptAsync(request, outgoing, attempt, token).ConfigureAwait(false);
-                answers.Add(outcome.Value);
-                return outcome;
-            },
-            cancellationToken).ConfigureAwait(false);
-
-        // Only the job's final answer may reach the caller; every other try's answer (an earlier failure, a hedge that
-        // lost, one that came back after its try was abandoned) is let go here or as soon as it arrives.
-        answers.ReleaseAllBut(result.Value);
-
-        if (result.Reason == JobEndReason.PartitionStopped && _runtime.StopAnswerFor(partition, request) is { } stopAnswer)
-        {
-            result.Value?.Dispose();
-            return stopAnswer;
-        }
-
-        if (result.Value is { } response)
+        var captured = await _engine.CaptureAsync(request, cancellationToken).ConfigureAwait(false);
+        var result = await _engine.SendAsync(captured, _send, cancellationToken).ConfigureAwait(false);
+        if (result.Message is { } response)
         {
             return response;
         }
@@ -92,32 +79,11 @@ public sealed class SluiceHandler : DelegatingHandler
     /// <inheritdoc />
     protected override void Dispose(bool disposing)
     {
-        if (disposing && _ownsRuntime)
+        if (disposing && _ownsEngine)
         {
-            _runtime.Dispose();
+            _engine.Dispose();
         }
 
         base.Dispose(disposing);
     }
-
-    /// <summary>One try through the shared <see cref="ProviderAttempt"/>, refreshing a rejected credential on the caller's message.</summary>
-    private ValueTask<AttemptOutcome<HttpResponseMessage>> AttemptAsync(
-        HttpRequestMessage request,
-        OutgoingRequest outgoing,
-        AttemptContext attempt,
-        CancellationToken cancellationToken) =>
-        _attempt.SendAsync(
-            outgoing.CreateMessage,
-            outgoing.IsStreaming,
-            attempt,
-            _runtime.Refresher is { } refresher
-                ? token => refresher.RefreshAsync(request, PartitionKeys.Fingerprint(request), token)
-                : null,
-            (response, body) => _runtime.RememberStop(attempt.Job.Partition, response, body),
-            cancellationToken);
-
-    private string JobId(HttpRequestMessage request) =>
-        request.Headers.TryGetValues("X-Sluice-Custom-Id", out var ids) || request.Headers.TryGetValues("X-Request-Id", out ids)
-            ? ids.First()
-            : $"request-{Interlocked.Increment(ref _requestNumber)}";
 }

@@ -4,6 +4,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Sluice.Engine;
 
 namespace Sluice.Http;
 
@@ -52,13 +53,14 @@ public static class SluiceHttpClientBuilderExtensions
         string name = builder.Name;
         builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<SluiceHandlerOptions>, SluiceHandlerOptionsValidator>());
         options.ValidateOnStart();
-        builder.Services.AddKeyedSingleton(name, (services, _) => new SluiceRuntime(
+        builder.Services.AddKeyedSingleton(name, (services, _) => new SluiceEngine(
             services.GetRequiredService<IOptionsMonitor<SluiceHandlerOptions>>().Get(name),
+            transport: null,
             services.GetService<TimeProvider>() ?? TimeProvider.System,
             services.GetService<ILoggerFactory>(),
             services.GetService<IMeterFactory>(),
             new Random()));
-        builder.AddHttpMessageHandler(services => new SluiceHandler(services.GetRequiredKeyedService<SluiceRuntime>(name), ownsRuntime: false));
+        builder.AddHttpMessageHandler(services => new SluiceHandler(services.GetRequiredKeyedService<SluiceEngine>(name)));
         return builder;
     }
 }

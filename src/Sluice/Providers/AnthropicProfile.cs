@@ -1,5 +1,3 @@
-using System.Net.Http.Headers;
-
 namespace Sluice.Providers;
 
 /// <summary>
@@ -13,8 +11,8 @@ internal sealed class AnthropicProfile : ProviderProfile
     public override ProviderKind Kind => ProviderKind.Anthropic;
 
     /// <inheritdoc />
-    public override Classification Classify(int statusCode, HttpResponseHeaders headers, string? mediaType, ReadOnlySpan<byte> body, DateTimeOffset now) =>
-        OutcomeRules.Classify(statusCode, headers, mediaType, body, now);
+    public override Classification Classify(int statusCode, RateLimitInfo limits, string? mediaType, ReadOnlySpan<byte> body, DateTimeOffset now) =>
+        OutcomeRules.Classify(statusCode, limits, mediaType, body, now);
 
     /// <summary>
     /// Anthropic enforces its per-minute output budget over short intervals, and an output cap (<c>max_tokens</c>) is

@@ -1,7 +1,7 @@
 namespace Sluice.Providers;
 
 /// <summary>The API a request goes to, told from its path; it decides where a request body keeps its prompt and output cap.</summary>
-internal enum ApiEndpoint
+public enum ApiEndpoint
 {
     /// <summary>A path Sluice does not recognise: every usual prompt field is read.</summary>
     Unknown = 0,
@@ -23,7 +23,7 @@ internal enum ApiEndpoint
 }
 
 /// <summary>Tells <see cref="ApiEndpoint"/>s from request paths.</summary>
-internal static class ApiEndpoints
+public static class ApiEndpoints
 {
     private const string AzureDeployments = "/openai/deployments/";
 
@@ -47,7 +47,7 @@ internal static class ApiEndpoints
     /// </summary>
     /// <param name="path">The request path.</param>
     /// <returns>The deployment's name, or <see langword="null"/>.</returns>
-    public static string? AzureDeployment(string? path)
+    internal static string? AzureDeployment(string? path)
     {
         var p = Trim(path);
         var at = p.IndexOf(AzureDeployments, StringComparison.OrdinalIgnoreCase);

@@ -1,5 +1,3 @@
-using System.Net.Http.Headers;
-
 namespace Sluice.Providers;
 
 /// <summary>
@@ -29,8 +27,8 @@ internal sealed class OpenAIProfile : ProviderProfile
     public override ProviderKind Kind { get; }
 
     /// <inheritdoc />
-    public override Classification Classify(int statusCode, HttpResponseHeaders headers, string? mediaType, ReadOnlySpan<byte> body, DateTimeOffset now) =>
-        OutcomeRules.Classify(statusCode, headers, mediaType, body, now);
+    public override Classification Classify(int statusCode, RateLimitInfo limits, string? mediaType, ReadOnlySpan<byte> body, DateTimeOffset now) =>
+        OutcomeRules.Classify(statusCode, limits, mediaType, body, now);
 
     /// <inheritdoc />
     public override bool IsStreamTerminator(ReadOnlySpan<byte> sseLine)

@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Net.Http.Headers;
 using Sluice.Dispatch;
 
 namespace Sluice.Providers;
@@ -30,14 +29,13 @@ internal static class OutcomeRules
 {
     /// <summary>Classifies one answer.</summary>
     /// <param name="statusCode">The HTTP status.</param>
-    /// <param name="headers">The answer's headers.</param>
+    /// <param name="limits">The answer's rate-limit headers, already read.</param>
     /// <param name="mediaType">The media type of the answer's <c>Content-Type</c>, or <see langword="null"/> when it has none.</param>
     /// <param name="body">The buffered body (an error body, or a non-streamed 2xx body); may be empty.</param>
     /// <param name="now">When the answer arrived.</param>
     /// <returns>The classification; never throws on any body.</returns>
-    public static Classification Classify(int statusCode, HttpResponseHeaders headers, string? mediaType, ReadOnlySpan<byte> body, DateTimeOffset now)
+    public static Classification Classify(int statusCode, RateLimitInfo limits, string? mediaType, ReadOnlySpan<byte> body, DateTimeOffset now)
     {
-        var limits = RateLimitHeaders.Parse(headers, now);
         if (statusCode is >= 200 and <= 299)
         {
             return body.IsEmpty || !AnswerContent.IsJson(mediaType, body) || JsonBody.IsWellFormedValue(body)

@@ -52,7 +52,17 @@ internal abstract class ProviderProfile
     /// </param>
     /// <param name="now">When the answer arrived: header durations become instants from it.</param>
     /// <returns>The classification. Never throws on any body or header value.</returns>
-    public abstract Classification Classify(int statusCode, HttpResponseHeaders headers, string? mediaType, ReadOnlySpan<byte> body, DateTimeOffset now);
+    public Classification Classify(int statusCode, HttpResponseHeaders headers, string? mediaType, ReadOnlySpan<byte> body, DateTimeOffset now) =>
+        Classify(statusCode, RateLimitHeaders.Parse(headers, now), mediaType, body, now);
+
+    /// <summary>Classifies an answer whose rate-limit headers the caller has already read, so they are read once.</summary>
+    /// <param name="statusCode">The HTTP status.</param>
+    /// <param name="limits">The answer's rate-limit headers, read by <see cref="RateLimitHeaders.Parse"/>.</param>
+    /// <param name="mediaType">As for the overload taking headers.</param>
+    /// <param name="body">As for the overload taking headers.</param>
+    /// <param name="now">When the answer arrived.</param>
+    /// <returns>The classification, carrying <paramref name="limits"/>.</returns>
+    public abstract Classification Classify(int statusCode, RateLimitInfo limits, string? mediaType, ReadOnlySpan<byte> body, DateTimeOffset now);
 
     /// <summary>
     /// Whether a line of a streamed answer is its proper end, so a stream that stops without one can be reported as

@@ -68,13 +68,23 @@ internal sealed class TokenEstimator
 
         using (document)
         {
-            var root = document.RootElement;
-            var model = JsonBody.GetText(root, "model") ?? ApiEndpoints.AzureDeployment(path);
-            var encoding = TokenEncodings.ForModel(model);
-            var counter = new PromptCounter(waitForTokenizer ? TokenEncodings.Tokenizer(encoding) : TokenEncodings.LoadedTokenizer(encoding));
-            PromptText.Collect(endpoint, root, counter);
-            return new TokenEstimate(counter.Total, endpoint == ApiEndpoint.Embeddings ? 0 : OutputCap(root));
+            return Estimate(path, document.RootElement, waitForTokenizer);
         }
+    }
+
+    /// <summary>Estimates a request whose body the caller has already parsed, so the body is parsed once.</summary>
+    /// <param name="path">The request path.</param>
+    /// <param name="root">The body's root element.</param>
+    /// <param name="waitForTokenizer">As for <see cref="Estimate(string, ReadOnlySpan{byte}, bool)"/>.</param>
+    /// <returns>The estimate.</returns>
+    public TokenEstimate Estimate(string path, JsonElement root, bool waitForTokenizer = true)
+    {
+        var endpoint = ApiEndpoints.FromPath(path);
+        var model = JsonBody.GetText(root, "model") ?? ApiEndpoints.AzureDeployment(path);
+        var encoding = TokenEncodings.ForModel(model);
+        var counter = new PromptCounter(waitForTokenizer ? TokenEncodings.Tokenizer(encoding) : TokenEncodings.LoadedTokenizer(encoding));
+        PromptText.Collect(endpoint, root, counter);
+        return new TokenEstimate(counter.Total, endpoint == ApiEndpoint.Embeddings ? 0 : OutputCap(root));
     }
 
     private long OutputCap(JsonElement root)

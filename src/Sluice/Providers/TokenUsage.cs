@@ -7,4 +7,4 @@ namespace Sluice.Providers;
 /// <param name="Total"><c>total_tokens</c>, else input plus output.</param>
 /// <param name="Input"><c>prompt_tokens</c> or <c>input_tokens</c>, plus Anthropic's <c>cache_creation_input_tokens</c>.</param>
 /// <param name="Output"><c>completion_tokens</c> or <c>output_tokens</c>.</param>
-internal readonly record struct TokenUsage(long? Total, long? Input, long? Output);
+public readonly record struct TokenUsage(long? Total, long? Input, long? Output);

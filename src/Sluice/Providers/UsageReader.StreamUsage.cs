@@ -6,7 +6,7 @@ internal static partial class UsageReader
 {
     /// <summary>
     /// Follows a streamed answer's usage, one SSE data payload at a time: OpenAI's final usage chunk (asked for with
-    /// <see cref="EnsureStreamUsage"/>), the Responses API's <c>response.completed</c> event, or Anthropic's
+    /// <see cref="EnsureStreamUsage(string, byte[])"/>), the Responses API's <c>response.completed</c> event, or Anthropic's
     /// <c>message_start</c> (input tokens) and <c>message_delta</c> (output tokens so far) events. Not thread-safe: one
     /// instance follows one stream.
     /// </summary>

@@ -71,19 +71,24 @@ internal static partial class UsageReader
 
         using (document)
         {
-            var root = document.RootElement;
-            if (!root.TryGetProperty("stream_options", out var options))
-            {
-                return AppendToRoot(requestBody);
-            }
-
-            if (options.ValueKind == JsonValueKind.Object && options.TryGetProperty("include_usage", out _))
-            {
-                return requestBody;
-            }
-
-            return Rewrite(root);
+            return EnsureStreamUsage(requestBody, document.RootElement);
         }
+    }
+
+    /// <summary>As <see cref="EnsureStreamUsage(string, byte[])"/>, for a streamed chat completion the caller has already parsed.</summary>
+    /// <param name="requestBody">The JSON body.</param>
+    /// <param name="root">Its parsed root, an object holding <c>"stream": true</c>.</param>
+    /// <returns>The new body, or <paramref name="requestBody"/> itself when nothing needs adding.</returns>
+    public static byte[] EnsureStreamUsage(byte[] requestBody, JsonElement root)
+    {
+        if (!root.TryGetProperty("stream_options", out var options))
+        {
+            return AppendToRoot(requestBody);
+        }
+
+        return options.ValueKind == JsonValueKind.Object && options.TryGetProperty("include_usage", out _)
+            ? requestBody
+            : Rewrite(root);
     }
 
     // Tokens from a whole answer: its usage, or for a Responses API event the usage of the response it carries.

@@ -1,6 +1,5 @@
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Primitives;
-using Sluice.Cli;
 using Sluice.Cli.Proxy;
 using Sluice.Providers;
 
@@ -69,7 +68,7 @@ public sealed class ProxyHeadersTests
     public void AddCredential_AsTheProviderExpects(ProviderKind provider, string header, string value)
     {
         using var message = new HttpRequestMessage();
-        ProviderCredential.Add(message, provider, "sk-held");
+        ProviderCredentials.Add(message, provider, "sk-held");
 
         Assert.Equal(value, string.Join(",", message.Headers.GetValues(header)));
         Assert.Equal(provider == ProviderKind.Anthropic, message.Headers.Contains("anthropic-version"));

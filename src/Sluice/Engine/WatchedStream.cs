@@ -1,4 +1,4 @@
-namespace Sluice.Http;
+namespace Sluice.Engine;
 
 /// <summary>A read-only pass-through over a streamed body that reports every chunk to a <see cref="StreamWatch"/>.</summary>
 internal sealed class WatchedStream(Stream inner, StreamWatch watch) : Stream

@@ -1,4 +1,4 @@
-namespace Sluice.Http;
+namespace Sluice.Engine;
 
 /// <summary>
 /// The responses every try of one request produced. Tries may overlap (a hedge beside a slow try) and a try abandoned

@@ -1,7 +1,7 @@
 using System.Net;
-using Sluice.Http;
+using Sluice.Engine;
 
-namespace Sluice.Tests.Http;
+namespace Sluice.Tests.Engine;
 
 public sealed class TriedAnswersTests
 {

@@ -1,7 +1,7 @@
 using Sluice.Gate;
 using Sluice.Providers;
 
-namespace Sluice.Http;
+namespace Sluice.Engine;
 
 /// <summary>
 /// Follows a server-sent-events body line by line: notes the provider's terminator, feeds usage to a

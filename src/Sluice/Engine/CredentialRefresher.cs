@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
+using Sluice.Providers;
 
-namespace Sluice.Http;
+namespace Sluice.Engine;
 
 /// <summary>
 /// Runs the caller's credential-refresh hook once per rejected credential, however many requests were rejected
@@ -9,8 +10,6 @@ namespace Sluice.Http;
 /// </summary>
 internal sealed class CredentialRefresher(Func<HttpRequestMessage, CancellationToken, ValueTask<bool>> hook) : IDisposable
 {
-    private static readonly string[] CredentialHeaders = ["Authorization", "api-key", "x-api-key"];
-
     private readonly SemaphoreSlim _oneAtATime = new(1, 1);
     private readonly ConcurrentDictionary<string, KeyValuePair<string, string[]>[]> _replacements = new(StringComparer.Ordinal);
 
@@ -19,7 +18,7 @@ internal sealed class CredentialRefresher(Func<HttpRequestMessage, CancellationT
     {
         for (int hops = 0; hops < 8 && _replacements.TryGetValue(PartitionKeys.Fingerprint(request), out var fresh); hops++)
         {
-            foreach (string name in CredentialHeaders)
+            foreach (string name in ProviderCredentials.HeaderNames)
             {
                 request.Headers.Remove(name);
             }
@@ -46,7 +45,7 @@ internal sealed class CredentialRefresher(Func<HttpRequestMessage, CancellationT
                 string fresh = PartitionKeys.Fingerprint(request);
                 if (fresh != rejected)
                 {
-                    _replacements[rejected] = [.. CredentialHeaders
+                    _replacements[rejected] = [.. ProviderCredentials.HeaderNames
                         .Where(name => request.Headers.Contains(name))
                         .Select(name => KeyValuePair.Create(name, request.Headers.GetValues(name).ToArray()))];
                 }

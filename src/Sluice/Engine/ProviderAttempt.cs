@@ -2,31 +2,28 @@ using Sluice.Dispatch;
 using Sluice.Gate;
 using Sluice.Providers;
 
-namespace Sluice.Http;
+namespace Sluice.Engine;
 
 /// <summary>
-/// One try at a provider request, done the same way by every face of Sluice (<see cref="SluiceHandler"/> and
-/// <c>sluice run</c>): send, feed the rate-limit headers back to the partition, classify the answer with the provider
-/// profile, and settle the token reservation with the actual usage. A 2xx stream is handed back at once, keeping the
-/// concurrency slot until its body ends; anything else is read whole (and rebuffered) so it can be classified. A
-/// rejected credential may be refreshed and resent once, within the same try.
+/// One try at a provider request, the engine's only way of sending: send, feed the rate-limit headers back to the
+/// partition, classify the answer with the provider profile (the headers read once for both), and settle the token
+/// reservation with the actual usage. A 2xx stream is handed back at once, keeping the concurrency slot until its body
+/// ends; anything else is read whole (and rebuffered) so it can be classified. A rejected credential may be refreshed
+/// and resent once, within the same try.
 /// </summary>
-internal sealed class ProviderAttempt(
-    Func<HttpRequestMessage, CancellationToken, Task<HttpResponseMessage>> send,
-    ProviderProfile profile,
-    TimeProvider time)
+internal sealed class ProviderAttempt(ProviderProfile profile, TimeProvider time)
 {
     /// <summary>Runs one try.</summary>
-    /// <param name="createMessage">Makes a fresh message for each send (a message can be sent only once).</param>
-    /// <param name="isStreaming">True when the request asks for a stream, whose 2xx body is passed through unread.</param>
+    /// <param name="send">Sends one message: the engine's transport, or a handler's inner handler.</param>
+    /// <param name="request">The captured request; each send gets a fresh message made from it.</param>
     /// <param name="attempt">The dispatcher's context: partition and lease.</param>
     /// <param name="refreshCredential">Called once after an auth failure; true when the request should be sent again.</param>
     /// <param name="onStop">Called with the answer (and its body) that stops the partition: quota or auth.</param>
     /// <param name="cancellationToken">Cancels the try.</param>
-    /// <returns>The outcome, whose value is the response (buffered unless it is a 2xx stream).</returns>
-    public async ValueTask<AttemptOutcome<HttpResponseMessage>> SendAsync(
-        Func<HttpRequestMessage> createMessage,
-        bool isStreaming,
+    /// <returns>The outcome, whose value is the provider's reply (buffered unless it is a 2xx stream).</returns>
+    public async ValueTask<AttemptOutcome<ProviderReply>> SendAsync(
+        Func<HttpRequestMessage, CancellationToken, Task<HttpResponseMessage>> send,
+        SluiceRequest request,
         AttemptContext attempt,
         Func<CancellationToken, ValueTask<bool>>? refreshCredential,
         Action<HttpResponseMessage, byte[]>? onStop,
@@ -38,25 +35,26 @@ internal sealed class ProviderAttempt(
             HttpResponseMessage response;
             try
             {
-                using var message = createMessage();
+                using var message = request.CreateMessage();
                 response = await send(message, cancellationToken).ConfigureAwait(false);
             }
             catch (HttpRequestException exception)
             {
-                return AttemptOutcome.Transient<HttpResponseMessage>($"connection failed: {exception.Message}", exception: exception);
+                return AttemptOutcome.Transient<ProviderReply>($"connection failed: {exception.Message}", exception: exception);
             }
             catch (OperationCanceledException exception) when (!cancellationToken.IsCancellationRequested)
             {
-                return AttemptOutcome.Overloaded<HttpResponseMessage>("the request timed out", exception: exception);
+                return AttemptOutcome.Overloaded<ProviderReply>("the request timed out", exception: exception);
             }
 
             var now = time.GetUtcNow();
-            ObserveRateLimits(attempt, response, now);
+            var limits = RateLimitHeaders.Parse(response.Headers, now);
+            ObserveRateLimits(attempt, limits);
             int status = (int)response.StatusCode;
-            if (isStreaming && status is >= 200 and < 300)
+            if (request.IsStreaming && status is >= 200 and < 300)
             {
                 response.Content = new WatchedStreamContent(response.Content, attempt.TakeLease(), profile);
-                return AttemptOutcome.Success(response);
+                return AttemptOutcome.Success(new ProviderReply(response, null, default));
             }
 
             byte[] body;
@@ -67,16 +65,16 @@ internal sealed class ProviderAttempt(
             catch (Exception exception) when (exception is HttpRequestException or IOException)
             {
                 response.Dispose();
-                return AttemptOutcome.Transient<HttpResponseMessage>($"the response was cut: {exception.Message}", exception: exception);
+                return AttemptOutcome.Transient<ProviderReply>($"the response was cut: {exception.Message}", exception: exception);
             }
             catch (OperationCanceledException exception) when (!cancellationToken.IsCancellationRequested)
             {
                 response.Dispose();
-                return AttemptOutcome.Overloaded<HttpResponseMessage>("the response timed out", exception: exception);
+                return AttemptOutcome.Overloaded<ProviderReply>("the response timed out", exception: exception);
             }
 
-            OutgoingRequest.Rebuffer(response, body);
-            var verdict = profile.Classify(status, response.Headers, response.Content.Headers.ContentType?.MediaType, body, now);
+            ContentHeaders.Rebuffer(response, body);
+            var verdict = profile.Classify(status, limits, response.Content.Headers.ContentType?.MediaType, body, now);
             if (verdict.Kind == AttemptOutcomeKind.AuthFailed && !refreshed && refreshCredential is not null)
             {
                 refreshed = true;
@@ -92,11 +90,12 @@ internal sealed class ProviderAttempt(
                 onStop?.Invoke(response, body);
             }
 
-            var settled = verdict.Kind == AttemptOutcomeKind.Success ? profile.Settlement(attempt.Lease, UsageReader.Read(body)) : default;
-            return new AttemptOutcome<HttpResponseMessage>
+            var usage = verdict.Kind == AttemptOutcomeKind.Success ? UsageReader.Read(body) : default;
+            var settled = verdict.Kind == AttemptOutcomeKind.Success ? profile.Settlement(attempt.Lease, usage) : default;
+            return new AttemptOutcome<ProviderReply>
             {
                 Kind = verdict.Kind,
-                Value = response,
+                Value = new ProviderReply(response, verdict.ProviderCode, usage),
                 Error = verdict.Error,
                 RetryAfter = verdict.RetryAfter,
                 Overloaded = verdict.Kind == AttemptOutcomeKind.Transient && status is 503 or 504,
@@ -112,9 +111,8 @@ internal sealed class ProviderAttempt(
     /// whichever of its input and output budgets is most restrictive at the moment, not a budget of their own, so
     /// they are taken as a total only where no input or output budget is stated.
     /// </summary>
-    private static void ObserveRateLimits(AttemptContext attempt, HttpResponseMessage response, DateTimeOffset now)
+    private static void ObserveRateLimits(AttemptContext attempt, RateLimitInfo limits)
     {
-        var limits = RateLimitHeaders.Parse(response.Headers, now);
         Observe(attempt, BudgetDimension.Requests, limits.Requests);
         Observe(attempt, BudgetDimension.InputTokens, limits.InputTokens);
         Observe(attempt, BudgetDimension.OutputTokens, limits.OutputTokens);

@@ -2,7 +2,7 @@ using System.Net;
 using Sluice.Gate;
 using Sluice.Providers;
 
-namespace Sluice.Http;
+namespace Sluice.Engine;
 
 /// <summary>
 /// A streamed response body passed through as it arrives, holding the request's concurrency slot until the body
@@ -19,7 +19,7 @@ internal sealed class WatchedStreamContent : HttpContent
     {
         _inner = inner;
         _watch = new StreamWatch(lease, profile);
-        OutgoingRequest.CopyContentHeaders(inner.Headers, Headers);
+        ContentHeaders.Copy(inner.Headers, Headers);
     }
 
     protected override async Task SerializeToStreamAsync(Stream stream, TransportContext? context) =>

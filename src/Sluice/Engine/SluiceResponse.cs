@@ -1,0 +1,68 @@
+using Sluice.Dispatch;
+using Sluice.Providers;
+
+namespace Sluice.Engine;
+
+/// <summary>
+/// How a request sent through a <see cref="SluiceEngine"/> ended: the provider's final answer (or, for a stopped
+/// partition, the answer that stopped it), how the job ended, and what the engine learned reading the answer, so a
+/// face never reads it again.
+/// </summary>
+public sealed class SluiceResponse
+{
+    internal SluiceResponse(SluiceRequest request, JobResult<ProviderReply> result, HttpResponseMessage? message)
+    {
+        Request = request;
+        Message = message;
+        Status = result.Status;
+        Reason = result.Reason;
+        Error = result.Error;
+        Exception = result.Exception;
+        Attempts = result.Attempts;
+        Throttles = result.Throttles;
+        Elapsed = result.Elapsed;
+        ProviderCode = ReferenceEquals(message, result.Value?.Message) ? result.Value?.ProviderCode : null;
+        Usage = result.Value?.Usage ?? default;
+    }
+
+    /// <summary>The request.</summary>
+    public SluiceRequest Request { get; }
+
+    /// <summary>
+    /// The provider's final answer, the caller's to dispose: on success its answer (a 2xx stream unread, anything else
+    /// buffered); on failure its last answer when there was one; for a partition stopped by an earlier answer (quota,
+    /// credential), a copy of that answer. <see langword="null"/> when no answer came (a connection failure, a wait
+    /// that was cancelled, a full queue).
+    /// </summary>
+    public HttpResponseMessage? Message { get; }
+
+    /// <summary>How the job ended.</summary>
+    public JobStatus Status { get; }
+
+    /// <summary>Why it ended so.</summary>
+    public JobEndReason Reason { get; }
+
+    /// <summary>True when the job succeeded.</summary>
+    public bool IsSuccess => Status == JobStatus.Succeeded;
+
+    /// <summary>What went wrong, for people (credentials redacted); <see langword="null"/> on success.</summary>
+    public string? Error { get; }
+
+    /// <summary>The exception behind the last failure, when there was one.</summary>
+    public Exception? Exception { get; }
+
+    /// <summary>Attempts that counted against the attempt limit (throttled tries do not).</summary>
+    public int Attempts { get; }
+
+    /// <summary>Tries the provider throttled.</summary>
+    public int Throttles { get; }
+
+    /// <summary>Time from the job's start to its end, waits included.</summary>
+    public TimeSpan Elapsed { get; }
+
+    /// <summary>The provider's own name for the final answer's error (<c>insufficient_quota</c>), when it gave one.</summary>
+    public string? ProviderCode { get; }
+
+    /// <summary>The tokens the final answer reported; empty for a stream (settled as it is read) or a failure.</summary>
+    public TokenUsage Usage { get; }
+}
