@@ -1,6 +1,7 @@
 using System.Net;
 using Sluice.Providers;
 
+
 namespace Sluice.Cli.Proxy;
 
 /// <summary>The options of one <c>sluice proxy</c> as given, before configuration, defaults and checks.</summary>

@@ -4,6 +4,7 @@ using Sluice.Cli.Run;
 using Sluice.Mock.Limits;
 using Sluice.Providers;
 
+
 namespace Sluice.Cli.Proxy;
 
 /// <summary>

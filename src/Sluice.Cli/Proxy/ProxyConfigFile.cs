@@ -4,6 +4,8 @@ using Microsoft.Extensions.Configuration.EnvironmentVariables;
 using Sluice.Mock.Limits;
 using Sluice.Providers;
 
+using Sluice.Proxy;
+
 namespace Sluice.Cli.Proxy;
 
 /// <summary>

@@ -1,6 +1,7 @@
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
 
+
 namespace Sluice.Cli.Proxy;
 
 /// <summary>

@@ -1,4 +1,3 @@
-using System.Diagnostics.Metrics;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -10,15 +9,17 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
+using Sluice.Proxy;
 using Sluice.Telemetry;
 
 namespace Sluice.Cli.Proxy;
 
 /// <summary>
-/// A running <c>sluice proxy</c> on Kestrel: <c>/v1/…</c> (and <c>/PREFIX/v1/…</c>) forwarded through the gate,
-/// <c>GET /healthz</c>, <c>GET /metrics</c> (Prometheus text, by OpenTelemetry's exporter, meters <c>Sluice</c> and
-/// <c>Sluice.Proxy</c>) and <c>GET /sluice/status</c>. The command and the tests both start it here; the owner stops
-/// it with <see cref="DrainAsync"/> (graceful) and <see cref="DisposeAsync"/>. It never handles signals itself.
+/// A running <c>sluice proxy</c>: a Kestrel host around the <see cref="SluiceProxy"/> library — <c>/v1/…</c> (and
+/// <c>/PREFIX/v1/…</c>) and <c>GET /sluice/status</c> mapped by <c>MapSluiceProxy</c>, plus the host's own
+/// <c>GET /healthz</c> and <c>GET /metrics</c> (Prometheus text, by OpenTelemetry's exporter, meters <c>Sluice</c> and
+/// <c>Sluice.Proxy</c>). The command and the tests both start it here; the owner stops it with
+/// <see cref="DrainAsync"/> (graceful) and <see cref="DisposeAsync"/>. It never handles signals itself.
 /// </summary>
 internal sealed class ProxyServer : IAsyncDisposable
 {
@@ -26,27 +27,26 @@ internal sealed class ProxyServer : IAsyncDisposable
 
     private readonly WebApplication _app;
     private readonly ProxySettings _settings;
-    private int _draining;
     private int _disposed;
 
-    private ProxyServer(WebApplication app, ProxySettings settings, IReadOnlyList<ProxyUpstreamRuntime> runtimes, Uri baseUrl)
+    private ProxyServer(WebApplication app, ProxySettings settings, SluiceProxy proxy, Uri baseUrl)
     {
         _app = app;
         _settings = settings;
-        Upstreams = runtimes;
+        Proxy = proxy;
         BaseUrl = baseUrl;
     }
 
     /// <summary>The root URL with the port actually bound, such as <c>http://127.0.0.1:8787/</c>.</summary>
     public Uri BaseUrl { get; }
 
-    /// <summary>Each upstream's gate and dispatcher.</summary>
-    public IReadOnlyList<ProxyUpstreamRuntime> Upstreams { get; }
+    /// <summary>The proxy the host runs: its upstreams' engines.</summary>
+    public SluiceProxy Proxy { get; }
 
-    public bool IsDraining => Volatile.Read(ref _draining) != 0;
+    public bool IsDraining => Proxy.IsDraining;
 
     /// <summary>Requests with an upstream now, over every partition.</summary>
-    public int InFlight => Upstreams.Sum(u => u.Gate.Partitions.Sum(p => p.GetSnapshot().InFlight));
+    public int InFlight => Proxy.InFlight;
 
     /// <summary>Starts listening; returns once connections are accepted.</summary>
     /// <param name="settings">Resolved settings.</param>
@@ -71,11 +71,12 @@ internal sealed class ProxyServer : IAsyncDisposable
         builder.Services.AddRoutingCore();
         builder.Services.AddSingleton<IHostLifetime, DetachedLifetime>();
         builder.Services.Configure<HostOptions>(host => host.ShutdownTimeout = settings.DrainTimeout);
-        builder.Services.AddMetrics();
+        builder.Services.AddSingleton(time);
+        builder.Services.AddSluiceProxy(settings.ApplyTo);
         builder.Services.AddOpenTelemetry()
             .ConfigureResource(resource => resource.AddService("sluice-proxy"))
             .WithMetrics(metrics => metrics
-            .AddMeter(SluiceTelemetry.Name, ProxyMetrics.MeterName)
+            .AddMeter(SluiceTelemetry.Name, SluiceProxy.MeterName)
             // Sluice's histograms are in seconds; the default buckets are sized for milliseconds.
             .AddView(instrument => instrument.Unit == "s" ? new ExplicitBucketHistogramConfiguration { Boundaries = SecondsBuckets } : null)
             .AddPrometheusExporter(prometheus => prometheus.ScrapeResponseCacheDurationMilliseconds = 0));
@@ -96,28 +97,15 @@ internal sealed class ProxyServer : IAsyncDisposable
         }
 
         var app = builder.Build();
-        var loggerFactory = app.Services.GetRequiredService<ILoggerFactory>();
-        var meterFactory = app.Services.GetRequiredService<IMeterFactory>();
-        var random = new Random();
-        var runtimes = settings.Upstreams
-            .Select(upstream => new ProxyUpstreamRuntime(upstream, settings, time, loggerFactory, meterFactory, random))
-            .ToList();
-        var byName = runtimes.ToDictionary(r => r.Upstream.Name, StringComparer.OrdinalIgnoreCase);
-        var metrics = new ProxyMetrics(meterFactory, () => runtimes.SelectMany(r => r.Gate.Partitions.Select(p => (r, p))));
-        var logger = loggerFactory.CreateLogger(ProxyLog.Category);
-        var forwarder = new ProxyForwarder(settings, byName, metrics, time, logger);
-
-        ProxyServer? server = null;
+        var proxy = app.Services.GetRequiredService<SluiceProxy>();
         app.MapGet("/healthz", (HttpContext context) =>
         {
-            bool draining = server?.IsDraining ?? false;
-            context.Response.StatusCode = draining ? StatusCodes.Status503ServiceUnavailable : StatusCodes.Status200OK;
-            return context.Response.WriteAsync(draining ? "draining\n" : "ok\n", context.RequestAborted);
+            context.Response.StatusCode = proxy.IsDraining ? StatusCodes.Status503ServiceUnavailable : StatusCodes.Status200OK;
+            return context.Response.WriteAsync(proxy.IsDraining ? "draining\n" : "ok\n", context.RequestAborted);
         });
-        app.MapGet("/sluice/status", (HttpContext context) =>
-            context.Response.WriteAsJsonAsync(ProxyStatus.Of(settings, runtimes, server?.IsDraining ?? false), context.RequestAborted));
         app.MapPrometheusScrapingEndpoint("/metrics");
-        app.Map("{**path}", forwarder.HandleAsync);
+        app.MapSluiceProxy();
+        var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger(SluiceProxy.LogCategory);
 
         try
         {
@@ -125,18 +113,13 @@ internal sealed class ProxyServer : IAsyncDisposable
         }
         catch
         {
-            foreach (var runtime in runtimes)
-            {
-                runtime.Dispose();
-            }
-
             await app.DisposeAsync().ConfigureAwait(false);
             throw;
         }
 
         string address = app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.First();
-        server = new ProxyServer(app, settings, runtimes, new Uri(address.TrimEnd('/') + "/"));
-        ProxyLog.Listening(logger, server.BaseUrl.ToString(), string.Join(", ", settings.Upstreams));
+        var server = new ProxyServer(app, settings, proxy, new Uri(address.TrimEnd('/') + "/"));
+        ProxyHostLog.Listening(logger, server.BaseUrl.ToString(), string.Join(", ", settings.Upstreams));
         return server;
     }
 
@@ -146,17 +129,13 @@ internal sealed class ProxyServer : IAsyncDisposable
     /// </summary>
     public async Task DrainAsync(CancellationToken cancellationToken = default)
     {
-        if (Interlocked.Exchange(ref _draining, 1) != 0)
+        if (Proxy.IsDraining)
         {
             return;
         }
 
-        ProxyLog.Draining(_app.Services.GetRequiredService<ILoggerFactory>().CreateLogger(ProxyLog.Category), InFlight, _settings.DrainTimeout);
-        foreach (var runtime in Upstreams)
-        {
-            runtime.Engine.Drain();
-        }
-
+        ProxyHostLog.Draining(_app.Services.GetRequiredService<ILoggerFactory>().CreateLogger(SluiceProxy.LogCategory), InFlight, _settings.DrainTimeout);
+        Proxy.Drain();
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(_settings.DrainTimeout);
         await _app.StopAsync(timeout.Token).ConfigureAwait(false);
@@ -169,18 +148,14 @@ internal sealed class ProxyServer : IAsyncDisposable
             return;
         }
 
-        Interlocked.Exchange(ref _draining, 1);
+        Proxy.Drain();
         using (var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5)))
         {
             await _app.StopAsync(timeout.Token).ConfigureAwait(false);
         }
 
+        // The app's services own the proxy and dispose its engines.
         await _app.DisposeAsync().ConfigureAwait(false);
-        foreach (var runtime in Upstreams)
-        {
-            runtime.Dispose();
-        }
-
     }
 
     /// <summary>Leaves Ctrl-C and SIGTERM to the proxy's owner: the command drains on them, tests never see them.</summary>

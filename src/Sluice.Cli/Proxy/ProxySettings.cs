@@ -1,4 +1,5 @@
 using System.Net;
+using Sluice.Proxy;
 
 namespace Sluice.Cli.Proxy;
 
@@ -33,6 +34,22 @@ internal sealed record ProxySettings
     /// <summary>A key clients must present to use the proxy (Bearer, x-api-key or api-key); null when none is required.</summary>
     public string? ProxyKey { get; init; }
 
+    /// <summary>Puts the proxy's part of these settings into the library's options; listening and draining stay the host's.</summary>
+    public void ApplyTo(SluiceProxyOptions options)
+    {
+        foreach (var upstream in Upstreams)
+        {
+            options.Upstreams.Add(upstream);
+        }
+
+        options.MaxWait = MaxWait;
+        options.MaxQueue = MaxQueue;
+        options.MaxRequestBodyBytes = MaxRequestBodyBytes;
+        options.MaxAttempts = MaxAttempts;
+        options.Timeout = Timeout;
+        options.ProxyKey = ProxyKey;
+    }
+
     // The keys must not reach a log through a record's generated ToString.
     public override string ToString() => $"sluice proxy on {Listen} -> {string.Join(", ", Upstreams)}";
 }
@@ -43,7 +60,7 @@ internal static class ProxyDefaults
     public static readonly IPEndPoint Listen = new(IPAddress.Loopback, 8787);
 
     /// <summary>Generous, yet shorter than the SDKs' own 10-minute timeouts, so clients get an answer rather than a timeout.</summary>
-    public static readonly TimeSpan MaxWait = TimeSpan.FromMinutes(5);
+    public static readonly TimeSpan MaxWait = SluiceProxyOptions.DefaultMaxWait;
 
     public const int MaxQueue = 10_000;
 
@@ -52,8 +69,6 @@ internal static class ProxyDefaults
 
     public static readonly TimeSpan DrainTimeout = TimeSpan.FromSeconds(30);
 
-    /// <summary>How long a partition stopped by quota, a rejected key or a very long Retry-After stays stopped before a request tries again.</summary>
-    public static readonly TimeSpan StoppedRetry = TimeSpan.FromMinutes(1);
 
     /// <summary>The name of the upstream given by <c>--upstream</c>.</summary>
     public const string UpstreamName = "default";

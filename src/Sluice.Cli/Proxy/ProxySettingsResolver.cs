@@ -2,6 +2,9 @@ using System.Globalization;
 using System.Net;
 using Sluice.Cli.Run;
 
+using Sluice.Providers;
+using Sluice.Proxy;
+
 namespace Sluice.Cli.Proxy;
 
 /// <summary>
@@ -151,7 +154,7 @@ internal static class ProxySettingsResolver
         }
 
         if (config.Prefix is { } prefix && (!prefix.StartsWith('/') || prefix.EndsWith('/') || prefix.Length < 2 ||
-            prefix.StartsWith("/v1", StringComparison.OrdinalIgnoreCase) || ProxyRequestGuard.Refusal("GET", prefix + "/") is not null))
+            prefix.StartsWith("/v1", StringComparison.OrdinalIgnoreCase) || !IsPlainPath(prefix)))
         {
             throw new FormatException($"upstreams:{name}:prefix must look like /{name}: one or more path segments, not /v1, without a trailing slash; not '{prefix}'");
         }
@@ -173,7 +176,10 @@ internal static class ProxySettingsResolver
             ApiKey = key,
             RequestsPerMinute = config.RequestsPerMinute,
             TokensPerMinute = config.TokensPerMinute,
-            Budgets = config.Budgets,
+            InputTokensPerMinute = config.Budgets.InputTokensPerMinute,
+            OutputTokensPerMinute = config.Budgets.OutputTokensPerMinute,
+            RequestsPerDay = config.Budgets.RequestsPerDay,
+            TokensPerDay = config.Budgets.TokensPerDay,
             Concurrency = config.Concurrency,
             Models = config.Models,
             Prefix = config.Prefix,
@@ -203,4 +209,9 @@ internal static class ProxySettingsResolver
             throw new FormatException($"model '{models.Key}' is listed by upstreams {string.Join(" and ", models.Select(m => m.Upstream))}: a model routes to one upstream");
         }
     }
+
+    // Path segments of letters, digits, '-', '_' and '.', never "." or "..": a prefix cannot smuggle an escape or a query.
+    private static bool IsPlainPath(string prefix) =>
+        prefix.Split('/')[1..].All(segment => segment.Length > 0 && segment is not "." and not ".." &&
+            segment.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.'));
 }

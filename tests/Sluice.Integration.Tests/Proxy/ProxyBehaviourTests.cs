@@ -222,7 +222,7 @@ public sealed class ProxyBehaviourTests
             Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
         }
 
-        Assert.Equal(2, fixture.Runtime.Gate.Partitions.Count(p => p.Key.EndsWith("|gpt-4o-mini", StringComparison.Ordinal)));
+        Assert.Equal(2, fixture.Engine.Gate.Partitions.Count(p => p.Key.EndsWith("|gpt-4o-mini", StringComparison.Ordinal)));
         string metrics = await fixture.Client.GetStringAsync("metrics").WaitAsync(ProxyFixture.Bound);
         string status = await fixture.Client.GetStringAsync("sluice/status").WaitAsync(ProxyFixture.Bound);
         foreach (string key in new[] { KeyA, KeyB })

@@ -5,6 +5,7 @@ using Sluice.Gate;
 using Sluice.Integration.Tests.Http;
 using Sluice.Mock;
 using Sluice.Providers;
+using Sluice.Proxy;
 
 namespace Sluice.Integration.Tests.Proxy;
 
@@ -35,9 +36,10 @@ internal sealed class ProxyFixture : IAsyncDisposable
     /// <summary>The OpenAI base URL clients use.</summary>
     public Uri V1 => new(Proxy.BaseUrl, "v1");
 
-    public ProxyUpstreamRuntime Runtime => Assert.Single(Proxy.Upstreams);
+    /// <summary>The one upstream's engine.</summary>
+    public Sluice.Engine.SluiceEngine Engine => Proxy.Proxy.GetEngine("default");
 
-    public GatePartition OnlyPartition => Assert.Single(Runtime.Gate.Partitions);
+    public GatePartition OnlyPartition => Assert.Single(Engine.Gate.Partitions);
 
     public static async Task<ProxyFixture> StartAsync(MockOptions mockOptions, Func<Uri, ProxySettings> settings)
     {

@@ -1,15 +1,16 @@
-using System.ClientModel;
 using System.ClientModel.Primitives;
+using System.ClientModel;
 using System.Net;
-using Anthropic;
 using Anthropic.Models.Messages;
+using Anthropic;
 using Microsoft.Extensions.Logging;
-using OpenAI;
 using OpenAI.Chat;
+using OpenAI;
 using Sluice.Cli.Proxy;
 using Sluice.Integration.Tests.Http;
 using Sluice.Mock;
 using Sluice.Providers;
+using Sluice.Proxy;
 using Xunit.Abstractions;
 
 namespace Sluice.Integration.Tests.Proxy;
@@ -150,7 +151,7 @@ public sealed class ProxySdkTests(ITestOutputHelper output)
         Assert.Equal(300, stats.Succeeded);
         Assert.Equal(0, stats.BudgetViolations.Total);
         Assert.Equal(0, openaiMock.GetStats().Received);
-        var partition = Assert.Single(proxy.Upstreams.Single(u => u.Upstream.Name == "anthropic").Gate.Partitions);
+        var partition = Assert.Single(proxy.Proxy.GetEngine("anthropic").Gate.Partitions);
         Assert.EndsWith("|claude-*", partition.Key, StringComparison.Ordinal);
         Assert.True(await ProxyFixture.EventuallyAsync(() => partition.GetSnapshot().InFlight == 0), "a slot was not released");
         Assert.DoesNotContain(logs.Lines, line => line.Contains(UpstreamKey, StringComparison.Ordinal));

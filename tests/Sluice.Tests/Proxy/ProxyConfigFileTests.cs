@@ -1,5 +1,6 @@
 using Sluice.Cli.Proxy;
 using Sluice.Providers;
+using Sluice.Proxy;
 
 namespace Sluice.Tests.Proxy;
 

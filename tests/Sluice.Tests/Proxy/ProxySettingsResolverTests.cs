@@ -1,7 +1,7 @@
 using System.Net;
 using Sluice.Cli.Proxy;
-using Sluice.Cli.Run;
 using Sluice.Providers;
+using Sluice.Proxy;
 
 namespace Sluice.Tests.Proxy;
 
@@ -33,20 +33,6 @@ public sealed class ProxySettingsResolverTests
         Assert.Equal(new IPEndPoint(IPAddress.Loopback, 8787), settings.Listen);
         Assert.Equal(TimeSpan.FromMinutes(5), settings.MaxWait);
         Assert.Equal(32L * 1024 * 1024, settings.MaxRequestBodyBytes);
-        var limits = ProxyLimits.For(upstream, settings.MaxQueue);
-        Assert.Equal(RunDefaults.AutoConcurrency, limits.MaxConcurrency);
-        Assert.True(limits.AdaptiveConcurrency);
-    }
-
-    [Fact]
-    public void ConcurrencyNumber_IsAFixedLimit()
-    {
-        var upstream = Assert.Single(Resolve(new ProxyArguments { Upstream = "http://a", Concurrency = 12 }).Upstreams);
-
-        var limits = ProxyLimits.For(upstream, ProxyDefaults.MaxQueue);
-
-        Assert.Equal(12, limits.MaxConcurrency);
-        Assert.False(limits.AdaptiveConcurrency);
     }
 
     [Fact]
@@ -148,18 +134,5 @@ public sealed class ProxySettingsResolverTests
         var settings = Resolve(new ProxyArguments { Upstream = "http://a", ApiKeyEnv = "OPENAI_API_KEY", ProxyKeyEnv = "PROXY_KEY" });
         Assert.Equal("proxy-secret", settings.ProxyKey);
         Assert.DoesNotContain("proxy-secret", settings.ToString(), StringComparison.Ordinal);
-    }
-
-    [Fact]
-    public void ModelGroupLimits_FallBackToTheUpstreams()
-    {
-        var upstream = new ProxyUpstream { Name = "a", Url = new Uri("http://a"), RequestsPerMinute = 100, TokensPerMinute = 1_000, Concurrency = 8 };
-
-        var limits = ProxyLimits.For(upstream, new ModelBudget("m", RequestsPerMinute: 10), maxQueue: 50);
-
-        Assert.Equal(10, limits.RequestsPerWindow);
-        Assert.Equal(1_000, limits.TokensPerWindow);
-        Assert.Equal(8, limits.MaxConcurrency);
-        Assert.Equal(50, limits.MaxQueueLength);
     }
 }

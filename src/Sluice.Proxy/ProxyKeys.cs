@@ -1,0 +1,39 @@
+using System.Security.Cryptography;
+using System.Text;
+using Microsoft.AspNetCore.Http;
+
+namespace Sluice.Proxy;
+
+/// <summary>
+/// The client side of keys: reading the credential a client presented, and checking it against the proxy's own key
+/// in constant time. Keys are compared, never logged, never echoed.
+/// </summary>
+internal static class ProxyKeys
+{
+    /// <summary>The credential a client sent: a Bearer token, <c>x-api-key</c> or <c>api-key</c>; null when none.</summary>
+    public static string? Presented(IHeaderDictionary headers)
+    {
+        string authorization = headers.Authorization.ToString();
+        if (authorization.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
+        {
+            return authorization["Bearer ".Length..].Trim();
+        }
+
+        foreach (string name in (string[])["x-api-key", "api-key"])
+        {
+            if (headers.TryGetValue(name, out var value) && value.Count > 0 && !string.IsNullOrEmpty(value[0]))
+            {
+                return value[0]!.Trim();
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>Whether the client presented the proxy's key.</summary>
+    public static bool Accepts(string proxyKey, IHeaderDictionary headers) =>
+        Presented(headers) is { } presented &&
+        CryptographicOperations.FixedTimeEquals(
+            SHA256.HashData(Encoding.UTF8.GetBytes(presented)),
+            SHA256.HashData(Encoding.UTF8.GetBytes(proxyKey)));
+}

@@ -1,0 +1,49 @@
+using System.Diagnostics.Metrics;
+using Sluice.Gate;
+
+namespace Sluice.Proxy;
+
+/// <summary>
+/// The proxy's own instruments, on the meter <c>Sluice.Proxy</c>, beside the library's <c>Sluice</c> meter (queue
+/// length, in flight, admitted, throttled, retries, and the limits in force: concurrency, requests and tokens per
+/// minute): answers by upstream and status, requests turned away by reason, and what else each partition's snapshot
+/// tells — budget left now, paused, stopped. Tags name upstreams and partitions (whose key part is a fingerprint),
+/// never a credential.
+/// </summary>
+internal sealed class ProxyMetrics
+{
+    public const string MeterName = "Sluice.Proxy";
+
+    private readonly Func<IEnumerable<(ProxyUpstreamRuntime Runtime, GatePartition Partition)>> _partitions;
+
+    public ProxyMetrics(IMeterFactory meterFactory, Func<IEnumerable<(ProxyUpstreamRuntime Runtime, GatePartition Partition)>> partitions)
+    {
+        _partitions = partitions;
+        var meter = meterFactory.Create(MeterName);
+        Responses = meter.CreateCounter<long>("sluice.proxy.responses", "{response}", "Answers given to clients, by upstream and HTTP status.");
+        TurnedAway = meter.CreateCounter<long>("sluice.proxy.turned_away", "{request}", "Requests the proxy answered itself, by reason (queue_full, max_wait, draining, ...).");
+        meter.CreateObservableGauge("sluice.partition.requests_available", () => Read(s => s.RequestsAvailable), "{request}", "Requests that could start now under the request budget.");
+        meter.CreateObservableGauge("sluice.partition.tokens_available", () => Read(s => s.TokensAvailable), "{token}", "Tokens available now under the token budget.");
+        meter.CreateObservableGauge("sluice.partition.paused", () => Read(s => s.PausedUntil is null ? 0 : 1), "{partition}", "1 while the partition is paused for a provider's Retry-After.");
+        meter.CreateObservableGauge("sluice.partition.stopped", () => Read(s => s.StopReason is null ? 0 : 1), "{partition}", "1 when the partition is stopped (quota, rejected credentials, parked).");
+    }
+
+    public Counter<long> Responses { get; }
+
+    public Counter<long> TurnedAway { get; }
+
+    private IEnumerable<Measurement<double>> Read(Func<PartitionSnapshot, double?> value)
+    {
+        foreach (var (runtime, partition) in _partitions())
+        {
+            var snapshot = partition.GetSnapshot();
+            if (value(snapshot) is double measured)
+            {
+                yield return new Measurement<double>(
+                    measured,
+                    new KeyValuePair<string, object?>("sluice.upstream", runtime.Upstream.Name),
+                    new KeyValuePair<string, object?>("sluice.partition", partition.Key));
+            }
+        }
+    }
+}

@@ -1,0 +1,73 @@
+using System.Buffers;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+
+namespace Sluice.Proxy;
+
+/// <summary>Writes a provider's answer to the proxy's client: headers filtered, a body whole, or a stream as it arrives.</summary>
+internal static class ProxyRelay
+{
+    /// <summary>
+    /// Sends the provider's answer to the client. A stream goes event by event: every chunk read is written and
+    /// flushed at once, with no buffering. A stream the upstream cut short aborts the client's connection, so the
+    /// client sees an incomplete answer as incomplete rather than as a clean end.
+    /// </summary>
+    public static async Task RelayAsync(HttpContext context, HttpResponseMessage answer, bool stream, UsageChunkFilter? filter)
+    {
+        var response = context.Response;
+        var aborted = context.RequestAborted;
+        response.StatusCode = (int)answer.StatusCode;
+        ProxyHeaders.CopyResponseHeaders(answer, response.Headers);
+        if (!stream)
+        {
+            byte[] body = await answer.Content.ReadAsByteArrayAsync(aborted).ConfigureAwait(false);
+            response.ContentLength = body.Length;
+            await response.Body.WriteAsync(body, aborted).ConfigureAwait(false);
+            return;
+        }
+
+        context.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();
+        byte[] chunk = ArrayPool<byte>.Shared.Rent(16 * 1024);
+        try
+        {
+            var upstream = await answer.Content.ReadAsStreamAsync(aborted).ConfigureAwait(false);
+            await using (upstream.ConfigureAwait(false))
+            {
+                await response.StartAsync(aborted).ConfigureAwait(false);
+                int read;
+                var filtered = filter is null ? null : new ArrayBufferWriter<byte>(chunk.Length);
+                while ((read = await upstream.ReadAsync(chunk, aborted).ConfigureAwait(false)) > 0)
+                {
+                    if (filtered is null)
+                    {
+                        await response.Body.WriteAsync(chunk.AsMemory(0, read), aborted).ConfigureAwait(false);
+                    }
+                    else
+                    {
+                        filtered.ResetWrittenCount();
+                        filter!.Filter(chunk.AsSpan(0, read), filtered);
+                        await response.Body.WriteAsync(filtered.WrittenMemory, aborted).ConfigureAwait(false);
+                    }
+
+                    await response.Body.FlushAsync(aborted).ConfigureAwait(false);
+                }
+
+                if (filtered is not null)
+                {
+                    filtered.ResetWrittenCount();
+                    filter!.Complete(filtered);
+                    await response.Body.WriteAsync(filtered.WrittenMemory, aborted).ConfigureAwait(false);
+                }
+            }
+        }
+        catch (Exception exception) when (exception is IOException or HttpRequestException or OperationCanceledException)
+        {
+            // The upstream cut the stream, or the client left: either way this response cannot end cleanly.
+            context.Abort();
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(chunk);
+        }
+    }
+}

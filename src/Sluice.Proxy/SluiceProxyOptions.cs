@@ -1,0 +1,43 @@
+namespace Sluice.Proxy;
+
+/// <summary>
+/// What a Sluice proxy forwards to and how patiently: its upstreams (each with its budgets), how long and how many
+/// requests may wait, how large a body may be, how often a failed try is repeated, and the key clients must present.
+/// Bound from configuration or set in code through <c>AddSluiceProxy</c>; validated when the proxy starts.
+/// </summary>
+public sealed class SluiceProxyOptions
+{
+    /// <summary>The longest a request waits for its turn before <see cref="MaxWait"/> gives it up: generous, yet shorter than the SDKs' own 10-minute timeouts, so clients get an answer rather than a timeout.</summary>
+    public static readonly TimeSpan DefaultMaxWait = TimeSpan.FromMinutes(5);
+
+    /// <summary>The upstreams, in order; at least one. Routing: a prefix, then a model, then a path, then the default.</summary>
+    public IList<ProxyUpstream> Upstreams { get; init; } = [];
+
+    /// <summary>The longest a request may wait for its turn before it gets a 429 with an honest Retry-After.</summary>
+    public TimeSpan MaxWait { get; set; } = DefaultMaxWait;
+
+    /// <summary>Requests that may wait in one partition; more get a 429 at once.</summary>
+    public int MaxQueue { get; set; } = 10_000;
+
+    /// <summary>The largest request body accepted, in bytes (32 MiB: room for audio uploads and long prompts); larger ones get 413.</summary>
+    public long MaxRequestBodyBytes { get; set; } = 32L * 1024 * 1024;
+
+    /// <summary>Tries per request for transient failures (5xx, resets, timeouts); 429s do not count.</summary>
+    public int MaxAttempts { get; set; } = 5;
+
+    /// <summary>How long one try may take.</summary>
+    public TimeSpan Timeout { get; set; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>
+    /// How long a partition stopped by exhausted quota, a rejected key or a very long Retry-After stays stopped before
+    /// a request tries the upstream again: a proxy runs for days, and quota gets topped up and keys fixed.
+    /// </summary>
+    public TimeSpan StoppedRetry { get; set; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>A key clients must present to use the proxy (Bearer, x-api-key or api-key); null when none is required. Never logged.</summary>
+    public string? ProxyKey { get; set; }
+
+    /// <summary>The upstreams, never a key.</summary>
+    /// <returns>A description for logs.</returns>
+    public override string ToString() => $"sluice proxy -> {string.Join(", ", Upstreams)}";
+}

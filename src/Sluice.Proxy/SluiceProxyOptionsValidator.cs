@@ -1,0 +1,66 @@
+using Microsoft.Extensions.Options;
+
+namespace Sluice.Proxy;
+
+/// <summary>
+/// Checks proxy options before the proxy starts, naming each problem and its value (never a key), so a host fails at
+/// start with every mistake listed instead of at the first request.
+/// </summary>
+internal sealed class SluiceProxyOptionsValidator : IValidateOptions<SluiceProxyOptions>
+{
+    public ValidateOptionsResult Validate(string? name, SluiceProxyOptions options)
+    {
+        var problems = new List<string>();
+        if (options.Upstreams.Count == 0)
+        {
+            problems.Add("Upstreams: at least one upstream is needed.");
+        }
+
+        foreach (var upstream in options.Upstreams)
+        {
+            string at = $"Upstreams[{upstream.Name}]";
+            if (string.IsNullOrWhiteSpace(upstream.Name) || upstream.Name.Contains('|', StringComparison.Ordinal))
+            {
+                problems.Add($"{at}: a name is needed, without '|'.");
+            }
+
+            if (upstream.Url is null || !upstream.Url.IsAbsoluteUri || (upstream.Url.Scheme != Uri.UriSchemeHttp && upstream.Url.Scheme != Uri.UriSchemeHttps))
+            {
+                problems.Add($"{at}: Url must be an absolute http:// or https:// URL.");
+            }
+
+            if (upstream.Prefix is { } prefix && (!prefix.StartsWith('/') || prefix.EndsWith('/') || prefix.StartsWith("/v1", StringComparison.OrdinalIgnoreCase) || ProxyRequestGuard.Refusal("GET", prefix + "/") is not null))
+            {
+                problems.Add($"{at}: Prefix must look like /{upstream.Name}, not '{prefix}'.");
+            }
+
+            if (upstream.Concurrency is < 1 || upstream.RequestsPerMinute is < 1 || upstream.TokensPerMinute is < 1)
+            {
+                problems.Add($"{at}: Concurrency, RequestsPerMinute and TokensPerMinute must be at least 1 when set.");
+            }
+        }
+
+        var duplicate = options.Upstreams.GroupBy(u => u.Name, StringComparer.OrdinalIgnoreCase).FirstOrDefault(g => g.Count() > 1);
+        if (duplicate is not null)
+        {
+            problems.Add($"Upstreams: the name '{duplicate.Key}' is used twice.");
+        }
+
+        if (options.Upstreams.Count(u => u.IsDefault) > 1)
+        {
+            problems.Add("Upstreams: only one upstream may be the default.");
+        }
+
+        if (options.MaxWait <= TimeSpan.Zero || options.Timeout <= TimeSpan.Zero || options.StoppedRetry < TimeSpan.Zero)
+        {
+            problems.Add("MaxWait and Timeout must be positive, StoppedRetry not negative.");
+        }
+
+        if (options.MaxQueue < 0 || options.MaxAttempts < 1 || options.MaxRequestBodyBytes < 1)
+        {
+            problems.Add("MaxQueue must not be negative; MaxAttempts and MaxRequestBodyBytes must be at least 1.");
+        }
+
+        return problems.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(problems);
+    }
+}
