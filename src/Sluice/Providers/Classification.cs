@@ -16,11 +16,4 @@ namespace Sluice.Providers;
 /// reset, then the message's "try again in …"); <see langword="null"/> leaves the wait to the backoff.
 /// </param>
 /// <param name="ProviderCode">The provider's <c>error.code</c> or <c>error.type</c>, such as <c>insufficient_quota</c>.</param>
-internal readonly record struct Classification(AttemptOutcomeKind Kind, string Error, TimeSpan? RetryAfter, string? ProviderCode)
-{
-    /// <summary>
-    /// The rate-limit headers the answer carried, read once so the caller can feed the gate's server view without
-    /// reading them again.
-    /// </summary>
-    public RateLimitInfo RateLimits { get; init; } = RateLimitInfo.None;
-}
+internal readonly record struct Classification(AttemptOutcomeKind Kind, string Error, TimeSpan? RetryAfter, string? ProviderCode);

@@ -39,11 +39,11 @@ internal static class OutcomeRules
         if (statusCode is >= 200 and <= 299)
         {
             return body.IsEmpty || !AnswerContent.IsJson(mediaType, body) || JsonBody.IsWellFormedValue(body)
-                ? new Classification(AttemptOutcomeKind.Success, string.Empty, null, null) { RateLimits = limits }
+                ? new Classification(AttemptOutcomeKind.Success, string.Empty, null, null)
                 : new Classification(
                     AttemptOutcomeKind.Transient,
                     $"malformed body: HTTP {statusCode.ToString(CultureInfo.InvariantCulture)} whose JSON body is not well-formed",
-                    limits.RetryAfter, null) { RateLimits = limits };
+                    limits.RetryAfter, null);
         }
 
         var error = ProviderError.Read(body);
@@ -56,7 +56,7 @@ internal static class OutcomeRules
         };
 
         var name = error.Name is { Length: > 0 } n ? ErrorText.Clean(n, 60) : null;
-        return new Classification(kind, ErrorText.Describe(statusCode, error), retryAfter, name) { RateLimits = limits };
+        return new Classification(kind, ErrorText.Describe(statusCode, error), retryAfter, name);
     }
 
     private static AttemptOutcomeKind KindOf(int statusCode, ProviderError error) => statusCode switch

@@ -37,7 +37,7 @@ internal abstract class ProviderProfile
     public virtual bool AwaitsFirstHeaders => false;
 
     /// <summary>
-    /// Classifies an answer. Rate-limit headers are read into <see cref="Classification.RateLimits"/>; a throttled
+    /// Classifies an answer, reading its rate-limit headers; a throttled
     /// answer's wait comes from its headers, else from the reset of the budget it ran out of, else from its message.
     /// </summary>
     /// <param name="statusCode">The HTTP status.</param>

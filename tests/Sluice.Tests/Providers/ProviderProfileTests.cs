@@ -195,13 +195,16 @@ public sealed class ProviderProfileTests
     }
 
     [Fact]
-    public void Classify_CarriesTheParsedRateLimitHeaders()
+    public void Classify_HeadersReadOnceByTheCaller_GiveTheSameVerdictAsTheHeaders()
     {
-        var headers = Headers(("x-ratelimit-limit-tokens", "30000"), ("x-ratelimit-remaining-tokens", "29000"), ("x-ratelimit-reset-tokens", "2s"));
+        var headers = Headers(("x-ratelimit-limit-tokens", "30000"), ("x-ratelimit-remaining-tokens", "0"), ("x-ratelimit-reset-tokens", "2s"));
+        var profile = ProviderProfile.For(ProviderKind.OpenAI);
 
-        var result = ProviderProfile.For(ProviderKind.OpenAI).Classify(200, headers, Json, Utf8(OpenAIChatCompletion), Now);
+        var fromHeaders = profile.Classify(429, headers, Json, Utf8(OpenAITokensPerMinute), Now);
+        var fromLimits = profile.Classify(429, RateLimitHeaders.Parse(headers, Now), Json, Utf8(OpenAITokensPerMinute), Now);
 
-        Assert.Equal(new BudgetHeader(30000, 29000, Now.AddSeconds(2)), result.RateLimits.Tokens);
+        Assert.Equal(fromHeaders, fromLimits);
+        Assert.Equal(TimeSpan.FromSeconds(2), fromLimits.RetryAfter);
     }
 
     [Fact]
