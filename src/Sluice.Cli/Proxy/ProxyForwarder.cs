@@ -1,9 +1,9 @@
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Logging;
+using Sluice.Cli.Common;
 using Sluice.Dispatch;
 using Sluice.Http;
-using Sluice.Mock.Limits;
 using Sluice.Providers;
 
 namespace Sluice.Cli.Proxy;
@@ -97,7 +97,7 @@ internal sealed class ProxyForwarder(
 
         // 3. The upstream message.
         var runtime = runtimes[upstream.Name];
-        using var message = new HttpRequestMessage(new HttpMethod(request.Method), Run.BaseUrl.Join(upstream.Url, upstreamPath + request.QueryString.Value));
+        using var message = new HttpRequestMessage(new HttpMethod(request.Method), BaseUrl.Join(upstream.Url, upstreamPath + request.QueryString.Value));
         if (body is not null)
         {
             message.Content = new ByteArrayContent(body);

@@ -1,4 +1,4 @@
-using Sluice.Cli.Run;
+using Sluice.Cli.Common;
 using Sluice.Gate;
 
 namespace Sluice.Cli.Proxy;
@@ -6,7 +6,7 @@ namespace Sluice.Cli.Proxy;
 /// <summary>
 /// The one place where an upstream's settings become gate limits, and so where <c>--concurrency auto</c> is decided.
 /// <c>auto</c> means what it means for <c>sluice run</c>: the concurrency limit is learned from the answers
-/// (<see cref="PartitionLimits.AdaptiveConcurrency"/>) up to <see cref="RunDefaults.AutoConcurrency"/>, while the
+/// (<see cref="PartitionLimits.AdaptiveConcurrency"/>) up to <see cref="CommandDefaults.AutoConcurrency"/>, while the
 /// budgets — configured, or learned from the provider's headers and 429s — pace the starts. A number is a fixed limit.
 /// </summary>
 internal static class ProxyLimits
@@ -28,7 +28,7 @@ internal static class ProxyLimits
 
     private static PartitionLimits Build(int? rpm, long? tpm, int? concurrency, int maxQueue) => new()
     {
-        MaxConcurrency = concurrency ?? RunDefaults.AutoConcurrency,
+        MaxConcurrency = concurrency ?? CommandDefaults.AutoConcurrency,
         AdaptiveConcurrency = IsAuto(concurrency),
         RequestsPerWindow = rpm,
         TokensPerWindow = tpm,

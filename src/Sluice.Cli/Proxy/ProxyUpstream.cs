@@ -1,3 +1,4 @@
+using Sluice.Cli.Common;
 using Sluice.Providers;
 
 namespace Sluice.Cli.Proxy;
@@ -12,7 +13,7 @@ internal sealed record ProxyUpstream
     /// <summary>The upstream's name in configuration, status and metrics (<c>default</c> for <c>--upstream</c>).</summary>
     public required string Name { get; init; }
 
-    /// <summary>The upstream's base URL; with or without <c>/v1</c>, as <see cref="Run.BaseUrl.Join"/> accepts.</summary>
+    /// <summary>The upstream's base URL; with or without <c>/v1</c>, as <see cref="BaseUrl.Join"/> accepts.</summary>
     public required Uri Url { get; init; }
 
     public ProviderKind Provider { get; init; } = ProviderKind.OpenAI;

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Http.Headers;
+using Sluice.Cli.Common;
 using Sluice.Dispatch;
 using Sluice.Gate;
 using Sluice.Http;

@@ -34,7 +34,7 @@ public sealed class ProxySettingsResolverTests
         Assert.Equal(TimeSpan.FromMinutes(5), settings.MaxWait);
         Assert.Equal(32L * 1024 * 1024, settings.MaxRequestBodyBytes);
         var limits = ProxyLimits.For(upstream, settings.MaxQueue);
-        Assert.Equal(RunDefaults.AutoConcurrency, limits.MaxConcurrency);
+        Assert.Equal(CommandDefaults.AutoConcurrency, limits.MaxConcurrency);
         Assert.True(limits.AdaptiveConcurrency);
     }
 

@@ -1,4 +1,4 @@
-namespace Sluice.Cli.Run;
+namespace Sluice.Cli.Common;
 
 /// <summary>
 /// Joins a provider base URL with a request path (a batch line's <c>url</c>, or the path a proxy client asked for), the
