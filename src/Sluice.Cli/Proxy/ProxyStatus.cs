@@ -1,4 +1,5 @@
 using System.Text.Json.Serialization;
+using Sluice.Cli.Common;
 using Sluice.Gate;
 
 namespace Sluice.Cli.Proxy;
@@ -56,9 +57,9 @@ internal sealed record PartitionStatus(
         snapshot.ConcurrencyLimit,
         snapshot.AdaptiveConcurrency,
         snapshot.RequestsPerMinute is { } rpm ? Math.Round(rpm, 1) : null,
-        Run.RunLimits.Name(snapshot.RequestBudgetSource),
+        BudgetSourceNames.Json(snapshot.RequestBudgetSource),
         snapshot.TokensPerMinute is { } tpm ? Math.Round(tpm, 1) : null,
-        Run.RunLimits.Name(snapshot.TokenBudgetSource),
+        BudgetSourceNames.Json(snapshot.TokenBudgetSource),
         snapshot.RequestsAvailable is { } requests ? Math.Round(requests, 2) : null,
         snapshot.TokensAvailable is { } tokens ? Math.Round(tokens, 2) : null,
         snapshot.PausedUntil,
