@@ -1,7 +1,7 @@
 using Microsoft.Extensions.Time.Testing;
 using Sluice.Cli.Proxy;
 
-namespace Sluice.Tests.Proxy;
+namespace Sluice.Cli.Tests.Proxy;
 
 public sealed class WaitClockTests
 {

@@ -3,7 +3,7 @@ using Microsoft.AspNetCore.Http;
 using Sluice.Cli.Proxy;
 using Sluice.Providers;
 
-namespace Sluice.Tests.Proxy;
+namespace Sluice.Cli.Tests.Proxy;
 
 public sealed class ProxyErrorsTests
 {

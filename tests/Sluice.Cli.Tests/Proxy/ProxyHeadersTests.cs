@@ -1,10 +1,9 @@
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Primitives;
-using Sluice.Cli;
 using Sluice.Cli.Proxy;
 using Sluice.Providers;
 
-namespace Sluice.Tests.Proxy;
+namespace Sluice.Cli.Tests.Proxy;
 
 public sealed class ProxyHeadersTests
 {

@@ -1,6 +1,6 @@
 using Sluice.Cli.Proxy;
 
-namespace Sluice.Tests.Proxy;
+namespace Sluice.Cli.Tests.Proxy;
 
 public sealed class ProxyRequestGuardTests
 {

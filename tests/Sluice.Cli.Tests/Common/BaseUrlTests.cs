@@ -1,8 +1,8 @@
 using CsCheck;
 using Sluice.Cli.Proxy;
-using Sluice.Cli.Run;
+using Sluice.Cli.Common;
 
-namespace Sluice.Tests.Run;
+namespace Sluice.Cli.Tests.Common;
 
 public sealed class BaseUrlTests
 {

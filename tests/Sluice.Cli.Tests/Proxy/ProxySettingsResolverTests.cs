@@ -1,9 +1,9 @@
 using System.Net;
+using Sluice.Cli.Common;
 using Sluice.Cli.Proxy;
-using Sluice.Cli.Run;
 using Sluice.Providers;
 
-namespace Sluice.Tests.Proxy;
+namespace Sluice.Cli.Tests.Proxy;
 
 public sealed class ProxySettingsResolverTests
 {

@@ -1,7 +1,7 @@
 using Sluice.Cli.Proxy;
 using Sluice.Gate;
 
-namespace Sluice.Tests.Proxy;
+namespace Sluice.Cli.Tests.Proxy;
 
 public sealed class RetryAfterEstimateTests
 {

@@ -3,7 +3,7 @@ using Microsoft.Extensions.Time.Testing;
 using Sluice.Cli.Proxy;
 using Sluice.Gate;
 
-namespace Sluice.Tests.Proxy;
+namespace Sluice.Cli.Tests.Proxy;
 
 public sealed class StoppedPartitionsTests
 {

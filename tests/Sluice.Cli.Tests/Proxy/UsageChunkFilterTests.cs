@@ -2,7 +2,7 @@ using System.Buffers;
 using System.Text;
 using Sluice.Cli.Proxy;
 
-namespace Sluice.Tests.Proxy;
+namespace Sluice.Cli.Tests.Proxy;
 
 public sealed class UsageChunkFilterTests
 {
