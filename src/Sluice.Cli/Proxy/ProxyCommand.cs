@@ -111,7 +111,4 @@ internal static class ProxyCommand
     }
 
     private static bool Given(ParseResult parseResult, Option option) => parseResult.GetResult(option) is { Implicit: false };
-
-    /// <summary>Durations in help and the banner read the way they are written.</summary>
-    public static string Format(TimeSpan duration) => DurationText.Format(duration);
 }

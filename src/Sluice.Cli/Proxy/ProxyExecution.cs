@@ -56,7 +56,7 @@ internal static class ProxyExecution
             {
             }
 
-            await output.WriteLineAsync($"{Name}: draining — {server.InFlight} requests in flight may finish within {ProxyCommand.Format(settings.DrainTimeout)}; Ctrl-C again stops at once.").ConfigureAwait(false);
+            await output.WriteLineAsync($"{Name}: draining — {server.InFlight} requests in flight may finish within {DurationText.Format(settings.DrainTimeout)}; Ctrl-C again stops at once.").ConfigureAwait(false);
             try
             {
                 await server.DrainAsync(signals.Aborting).ConfigureAwait(false);
