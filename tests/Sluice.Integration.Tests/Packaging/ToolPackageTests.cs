@@ -10,7 +10,7 @@ namespace Sluice.Integration.Tests.Packaging;
 /// <summary>
 /// The packages install: eng/pack.sh packs every packable project of the solution into a temporary folder, the
 /// <c>sluice</c> tool installs from that folder into a temporary tool path, and the installed command runs a small batch
-/// against its built-in mock. Offline: the tool package carries its dependencies, and NuGet reads only the folder and
+/// against its built-in mock; the publish folder has an executable named <c>sluice</c>. Offline: the tool package carries its dependencies, and NuGet reads only the folder and
 /// the configured mirror.
 /// </summary>
 public sealed class ToolPackageTests(ITestOutputHelper log) : IDisposable
@@ -69,6 +69,23 @@ public sealed class ToolPackageTests(ITestOutputHelper log) : IDisposable
         var lines = (await File.ReadAllLinesAsync(results)).Select(l => JsonDocument.Parse(l).RootElement.Clone()).ToList();
         Assert.Equal(ids, lines.Select(l => l.GetProperty("custom_id").GetString()).Order(StringComparer.Ordinal));
         Assert.All(lines, l => Assert.Equal(200, l.GetProperty("response").GetProperty("status_code").GetInt32()));
+    }
+
+    [Fact]
+    public async Task Publish_MakesAnExecutableNamedSluice()
+    {
+        // The assembly is Sluice.Cli (a 'sluice' assembly would be the library 'Sluice' to the loader), so the
+        // publish copies the app host under the command's name; it must run from the publish folder.
+        string root = RepositoryRoot();
+        string folder = Path.Combine(_temp.FullName, "publish");
+        var publish = await RunAsync("dotnet",
+            ["publish", Path.Combine(root, "src", "Sluice.Cli"), "-c", Configuration(), "--no-build", "-nologo", "-v", "quiet", "-o", folder],
+            root, PackBound);
+        Assert.True(publish.ExitCode == 0, $"publish exit {publish.ExitCode}: {publish.Output}");
+
+        var version = await RunAsync(Path.Combine(folder, OperatingSystem.IsWindows() ? "sluice.exe" : "sluice"), ["--version"], _temp.FullName, CommandBound);
+        Assert.Equal(0, version.ExitCode);
+        Assert.Matches(@"^\d+\.\d+\.\d+", version.Output.Trim());
     }
 
     public void Dispose() => _temp.Delete(recursive: true);
