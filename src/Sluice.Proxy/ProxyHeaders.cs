@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Primitives;
+using Sluice.Providers;
 
 namespace Sluice.Proxy;
 
@@ -18,9 +19,6 @@ internal static class ProxyHeaders
         "Transfer-Encoding", "Upgrade", "Host", "Content-Length", "Expect", "Accept-Encoding", "Alt-Svc",
     };
 
-    /// <summary>The headers that carry an API key, in the order the providers use them.</summary>
-    public static readonly string[] CredentialHeaders = ["Authorization", "x-api-key", "api-key"];
-
     /// <summary>Copies a client's request headers onto the upstream message (and its content).</summary>
     /// <param name="from">The client's headers.</param>
     /// <param name="to">The message to the upstream; its content, if any, gets the content headers.</param>
@@ -31,7 +29,7 @@ internal static class ProxyHeaders
         foreach (var (name, values) in from)
         {
             if (!Forwarded(name, values, connectionTokens) ||
-                (dropCredentials && CredentialHeaders.Contains(name, StringComparer.OrdinalIgnoreCase)))
+                (dropCredentials && ProviderCredentials.HeaderNames.Contains(name, StringComparer.OrdinalIgnoreCase)))
             {
                 continue;
             }

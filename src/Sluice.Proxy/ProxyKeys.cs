@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 using Microsoft.AspNetCore.Http;
+using Sluice.Providers;
 
 namespace Sluice.Proxy;
 
@@ -19,9 +20,11 @@ internal static class ProxyKeys
             return authorization["Bearer ".Length..].Trim();
         }
 
-        foreach (string name in (string[])["x-api-key", "api-key"])
+        // The other credential headers carry the key bare; one list names them all (ProviderCredentials.HeaderNames).
+        foreach (string name in ProviderCredentials.HeaderNames)
         {
-            if (headers.TryGetValue(name, out var value) && value.Count > 0 && !string.IsNullOrEmpty(value[0]))
+            if (!string.Equals(name, "Authorization", StringComparison.OrdinalIgnoreCase) &&
+                headers.TryGetValue(name, out var value) && value.Count > 0 && !string.IsNullOrEmpty(value[0]))
             {
                 return value[0]!.Trim();
             }

@@ -1,10 +1,9 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Net;
-using System.Runtime.InteropServices;
 using Microsoft.Extensions.Options;
+using Sluice.Cli.Common;
 using Sluice.Mock;
-using Sluice.Mock.Limits;
 
 namespace Sluice.Cli.Mock;
 
@@ -26,7 +25,7 @@ internal static class MockCommand
             Description = "Address and port to listen on (ADDRESS:PORT, localhost:PORT or PORT). Anything but loopback needs --allow-remote.",
             HelpName = "ADDRESS:PORT",
             DefaultValueFactory = _ => DefaultListen,
-            CustomParser = MockOptionKinds.ParseEndPoint,
+            CustomParser = OptionKinds.ParseEndPoint,
         };
         var allowRemote = new Option<bool>("--allow-remote")
         {
@@ -38,22 +37,22 @@ internal static class MockCommand
             HelpName = "PATH",
             DefaultValueFactory = _ => Defaults.ApiRoot,
         };
-        var rpm = MockOptionKinds.PositiveInt("--rpm", "Requests per minute, over every API endpoint (default: unlimited).");
-        var tpm = MockOptionKinds.PositiveInt("--tpm", "Tokens per minute, over every API endpoint: prompt estimate (characters / 4) plus output cap (default: unlimited).");
-        var inputTpm = MockOptionKinds.PositiveInt("--input-tpm", "Input tokens per minute, for Anthropic /v1/messages only (default: unlimited).");
-        var outputTpm = MockOptionKinds.PositiveInt("--output-tpm", "Output tokens (max_tokens) per minute, for Anthropic /v1/messages only (default: unlimited).");
-        var concurrency = MockOptionKinds.PositiveInt("--concurrency", "Requests admitted and not yet answered, at most (default: unlimited).");
-        var burst = MockOptionKinds.Duration("--burst", Defaults.Limits.Burst,
+        var rpm = OptionKinds.PositiveInt("--rpm", "Requests per minute, over every API endpoint (default: unlimited).");
+        var tpm = OptionKinds.PositiveInt("--tpm", "Tokens per minute, over every API endpoint: prompt estimate (characters / 4) plus output cap (default: unlimited).");
+        var inputTpm = OptionKinds.PositiveInt("--input-tpm", "Input tokens per minute, for Anthropic /v1/messages only (default: unlimited).");
+        var outputTpm = OptionKinds.PositiveInt("--output-tpm", "Output tokens (max_tokens) per minute, for Anthropic /v1/messages only (default: unlimited).");
+        var concurrency = OptionKinds.PositiveInt("--concurrency", "Requests admitted and not yet answered, at most (default: unlimited).");
+        var burst = OptionKinds.Duration("--burst", Defaults.Limits.Burst,
             "How much of each per-minute budget may be spent at once: a bucket holds budget x burst / 1m, at least 1.");
-        var latency = MockOptionKinds.Duration("--latency", Defaults.Latency, "Time before each admitted request is answered (before the first event of a stream).");
-        var jitter = MockOptionKinds.Duration("--jitter", Defaults.LatencyJitter, "Uniform random spread of --latency, plus or minus (seeded).");
-        var tokenLatency = MockOptionKinds.Duration("--token-latency", Defaults.TimePerOutputToken, "Extra time per output token; streams send one token per event at this pace.");
+        var latency = OptionKinds.Duration("--latency", Defaults.Latency, "Time before each admitted request is answered (before the first event of a stream).");
+        var jitter = OptionKinds.Duration("--jitter", Defaults.LatencyJitter, "Uniform random spread of --latency, plus or minus (seeded).");
+        var tokenLatency = OptionKinds.Duration("--token-latency", Defaults.TimePerOutputToken, "Extra time per output token; streams send one token per event at this pace.");
         var noHeaders = new Option<bool>("--no-rate-limit-headers")
         {
             Description = "Send no x-ratelimit-* / anthropic-ratelimit-* headers, as some providers and gateways do.",
         };
-        var defaultMaxTokens = MockOptionKinds.PositiveInt("--default-max-tokens", "Output cap charged to --tpm when a request names none.", Defaults.DefaultMaxOutputTokens);
-        var replyTokens = MockOptionKinds.PositiveInt("--reply-tokens", "Length of each reply in tokens, before the request's output cap cuts it.", Defaults.ReplyTokens);
+        var defaultMaxTokens = OptionKinds.PositiveInt("--default-max-tokens", "Output cap charged to --tpm when a request names none.", Defaults.DefaultMaxOutputTokens);
+        var replyTokens = OptionKinds.PositiveInt("--reply-tokens", "Length of each reply in tokens, before the request's output cap cuts it.", Defaults.ReplyTokens);
         var models = new Option<string[]>("--model")
         {
             Description = "Add a model name to the known list (repeatable); unknown models get the provider's 404.",
@@ -68,18 +67,18 @@ internal static class MockCommand
             HelpName = "N",
             DefaultValueFactory = _ => 0,
         };
-        var auditWindow = MockOptionKinds.Duration("--audit-window", Defaults.AuditWindow, "Length of the sliding windows in which the budget audit checks admissions.");
-        var fault500 = MockOptionKinds.Rate("--fault-500", "Share of admitted requests answered 500 server_error.");
-        var fault502 = MockOptionKinds.Rate("--fault-502", "Share of admitted requests answered 502 with a gateway's HTML body.");
-        var fault503 = MockOptionKinds.Rate("--fault-503", "Share of admitted requests answered 503.");
-        var fault529 = MockOptionKinds.Rate("--fault-529", "Share of admitted /v1/messages requests answered 529 overloaded_error.");
-        var faultReset = MockOptionKinds.Rate("--fault-reset", "Share of admitted requests whose connection is aborted without an answer.");
-        var faultHang = MockOptionKinds.Rate("--fault-hang", "Share of admitted requests never answered, until the client gives up.");
-        var faultMalformed = MockOptionKinds.Rate("--fault-malformed", "Share of admitted requests answered 200 with a truncated, invalid JSON body (or stream event).");
-        var faultStreamCut = MockOptionKinds.Rate("--fault-stream-cut", "Share of admitted streams that end halfway, before data: [DONE] / message_stop.");
-        var authAfter = MockOptionKinds.NonNegativeInt("--fault-auth-after", "Each credential serves N requests, then gets 401 until a request brings a different key.");
-        var quotaAfter = MockOptionKinds.NonNegativeInt("--fault-quota-after", "Serve N requests, then answer 429 insufficient_quota (Anthropic: 402 billing_error).");
-        var contextLimit = MockOptionKinds.NonNegativeInt("--context-limit", "Answer 400 context_length_exceeded to prompts estimated above N tokens.");
+        var auditWindow = OptionKinds.Duration("--audit-window", Defaults.AuditWindow, "Length of the sliding windows in which the budget audit checks admissions.");
+        var fault500 = OptionKinds.Rate("--fault-500", "Share of admitted requests answered 500 server_error.");
+        var fault502 = OptionKinds.Rate("--fault-502", "Share of admitted requests answered 502 with a gateway's HTML body.");
+        var fault503 = OptionKinds.Rate("--fault-503", "Share of admitted requests answered 503.");
+        var fault529 = OptionKinds.Rate("--fault-529", "Share of admitted /v1/messages requests answered 529 overloaded_error.");
+        var faultReset = OptionKinds.Rate("--fault-reset", "Share of admitted requests whose connection is aborted without an answer.");
+        var faultHang = OptionKinds.Rate("--fault-hang", "Share of admitted requests never answered, until the client gives up.");
+        var faultMalformed = OptionKinds.Rate("--fault-malformed", "Share of admitted requests answered 200 with a truncated, invalid JSON body (or stream event).");
+        var faultStreamCut = OptionKinds.Rate("--fault-stream-cut", "Share of admitted streams that end halfway, before data: [DONE] / message_stop.");
+        var authAfter = OptionKinds.NonNegativeInt("--fault-auth-after", "Each credential serves N requests, then gets 401 until a request brings a different key.");
+        var quotaAfter = OptionKinds.NonNegativeInt("--fault-quota-after", "Serve N requests, then answer 429 insufficient_quota (Anthropic: 402 billing_error).");
+        var contextLimit = OptionKinds.NonNegativeInt("--context-limit", "Answer 400 context_length_exceeded to prompts estimated above N tokens.");
 
         var command = new Command(
             "mock",
@@ -181,14 +180,8 @@ internal static class MockCommand
                 await output.WriteLineAsync($"sluice mock listening on {server.BaseUrl} (OpenAI base URL {server.BaseUrl}{options.ApiRoot.Trim('/')})").ConfigureAwait(false);
                 await output.WriteLineAsync($"limits: {Describe(options.Limits)}; statistics: GET {server.BaseUrl}mock/stats. Press Ctrl-C to stop.").ConfigureAwait(false);
                 // Ctrl-C and SIGTERM stop the mock here, whether or not the root invocation watches for them.
-                using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-                Action<PosixSignalContext> onSignal = signal =>
-                {
-                    signal.Cancel = true;
-                    stop.Cancel();
-                };
-                using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, onSignal);
-                using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, onSignal);
+                using var signals = StopSignals.Listen();
+                using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, signals.Stopping);
                 try
                 {
                     await Task.Delay(Timeout.InfiniteTimeSpan, TimeProvider.System, stop.Token).ConfigureAwait(false);

@@ -1,4 +1,5 @@
 using System.Net;
+using Sluice.Cli.Common;
 using Sluice.Providers;
 
 

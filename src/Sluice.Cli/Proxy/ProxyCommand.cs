@@ -1,7 +1,5 @@
 using System.CommandLine;
-using Sluice.Cli.Mock;
-using Sluice.Cli.Run;
-using Sluice.Mock.Limits;
+using Sluice.Cli.Common;
 using Sluice.Providers;
 
 
@@ -25,18 +23,18 @@ internal static class ProxyCommand
         {
             Description = $"Address and port to listen on (ADDRESS:PORT, localhost:PORT or PORT) (default: {ProxyDefaults.Listen}). Anything but loopback needs --allow-remote.",
             HelpName = "ADDRESS:PORT",
-            CustomParser = MockOptionKinds.ParseEndPoint,
+            CustomParser = OptionKinds.ParseEndPoint,
         };
         var allowRemote = new Option<bool>("--allow-remote")
         {
             Description = "Allow --listen on an address other machines can reach. Set --proxy-key-env too: anyone who reaches the proxy spends your budget.",
         };
-        var rpm = MockOptionKinds.PositiveInt("--rpm", "The upstream's request budget per minute (default: none; learned from the provider's rate-limit headers and 429s).");
-        var tpm = MockOptionKinds.PositiveInt("--tpm", "The upstream's token budget per minute: prompt estimate plus output cap, settled with actual usage (default: none; learned from the provider's rate-limit headers).");
+        var rpm = OptionKinds.PositiveInt("--rpm", "The upstream's request budget per minute (default: none; learned from the provider's rate-limit headers and 429s).");
+        var tpm = OptionKinds.PositiveInt("--tpm", "The upstream's token budget per minute: prompt estimate plus output cap, settled with actual usage (default: none; learned from the provider's rate-limit headers).");
         var budgets = ExtraBudgets.Options();
         var concurrency = new Option<int?>("--concurrency")
         {
-            Description = $"Requests in flight at most per partition, or auto: learned from the answers — starts at 8, grows while they succeed, backs off on 503, timeouts and 429s where no rate is known — up to {RunDefaults.AutoConcurrency}, and raised to what a binding budget needs, rate × latency × 1.5 (default: auto).",
+            Description = $"Requests in flight at most per partition, or auto: learned from the answers — starts at 8, grows while they succeed, backs off on 503, timeouts and 429s where no rate is known — up to {CommandDefaults.AutoConcurrency}, and raised to what a binding budget needs, rate × latency × 1.5 (default: auto).",
             HelpName = "N|auto",
             CustomParser = CommonOptions.ParseConcurrency,
         };
@@ -56,13 +54,13 @@ internal static class ProxyCommand
             Description = $"A JSON file of settings, including several named upstreams with routes and per-model budgets (see docs/proxy.md). {ProxyConfigFile.EnvironmentPrefix}* environment variables override it, options override both.",
             HelpName = "FILE",
         };
-        var maxWait = MockOptionKinds.Duration("--max-wait", ProxyDefaults.MaxWait,
+        var maxWait = OptionKinds.Duration("--max-wait", ProxyDefaults.MaxWait,
             "The longest a request waits for its turn (time with the upstream not counted); then the client gets a 429 with an honest Retry-After.");
-        var maxQueue = MockOptionKinds.PositiveInt("--max-queue", "Requests that may wait per partition; more get a 429 with Retry-After at once.", ProxyDefaults.MaxQueue);
-        var maxBody = MockOptionKinds.PositiveInt("--max-body-mb", "The largest request body accepted, in megabytes; larger ones get 413.", ProxyDefaults.MaxRequestBodyMegabytes);
-        var maxAttempts = MockOptionKinds.PositiveInt("--max-attempts", "Tries per request for transient failures (5xx, resets, timeouts); 429s do not count.", RunDefaults.MaxAttempts);
-        var timeout = MockOptionKinds.Duration("--timeout", RunDefaults.Timeout, "How long one try may take before it is abandoned and retried.");
-        var drainTimeout = MockOptionKinds.Duration("--drain-timeout", ProxyDefaults.DrainTimeout, "On Ctrl-C or SIGTERM, how long requests in flight (streams included) may take to finish.");
+        var maxQueue = OptionKinds.PositiveInt("--max-queue", "Requests that may wait per partition; more get a 429 with Retry-After at once.", ProxyDefaults.MaxQueue);
+        var maxBody = OptionKinds.PositiveInt("--max-body-mb", "The largest request body accepted, in megabytes; larger ones get 413.", ProxyDefaults.MaxRequestBodyMegabytes);
+        var maxAttempts = OptionKinds.PositiveInt("--max-attempts", "Tries per request for transient failures (5xx, resets, timeouts); 429s do not count.", CommandDefaults.MaxAttempts);
+        var timeout = OptionKinds.Duration("--timeout", CommandDefaults.Timeout, "How long one try may take before it is abandoned and retried.");
+        var drainTimeout = OptionKinds.Duration("--drain-timeout", ProxyDefaults.DrainTimeout, "On Ctrl-C or SIGTERM, how long requests in flight (streams included) may take to finish.");
         var proxyKeyEnv = new Option<string?>("--proxy-key-env")
         {
             Description = "The environment variable holding a key clients must present (Authorization: Bearer or x-api-key) to use the proxy; needs --api-key-env (default: no proxy key).",
@@ -114,7 +112,4 @@ internal static class ProxyCommand
     }
 
     private static bool Given(ParseResult parseResult, Option option) => parseResult.GetResult(option) is { Implicit: false };
-
-    /// <summary>Durations in help and the banner read the way they are written.</summary>
-    public static string Format(TimeSpan duration) => DurationText.Format(duration);
 }

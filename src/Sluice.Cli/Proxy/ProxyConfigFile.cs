@@ -1,7 +1,7 @@
 using System.Globalization;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Configuration.EnvironmentVariables;
-using Sluice.Mock.Limits;
+using Sluice.Cli.Common;
 using Sluice.Providers;
 
 using Sluice.Proxy;

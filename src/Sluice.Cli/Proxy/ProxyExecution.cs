@@ -1,5 +1,5 @@
 using System.Net.Sockets;
-using System.Runtime.InteropServices;
+using Sluice.Cli.Common;
 
 
 namespace Sluice.Cli.Proxy;
@@ -47,23 +47,8 @@ internal static class ProxyExecution
         await using (server.ConfigureAwait(false))
         {
             await output.WriteLineAsync(Banner(server, settings)).ConfigureAwait(false);
-            using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            using var hardStop = new CancellationTokenSource();
-            int signals = 0;
-            Action<PosixSignalContext> onSignal = signal =>
-            {
-                signal.Cancel = true;
-                if (Interlocked.Increment(ref signals) == 1)
-                {
-                    stop.Cancel();
-                }
-                else
-                {
-                    hardStop.Cancel();
-                }
-            };
-            using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, onSignal);
-            using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, onSignal);
+            using var signals = StopSignals.Listen();
+            using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, signals.Stopping);
             try
             {
                 await Task.Delay(Timeout.InfiniteTimeSpan, TimeProvider.System, stop.Token).ConfigureAwait(false);
@@ -72,10 +57,10 @@ internal static class ProxyExecution
             {
             }
 
-            await output.WriteLineAsync($"{Name}: draining — {server.InFlight} requests in flight may finish within {ProxyCommand.Format(settings.DrainTimeout)}; Ctrl-C again stops at once.").ConfigureAwait(false);
+            await output.WriteLineAsync($"{Name}: draining — {server.InFlight} requests in flight may finish within {DurationText.Format(settings.DrainTimeout)}; Ctrl-C again stops at once.").ConfigureAwait(false);
             try
             {
-                await server.DrainAsync(hardStop.Token).ConfigureAwait(false);
+                await server.DrainAsync(signals.Aborting).ConfigureAwait(false);
             }
             catch (OperationCanceledException)
             {

@@ -1,4 +1,5 @@
 using System.Net;
+using Sluice.Cli.Common;
 using Sluice.Proxy;
 
 namespace Sluice.Cli.Proxy;
@@ -23,10 +24,10 @@ internal sealed record ProxySettings
     public long MaxRequestBodyBytes { get; init; } = ProxyDefaults.MaxRequestBodyMegabytes * 1024L * 1024L;
 
     /// <summary>Tries per request for transient failures (5xx, resets, timeouts); 429s do not count.</summary>
-    public int MaxAttempts { get; init; } = Run.RunDefaults.MaxAttempts;
+    public int MaxAttempts { get; init; } = CommandDefaults.MaxAttempts;
 
     /// <summary>How long one try may take.</summary>
-    public TimeSpan Timeout { get; init; } = Run.RunDefaults.Timeout;
+    public TimeSpan Timeout { get; init; } = CommandDefaults.Timeout;
 
     /// <summary>How long a stop waits for requests in flight (streams included) to finish.</summary>
     public TimeSpan DrainTimeout { get; init; } = ProxyDefaults.DrainTimeout;

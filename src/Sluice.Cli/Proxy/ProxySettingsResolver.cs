@@ -1,6 +1,6 @@
 using System.Globalization;
 using System.Net;
-using Sluice.Cli.Run;
+using Sluice.Cli.Common;
 
 using Sluice.Providers;
 using Sluice.Proxy;
@@ -78,13 +78,13 @@ internal static class ProxySettingsResolver
             throw new FormatException($"--listen {listen} is not a loopback address; add --allow-remote to listen where other machines can reach the proxy (and set --proxy-key-env)");
         }
 
-        var timeout = arguments.Timeout ?? config.Timeout ?? RunDefaults.Timeout;
+        var timeout = arguments.Timeout ?? config.Timeout ?? CommandDefaults.Timeout;
         if (timeout > TimeSpan.FromDays(1))
         {
             throw new FormatException($"--timeout must be at most 1 day, not {timeout}");
         }
 
-        int maxAttempts = arguments.MaxAttempts ?? config.MaxAttempts ?? RunDefaults.MaxAttempts;
+        int maxAttempts = arguments.MaxAttempts ?? config.MaxAttempts ?? CommandDefaults.MaxAttempts;
         if (maxAttempts > 1_000)
         {
             throw new FormatException($"--max-attempts must be at most 1000, not {maxAttempts}");

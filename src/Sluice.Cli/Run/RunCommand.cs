@@ -1,5 +1,5 @@
 using System.CommandLine;
-using Sluice.Cli.Mock;
+using Sluice.Cli.Common;
 using Sluice.Providers;
 
 namespace Sluice.Cli.Run;
@@ -42,17 +42,17 @@ internal static class RunCommand
             HelpName = "openai|azure|anthropic|compatible",
             CustomParser = CommonOptions.ParseProvider,
         };
-        var rpm = MockOptionKinds.PositiveInt("--rpm", "Request budget per minute (default: $SLUICE_RPM, else learned: from the provider's rate-limit headers, or without them from the spacing of 429s). A provider's stated budget wins over a higher one given here.");
-        var tpm = MockOptionKinds.PositiveInt("--tpm", "Token budget per minute, prompt estimate plus output cap, settled with actual usage (default: $SLUICE_TPM, else none).");
+        var rpm = OptionKinds.PositiveInt("--rpm", "Request budget per minute (default: $SLUICE_RPM, else learned: from the provider's rate-limit headers, or without them from the spacing of 429s). A provider's stated budget wins over a higher one given here.");
+        var tpm = OptionKinds.PositiveInt("--tpm", "Token budget per minute, prompt estimate plus output cap, settled with actual usage (default: $SLUICE_TPM, else none).");
         var budgets = ExtraBudgets.Options();
         var concurrency = new Option<int?>("--concurrency")
         {
-            Description = $"Requests in flight at most, or auto: learned from the answers — starts at 8, grows while they succeed, backs off on 503, timeouts and 429s where no rate is known — up to {RunDefaults.AutoConcurrency}, and raised to what a binding budget needs, rate × latency × 1.5 (default: $SLUICE_CONCURRENCY, else auto).",
+            Description = $"Requests in flight at most, or auto: learned from the answers — starts at 8, grows while they succeed, backs off on 503, timeouts and 429s where no rate is known — up to {CommandDefaults.AutoConcurrency}, and raised to what a binding budget needs, rate × latency × 1.5 (default: $SLUICE_CONCURRENCY, else auto).",
             HelpName = "N|auto",
             CustomParser = CommonOptions.ParseConcurrency,
         };
-        var maxAttempts = MockOptionKinds.PositiveInt("--max-attempts", $"Tries per request for transient failures (5xx, resets, timeouts, malformed JSON bodies); 429s do not count (default: $SLUICE_MAX_ATTEMPTS, else {RunDefaults.MaxAttempts}).");
-        var timeout = MockOptionKinds.Duration("--timeout", RunDefaults.Timeout, "How long one try may take before it is abandoned and retried; $SLUICE_TIMEOUT when not given.");
+        var maxAttempts = OptionKinds.PositiveInt("--max-attempts", $"Tries per request for transient failures (5xx, resets, timeouts, malformed JSON bodies); 429s do not count (default: $SLUICE_MAX_ATTEMPTS, else {CommandDefaults.MaxAttempts}).");
+        var timeout = OptionKinds.Duration("--timeout", CommandDefaults.Timeout, "How long one try may take before it is abandoned and retried; $SLUICE_TIMEOUT when not given.");
         var journal = new Option<string?>("--journal")
         {
             Description = "The SQLite journal that makes the run resumable (default: RESULTS.jsonl.journal). Keep it until the run is complete.",

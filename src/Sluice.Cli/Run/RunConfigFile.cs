@@ -1,5 +1,5 @@
 using System.Text.Json;
-using Sluice.Mock.Limits;
+using Sluice.Cli.Common;
 using Sluice.Providers;
 
 namespace Sluice.Cli.Run;

@@ -1,5 +1,5 @@
 using System.Globalization;
-using Sluice.Mock.Limits;
+using Sluice.Cli.Common;
 
 namespace Sluice.Cli.Run;
 

@@ -1,7 +1,6 @@
-using System.Runtime.InteropServices;
 using Microsoft.Data.Sqlite;
+using Sluice.Cli.Common;
 using Sluice.Mock;
-using Sluice.Mock.Limits;
 using Sluice.Providers;
 using Spectre.Console;
 
@@ -38,8 +37,8 @@ internal static class RunExecution
                 RequestsPerMinute = arguments.RequestsPerMinute ?? RunEnvironment.PositiveInt("SLUICE_RPM") ?? config.RequestsPerMinute,
                 TokensPerMinute = arguments.TokensPerMinute ?? RunEnvironment.PositiveInt("SLUICE_TPM") ?? config.TokensPerMinute,
                 Concurrency = arguments.Concurrency ?? RunEnvironment.Concurrency("SLUICE_CONCURRENCY") ?? config.Concurrency,
-                MaxAttempts = arguments.MaxAttempts ?? RunEnvironment.PositiveInt("SLUICE_MAX_ATTEMPTS") ?? config.MaxAttempts ?? RunDefaults.MaxAttempts,
-                Timeout = arguments.Timeout ?? RunEnvironment.Duration("SLUICE_TIMEOUT") ?? config.Timeout ?? RunDefaults.Timeout,
+                MaxAttempts = arguments.MaxAttempts ?? RunEnvironment.PositiveInt("SLUICE_MAX_ATTEMPTS") ?? config.MaxAttempts ?? CommandDefaults.MaxAttempts,
+                Timeout = arguments.Timeout ?? RunEnvironment.Duration("SLUICE_TIMEOUT") ?? config.Timeout ?? CommandDefaults.Timeout,
             };
         }
         catch (FormatException exception)
@@ -193,10 +192,10 @@ internal static class RunExecution
                     RequestsPerMinute = arguments.RequestsPerMinute,
                     TokensPerMinute = arguments.TokensPerMinute,
                     Budgets = arguments.Budgets,
-                    Concurrency = arguments.Concurrency ?? RunDefaults.AutoConcurrency,
+                    Concurrency = arguments.Concurrency ?? CommandDefaults.AutoConcurrency,
                     AdaptiveConcurrency = arguments.Concurrency is null,
-                    MaxAttempts = arguments.MaxAttempts ?? RunDefaults.MaxAttempts,
-                    Timeout = arguments.Timeout ?? RunDefaults.Timeout,
+                    MaxAttempts = arguments.MaxAttempts ?? CommandDefaults.MaxAttempts,
+                    Timeout = arguments.Timeout ?? CommandDefaults.Timeout,
                     Json = arguments.Json,
                 };
                 return await SendAsync(settings, journal, finished, validation.Requests, output, error, handleSignals, time, cancellationToken).ConfigureAwait(false);
@@ -233,27 +232,17 @@ internal static class RunExecution
             await output.WriteLineAsync($"{Name}: {total:N0} requests to {(settings.ApiKey is null ? "the built-in mock" : settings.BaseUrl.Host)}{resume}; Ctrl-C stops gracefully.").ConfigureAwait(false);
         }
 
-        using var hardStop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        using var signals = handleSignals ? StopSignals.Listen() : StopSignals.Ignore();
+        using var hardStop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, signals.Aborting);
         using var runner = new BatchRunner(settings, journal, counters, time, new Random());
         progress.Limits = runner.Limits;
-        int interrupts = 0;
-        Action<PosixSignalContext> onSignal = signal =>
+        using var draining = signals.Stopping.Register(() =>
         {
-            signal.Cancel = true;
-            if (Interlocked.Increment(ref interrupts) == 1)
-            {
-                runner.Drain();
-                error.WriteLine(settings.Json
-                    ? RunProgress.JsonMessage(time, "stopping", "requests in flight finish and are journalled; Ctrl-C again stops at once")
-                    : $"{Name}: stopping — requests in flight finish and are journalled; Ctrl-C again stops at once.");
-            }
-            else
-            {
-                hardStop.Cancel();
-            }
-        };
-        using var sigint = handleSignals ? PosixSignalRegistration.Create(PosixSignal.SIGINT, onSignal) : null;
-        using var sigterm = handleSignals ? PosixSignalRegistration.Create(PosixSignal.SIGTERM, onSignal) : null;
+            runner.Drain();
+            error.WriteLine(settings.Json
+                ? RunProgress.JsonMessage(time, "stopping", "requests in flight finish and are journalled; Ctrl-C again stops at once")
+                : $"{Name}: stopping — requests in flight finish and are journalled; Ctrl-C again stops at once.");
+        });
 
         using var stopProgress = new CancellationTokenSource();
         var showing = progress.ShowAsync(stopProgress.Token);
@@ -276,7 +265,7 @@ internal static class RunExecution
         var (resultLines, errorLines) = await journal.WriteOutputsAsync(settings.ResultsPath, settings.ErrorsPath, CancellationToken.None).ConfigureAwait(false);
         int notDone = (int)Math.Max(0, total - resultLines);
         string? reason = journal.Fault is { } fault ? $"the journal could not be written: {fault.Message}"
-            : runner.StopReason ?? (interrupted || interrupts > 0 ? "interrupted" : null);
+            : runner.StopReason ?? (interrupted || signals.Received > 0 ? "interrupted" : null);
         await output.WriteLineAsync(progress.Summary(notDone, notDone > 0 ? reason : null, resultLines, errorLines)).ConfigureAwait(false);
         if (runner.FirstFailure is { } firstFailure && !settings.Json)
         {

@@ -1,4 +1,5 @@
 using System.Globalization;
+using Sluice.Cli.Common;
 using Sluice.Gate;
 
 namespace Sluice.Cli.Run;
@@ -83,28 +84,11 @@ internal readonly record struct RunLimits(
     public override string ToString()
     {
         var inv = CultureInfo.InvariantCulture;
-        string requests = RequestsPerMinute is { } r ? string.Create(inv, $"{r:N0} rpm ({Describe(RequestSource)})") : "no request budget";
-        string tokens = TokensPerMinute is { } t ? string.Create(inv, $"{t:N0} tpm ({Describe(TokenSource)})") : "no token budget";
+        string requests = RequestsPerMinute is { } r ? string.Create(inv, $"{r:N0} rpm ({BudgetSourceNames.Text(RequestSource)})") : "no request budget";
+        string tokens = TokensPerMinute is { } t ? string.Create(inv, $"{t:N0} tpm ({BudgetSourceNames.Text(TokenSource)})") : "no token budget";
         string concurrency = string.Create(inv, $"{Concurrency:N0} at once{(Adaptive ? " (auto)" : "")}");
-        string input = InputTokensPerMinute is { } it ? string.Create(inv, $" · {it:N0} input tpm ({Describe(InputSource)})") : "";
-        string output = OutputTokensPerMinute is { } ot ? string.Create(inv, $" · {ot:N0} output tpm ({Describe(OutputSource)})") : "";
+        string input = InputTokensPerMinute is { } it ? string.Create(inv, $" · {it:N0} input tpm ({BudgetSourceNames.Text(InputSource)})") : "";
+        string output = OutputTokensPerMinute is { } ot ? string.Create(inv, $" · {ot:N0} output tpm ({BudgetSourceNames.Text(OutputSource)})") : "";
         return $"{requests} · {tokens}{input}{output} · {concurrency}";
     }
-
-    /// <summary>The source's name in JSON events.</summary>
-    public static string Name(BudgetSource source) => source switch
-    {
-        BudgetSource.Configured => "configured",
-        BudgetSource.Headers => "headers",
-        BudgetSource.Throttling => "learned_from_429s",
-        _ => "none",
-    };
-
-    private static string Describe(BudgetSource source) => source switch
-    {
-        BudgetSource.Configured => "configured",
-        BudgetSource.Headers => "from headers",
-        BudgetSource.Throttling => "learned from 429s",
-        _ => "none",
-    };
 }

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using Sluice.Cli.Common;
 using Sluice.Gate;
 using Spectre.Console;
 
@@ -212,13 +213,13 @@ internal sealed class RunProgress(RunCounters counters, RunSettings settings, Ti
     {
         writer.WriteStartObject("limits");
         WriteNumberOrNull(writer, "requests_per_minute", limits.RequestsPerMinute);
-        writer.WriteString("requests_source", RunLimits.Name(limits.RequestSource));
+        writer.WriteString("requests_source", BudgetSourceNames.Json(limits.RequestSource));
         WriteNumberOrNull(writer, "tokens_per_minute", limits.TokensPerMinute);
-        writer.WriteString("tokens_source", RunLimits.Name(limits.TokenSource));
+        writer.WriteString("tokens_source", BudgetSourceNames.Json(limits.TokenSource));
         WriteNumberOrNull(writer, "input_tokens_per_minute", limits.InputTokensPerMinute);
-        writer.WriteString("input_tokens_source", RunLimits.Name(limits.InputSource));
+        writer.WriteString("input_tokens_source", BudgetSourceNames.Json(limits.InputSource));
         WriteNumberOrNull(writer, "output_tokens_per_minute", limits.OutputTokensPerMinute);
-        writer.WriteString("output_tokens_source", RunLimits.Name(limits.OutputSource));
+        writer.WriteString("output_tokens_source", BudgetSourceNames.Json(limits.OutputSource));
         writer.WriteNumber("concurrency", limits.Concurrency);
         writer.WriteBoolean("adaptive_concurrency", limits.Adaptive);
         writer.WriteEndObject();

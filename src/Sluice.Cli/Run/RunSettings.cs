@@ -1,3 +1,4 @@
+using Sluice.Cli.Common;
 using Sluice.Providers;
 
 namespace Sluice.Cli.Run;
@@ -28,14 +29,14 @@ internal sealed record RunSettings
     public ExtraBudgets Budgets { get; init; } = ExtraBudgets.None;
 
     /// <summary>Requests in flight at most; with <see cref="AdaptiveConcurrency"/>, the ceiling of the learned limit.</summary>
-    public int Concurrency { get; init; } = RunDefaults.AutoConcurrency;
+    public int Concurrency { get; init; } = CommandDefaults.AutoConcurrency;
 
     /// <summary><c>--concurrency auto</c>: the limit is learned from the answers (starts low, grows, backs off).</summary>
     public bool AdaptiveConcurrency { get; init; } = true;
 
-    public int MaxAttempts { get; init; } = RunDefaults.MaxAttempts;
+    public int MaxAttempts { get; init; } = CommandDefaults.MaxAttempts;
 
-    public TimeSpan Timeout { get; init; } = RunDefaults.Timeout;
+    public TimeSpan Timeout { get; init; } = CommandDefaults.Timeout;
 
     public bool Json { get; init; }
 
@@ -43,16 +44,9 @@ internal sealed record RunSettings
     public override string ToString() => $"sluice run {InputPath} -> {ResultsPath}";
 }
 
-/// <summary>Defaults of <c>sluice run</c>, shared by help and behaviour.</summary>
+/// <summary>Defaults of <c>sluice run</c> alone, shared by help and behaviour; those the proxy shares are <see cref="CommandDefaults"/>.</summary>
 internal static class RunDefaults
 {
-    public const int MaxAttempts = 5;
-
-    public static readonly TimeSpan Timeout = TimeSpan.FromMinutes(10);
-
-    /// <summary><c>--concurrency auto</c>: the ceiling of the learned concurrency limit.</summary>
-    public const int AutoConcurrency = 256;
-
     /// <summary>The in-process mock's demo limits for <c>--mock</c>.</summary>
     public const int MockRequestsPerMinute = 1_500;
 

@@ -17,8 +17,10 @@ public sealed class RunCrashTests(ITestOutputHelper log)
     [Fact]
     public async Task KilledAtRandomMoments_ThenResumed_EachIdExactlyOnce_AndTheJournalIsSound()
     {
-        // 6,000 a minute: a whole run needs over 3 s of sending, so the kills (at 0.2–1.4 s) land mid-run however fast
-        // the process starts; at 12,000 a run that started quickly could finish before its kill.
+        // Each run is killed after a seeded random number of new answers, not at a fixed time: a fixed time measures the
+        // machine (a fast one finished a resumed run before its kill). At 1,200 a minute (20 a second) a run cannot get
+        // far past its kill point while the test polls, and 8 kills of at most 20 answers (plus a few in flight) leave
+        // more than half the 400 lines to the final run, so every run is still working when it is killed.
         using var files = new BatchFiles(400);
         await using var mock = await MockServer.StartAsync(new MockOptions
         {
@@ -28,24 +30,37 @@ public sealed class RunCrashTests(ITestOutputHelper log)
             Seed = 11,
         }).WaitAsync(BatchFiles.Bound);
         var random = new Random(20_260_101);
+        const int Runs = 8;
         int kills = 0;
 
-        for (int iteration = 0; iteration < 8; iteration++)
+        for (int iteration = 0; iteration < Runs; iteration++)
         {
-            using var child = Start(files, mock.BaseUrl);
-            var killAt = TimeSpan.FromMilliseconds(random.Next(200, 1_400));
-            var exited = child.WaitForExitAsync();
-            if (await Task.WhenAny(exited, Task.Delay(killAt, TimeProvider.System)).WaitAsync(ProcessBound) != exited)
+            long answeredBefore = mock.GetStats().Succeeded;
+            int killAfter = random.Next(3, 21);
+            using var child = Start(files, mock.BaseUrl, rpm: 1_200);
+            long started = TimeProvider.System.GetTimestamp();
+            while (!child.HasExited && mock.GetStats().Succeeded - answeredBefore < killAfter)
+            {
+                Assert.True(TimeProvider.System.GetElapsedTime(started) < ProcessBound, $"run {iteration} had {mock.GetStats().Succeeded - answeredBefore} answers after {ProcessBound}");
+                await Task.Delay(TimeSpan.FromMilliseconds(10), TimeProvider.System);
+            }
+
+            bool killed = !child.HasExited;
+            if (killed)
             {
                 child.Kill(entireProcessTree: true);
                 kills++;
             }
 
             await child.WaitForExitAsync().WaitAsync(ProcessBound);
+            // The journal survives every kill whole: what a later run resumes from is never torn.
+            var (integrity, journalled) = Journal(files);
+            Assert.Equal("ok", integrity);
             AssertNoDuplicates(files);
-            log.WriteLine($"iteration {iteration}: {(child.ExitCode == 137 || child.ExitCode == -1 ? "killed" : $"exit {child.ExitCode}")} after {killAt.TotalMilliseconds} ms; {BatchFiles.ReadLines(files.Results).Count} lines");
+            log.WriteLine($"run {iteration}: {(killed ? "killed" : $"exit {child.ExitCode}")} after {mock.GetStats().Succeeded - answeredBefore} answers (target {killAfter}); {journalled} journalled");
         }
 
+        Assert.Equal(Runs, kills);
         using (var final = Start(files, mock.BaseUrl))
         {
             string output = await final.StandardOutput.ReadToEndAsync().WaitAsync(ProcessBound);
@@ -53,16 +68,21 @@ public sealed class RunCrashTests(ITestOutputHelper log)
             Assert.True(final.ExitCode == 0, $"exit {final.ExitCode}: {output}");
         }
 
-        Assert.True(kills >= 3, $"only {kills} runs were killed");
         Assert.Equal(files.Ids, BatchFiles.ReadLines(files.Results).Select(BatchFiles.IdOf));
         Assert.Equal(0, mock.GetStats().BudgetViolations.Total);
+        Assert.Equal(("ok", 400L), Journal(files));
+    }
+
+    // Read only while no run is alive, so the test never contends with the journal's writer.
+    private static (string? Integrity, long Outcomes) Journal(BatchFiles files)
+    {
         using var connection = new SqliteConnection($"Data Source={files.Journal};Pooling=False");
         connection.Open();
         using var command = connection.CreateCommand();
         command.CommandText = "PRAGMA integrity_check";
-        Assert.Equal("ok", command.ExecuteScalar());
+        string? integrity = command.ExecuteScalar() as string;
         command.CommandText = "SELECT count(*) FROM outcomes";
-        Assert.Equal(400L, command.ExecuteScalar());
+        return (integrity, (long)command.ExecuteScalar()!);
     }
 
     [Fact]

@@ -1,6 +1,8 @@
+using System.Collections.Concurrent;
 using System.Net;
 using System.Text;
 using System.Text.Json;
+using Microsoft.Extensions.Time.Testing;
 using Sluice.Mock.Tests.Support;
 
 namespace Sluice.Mock.Tests.Server;
@@ -105,8 +107,12 @@ public class StreamingTests
     [Fact]
     public async Task Stream_IsPacedByTheTimePerOutputToken()
     {
+        // The pace is read off the injected clock: each token waits on a timer of one token's time and is sent only
+        // when the test moves the clock past it. No real delay decides anything.
+        var time = new TimerRecordingTimeProvider();
         await using var mock = await RunningMock.StartAsync(o =>
         {
+            o.TimeProvider = time;
             o.TimePerOutputToken = TimeSpan.FromSeconds(1);
             o.ReplyTokens = 2;
         });
@@ -117,10 +123,30 @@ public class StreamingTests
         Assert.Contains("\"role\":\"assistant\"", roleChunk, StringComparison.Ordinal);
         Assert.Equal("", await reader.ReadLineAsync().Within());
 
-        var firstToken = reader.ReadLineAsync();
-        await Task.Delay(50);
-        Assert.False(firstToken.IsCompleted, "the first token arrived before its time");
+        for (int waits = 1; waits <= 2; waits++)
+        {
+            var line = reader.ReadLineAsync();
+            await Bounded.UntilAsync(() => time.Started(TimeSpan.FromSeconds(1)) == waits);
+            // The clock has not moved since the wait began, so the token cannot have been sent.
+            Assert.False(line.IsCompleted, $"token {waits} arrived before its time");
 
-        Assert.Contains("\"content\":\"Mock\"", await mock.Time!.AdvanceUntilDoneAsync(firstToken, TimeSpan.FromSeconds(1)), StringComparison.Ordinal);
+            time.Advance(TimeSpan.FromSeconds(1));
+            Assert.Contains("\"content\":", await line.Within(), StringComparison.Ordinal);
+            Assert.Equal("", await reader.ReadLineAsync().Within());
+        }
+    }
+
+    /// <summary>A fake clock that counts the timers started on it, by due time: the server's waits, made visible.</summary>
+    private sealed class TimerRecordingTimeProvider() : FakeTimeProvider(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero))
+    {
+        private readonly ConcurrentQueue<TimeSpan> _dueTimes = new();
+
+        public int Started(TimeSpan dueTime) => _dueTimes.Count(d => d == dueTime);
+
+        public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period)
+        {
+            _dueTimes.Enqueue(dueTime);
+            return base.CreateTimer(callback, state, dueTime, period);
+        }
     }
 }

@@ -1,7 +1,6 @@
 using System.CommandLine;
-using Sluice.Cli;
 
-namespace Sluice.Tests.Cli;
+namespace Sluice.Cli.Tests;
 
 public sealed class SluiceCommandLineTests
 {

@@ -1,8 +1,7 @@
 using System.CommandLine;
-using Sluice.Cli.Mock;
 using Sluice.Gate;
 
-namespace Sluice.Cli;
+namespace Sluice.Cli.Common;
 
 /// <summary>
 /// The budgets beyond <c>--rpm</c> and <c>--tpm</c> that <c>sluice run</c> and <c>sluice proxy</c> accept alike:
@@ -18,10 +17,10 @@ internal sealed record ExtraBudgets(int? InputTokensPerMinute, int? OutputTokens
     /// <summary>The options, to add to a command; read them back with <see cref="Read"/>.</summary>
     public static Option<int?>[] Options() =>
     [
-        MockOptionKinds.PositiveInt("--input-tpm", "Input (prompt) token budget per minute, reserved at the prompt estimate and settled with the answer's input tokens (default: none; learned from Anthropic's headers)."),
-        MockOptionKinds.PositiveInt("--output-tpm", "Output token budget per minute, reserved at the request's max_tokens (or 1,024 when it sets none) and settled with the answer's output tokens (default: none; learned from Anthropic's headers)."),
-        MockOptionKinds.PositiveInt("--rpd", "Request budget per day: no 24 hours hold more (default: none; learned from x-ratelimit-*-requests-day headers)."),
-        MockOptionKinds.PositiveInt("--tpd", "Token budget per day, prompt estimate plus output cap, settled with actual usage (default: none)."),
+        OptionKinds.PositiveInt("--input-tpm", "Input (prompt) token budget per minute, reserved at the prompt estimate and settled with the answer's input tokens (default: none; learned from Anthropic's headers)."),
+        OptionKinds.PositiveInt("--output-tpm", "Output token budget per minute, reserved at the request's max_tokens (or 1,024 when it sets none) and settled with the answer's output tokens (default: none; learned from Anthropic's headers)."),
+        OptionKinds.PositiveInt("--rpd", "Request budget per day: no 24 hours hold more (default: none; learned from x-ratelimit-*-requests-day headers)."),
+        OptionKinds.PositiveInt("--tpd", "Token budget per day, prompt estimate plus output cap, settled with actual usage (default: none)."),
     ];
 
     public static ExtraBudgets Read(ParseResult parseResult, Option<int?>[] options) => new(

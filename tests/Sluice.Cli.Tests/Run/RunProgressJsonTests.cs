@@ -2,7 +2,7 @@ using System.Text.Json;
 using Microsoft.Extensions.Time.Testing;
 using Sluice.Cli.Run;
 
-namespace Sluice.Tests.Run;
+namespace Sluice.Cli.Tests.Run;
 
 public sealed class RunProgressJsonTests
 {

@@ -1,7 +1,7 @@
 using Sluice.Cli.Run;
 using Sluice.Providers;
 
-namespace Sluice.Tests.Run;
+namespace Sluice.Cli.Tests.Run;
 
 public sealed class RunConfigFileTests : IDisposable
 {

@@ -2,7 +2,7 @@ using System.CommandLine.Parsing;
 using System.Globalization;
 using Sluice.Providers;
 
-namespace Sluice.Cli;
+namespace Sluice.Cli.Common;
 
 /// <summary>Parsers for the options <c>sluice run</c> and <c>sluice proxy</c> share, so both accept and refuse alike.</summary>
 internal static class CommonOptions

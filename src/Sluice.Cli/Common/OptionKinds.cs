@@ -2,12 +2,11 @@ using System.CommandLine;
 using System.CommandLine.Parsing;
 using System.Globalization;
 using System.Net;
-using Sluice.Mock.Limits;
 
-namespace Sluice.Cli.Mock;
+namespace Sluice.Cli.Common;
 
-/// <summary>The kinds of value <c>sluice mock</c> takes, each with its parsing and its checks, so that every option of a kind reads and fails alike.</summary>
-internal static class MockOptionKinds
+/// <summary>The kinds of value the commands take (counts, rates, durations, addresses), each with its parsing and its checks, so that every option of a kind reads and fails alike.</summary>
+internal static class OptionKinds
 {
     public static Option<int?> PositiveInt(string name, string description, int? defaultValue = null)
     {

@@ -1,7 +1,7 @@
 using System.Text;
 using Sluice.Cli.Run;
 
-namespace Sluice.Tests.Run;
+namespace Sluice.Cli.Tests.Run;
 
 public sealed class TokenizerWarmUpTests : IDisposable
 {

@@ -2,7 +2,7 @@ using System.Text;
 using System.Text.Json;
 using Sluice.Cli.Run;
 
-namespace Sluice.Tests.Run;
+namespace Sluice.Cli.Tests.Run;
 
 public sealed class OutputLineTests
 {

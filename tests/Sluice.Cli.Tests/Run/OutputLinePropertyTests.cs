@@ -4,7 +4,7 @@ using System.Text.Json.Nodes;
 using CsCheck;
 using Sluice.Cli.Run;
 
-namespace Sluice.Tests.Run;
+namespace Sluice.Cli.Tests.Run;
 
 /// <summary>
 /// Whatever body a server sends — pretty-printed JSON, JSON ending in a newline or CRLF, HTML, plain text, binary,

@@ -1,9 +1,9 @@
 using Sluice.Efficiency.Measure;
 using Sluice.Efficiency.Scenarios;
 
-namespace Sluice.Tests.Bench;
+namespace Sluice.Bench.Tests;
 
-/// <summary>The arithmetic behind bench/efficiency's ideal time, efficiency and targets (its source files are linked in).</summary>
+/// <summary>The arithmetic behind bench/efficiency's ideal time, efficiency and targets.</summary>
 public sealed class IdealTimeTests
 {
     private static readonly TimeSpan Latency = TimeSpan.FromMilliseconds(300);

@@ -1,7 +1,6 @@
 using System.CommandLine;
-using Sluice.Cli;
 
-namespace Sluice.Tests.Run;
+namespace Sluice.Cli.Tests.Run;
 
 /// <summary>What <c>sluice run</c> refuses before sending anything: each problem one clear line, exit 2.</summary>
 public sealed class RunUsageTests : IDisposable

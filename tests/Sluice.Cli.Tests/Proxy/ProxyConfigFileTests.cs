@@ -2,7 +2,7 @@ using Sluice.Cli.Proxy;
 using Sluice.Providers;
 using Sluice.Proxy;
 
-namespace Sluice.Tests.Proxy;
+namespace Sluice.Cli.Tests.Proxy;
 
 public sealed class ProxyConfigFileTests : IDisposable
 {

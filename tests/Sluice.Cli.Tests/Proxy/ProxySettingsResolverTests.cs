@@ -1,9 +1,10 @@
 using System.Net;
+using Sluice.Cli.Common;
 using Sluice.Cli.Proxy;
 using Sluice.Providers;
 using Sluice.Proxy;
 
-namespace Sluice.Tests.Proxy;
+namespace Sluice.Cli.Tests.Proxy;
 
 public sealed class ProxySettingsResolverTests
 {

@@ -1,9 +1,8 @@
 using System.CommandLine;
 using System.Net;
 using System.Net.Sockets;
-using Sluice.Cli;
 
-namespace Sluice.Tests.Proxy;
+namespace Sluice.Cli.Tests.Proxy;
 
 /// <summary>What <c>sluice proxy</c> refuses before it listens: each problem one clear line, exit 2 (or 1 for a port in use).</summary>
 public sealed class ProxyUsageTests
