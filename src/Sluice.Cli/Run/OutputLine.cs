@@ -57,43 +57,4 @@ internal static class OutputLine
 
         return Encoding.UTF8.GetString(buffer.WrittenSpan);
     }
-
-    /// <summary>The provider's own error code in a body (<c>error.code</c>, else <c>error.type</c>), if any.</summary>
-    public static string? ProviderCode(byte[]? body)
-    {
-        if (body is null || !ResponseBody.TryParse(body, out var document))
-        {
-            return null;
-        }
-
-        using (document)
-        {
-            if (document.RootElement.ValueKind == JsonValueKind.Object &&
-                document.RootElement.TryGetProperty("error", out var error) && error.ValueKind == JsonValueKind.Object)
-            {
-                foreach (string name in new[] { "code", "type" })
-                {
-                    if (error.TryGetProperty(name, out var code) && code.ValueKind == JsonValueKind.String && TextOf(code) is { Length: > 0 } text)
-                    {
-                        return text;
-                    }
-                }
-            }
-        }
-
-        return null;
-    }
-
-    // A string with an escaped lone surrogate parses but cannot be read as text.
-    private static string? TextOf(JsonElement value)
-    {
-        try
-        {
-            return value.GetString();
-        }
-        catch (InvalidOperationException)
-        {
-            return null;
-        }
-    }
 }

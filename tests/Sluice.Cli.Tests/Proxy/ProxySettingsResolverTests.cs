@@ -1,5 +1,4 @@
 using System.Net;
-using Sluice.Cli.Common;
 using Sluice.Cli.Proxy;
 using Sluice.Providers;
 using Sluice.Proxy;

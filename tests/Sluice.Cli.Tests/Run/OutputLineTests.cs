@@ -43,12 +43,4 @@ public sealed class OutputLineTests
 
         Assert.Equal(JsonValueKind.Null, line.RootElement.GetProperty("response").ValueKind);
     }
-
-    [Theory]
-    [InlineData("""{"error":{"code":"model_not_found","type":"invalid_request_error"}}""", "model_not_found")]
-    [InlineData("""{"error":{"code":null,"type":"invalid_request_error"}}""", "invalid_request_error")]
-    [InlineData("""{"type":"error","error":{"type":"overloaded_error"}}""", "overloaded_error")]
-    [InlineData("not json", null)]
-    public void ProviderCode_ReadsTheErrorsCodeOrType(string body, string? expected) =>
-        Assert.Equal(expected, OutputLine.ProviderCode(Encoding.UTF8.GetBytes(body)));
 }

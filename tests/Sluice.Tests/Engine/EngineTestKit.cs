@@ -45,7 +45,8 @@ internal static class EngineTestKit
         {
             DefaultLimits = new PartitionLimits { MaxConcurrency = 4 },
             AdaptiveConcurrency = false,
-            Retry = new DispatcherOptions { MaxAttempts = 3, HedgeSlowAttempts = false, LearnAttemptTimeout = false },
+            // No try is cut by a timeout: a test that drives the fake clock may move it past one while a try is in flight.
+            Retry = new DispatcherOptions { MaxAttempts = 3, HedgeSlowAttempts = false, LearnAttemptTimeout = false, AttemptTimeout = null },
         };
         configure?.Invoke(options);
         return new SluiceEngine(options, transport, time, random: new Random(1));

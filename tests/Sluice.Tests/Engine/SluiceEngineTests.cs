@@ -110,6 +110,22 @@ public sealed class SluiceEngineTests
         result.Message.Dispose();
     }
 
+    [Theory]
+    [InlineData("""{"error":{"code":"model_not_found","type":"invalid_request_error"}}""", "model_not_found")]
+    [InlineData("""{"error":{"code":null,"type":"invalid_request_error"}}""", "invalid_request_error")]
+    [InlineData("""{"type":"error","error":{"type":"not_found_error","message":"model: x"}}""", "not_found_error")]
+    [InlineData("not json", null)]
+    public async Task Send_TheProvidersCode_IsTheErrorsCodeElseItsType(string body, string? expected)
+    {
+        var transport = new ScriptedTransport((_, _) => ScriptedTransport.Json(HttpStatusCode.BadRequest, body));
+        using var engine = Make(transport, new FakeTimeProvider());
+
+        var result = await engine.SendAsync(await engine.CaptureAsync(Post())).DefaultTimeout();
+
+        Assert.Equal(expected, result.ProviderCode);
+        result.Message!.Dispose();
+    }
+
     [Fact]
     public async Task Send_RejectedKey_StopsThePartition_AndLaterCallersGetTheProvidersOwnAnswer()
     {
@@ -160,7 +176,7 @@ public sealed class SluiceEngineTests
             },
         };
 
-        var result = await new FakeTimeDriver(time).RunUntilAsync(engine.SendAsync(await engine.CaptureAsync(Post()), options), TimeSpan.FromMilliseconds(250), TimeSpan.FromMinutes(5));
+        var result = await new FakeTimeDriver(time).RunUntilAsync(engine.SendAsync(await engine.CaptureAsync(Post()), options), TimeSpan.FromMilliseconds(250), TimeSpan.FromHours(1));
 
         Assert.True(result.IsSuccess);
         Assert.Equal(3, result.Attempts);
@@ -193,36 +209,36 @@ public sealed class SluiceEngineTests
     {
         const int Count = 60;
         const int Bound = 5;
-        var time = new FakeTimeProvider();
-        var transport = new ScriptedTransport((_, call) => call % 7 == 0 ? ScriptedTransport.Json(HttpStatusCode.BadGateway, "{}") : ScriptedTransport.Completion());
-        using var engine = Make(transport, time);
+        // Every 7th line is refused for good, so endings of both kinds interleave; nothing waits on the clock.
+        var transport = new ScriptedTransport((request, _) => int.Parse(request.Headers.GetValues("X-Line").Single(), System.Globalization.CultureInfo.InvariantCulture) % 7 == 0
+            ? ScriptedTransport.Json(HttpStatusCode.NotFound, """{"error":{"code":"model_not_found"}}""")
+            : ScriptedTransport.Completion());
+        using var engine = Make(transport, new FakeTimeProvider());
         int taken = 0, ended = 0, mostHeld = 0;
 
         async IAsyncEnumerable<SluiceRequest> Requests()
         {
             for (int i = 0; i < Count; i++)
             {
-                int held = Interlocked.Increment(ref taken) - Volatile.Read(ref ended);
-                InterlockedMax(ref mostHeld, held);
-                yield return engine.Capture(Post(), Encoding.UTF8.GetBytes(Chat), id: $"line-{i}");
+                InterlockedMax(ref mostHeld, Interlocked.Increment(ref taken) - Volatile.Read(ref ended));
+                var message = Post();
+                message.Headers.Add("X-Line", i.ToString(System.Globalization.CultureInfo.InvariantCulture));
+                yield return engine.Capture(message, Encoding.UTF8.GetBytes(Chat), id: $"line-{i}");
                 await Task.Yield();
             }
         }
 
-        var seen = new List<string>();
-        var run = Task.Run(async () =>
+        var endings = new List<(string Id, JobStatus Status)>();
+        await foreach (var result in engine.SendAllAsync(Requests(), Bound).WithCancellation(CancellationToken.None))
         {
-            await foreach (var result in engine.SendAllAsync(Requests(), Bound))
-            {
-                Interlocked.Increment(ref ended);
-                Assert.True(result.IsSuccess, result.Error);
-                seen.Add(result.Request.Id);
-                result.Message?.Dispose();
-            }
-        });
-        await new FakeTimeDriver(time).RunUntilAsync(run, TimeSpan.FromMilliseconds(250), TimeSpan.FromMinutes(10));
+            Interlocked.Increment(ref ended);
+            endings.Add((result.Request.Id, result.Status));
+            result.Message?.Dispose();
+        }
 
-        Assert.Equal(Enumerable.Range(0, Count).Select(i => $"line-{i}").Order(), seen.Order());
+        var expected = Enumerable.Range(0, Count).Select(i => ($"line-{i}", i % 7 == 0 ? JobStatus.Failed : JobStatus.Succeeded));
+        Assert.Equal(expected.Order(), endings.Order());
+        Assert.Equal(Count, transport.Calls);
         Assert.InRange(mostHeld, 1, Bound + 1);
     }
 
