@@ -1,10 +1,8 @@
 using System.CommandLine;
 using System.Text;
 using System.Text.RegularExpressions;
-using Sluice.Cli;
-using Sluice.Mock.Tests.Support;
 
-namespace Sluice.Mock.Tests.Cli;
+namespace Sluice.Cli.Tests.Mock;
 
 public class MockCommandTests
 {
