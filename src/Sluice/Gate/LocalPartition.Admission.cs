@@ -134,7 +134,8 @@ internal sealed partial class LocalPartition
     }
 
     /// <summary>
-    /// The earliest instant a request costing <paramref name="cost"/> may start — the latest over every budget:
+    /// The earliest instant a request costing <paramref name="cost"/> may start — the latest over the pause, the
+    /// concurrency limit, the first-headers wait and every budget (<see cref="PartitionBudgets.WakeTime"/>):
     /// <paramref name="now"/> when it may start now, <see cref="long.MaxValue"/> when only a release can let it in.
     /// </summary>
     private long WakeTimeLocked(in BudgetCost cost, long now)
@@ -144,7 +145,7 @@ internal sealed partial class LocalPartition
         {
             // Held back by Sluice's own limit, not the upstream's: what the upstream accepts meanwhile is no measure of
             // its rate. Before the first answer the Little floor grows with time, so wake when it lets one more in.
-            _probe?.SelfBound();
+            _budgets.Probe?.SelfBound();
             if (_aimd is null || _floor.ReachesAt(_inFlight + 1, BudgetRateLocked, now) is not { } grows)
             {
                 return long.MaxValue;
@@ -153,31 +154,22 @@ internal sealed partial class LocalPartition
             wake = Math.Max(wake, grows);
         }
 
-        if (_requestRate is not null)
+        // Until the first headers (or answer) arrive, with PartitionLimits.AwaitFirstHeaders, one request goes alone.
+        if (_firstHeadersPending && _limits.AwaitFirstHeaders && _limits.LearnBudgets && _inFlight > 0)
         {
-            _requests.Refill(now);
-            wake = Later(wake, now, _requests.TimeUntil(1, now));
+            return long.MaxValue;
         }
 
-        return TokenWakeTimeLocked(cost, wake, now);
+        return _budgets.WakeTime(cost, wake, now);
     }
-
-    private long Later(long wake, long now, TimeSpan wait) =>
-        wait == TimeSpan.MaxValue || wake == long.MaxValue ? long.MaxValue : Math.Max(wake, now + ToTimestampTicks(wait));
 
     private GateLease AdmitLocked(in BudgetCost cost, TimeSpan waitTime, long now)
     {
-        if (_requestRate is not null)
-        {
-            _requests.Spend(1);
-        }
-
-        long dayEntry = SpendTokensLocked(cost, now);
+        long dayEntry = _budgets.Spend(cost, now);
         _floor.Admitted(cost.Tokens, now);
-        _probe?.Started(now);
         _inFlight++;
         _totalAdmitted++;
-        Debug.Assert(_inFlight > 0 && _queued >= 0, "in flight and queued counts stay consistent");
+        Debug.Assert(_inFlight > 0 && _inFlight <= _totalAdmitted, "in flight and admitted counts stay consistent");
         return new GateLease(this, cost, dayEntry, waitTime, now, _totalAdmitted);
     }
 
@@ -185,7 +177,7 @@ internal sealed partial class LocalPartition
     private Effects ScheduleLocked(long now)
     {
         Effects effects = default;
-        FollowProbeLocked(now);
+        _budgets.FollowProbe(now);
         while (TryPeekLiveLocked(out var head))
         {
             long wakeAt = WakeTimeLocked(head.Cost, now);
@@ -325,9 +317,6 @@ internal sealed partial class LocalPartition
         ArgumentOutOfRangeException.ThrowIfNegative(request.InputTokens);
         ArgumentOutOfRangeException.ThrowIfNegative(request.OutputTokens);
     }
-
-    private long ToTimestampTicks(TimeSpan span) =>
-        span >= TimeSpan.FromDays(3650) ? long.MaxValue / 4 : (long)(span.Ticks * (_time.TimestampFrequency / (double)TimeSpan.TicksPerSecond));
 
     /// <summary>What a decision under the lock leaves to do after it.</summary>
     private struct Effects

@@ -132,7 +132,7 @@ internal sealed class ProviderAttempt(
     {
         if (budget is { Remaining: { } remaining, ResetAt: { } resetAt })
         {
-            attempt.Partition.ObserveBudget(dimension, remaining, resetAt, budget.Limit, attempt.Lease);
+            attempt.Partition.ObserveAnswerBudget(dimension, remaining, resetAt, budget.Limit, attempt.Lease);
         }
     }
 }
