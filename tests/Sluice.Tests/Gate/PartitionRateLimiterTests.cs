@@ -41,7 +41,7 @@ public sealed class PartitionRateLimiterTests
     }
 
     [Fact]
-    public async Task Chained_WithAnotherLimiter_AppliesBoth()
+    public async Task Chained_WhenTheOtherLimiterIsFull_RefusesWithoutTakingASlot()
     {
         var (partition, _, _) = GateTestKit.Create(new PartitionLimits { MaxConcurrency = 10 });
         using var outer = new ConcurrencyLimiter(new ConcurrencyLimiterOptions { PermitLimit = 1, QueueLimit = 0 });
@@ -52,6 +52,32 @@ public sealed class PartitionRateLimiterTests
 
         Assert.True(first.IsAcquired);
         Assert.False(second.IsAcquired);
+        Assert.Equal(1, partition.GetSnapshot().InFlight);
+    }
+
+    [Fact]
+    public async Task Chained_WhenThePartitionIsFull_RefusesWithItsRetryAfter_AndGivesTheOtherPermitBack()
+    {
+        // The partition is the one that refuses here: one request a second, a burst of one, while the outer limiter has room.
+        var (partition, time, _) = GateTestKit.Create(new PartitionLimits { RequestsPerWindow = 60, RequestBurst = 1 });
+        using var outer = new ConcurrencyLimiter(new ConcurrencyLimiterOptions { PermitLimit = 5, QueueLimit = 0 });
+        using var chained = RateLimiter.CreateChained(outer, partition.AsRateLimiter());
+
+        var first = await chained.AcquireAsync(1);
+        using var second = chained.AttemptAcquire(1);
+
+        Assert.True(first.IsAcquired);
+        Assert.False(second.IsAcquired);
+        Assert.True(second.TryGetMetadata(MetadataName.RetryAfter, out var retryAfter));
+        Assert.Equal(TimeSpan.FromSeconds(1), retryAfter);
+        Assert.Equal(4, outer.GetStatistics()!.CurrentAvailablePermits);
+        Assert.Equal(1, partition.GetSnapshot().InFlight);
+
+        first.Dispose();
+        time.Advance(TimeSpan.FromSeconds(1));
+        using var third = chained.AttemptAcquire(1);
+        Assert.True(third.IsAcquired);
+        Assert.Equal(4, outer.GetStatistics()!.CurrentAvailablePermits);
         Assert.Equal(1, partition.GetSnapshot().InFlight);
     }
 }
