@@ -6,11 +6,8 @@ namespace Sluice.Gate;
 /// <summary>The admission machine: who may start now, and when the next one can.</summary>
 internal sealed partial class LocalPartition
 {
-    private readonly object _timerLock = new();
-    private ITimer? _timer;
+    // Numbers the timer decisions made under the lock (see WakeTimer).
     private long _timerVersion;
-    private long _appliedTimerVersion;
-    private bool _disposed;
 
     public override ValueTask<GateLease> AcquireAsync(AdmissionRequest request, CancellationToken cancellationToken = default)
     {
@@ -80,14 +77,7 @@ internal sealed partial class LocalPartition
         return lease;
     }
 
-    public void Dispose()
-    {
-        lock (_timerLock)
-        {
-            _disposed = true;
-            _timer?.Dispose();
-        }
-    }
+    public void Dispose() => _timer.Dispose();
 
     /// <summary>
     /// Decides a request on arrival: an admission when nobody is ahead and every limit allows, a rejection when the
@@ -267,7 +257,7 @@ internal sealed partial class LocalPartition
 
         if (effects.TimerVersion != 0)
         {
-            ArmTimer(effects.TimerVersion, effects.TimerDelay);
+            _timer.Arm(effects.TimerVersion, effects.TimerDelay);
         }
     }
 
@@ -290,24 +280,6 @@ internal sealed partial class LocalPartition
             {
                 Log.QueueFull(_logger, Key, _limits.MaxQueueLength);
             }
-        }
-    }
-
-    /// <summary>Arms the one timer, unless a newer decision has already armed it.</summary>
-    private void ArmTimer(long version, TimeSpan delay)
-    {
-        // Whole milliseconds, rounded up: a timer that fires early finds nothing to admit and must be armed again.
-        var due = TimeSpan.FromMilliseconds(Math.Max(1, Math.Ceiling(delay.TotalMilliseconds)));
-        lock (_timerLock)
-        {
-            if (_disposed || version <= _appliedTimerVersion)
-            {
-                return;
-            }
-
-            _appliedTimerVersion = version;
-            _timer ??= _time.CreateTimer(static state => ((LocalPartition)state!).OnTimer(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
-            _timer.Change(due, Timeout.InfiniteTimeSpan);
         }
     }
 

@@ -27,6 +27,7 @@ internal sealed partial class LocalPartition : GatePartition, IDisposable
     private readonly PriorityQueue<GateWaiter, GateWaiter> _waiters = new(GateWaiterComparer.Instance);
 
     private readonly PartitionBudgets _budgets;
+    private readonly WakeTimer _timer;
 
     private PartitionLimits _limits;
     private int _concurrencyLimit;
@@ -49,6 +50,7 @@ internal sealed partial class LocalPartition : GatePartition, IDisposable
         _tag = new(SluiceMetrics.PartitionTag, key);
         _idleSince = time.GetTimestamp();
         _budgets = new PartitionBudgets(time.TimestampFrequency);
+        _timer = new WakeTimer(time, OnTimer);
         _floor = new LittleFloor(time.TimestampFrequency);
         _limits = limits;
         ApplyLimitsLocked(limits, _idleSince);
