@@ -159,6 +159,7 @@ internal sealed partial class LocalPartition
         _floor.Admitted(cost.Tokens, now);
         _inFlight++;
         _totalAdmitted++;
+        // Stryker disable once all : a debug-only check, compiled away in the Release build that mutation runs test.
         Debug.Assert(_inFlight > 0 && _inFlight <= _totalAdmitted, "in flight and admitted counts stay consistent");
         return new GateLease(this, cost, dayEntry, waitTime, now, _totalAdmitted);
     }

@@ -256,6 +256,8 @@ internal sealed partial class LocalPartition : GatePartition, IDisposable
         Apply(ref effects);
     }
 
+    // Stryker disable all : debug-only invariant checks; the Release build that mutation runs test compiles them away.
+
     /// <summary>Checks, in debug builds, the partition's counts against each other and the budgets against their bounds.</summary>
     [Conditional("DEBUG")]
     private void AssertInvariantsLocked()
@@ -282,4 +284,6 @@ internal sealed partial class LocalPartition : GatePartition, IDisposable
 
         return live;
     }
+
+    // Stryker restore all
 }

@@ -213,6 +213,7 @@ internal sealed partial class PartitionBudgets
     // Rates are kept per second; a budget stated per minute comes back whole, not as 500.00000000000006.
     public static double PerMinute(double perSecond) => Math.Round(perSecond * 60, 6);
 
+    // Stryker disable all : debug-only invariant checks; the Release build that mutation runs test compiles them away.
     /// <summary>Checks, in debug builds, that every budget holds no more than its capacity and every log no less than nothing.</summary>
     [Conditional("DEBUG")]
     public void AssertInvariants()
@@ -229,6 +230,8 @@ internal sealed partial class PartitionBudgets
         Debug.Assert(_requestsPerDay is null || _requestsPerDay.Used >= -1e-6, "per-day requests below zero");
         Debug.Assert(_tokensPerDay is null || _tokensPerDay.Used >= -1e-6, "per-day tokens below zero");
     }
+
+    // Stryker restore all
 
     /// <summary>The later of <paramref name="wake"/> and <paramref name="now"/> plus <paramref name="wait"/>, where never stays never.</summary>
     private long Later(long wake, long now, TimeSpan wait) =>
