@@ -1,7 +1,10 @@
 namespace Sluice.Adaptive;
 
-/// <summary>What one finished attempt says about the upstream's capacity, for the adaptive limits.</summary>
-internal enum PacingSignal
+/// <summary>
+/// What one finished attempt says about the upstream's capacity, for the adaptive limits. The dispatcher classifies
+/// every answer into one and reports it to the attempt's partition (<see cref="Gate.GatePartition.RecordOutcome"/>).
+/// </summary>
+public enum PacingSignal
 {
     /// <summary>Says nothing about capacity: a permanent error, a refused credential, a plain 500, a dropped connection.</summary>
     None,

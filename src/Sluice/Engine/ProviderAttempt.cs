@@ -130,7 +130,7 @@ internal sealed class ProviderAttempt(ProviderProfile profile, TimeProvider time
     {
         if (budget is { Remaining: { } remaining, ResetAt: { } resetAt })
         {
-            attempt.Partition.ObserveBudget(dimension, remaining, resetAt, budget.Limit, attempt.Lease);
+            attempt.Partition.ObserveAnswerBudget(dimension, remaining, resetAt, budget.Limit, attempt.Lease);
         }
     }
 }

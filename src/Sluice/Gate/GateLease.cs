@@ -8,20 +8,19 @@ namespace Sluice.Gate;
 /// </summary>
 public sealed class GateLease : IDisposable
 {
-    private readonly LocalPartition? _partition;
-    private readonly long _dayEntry;
+    private readonly GatePartition? _partition;
     private long _reservedTokens;
     private long _reservedInput;
     private long _reservedOutput;
     private int _released;
 
-    internal GateLease(LocalPartition partition, BudgetCost reserved, long dayEntry, TimeSpan waitTime, long admittedAt, long admission)
+    internal GateLease(GatePartition partition, BudgetCost reserved, long ticket, TimeSpan waitTime, long admittedAt, long admission)
     {
         _partition = partition;
+        Ticket = ticket;
         _reservedTokens = reserved.Tokens;
         _reservedInput = reserved.Input;
         _reservedOutput = reserved.Output;
-        _dayEntry = dayEntry;
         WaitTime = waitTime;
         AdmittedAt = admittedAt;
         Admission = admission;
@@ -50,11 +49,23 @@ public sealed class GateLease : IDisposable
     /// <summary>How long the caller waited at the gate before it was admitted.</summary>
     public TimeSpan WaitTime { get; }
 
-    /// <summary>The partition clock's timestamp at admission, so a late 429 can be matched to the limits it started under.</summary>
-    /// <summary>The partition's count of admissions when this one was admitted (1 for the first): the rate probe counts with it.</summary>
-    internal long Admission { get; }
+    /// <summary>
+    /// The partition's count of admissions when this one was admitted (1 for the first), so a late 429 can be matched
+    /// to the admissions it followed; 0 for a rejection.
+    /// </summary>
+    public long Admission { get; }
 
-    internal long AdmittedAt { get; }
+    /// <summary>
+    /// The partition clock's timestamp at admission (<see cref="TimeProvider.GetTimestamp"/> of the gate's clock), so a
+    /// late 429 can be matched to the limits it started under; 0 for a rejection.
+    /// </summary>
+    public long AdmittedAt { get; }
+
+    /// <summary>
+    /// A number the admitting partition chose (see <see cref="GatePartition.CreateLease"/>) to find its own record of
+    /// this admission when the lease is settled or released. Means nothing to other callers; 0 for a rejection.
+    /// </summary>
+    public long Ticket { get; }
 
     /// <summary>The tokens this lease holds against the token budget: the estimate, or the settled cost.</summary>
     public long ReservedTokens => Volatile.Read(ref _reservedTokens);
@@ -94,15 +105,15 @@ public sealed class GateLease : IDisposable
         }
 
         long previous = Interlocked.Exchange(ref slot, actual);
-        _partition.Settle(dimension, actual, previous, _dayEntry);
+        _partition.OnLeaseSettled(this, dimension, actual, previous);
     }
 
-    /// <summary>Releases the concurrency slot. Idempotent.</summary>
+    /// <summary>Releases the concurrency slot. Idempotent: the partition hears of it once.</summary>
     public void Dispose()
     {
         if (Interlocked.Exchange(ref _released, 1) == 0)
         {
-            _partition!.Release();
+            _partition!.OnLeaseReleased(this);
         }
     }
 

@@ -3,7 +3,6 @@ using System.Diagnostics.Metrics;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Sluice.Options;
-using Sluice.Telemetry;
 
 namespace Sluice.Gate;
 
@@ -18,29 +17,16 @@ internal sealed class LocalGate : SluiceGate
     private readonly ILogger _logger;
 
     public LocalGate(GateOptions options, TimeProvider time, ILoggerFactory? loggerFactory, IMeterFactory? meterFactory)
+        : base(Validated(options, time), meterFactory)
     {
-        ArgumentNullException.ThrowIfNull(options.DefaultLimits, nameof(options.DefaultLimits));
-        var validator = new PartitionLimitsValidator();
-        OptionsGuard.ThrowIfInvalid(validator, options.DefaultLimits, nameof(GateOptions.DefaultLimits));
-        foreach (var (key, limits) in options.Partitions)
-        {
-            OptionsGuard.ThrowIfInvalid(validator, limits, $"{nameof(GateOptions.Partitions)}[{key}]");
-        }
-
         _defaults = options.DefaultLimits.Clone();
         _overrides = options.Partitions.ToDictionary(p => p.Key, p => p.Value.Clone(), StringComparer.Ordinal);
         _selector = options.LimitsSelector;
         _time = time;
         _logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("Sluice.Gate");
-        Metrics = new SluiceMetrics(meterFactory, () => _partitions.Values.Select(p => p.GetSnapshot()));
-        Time = time;
     }
 
     public override IReadOnlyCollection<GatePartition> Partitions => _partitions.Values.ToArray();
-
-    internal override SluiceMetrics Metrics { get; }
-
-    internal override TimeProvider Time { get; }
 
     public override GatePartition GetPartition(string key)
     {
@@ -68,9 +54,21 @@ internal sealed class LocalGate : SluiceGate
             {
                 partition.Dispose();
             }
-
-            Metrics.Dispose();
         }
+    }
+
+    /// <summary>Validates the options before the base class makes the gate's instruments, so invalid options leave nothing behind.</summary>
+    private static TimeProvider Validated(GateOptions options, TimeProvider time)
+    {
+        ArgumentNullException.ThrowIfNull(options.DefaultLimits, nameof(options.DefaultLimits));
+        var validator = new PartitionLimitsValidator();
+        OptionsGuard.ThrowIfInvalid(validator, options.DefaultLimits, nameof(GateOptions.DefaultLimits));
+        foreach (var (key, limits) in options.Partitions)
+        {
+            OptionsGuard.ThrowIfInvalid(validator, limits, $"{nameof(GateOptions.Partitions)}[{key}]");
+        }
+
+        return time;
     }
 
     private PartitionLimits LimitsFor(string key)

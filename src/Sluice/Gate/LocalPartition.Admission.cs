@@ -6,11 +6,8 @@ namespace Sluice.Gate;
 /// <summary>The admission machine: who may start now, and when the next one can.</summary>
 internal sealed partial class LocalPartition
 {
-    private readonly object _timerLock = new();
-    private ITimer? _timer;
+    // Numbers the timer decisions made under the lock (see WakeTimer).
     private long _timerVersion;
-    private long _appliedTimerVersion;
-    private bool _disposed;
 
     public override ValueTask<GateLease> AcquireAsync(AdmissionRequest request, CancellationToken cancellationToken = default)
     {
@@ -80,14 +77,7 @@ internal sealed partial class LocalPartition
         return lease;
     }
 
-    public void Dispose()
-    {
-        lock (_timerLock)
-        {
-            _disposed = true;
-            _timer?.Dispose();
-        }
-    }
+    public void Dispose() => _timer.Dispose();
 
     /// <summary>
     /// Decides a request on arrival: an admission when nobody is ahead and every limit allows, a rejection when the
@@ -134,7 +124,8 @@ internal sealed partial class LocalPartition
     }
 
     /// <summary>
-    /// The earliest instant a request costing <paramref name="cost"/> may start — the latest over every budget:
+    /// The earliest instant a request costing <paramref name="cost"/> may start — the latest over the pause, the
+    /// concurrency limit, the first-headers wait and every budget (<see cref="PartitionBudgets.WakeTime"/>):
     /// <paramref name="now"/> when it may start now, <see cref="long.MaxValue"/> when only a release can let it in.
     /// </summary>
     private long WakeTimeLocked(in BudgetCost cost, long now)
@@ -144,7 +135,7 @@ internal sealed partial class LocalPartition
         {
             // Held back by Sluice's own limit, not the upstream's: what the upstream accepts meanwhile is no measure of
             // its rate. Before the first answer the Little floor grows with time, so wake when it lets one more in.
-            _probe?.SelfBound();
+            _budgets.Probe?.SelfBound();
             if (_aimd is null || _floor.ReachesAt(_inFlight + 1, BudgetRateLocked, now) is not { } grows)
             {
                 return long.MaxValue;
@@ -153,31 +144,23 @@ internal sealed partial class LocalPartition
             wake = Math.Max(wake, grows);
         }
 
-        if (_requestRate is not null)
+        // Until the first headers (or answer) arrive, with PartitionLimits.AwaitFirstHeaders, one request goes alone.
+        if (_firstHeadersPending && _limits.AwaitFirstHeaders && _limits.LearnBudgets && _inFlight > 0)
         {
-            _requests.Refill(now);
-            wake = Later(wake, now, _requests.TimeUntil(1, now));
+            return long.MaxValue;
         }
 
-        return TokenWakeTimeLocked(cost, wake, now);
+        return _budgets.WakeTime(cost, wake, now);
     }
-
-    private long Later(long wake, long now, TimeSpan wait) =>
-        wait == TimeSpan.MaxValue || wake == long.MaxValue ? long.MaxValue : Math.Max(wake, now + ToTimestampTicks(wait));
 
     private GateLease AdmitLocked(in BudgetCost cost, TimeSpan waitTime, long now)
     {
-        if (_requestRate is not null)
-        {
-            _requests.Spend(1);
-        }
-
-        long dayEntry = SpendTokensLocked(cost, now);
+        long dayEntry = _budgets.Spend(cost, now);
         _floor.Admitted(cost.Tokens, now);
-        _probe?.Started(now);
         _inFlight++;
         _totalAdmitted++;
-        Debug.Assert(_inFlight > 0 && _queued >= 0, "in flight and queued counts stay consistent");
+        // Stryker disable once all : a debug-only check, compiled away in the Release build that mutation runs test.
+        Debug.Assert(_inFlight > 0 && _inFlight <= _totalAdmitted, "in flight and admitted counts stay consistent");
         return new GateLease(this, cost, dayEntry, waitTime, now, _totalAdmitted);
     }
 
@@ -185,7 +168,7 @@ internal sealed partial class LocalPartition
     private Effects ScheduleLocked(long now)
     {
         Effects effects = default;
-        FollowProbeLocked(now);
+        _budgets.FollowProbe(now);
         while (TryPeekLiveLocked(out var head))
         {
             long wakeAt = WakeTimeLocked(head.Cost, now);
@@ -275,7 +258,7 @@ internal sealed partial class LocalPartition
 
         if (effects.TimerVersion != 0)
         {
-            ArmTimer(effects.TimerVersion, effects.TimerDelay);
+            _timer.Arm(effects.TimerVersion, effects.TimerDelay);
         }
     }
 
@@ -301,33 +284,12 @@ internal sealed partial class LocalPartition
         }
     }
 
-    /// <summary>Arms the one timer, unless a newer decision has already armed it.</summary>
-    private void ArmTimer(long version, TimeSpan delay)
-    {
-        // Whole milliseconds, rounded up: a timer that fires early finds nothing to admit and must be armed again.
-        var due = TimeSpan.FromMilliseconds(Math.Max(1, Math.Ceiling(delay.TotalMilliseconds)));
-        lock (_timerLock)
-        {
-            if (_disposed || version <= _appliedTimerVersion)
-            {
-                return;
-            }
-
-            _appliedTimerVersion = version;
-            _timer ??= _time.CreateTimer(static state => ((LocalPartition)state!).OnTimer(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
-            _timer.Change(due, Timeout.InfiniteTimeSpan);
-        }
-    }
-
     private static void ThrowIfNegative(AdmissionRequest request)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(request.Tokens);
         ArgumentOutOfRangeException.ThrowIfNegative(request.InputTokens);
         ArgumentOutOfRangeException.ThrowIfNegative(request.OutputTokens);
     }
-
-    private long ToTimestampTicks(TimeSpan span) =>
-        span >= TimeSpan.FromDays(3650) ? long.MaxValue / 4 : (long)(span.Ticks * (_time.TimestampFrequency / (double)TimeSpan.TicksPerSecond));
 
     /// <summary>What a decision under the lock leaves to do after it.</summary>
     private struct Effects

@@ -1,4 +1,5 @@
-using System.Threading.RateLimiting;
+using System.Diagnostics;
+using Sluice.Adaptive;
 using Microsoft.Extensions.Logging;
 using Sluice.Options;
 using Sluice.Telemetry;
@@ -11,6 +12,11 @@ namespace Sluice.Gate;
 /// single timer for it; releases, refunds and limit changes also wake it. Work that may reach code outside Sluice
 /// (completing a waiter, recording a metric, writing a log) happens after the lock is released.
 /// </summary>
+/// <remarks>
+/// Three files: this one holds the state and the caller-facing controls; LocalPartition.Admission.cs the queue and
+/// timer machine; LocalPartition.Learning.cs what answers teach (outcomes, headers). Which budget is in force and
+/// when it allows a request is <see cref="PartitionBudgets"/>'s, a pure policy the partition consults under its lock.
+/// </remarks>
 internal sealed partial class LocalPartition : GatePartition, IDisposable
 {
     private readonly object _lock = new();
@@ -20,11 +26,10 @@ internal sealed partial class LocalPartition : GatePartition, IDisposable
     private readonly KeyValuePair<string, object?> _tag;
     private readonly PriorityQueue<GateWaiter, GateWaiter> _waiters = new(GateWaiterComparer.Instance);
 
-    private PartitionLimits _limits;
+    private readonly PartitionBudgets _budgets;
+    private readonly WakeTimer _timer;
 
-    // Budgets in force, per second, whatever their source (configuration, headers, the 429 probe); null: none.
-    private double? _requestRate;
-    private TokenBucket _requests;
+    private PartitionLimits _limits;
     private int _concurrencyLimit;
     private int _inFlight;
     private int _queued;
@@ -35,7 +40,6 @@ internal sealed partial class LocalPartition : GatePartition, IDisposable
     private long _idleSince;
     private long _totalAdmitted;
     private long _totalRejected;
-    private PartitionRateLimiter? _rateLimiter;
 
     public LocalPartition(string key, PartitionLimits limits, TimeProvider time, SluiceMetrics metrics, ILogger logger)
     {
@@ -45,6 +49,9 @@ internal sealed partial class LocalPartition : GatePartition, IDisposable
         _logger = logger;
         _tag = new(SluiceMetrics.PartitionTag, key);
         _idleSince = time.GetTimestamp();
+        _budgets = new PartitionBudgets(time.TimestampFrequency);
+        _timer = new WakeTimer(time, OnTimer);
+        _floor = new LittleFloor(time.TimestampFrequency);
         _limits = limits;
         ApplyLimitsLocked(limits, _idleSince);
     }
@@ -75,12 +82,12 @@ internal sealed partial class LocalPartition : GatePartition, IDisposable
         }
     }
 
-    internal long TotalAdmitted => Interlocked.Read(ref _totalAdmitted);
+    internal override long TotalAdmitted => Interlocked.Read(ref _totalAdmitted);
 
-    internal long TotalRejected => Interlocked.Read(ref _totalRejected);
+    internal override long TotalRejected => Interlocked.Read(ref _totalRejected);
 
     /// <summary>How long the partition has had nothing in flight and nobody waiting; null while busy.</summary>
-    internal TimeSpan? IdleDuration
+    internal override TimeSpan? IdleDuration
     {
         get
         {
@@ -103,7 +110,7 @@ internal sealed partial class LocalPartition : GatePartition, IDisposable
         lock (_lock)
         {
             long now = _time.GetTimestamp();
-            long end = now + ToTimestampTicks(pause);
+            long end = now + Timestamps.FromTimeSpan(pause, _time.TimestampFrequency);
             if (end <= _pausedUntil)
             {
                 return;
@@ -134,6 +141,8 @@ internal sealed partial class LocalPartition : GatePartition, IDisposable
                     effects.Reject(waiter, new GateLease(GateRejectionReason.Stopped, reason, retryAfter: null));
                 }
             }
+
+            AssertInvariantsLocked();
         }
 
         Apply(ref effects);
@@ -180,37 +189,21 @@ internal sealed partial class LocalPartition : GatePartition, IDisposable
         {
             long now = _time.GetTimestamp();
             DateTimeOffset? pausedUntil = _pausedUntil > now ? _time.GetUtcNow() + _time.GetElapsedTime(now, _pausedUntil) : null;
-            double? requests = null;
-            if (_requestRate is not null)
-            {
-                _requests.Refill(now);
-                requests = _requests.Level;
-            }
-
-            var budgets = TokenBudgetSnapshotsLocked(now);
-            double? tokens = TokenRate(BudgetDimension.Tokens) is null ? null : _tokenBudgets[(int)BudgetDimension.Tokens].Bucket.Level;
+            var budgets = _budgets.Snapshot(now, out double? requests, out double? tokens);
             return new PartitionSnapshot(Key, _inFlight, _queued, EffectiveConcurrencyLocked(now), requests, tokens, pausedUntil, _stopReason)
             {
-                RequestsPerMinute = PerMinute(_requestRate),
-                TokensPerMinute = PerMinute(TokenRate(BudgetDimension.Tokens)),
+                RequestsPerMinute = _budgets.RequestRate is { } requestRate ? PartitionBudgets.PerMinute(requestRate) : null,
+                TokensPerMinute = _budgets.TokenRate(BudgetDimension.Tokens) is { } tokenRate ? PartitionBudgets.PerMinute(tokenRate) : null,
                 AdaptiveConcurrency = _aimd is not null,
-                RequestBudgetSource = _requestSource,
-                TokenBudgetSource = _tokenBudgets[(int)BudgetDimension.Tokens].Source,
-                Budgets = requests is { } level
-                    ? [new BudgetSnapshot(BudgetDimension.Requests, PerMinute(_requestRate)!.Value, TimeSpan.FromMinutes(1), level, _requestSource), .. budgets]
-                    : budgets,
+                RequestBudgetSource = _budgets.RequestSource,
+                TokenBudgetSource = _budgets.TokenSource,
+                Budgets = budgets,
             };
         }
     }
 
-    // Rates are kept per second; a budget stated per minute comes back whole, not as 500.00000000000006.
-    private static double? PerMinute(double? perSecond) => perSecond is { } rate ? Math.Round(rate * 60, 6) : null;
-
-    public override RateLimiter AsRateLimiter() =>
-        LazyInitializer.EnsureInitialized(ref _rateLimiter, () => new PartitionRateLimiter(this));
-
-    /// <summary>Called by <see cref="GateLease.Dispose"/>: frees the concurrency slot and admits whoever can start.</summary>
-    internal void Release()
+    /// <summary>Called by <see cref="GateLease.Dispose"/>, once per lease: frees the concurrency slot and admits whoever can start.</summary>
+    protected internal override void OnLeaseReleased(GateLease lease)
     {
         Effects effects;
         lock (_lock)
@@ -231,4 +224,66 @@ internal sealed partial class LocalPartition : GatePartition, IDisposable
         _metrics.InFlight.Add(-1, _tag);
         Apply(ref effects);
     }
+
+    /// <summary>Called by <see cref="GateLease.Settle(BudgetDimension, long)"/>: charges (more than reserved) or refunds (less) one token dimension.</summary>
+    protected internal override void OnLeaseSettled(GateLease lease, BudgetDimension dimension, long actual, long previous)
+    {
+        if (dimension == BudgetDimension.Tokens)
+        {
+            _metrics.TokensSettled.Add(actual, _tag);
+        }
+
+        long delta = actual - previous;
+        if (delta == 0)
+        {
+            return;
+        }
+
+        Effects effects = default;
+        lock (_lock)
+        {
+            long now = _time.GetTimestamp();
+            _budgets.Settle(dimension, delta, lease.Ticket, now);
+            AssertInvariantsLocked();
+
+            // A refund may let the head in; a charge only ever delays it.
+            if (delta < 0)
+            {
+                effects = ScheduleLocked(now);
+            }
+        }
+
+        Apply(ref effects);
+    }
+
+    // Stryker disable all : debug-only invariant checks; the Release build that mutation runs test compiles them away.
+
+    /// <summary>Checks, in debug builds, the partition's counts against each other and the budgets against their bounds.</summary>
+    [Conditional("DEBUG")]
+    private void AssertInvariantsLocked()
+    {
+        Debug.Assert(_inFlight >= 0, "in-flight count below zero");
+        Debug.Assert(_inFlight <= _totalAdmitted, "more in flight than were ever admitted");
+        Debug.Assert(_queued >= 0, "queued count below zero");
+        Debug.Assert(_queued == LiveWaitersLocked(), "queued count differs from the waiters held");
+        Debug.Assert(_stopReason is null || _queued == 0, "a stopped partition holds waiters");
+        Debug.Assert(_concurrencyLimit >= 1, "concurrency limit below one");
+        _budgets.AssertInvariants();
+    }
+
+    private int LiveWaitersLocked()
+    {
+        int live = 0;
+        foreach (var (waiter, _) in _waiters.UnorderedItems)
+        {
+            if (!waiter.IsDone)
+            {
+                live++;
+            }
+        }
+
+        return live;
+    }
+
+    // Stryker restore all
 }

@@ -6,7 +6,7 @@ namespace Sluice.Gate;
 /// A partition seen as a <see cref="RateLimiter"/> whose permits are tokens. It is a view, not a copy: it shares
 /// the partition's queue and budgets with every other caller of the partition.
 /// </summary>
-internal sealed class PartitionRateLimiter(LocalPartition partition) : RateLimiter
+internal sealed class PartitionRateLimiter(GatePartition partition) : RateLimiter
 {
     public override TimeSpan? IdleDuration => partition.IdleDuration;
 

@@ -8,17 +8,26 @@ namespace Sluice.Gate;
 /// a model group), each with its own concurrency, request and token budgets. Partitions are made on first use and
 /// live as long as the gate.
 /// </summary>
+/// <remarks>
+/// A contract: <see cref="Create"/> makes the gate whose partitions live in this process; another gate derives from
+/// this class, makes its own <see cref="GatePartition"/>s, and passes the clock they run on to the constructor.
+/// </remarks>
 public abstract class SluiceGate : IDisposable
 {
-    private protected SluiceGate()
+    /// <summary>Initialises a gate.</summary>
+    /// <param name="timeProvider">The clock its partitions run on (lease timestamps are this clock's); <see cref="TimeProvider.System"/> when null.</param>
+    /// <param name="meterFactory">Where the gate's and its dispatchers' metrics go; a private <c>Sluice</c> meter when null.</param>
+    protected SluiceGate(TimeProvider? timeProvider = null, IMeterFactory? meterFactory = null)
     {
+        Time = timeProvider ?? TimeProvider.System;
+        Metrics = new Telemetry.SluiceMetrics(meterFactory, () => Partitions.Select(p => p.GetSnapshot()));
     }
 
     /// <summary>The clock every partition of this gate, and every dispatcher over it, runs on.</summary>
-    internal abstract TimeProvider Time { get; }
+    internal TimeProvider Time { get; }
 
     /// <summary>The instruments of this gate, shared with dispatchers over it.</summary>
-    internal abstract Telemetry.SluiceMetrics Metrics { get; }
+    internal Telemetry.SluiceMetrics Metrics { get; }
 
     /// <summary>Every partition made so far.</summary>
     public abstract IReadOnlyCollection<GatePartition> Partitions { get; }
@@ -42,14 +51,15 @@ public abstract class SluiceGate : IDisposable
     /// <returns>The partition.</returns>
     public abstract GatePartition GetPartition(string key);
 
-    /// <summary>Stops every partition's timer.</summary>
+    /// <summary>Stops every partition's timer and the gate's metrics.</summary>
     public void Dispose()
     {
         Dispose(disposing: true);
+        Metrics.Dispose();
         GC.SuppressFinalize(this);
     }
 
-    /// <summary>Releases resources.</summary>
+    /// <summary>Releases the implementation's resources (the gate's metrics are disposed after this).</summary>
     /// <param name="disposing">True from <see cref="Dispose()"/>.</param>
     protected abstract void Dispose(bool disposing);
 }

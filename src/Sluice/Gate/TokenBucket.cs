@@ -46,9 +46,6 @@ internal struct TokenBucket
     /// <summary>The most the bucket holds.</summary>
     public readonly double Capacity => _capacity;
 
-    /// <summary>The configured refill rate, per second.</summary>
-    public readonly double RatePerSecond => _ratePerSecond;
-
     /// <summary>Brings the level up to date with refill since the last update.</summary>
     public void Refill(long now)
     {
@@ -77,11 +74,7 @@ internal struct TokenBucket
         _updatedAt = now;
     }
 
-    /// <summary>True when <paramref name="cost"/> may be spent now (after <see cref="Refill"/>).</summary>
-    public readonly bool CanSpend(double cost) =>
-        cost <= _level + Epsilon || (cost > _capacity && _level + Epsilon >= _capacity);
-
-    /// <summary>Spends <paramref name="cost"/>; the caller has checked <see cref="CanSpend"/>.</summary>
+    /// <summary>Spends <paramref name="cost"/>; the caller has checked <see cref="TimeUntil"/>.</summary>
     public void Spend(double cost) => _level -= cost;
 
     /// <summary>

@@ -1,0 +1,131 @@
+using System.Diagnostics.Metrics;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.Metrics.Testing;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Testing;
+using Microsoft.Extensions.Time.Testing;
+using Sluice.Adaptive;
+using Sluice.Gate;
+
+namespace Sluice.Tests.Gate;
+
+/// <summary>What a partition tells operators: the gate's counters and its log lines, one per decision that matters.</summary>
+public sealed class GateTelemetryTests : IDisposable
+{
+    private readonly ServiceProvider _services = new ServiceCollection().AddMetrics().BuildServiceProvider();
+    private readonly FakeLogCollector _logs = new();
+    private readonly FakeTimeProvider _time = new(GateTestKit.Start);
+
+    public void Dispose() => _services.Dispose();
+
+    [Fact]
+    public void Counters_FollowAdmissions_Waits_Rejections_AndSettlements()
+    {
+        var meters = _services.GetRequiredService<IMeterFactory>();
+        using var queued = new MetricCollector<int>(meters, "Sluice", "sluice.gate.queued");
+        using var inFlight = new MetricCollector<int>(meters, "Sluice", "sluice.gate.in_flight");
+        using var admitted = new MetricCollector<long>(meters, "Sluice", "sluice.gate.admitted");
+        using var rejected = new MetricCollector<long>(meters, "Sluice", "sluice.gate.rejected");
+        using var waits = new MetricCollector<double>(meters, "Sluice", "sluice.gate.wait_time");
+        using var reserved = new MetricCollector<long>(meters, "Sluice", "sluice.gate.tokens.reserved");
+        using var settled = new MetricCollector<long>(meters, "Sluice", "sluice.gate.tokens.settled");
+        using var gate = Gate(new PartitionLimits { MaxConcurrency = 1, MaxQueueLength = 1 }, meters);
+        var partition = gate.GetPartition("p");
+
+        var first = partition.Enter(new AdmissionRequest(40)).Admitted();
+        var second = partition.Enter(new AdmissionRequest(0));
+        partition.Enter(new AdmissionRequest()).Rejected();
+        _time.Advance(TimeSpan.FromSeconds(2));
+        first.Settle(30);
+        first.Dispose();
+        second.Admitted().Dispose();
+
+        Assert.Equal(0, Sum(queued));
+        Assert.Equal(2, queued.GetMeasurementSnapshot().Count);
+        Assert.Equal(0, Sum(inFlight));
+        Assert.Equal(2, Sum(admitted));
+        Assert.Equal(1, Sum(rejected));
+        Assert.Equal("QueueFull", rejected.LastMeasurement!.Tags["sluice.rejection"]);
+        Assert.Equal([0.0, 2.0], waits.GetMeasurementSnapshot().Select(m => m.Value));
+        Assert.Equal(40, Sum(reserved));
+        Assert.Single(reserved.GetMeasurementSnapshot());
+        Assert.Equal(30, Sum(settled));
+        Assert.All(admitted.GetMeasurementSnapshot(), m => Assert.Equal("p", m.Tags["sluice.partition"]));
+    }
+
+    [Fact]
+    public async Task Counters_CountACancelledWaiterOut_AndPauses()
+    {
+        var meters = _services.GetRequiredService<IMeterFactory>();
+        using var queued = new MetricCollector<int>(meters, "Sluice", "sluice.gate.queued");
+        using var pauses = new MetricCollector<long>(meters, "Sluice", "sluice.gate.pauses");
+        using var gate = Gate(new PartitionLimits { MaxConcurrency = 1 }, meters);
+        var partition = gate.GetPartition("p");
+        using var holder = partition.Enter(new AdmissionRequest()).Admitted();
+        using var cts = new CancellationTokenSource();
+        var waiter = partition.Enter(new AdmissionRequest(), cts.Token);
+
+        await cts.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => waiter.WaitAsync(TimeSpan.FromSeconds(10)));
+        partition.PauseUntil(_time.GetUtcNow().AddSeconds(5));
+        partition.PauseUntil(_time.GetUtcNow().AddSeconds(1));
+
+        Assert.Equal(0, Sum(queued));
+        Assert.Equal(1, Sum(pauses));
+    }
+
+    [Fact]
+    public void Logs_SayWhenAPartitionIsPaused_Stopped_Resumed_Full_OrChanged()
+    {
+        using var gate = Gate(new PartitionLimits { MaxConcurrency = 1, MaxQueueLength = 1 });
+        var partition = gate.GetPartition("p");
+        using var holder = partition.Enter(new AdmissionRequest()).Admitted();
+        var waiting = partition.Enter(new AdmissionRequest());
+
+        partition.Enter(new AdmissionRequest()).Rejected();
+        partition.PauseUntil(_time.GetUtcNow().AddSeconds(3));
+        partition.Stop("quota exhausted");
+        partition.Resume();
+        partition.UpdateLimits(new PartitionLimits { MaxConcurrency = 5, RequestsPerWindow = 100 });
+
+        var messages = _logs.GetSnapshot().Select(r => r.Message).ToList();
+        Assert.Equal(5, messages.Count);
+        Assert.All(messages, m => Assert.Contains("p", m, StringComparison.Ordinal));
+        Assert.Contains(messages, m => m.Contains("quota exhausted", StringComparison.Ordinal));
+        Assert.Contains(messages, m => m.Contains("00:00:03", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Logs_SayWhatWasLearned()
+    {
+        using var gate = Gate(new PartitionLimits { AdaptiveConcurrency = true, MaxConcurrency = 64 });
+        var partition = gate.GetPartition("p");
+
+        partition.ObserveBudget(BudgetDimension.Requests, 400, _time.GetUtcNow().AddSeconds(30), limit: 500);
+        partition.ObserveBudget(BudgetDimension.OutputTokens, 7_000, _time.GetUtcNow().AddSeconds(30), limit: 8_000);
+        partition.ObserveBudget(BudgetDimension.RequestsPerDay, 9_000, _time.GetUtcNow().AddHours(3), limit: 10_000);
+        int logged = _logs.Count;
+        partition.ObserveBudget(BudgetDimension.Requests, 300, _time.GetUtcNow().AddSeconds(30), limit: 500);
+        Assert.Equal(logged, _logs.Count);
+
+        var lease = partition.Enter(new AdmissionRequest()).Admitted();
+        _time.Advance(TimeSpan.FromMilliseconds(100));
+        partition.RecordOutcome(lease, PacingSignal.Overloaded);
+        lease.Dispose();
+
+        var messages = _logs.GetSnapshot().Select(r => r.Message).ToList();
+        Assert.Equal(4, messages.Count);
+        Assert.Contains(messages, m => m.Contains("500", StringComparison.Ordinal));
+        Assert.Contains(messages, m => m.Contains("8000", StringComparison.Ordinal) || m.Contains("8,000", StringComparison.Ordinal));
+        Assert.Contains(messages, m => m.Contains("10000", StringComparison.Ordinal) || m.Contains("10,000", StringComparison.Ordinal));
+    }
+
+    private SluiceGate Gate(PartitionLimits limits, IMeterFactory? meters = null)
+    {
+        var loggers = LoggerFactory.Create(builder => builder.AddProvider(new FakeLoggerProvider(_logs)).SetMinimumLevel(LogLevel.Debug));
+        return SluiceGate.Create(new GateOptions { DefaultLimits = limits }, _time, loggers, meters);
+    }
+
+    private static long Sum<T>(MetricCollector<T> collector)
+        where T : struct => collector.GetMeasurementSnapshot().Sum(m => Convert.ToInt64(m.Value, System.Globalization.CultureInfo.InvariantCulture));
+}
