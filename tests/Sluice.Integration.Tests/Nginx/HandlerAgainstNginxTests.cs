@@ -41,8 +41,9 @@ public sealed class HandlerAgainstNginxTests
             response.Dispose();
         }
 
-        var statuses = nginx.StatusCounts();
-        Assert.Equal(100, statuses.GetValueOrDefault(200));
+        // Every call ended once with nginx's 200; a busy machine may have hedged a slow one (its twin answered too).
+        var statuses = await nginx.StatusCountsAsync(answered: 100);
+        Assert.InRange(statuses.GetValueOrDefault(200), 100, 103);
         Assert.True(statuses.Keys.All(s => s is 200 or 429), string.Join(", ", statuses.Select(s => $"{s.Key}: {s.Value}")));
     }
 }

@@ -107,6 +107,24 @@ internal sealed class NginxServer : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// The status counts once the access log holds at least <paramref name="answered"/> lines: nginx logs a request after
+    /// its response has gone out, so a client can hold every answer a moment before the last line is written. Waits at
+    /// most <see cref="StartBound"/>, then returns what the log holds.
+    /// </summary>
+    public async Task<IReadOnlyDictionary<int, int>> StatusCountsAsync(int answered)
+    {
+        long started = _time.GetTimestamp();
+        var counts = StatusCounts();
+        while (counts.Values.Sum() < answered && _time.GetElapsedTime(started) < StartBound)
+        {
+            await Task.Delay(TimeSpan.FromMilliseconds(20), _time).ConfigureAwait(false);
+            counts = StatusCounts();
+        }
+
+        return counts;
+    }
+
     /// <summary>How many requests nginx answered with each status so far, from its access log (429s included).</summary>
     public IReadOnlyDictionary<int, int> StatusCounts()
     {
