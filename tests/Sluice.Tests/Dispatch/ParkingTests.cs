@@ -59,4 +59,26 @@ public sealed class ParkingTests
         Assert.InRange(calls[1].At - calls[0].At, wait, wait + TimeSpan.FromSeconds(1));
         Assert.Null(h.Snapshot().StopReason);
     }
+
+    [Fact]
+    public async Task RunAsync_WhenTheProviderAsksForALongWait_AddsAtMostASecondOfJitter()
+    {
+        // The jitter spreads the restart of waiting jobs; a share of a half-hour wait would be minutes of lost budget.
+        using var h = new DispatchHarness(configure: o =>
+        {
+            o.MaxThrottlePause = TimeSpan.FromHours(1);
+            o.ThrottleJitter = 0.5;
+        });
+        h.Upstream.Script("long", Step.Returns(AttemptOutcome.Throttled<string>(TimeSpan.FromMinutes(30))), Step.Returns(AttemptOutcome.Success("ok")));
+        var start = h.Now;
+
+        var job = h.Run("long");
+        await TestWait.Eventually(() => h.Snapshot().PausedUntil is not null, "the partition paused");
+
+        var pause = h.Snapshot().PausedUntil!.Value - start;
+        Assert.InRange(pause, TimeSpan.FromMinutes(30), TimeSpan.FromMinutes(30) + TimeSpan.FromSeconds(1));
+        Assert.NotEqual(TimeSpan.FromMinutes(30), pause);   // the jitter is there (the seeded draw is not zero)
+        var result = await h.Driver.RunUntilAsync(job, TimeSpan.FromSeconds(1), TimeSpan.FromHours(1));
+        Assert.True(result.IsSuccess);
+    }
 }
