@@ -78,7 +78,10 @@ public sealed class ParkingTests
         var pause = h.Snapshot().PausedUntil!.Value - start;
         Assert.InRange(pause, TimeSpan.FromMinutes(30), TimeSpan.FromMinutes(30) + TimeSpan.FromSeconds(1));
         Assert.NotEqual(TimeSpan.FromMinutes(30), pause);   // the jitter is there (the seeded draw is not zero)
-        var result = await h.Driver.RunUntilAsync(job, TimeSpan.FromSeconds(1), TimeSpan.FromHours(1));
+        // Timers count whole milliseconds: the pause ends within one of its exact instant.
+        await h.AdvanceAsync(pause + TimeSpan.FromMilliseconds(1));
+        var result = await job.DefaultTimeout();
         Assert.True(result.IsSuccess);
+        Assert.InRange(h.Upstream.CallsFor("long")[1].At - start, pause, pause + TimeSpan.FromMilliseconds(1));
     }
 }
