@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Time.Testing;
 using Sluice.Dispatch;
 using Sluice.Gate;
+using Sluice.Tests.Dispatch.Support;
 
 namespace Sluice.Tests.Dispatch;
 
@@ -27,8 +28,8 @@ public sealed class ParkingTests
         }).AsTask();
         release.SetResult();
 
-        var parked = await first.WaitAsync(TimeSpan.FromSeconds(30));
-        var stopped = await second.WaitAsync(TimeSpan.FromSeconds(30));
+        var parked = await first.DefaultTimeout();
+        var stopped = await second.DefaultTimeout();
 
         Assert.Equal((JobStatus.NotCompleted, JobEndReason.Parked), (parked.Status, parked.Reason));
         Assert.Contains("03:00:00", parked.Error);
@@ -37,26 +38,50 @@ public sealed class ParkingTests
         Assert.StartsWith("parked:", gate.GetPartition("p").GetSnapshot().StopReason);
     }
 
-    [Fact]
-    public async Task RunAsync_WhenTheWaitIsWithinMaxThrottlePause_PausesAndCarriesOn()
+    [Theory]
+    [InlineData(4)]
+    [InlineData(5)]   // exactly MaxThrottlePause: still a pause, not a park
+    public async Task RunAsync_WhenTheWaitIsWithinMaxThrottlePause_PausesForIt_AndCarriesOn(int minutes)
     {
-        var time = new FakeTimeProvider();
-        using var gate = SluiceGate.Create(new GateOptions(), time);
-        using var dispatcher = SluiceDispatcher.Create(gate, new DispatcherOptions { MaxThrottlePause = TimeSpan.FromMinutes(5), ThrottleJitter = 0 }, random: new Random(1));
-        int calls = 0;
+        using var h = new DispatchHarness(configure: o => o.MaxThrottlePause = TimeSpan.FromMinutes(5));
+        var wait = TimeSpan.FromMinutes(minutes);
+        h.Upstream.Script("brief", Step.Returns(AttemptOutcome.Throttled<string>(wait)), Step.Returns(AttemptOutcome.Success("ok")));
 
-        var job = dispatcher.RunAsync(new SluiceJob("brief", "p"), (_, _) => ValueTask.FromResult(
-            Interlocked.Increment(ref calls) == 1 ? AttemptOutcome.Throttled<string>(TimeSpan.FromMinutes(4)) : AttemptOutcome.Success("ok"))).AsTask();
+        var job = h.Run("brief");
+        var result = await h.Driver.RunUntilAsync(job, TimeSpan.FromSeconds(1), TimeSpan.FromMinutes(10));
 
-        while (!job.IsCompleted && calls < 2)
-        {
-            await Task.Yield();
-            time.Advance(TimeSpan.FromSeconds(30));
-        }
-
-        var result = await job.WaitAsync(TimeSpan.FromSeconds(30));
         Assert.True(result.IsSuccess);
-        Assert.Equal(1, result.Throttles);
-        Assert.Null(gate.GetPartition("p").GetSnapshot().StopReason);
+        Assert.Equal((1, 1), (result.Throttles, result.Attempts));
+        var calls = h.Upstream.CallsFor("brief");
+        Assert.Equal(2, calls.Count);
+
+        // The retry waits out the provider's wait (no jitter in the harness), stepped in whole seconds.
+        Assert.InRange(calls[1].At - calls[0].At, wait, wait + TimeSpan.FromSeconds(1));
+        Assert.Null(h.Snapshot().StopReason);
+    }
+
+    [Fact]
+    public async Task RunAsync_WhenTheProviderAsksForALongWait_AddsAtMostASecondOfJitter()
+    {
+        // The jitter spreads the restart of waiting jobs; a share of a half-hour wait would be minutes of lost budget.
+        using var h = new DispatchHarness(configure: o =>
+        {
+            o.MaxThrottlePause = TimeSpan.FromHours(1);
+            o.ThrottleJitter = 0.5;
+        });
+        h.Upstream.Script("long", Step.Returns(AttemptOutcome.Throttled<string>(TimeSpan.FromMinutes(30))), Step.Returns(AttemptOutcome.Success("ok")));
+        var start = h.Now;
+
+        var job = h.Run("long");
+        await TestWait.Eventually(() => h.Snapshot().PausedUntil is not null, "the partition paused");
+
+        var pause = h.Snapshot().PausedUntil!.Value - start;
+        Assert.InRange(pause, TimeSpan.FromMinutes(30), TimeSpan.FromMinutes(30) + TimeSpan.FromSeconds(1));
+        Assert.NotEqual(TimeSpan.FromMinutes(30), pause);   // the jitter is there (the seeded draw is not zero)
+        // Timers count whole milliseconds: the pause ends within one of its exact instant.
+        await h.AdvanceAsync(pause + TimeSpan.FromMilliseconds(1));
+        var result = await job.DefaultTimeout();
+        Assert.True(result.IsSuccess);
+        Assert.InRange(h.Upstream.CallsFor("long")[1].At - start, pause, pause + TimeSpan.FromMilliseconds(1));
     }
 }

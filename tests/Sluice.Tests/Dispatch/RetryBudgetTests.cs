@@ -225,6 +225,35 @@ public sealed class RetryBudgetTests
         RetryBudgetBurst = burst,
     };
 
+    [Fact]
+    public void TryWithdraw_TakesAWholeRetryOnlyWhenOneIsThereNow_RefilledFromTheClock()
+    {
+        // A hedge is worth starting only at once: TryWithdraw never waits, and never takes a part of a retry.
+        var time = new FakeTimeProvider();
+        var budget = new RetryBudget(Options(ratio: 0, perSecond: 2, burst: 2), time);
+        Assert.True(budget.TryWithdraw());
+        Assert.True(budget.TryWithdraw());
+        Assert.False(budget.TryWithdraw());
+
+        time.Advance(TimeSpan.FromMilliseconds(499));
+        Assert.False(budget.TryWithdraw());
+        time.Advance(TimeSpan.FromMilliseconds(1));
+        Assert.True(budget.TryWithdraw());
+        Assert.False(budget.TryWithdraw());
+    }
+
+    [Fact]
+    public void TryWithdraw_AndWithdrawAsync_DrawOnTheSameBudget()
+    {
+        var time = new FakeTimeProvider();
+        var budget = new RetryBudget(Options(ratio: 0, perSecond: 0.001, burst: 2), time);
+
+        Assert.True(budget.TryWithdraw());
+        Assert.True(TryWithdrawNow(budget));
+        Assert.False(budget.TryWithdraw());
+        Assert.False(TryWithdrawNow(budget));
+    }
+
     /// <summary>Takes one retry if one is available now; a withdrawal that would wait is cancelled, so it takes nothing later.</summary>
     private static bool TryWithdrawNow(RetryBudget budget)
     {

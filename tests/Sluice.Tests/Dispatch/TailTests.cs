@@ -156,6 +156,37 @@ public sealed class TailTests
     }
 
     [Fact]
+    public async Task RunAsync_WhenTheRetryBudgetIsSpent_DoesNotHedge_EvenWhenThePartitionIsIdle()
+    {
+        // A hedge is a retry: with none to spare it would multiply the load it is meant to cut short.
+        using var h = Harness(o =>
+        {
+            o.HedgeSlowAttempts = true;
+            o.RetryBudgetBurst = 1;
+            o.RetryBudgetRatio = 0;
+            o.MinRetriesPerSecond = 0.001;
+            o.BaseRetryDelay = TimeSpan.Zero;
+        });
+        await WarmUpAsync(h);
+        h.Upstream.Script("spend", Step.Returns(AttemptOutcome.Transient<string>("500")), Step.Returns(AttemptOutcome.Success("ok")));
+        Assert.True((await h.Run("spend").DefaultTimeout()).IsSuccess);   // its retry took the budget's only one
+        var hung = Step.Hold();
+        h.Upstream.Script("slow", hung);
+
+        var job = h.Run("slow");
+        await hung.WhenStarted.DefaultTimeout();
+        for (int i = 0; i < 10; i++)
+        {
+            await h.AdvanceAsync(Latency);
+        }
+
+        Assert.Single(h.Upstream.CallsFor("slow"));
+        hung.Complete(AttemptOutcome.Success("late"));
+        var result = await job.DefaultTimeout();
+        Assert.Equal(("late", 1), (result.Value, result.Attempts));
+    }
+
+    [Fact]
     public async Task RunAsync_BeforeTwentyAnswersAreKnown_NeitherHedgesNorLearnsATimeout()
     {
         using var h = Harness(o =>
