@@ -1,7 +1,8 @@
-using System.CommandLine;
 using System.CommandLine.Parsing;
+using System.CommandLine;
 using System.Globalization;
 using System.Net;
+using Sluice.Text;
 
 namespace Sluice.Cli.Common;
 

@@ -4,6 +4,7 @@ using System.Net;
 using Microsoft.Extensions.Options;
 using Sluice.Cli.Common;
 using Sluice.Mock;
+using Sluice.Text;
 
 namespace Sluice.Cli.Mock;
 

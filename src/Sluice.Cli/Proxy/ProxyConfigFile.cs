@@ -3,8 +3,8 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Configuration.EnvironmentVariables;
 using Sluice.Cli.Common;
 using Sluice.Providers;
-
 using Sluice.Proxy;
+using Sluice.Text;
 
 namespace Sluice.Cli.Proxy;
 

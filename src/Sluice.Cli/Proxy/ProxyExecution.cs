@@ -1,6 +1,6 @@
 using System.Net.Sockets;
 using Sluice.Cli.Common;
-
+using Sluice.Text;
 
 namespace Sluice.Cli.Proxy;
 

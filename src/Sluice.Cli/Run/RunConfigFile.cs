@@ -1,6 +1,6 @@
 using System.Text.Json;
-using Sluice.Cli.Common;
 using Sluice.Providers;
+using Sluice.Text;
 
 namespace Sluice.Cli.Run;
 

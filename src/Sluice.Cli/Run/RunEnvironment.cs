@@ -1,5 +1,5 @@
 using System.Globalization;
-using Sluice.Cli.Common;
+using Sluice.Text;
 
 namespace Sluice.Cli.Run;
 

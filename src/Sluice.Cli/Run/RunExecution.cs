@@ -2,6 +2,7 @@ using Microsoft.Data.Sqlite;
 using Sluice.Cli.Common;
 using Sluice.Mock;
 using Sluice.Providers;
+using Sluice.Text;
 using Spectre.Console;
 
 namespace Sluice.Cli.Run;

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Sluice.Text;
 
 namespace Sluice.Mock.Limits;
 

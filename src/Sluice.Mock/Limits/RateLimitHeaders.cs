@@ -1,6 +1,7 @@
 using System.Globalization;
 using Microsoft.AspNetCore.Http;
 using Sluice.Mock.Requests;
+using Sluice.Text;
 
 namespace Sluice.Mock.Limits;
 

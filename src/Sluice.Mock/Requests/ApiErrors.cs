@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using Sluice.Mock.Limits;
+using Sluice.Text;
 
 namespace Sluice.Mock.Requests;
 

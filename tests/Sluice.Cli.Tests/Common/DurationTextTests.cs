@@ -1,5 +1,6 @@
 using CsCheck;
 using Sluice.Cli.Common;
+using Sluice.Text;
 
 namespace Sluice.Cli.Tests.Common;
 

@@ -1,5 +1,5 @@
 using CsCheck;
-using Sluice.Mock.Limits;
+using Sluice.Text;
 
 namespace Sluice.Mock.Tests.Limits;
 

@@ -1,8 +1,8 @@
 using System.Globalization;
 using System.Net;
 using System.Text.Json;
-using Sluice.Mock.Limits;
 using Sluice.Mock.Tests.Support;
+using Sluice.Text;
 
 namespace Sluice.Mock.Tests.Server;
 

@@ -1,12 +1,14 @@
 using System.Globalization;
 
-namespace Sluice.Mock.Limits;
+namespace Sluice.Text;
 
 /// <summary>
 /// Durations as text, the way OpenAI writes its <c>x-ratelimit-reset-*</c> headers (Go's duration format):
 /// <c>120ms</c>, <c>1s</c>, <c>1.5s</c>, <c>6m0s</c>, <c>1h0m0s</c>. Parsing accepts the same and the shorter
 /// forms Sluice's command line uses (<c>500ms</c>, <c>10s</c>, <c>2m</c>, <c>1h</c>, <c>1m30s</c>, <c>0</c>).
 /// </summary>
+// One source file compiled into the mock and the command line: both read and write these durations, and neither may
+// depend on the other (the mock is independent of Sluice; the faces do not lean on the mock).
 internal static class DurationText
 {
     /// <summary>
