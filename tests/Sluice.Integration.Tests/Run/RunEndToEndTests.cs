@@ -94,12 +94,13 @@ public sealed class RunEndToEndTests
         Assert.Equal(400, byId["req-25"].GetProperty("response").GetProperty("status_code").GetInt32());
         Assert.Equal(files.Ids, BatchFiles.ReadLines(files.Results).Select(BatchFiles.IdOf));
         // Permanent errors are never retried: the 7 would add 28 tries. A busy machine may still hedge a slow success
-        // (a second try of a job whose first ran past the partition's 99th percentile), and a hedge is counted as an
-        // attempt that reached the mock, so the tries the summary counts must all have arrived, and be 60 give or take
-        // a few hedges.
+        // (a second try of a job whose first ran past the partition's 99th percentile). A hedge is counted as a try
+        // when it starts, but it is cancelled as soon as the first try answers and may never reach the mock, so the
+        // mock saw each of the 60 lines and at most the tries the summary counts.
         var attempts = System.Text.RegularExpressions.Regex.Match(output, @"attempts (\d+) · retries (\d+)");
         Assert.True(attempts.Success, output);
-        Assert.Equal(long.Parse(attempts.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture), mock.GetStats().Received);
+        long counted = long.Parse(attempts.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
+        Assert.InRange(mock.GetStats().Received, 60, counted);
         Assert.InRange(int.Parse(attempts.Groups[2].Value, System.Globalization.CultureInfo.InvariantCulture), 0, 3);
         Assert.True(output.Contains("the first was req-10 (line 10): HTTP 404 (model_not_found)", StringComparison.Ordinal), output);
     }
