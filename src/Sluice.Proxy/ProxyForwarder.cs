@@ -45,16 +45,17 @@ internal sealed class ProxyForwarder(
     {
         var aborted = context.RequestAborted;
         var request = context.Request;
-        string rawTarget = context.Features.Get<IHttpRequestFeature>()?.RawTarget ?? request.Path.Value ?? "/";
-        string path = request.Path.Value ?? "/";
+        // The raw target, not the server's decoded path: what is checked is what is sent (ProxyRequestGuard).
+        string rawTarget = context.Features.Get<IHttpRequestFeature>()?.RawTarget ?? request.Path.ToUriComponent() + request.QueryString.Value;
+        var (path, query) = ProxyRequestGuard.Split(rawTarget);
+        string? refusal = WithoutPathBase(request.PathBase, ref path);
         var prefixed = _router.ByPrefix(path, out string upstreamPath);
         var errorStyle = (prefixed ?? settings.Upstreams[0]).Provider;
 
         // 1. The target and the client.
-        if (ProxyRequestGuard.Refusal(request.Method, rawTarget) is { } refusal)
+        if ((refusal ?? ProxyRequestGuard.Refusal(request.Method, rawTarget)) is { } refused)
         {
-            ProxyLog.Refused(logger, request.Method, refusal);
-            await TurnAwayAsync(context, 400, errorStyle, "upstream_not_allowed", $"sluice proxy: {refusal}.").ConfigureAwait(false);
+            await RefuseTargetAsync(context, errorStyle, refused).ConfigureAwait(false);
             return;
         }
 
@@ -96,7 +97,14 @@ internal sealed class ProxyForwarder(
 
         // 3. The upstream message.
         var runtime = runtimes[upstream.Name];
-        using var message = new HttpRequestMessage(new HttpMethod(request.Method), BaseUrl.Join(upstream.Url, upstreamPath + request.QueryString.Value));
+        var target = BaseUrl.Join(upstream.Url, upstreamPath + query);
+        if (ProxyRequestGuard.SentRefusal(upstream.Url, upstreamPath, query, target) is { } changed)
+        {
+            await RefuseTargetAsync(context, errorStyle, changed).ConfigureAwait(false);
+            return;
+        }
+
+        using var message = new HttpRequestMessage(new HttpMethod(request.Method), target);
         if (body is not null)
         {
             message.Content = new ByteArrayContent(body);
@@ -198,6 +206,30 @@ internal sealed class ProxyForwarder(
                     break;
             }
         }
+    }
+
+    private Task RefuseTargetAsync(HttpContext context, ProviderKind style, string refusal)
+    {
+        ProxyLog.Refused(logger, context.Request.Method, refusal);
+        return TurnAwayAsync(context, 400, style, "upstream_not_allowed", $"sluice proxy: {refusal}.");
+    }
+
+    /// <summary>Takes the host's path base (where the app mapped the proxy) off the raw path; why not, when it is not there.</summary>
+    private static string? WithoutPathBase(PathString pathBase, ref string path)
+    {
+        if (!pathBase.HasValue)
+        {
+            return null;
+        }
+
+        string raw = pathBase.ToUriComponent();
+        if (!path.StartsWith(raw, StringComparison.OrdinalIgnoreCase))
+        {
+            return "the request path must name the proxy's path base plainly";
+        }
+
+        path = path[raw.Length..];
+        return null;
     }
 
     /// <summary>Answers a request the proxy will not or cannot forward, counting it.</summary>
