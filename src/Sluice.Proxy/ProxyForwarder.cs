@@ -27,7 +27,14 @@ internal sealed class ProxyForwarder(
 {
     private readonly ProxyRouter _router = new([.. settings.Upstreams]);
     private readonly StoppedPartitions _stopped = new(settings.StoppedRetry, time, logger);
+    private readonly BufferedBytes _buffers = new(settings.MaxBufferedRequestBytes);
+    // No honest estimate exists of when other clients' bodies are answered; a few seconds spreads the retries.
+    private static readonly TimeSpan BuffersFullRetryAfter = TimeSpan.FromSeconds(5);
+
     private long _requestNumber;
+
+    /// <summary>Request bodies held now, over every client.</summary>
+    internal BufferedBytes Buffers => _buffers;
 
     public async Task HandleAsync(HttpContext context)
     {
@@ -71,20 +78,35 @@ internal sealed class ProxyForwarder(
             return;
         }
 
-        // 2. The body, and the upstream.
+        // 2. The body (its bytes held until the answer is relayed), and the upstream.
+        using var held = _buffers.Open();
         byte[]? body;
+        BodyReadOutcome outcome;
         try
         {
-            body = await ReadBodyAsync(request, aborted).ConfigureAwait(false);
+            (outcome, body) = await ReadBodyAsync(request, held, aborted).ConfigureAwait(false);
         }
         catch (BadHttpRequestException exception) when (exception.StatusCode == StatusCodes.Status413PayloadTooLarge)
         {
-            await TurnAwayAsync(context, 413, errorStyle, "request_too_large", $"sluice proxy: the request body is larger than {settings.MaxRequestBodyBytes / (1024 * 1024)} MB.").ConfigureAwait(false);
-            return;
+            outcome = BodyReadOutcome.TooLarge;
+            body = null;
         }
         catch (Exception exception) when (exception is OperationCanceledException or IOException or BadHttpRequestException)
         {
             return; // The client went away or broke off its body: nobody to answer.
+        }
+
+        switch (outcome)
+        {
+            case BodyReadOutcome.TooLarge:
+                await TurnAwayAsync(context, 413, errorStyle, "request_too_large", $"sluice proxy: the request body is larger than {Megabytes(settings.MaxRequestBodyBytes)} (--max-body-mb).").ConfigureAwait(false);
+                return;
+            case BodyReadOutcome.OverBudget:
+                held.Dispose();
+                await TurnAwayAsync(context, 503, errorStyle, "buffers_full",
+                    $"sluice proxy is holding as many request bodies as it may ({Megabytes(settings.MaxBufferedRequestBytes)}, --max-buffered-mb); retry after the Retry-After header.",
+                    BuffersFullRetryAfter).ConfigureAwait(false);
+                return;
         }
 
         string? model = body is { Length: > 0 } ? SluiceRequest.ReadModel(body) : null;
@@ -239,18 +261,21 @@ internal sealed class ProxyForwarder(
         return ProxyErrors.WriteAsync(context, status, style, reason, text, retryAfter);
     }
 
-    /// <summary>The body, buffered so a retry can send it again; null for a bodiless method. Kestrel enforces the size limit.</summary>
-    private async Task<byte[]?> ReadBodyAsync(HttpRequest request, CancellationToken cancellationToken)
+    /// <summary>
+    /// The body, buffered so a retry can send it again; null for a bodiless method. Memory grows only as bytes arrive
+    /// (<see cref="RequestBodyReader"/>), within the proxy-wide bound, and the size limit holds whatever the server.
+    /// </summary>
+    private async Task<(BodyReadOutcome Outcome, byte[]? Body)> ReadBodyAsync(HttpRequest request, BufferedBytes.Lease held, CancellationToken cancellationToken)
     {
         bool hasBody = request.ContentLength > 0 || request.Headers.TransferEncoding.Count > 0;
         if (!hasBody && (HttpMethods.IsGet(request.Method) || HttpMethods.IsHead(request.Method) || HttpMethods.IsDelete(request.Method) || HttpMethods.IsOptions(request.Method)))
         {
-            return null;
+            return (BodyReadOutcome.Read, null);
         }
 
         if (request.ContentLength > settings.MaxRequestBodyBytes)
         {
-            throw new BadHttpRequestException("too large", StatusCodes.Status413PayloadTooLarge);
+            return (BodyReadOutcome.TooLarge, null);
         }
 
         // The server enforces the limit on a body whose length is not declared, whatever host the proxy runs in.
@@ -259,10 +284,11 @@ internal sealed class ProxyForwarder(
             limit.MaxRequestBodySize = settings.MaxRequestBodyBytes;
         }
 
-        using var buffer = new MemoryStream(request.ContentLength is long length ? (int)length : 4096);
-        await request.Body.CopyToAsync(buffer, cancellationToken).ConfigureAwait(false);
-        return buffer.ToArray();
+        return await RequestBodyReader.ReadAsync(request.Body, request.ContentLength, settings.MaxRequestBodyBytes, held, cancellationToken).ConfigureAwait(false);
     }
+
+    private static string Megabytes(long bytes) =>
+        bytes % (1024 * 1024) == 0 ? $"{bytes / (1024 * 1024)} MB" : $"{bytes} bytes";
 
     private static TimeSpan RoundUp(TimeSpan wait) => TimeSpan.FromSeconds(Math.Ceiling(wait.TotalSeconds));
 

@@ -61,6 +61,17 @@ internal sealed class SluiceProxyOptionsValidator : IValidateOptions<SluiceProxy
             problems.Add("MaxQueue must not be negative; MaxAttempts and MaxRequestBodyBytes must be at least 1.");
         }
 
+        if (options.MaxRequestBodyBytes > Array.MaxLength)
+        {
+            problems.Add($"MaxRequestBodyBytes must be at most {Array.MaxLength} (a body is buffered in one array), not {options.MaxRequestBodyBytes}.");
+        }
+
+        // A body is joined into one array at its end, so for a moment it takes twice its size.
+        if (options.MaxBufferedRequestBytes / 2 < options.MaxRequestBodyBytes)
+        {
+            problems.Add($"MaxBufferedRequestBytes ({options.MaxBufferedRequestBytes}) must be at least twice MaxRequestBodyBytes ({options.MaxRequestBodyBytes}), or the largest body could never be buffered.");
+        }
+
         return problems.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(problems);
     }
 }
