@@ -132,7 +132,7 @@ internal sealed class ProxyForwarder(
             message.Content = new ByteArrayContent(body);
         }
 
-        ProxyHeaders.CopyRequestHeaders(request.Headers, message, dropCredentials: upstream.ApiKey is not null);
+        ProxyHeaders.CopyRequestHeaders(request.Headers, message, keyHeld: upstream.ApiKey is not null);
         if (upstream.ApiKey is { } key)
         {
             ProviderCredentials.Add(message, upstream.Provider, key);
@@ -192,7 +192,7 @@ internal sealed class ProxyForwarder(
                 metrics.Responses.Add(1, Tag("sluice.upstream", upstream.Name), Tag("http.response.status_code", (int)answer.StatusCode));
                 bool stream = outgoing.IsStreaming && answer.IsSuccessStatusCode;
                 // Sluice asked for usage on the client's behalf if the body did not: then the client does not see it.
-                await ProxyRelay.RelayAsync(context, answer, stream, stream && outgoing.UsageAdded ? new UsageChunkFilter() : null).ConfigureAwait(false);
+                await ProxyRelay.RelayAsync(context, answer, stream, stream && outgoing.UsageAdded ? new UsageChunkFilter() : null, upstream.ApiKey).ConfigureAwait(false);
                 return;
             }
 

@@ -10,9 +10,10 @@ internal static class ProxyRelay
     /// <summary>
     /// Sends the provider's answer to the client. A stream goes event by event: every chunk read is written and
     /// flushed at once, with no buffering. A stream the upstream cut short aborts the client's connection, so the
-    /// client sees an incomplete answer as incomplete rather than as a clean end.
+    /// client sees an incomplete answer as incomplete rather than as a clean end. When the proxy holds the key, an error
+    /// body has key-like text taken out (<see cref="ProxyRedaction"/>).
     /// </summary>
-    public static async Task RelayAsync(HttpContext context, HttpResponseMessage answer, bool stream, UsageChunkFilter? filter)
+    public static async Task RelayAsync(HttpContext context, HttpResponseMessage answer, bool stream, UsageChunkFilter? filter, string? heldKey)
     {
         var response = context.Response;
         var aborted = context.RequestAborted;
@@ -21,6 +22,11 @@ internal static class ProxyRelay
         if (!stream)
         {
             byte[] body = await answer.Content.ReadAsByteArrayAsync(aborted).ConfigureAwait(false);
+            if (heldKey is not null && (int)answer.StatusCode >= 400)
+            {
+                body = ProxyRedaction.Redact(body, heldKey);
+            }
+
             response.ContentLength = body.Length;
             await response.Body.WriteAsync(body, aborted).ConfigureAwait(false);
             return;

@@ -54,12 +54,14 @@ internal sealed class EdgeHost : IAsyncDisposable
     /// <param name="upstreamPath">The path of the upstream's base URL, such as <c>/api/</c>.</param>
     /// <param name="apiKey">The key the proxy holds, or null to pass clients' keys through.</param>
     /// <param name="provider">The upstream's provider.</param>
+    /// <param name="otherUpstream">An upstream to forward to instead of the scripted one, such as a <see cref="RawUpstream"/>.</param>
     public static async Task<EdgeHost> StartAsync(
         Func<HttpContext, Task> answer,
         Action<SluiceProxyOptions>? configure = null,
         string upstreamPath = "/",
         string? apiKey = null,
-        Sluice.Providers.ProviderKind provider = Sluice.Providers.ProviderKind.OpenAI)
+        Sluice.Providers.ProviderKind provider = Sluice.Providers.ProviderKind.OpenAI,
+        Uri? otherUpstream = null)
     {
         var arrivals = new ConcurrentQueue<Arrival>();
         var problems = new ConcurrentQueue<string>();
@@ -77,7 +79,7 @@ internal sealed class EdgeHost : IAsyncDisposable
         var builder = WebApplication.CreateSlimBuilder();
         builder.WebHost.UseKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, 0));
         builder.Logging.ClearProviders().AddProvider(new ProblemLogger(problems)).SetMinimumLevel(LogLevel.Warning);
-        var upstreamUrl = new Uri(Address(upstream), upstreamPath);
+        var upstreamUrl = new Uri(otherUpstream ?? Address(upstream), upstreamPath);
         builder.Services.AddSluiceProxy(options =>
         {
             options.Upstreams.Add(new ProxyUpstream { Name = "up", Url = upstreamUrl, ApiKey = apiKey, Provider = provider, IsDefault = true, Concurrency = 64 });

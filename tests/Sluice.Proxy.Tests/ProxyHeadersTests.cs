@@ -7,10 +7,10 @@ namespace Sluice.Proxy.Tests;
 
 public sealed class ProxyHeadersTests
 {
-    private static HttpRequestMessage Copy(HeaderDictionary headers, bool dropCredentials)
+    private static HttpRequestMessage Copy(HeaderDictionary headers, bool keyHeld)
     {
         var message = new HttpRequestMessage(HttpMethod.Post, "https://api.openai.com/v1/chat/completions") { Content = new ByteArrayContent([]) };
-        ProxyHeaders.CopyRequestHeaders(headers, message, dropCredentials);
+        ProxyHeaders.CopyRequestHeaders(headers, message, keyHeld);
         return message;
     }
 
@@ -34,7 +34,7 @@ public sealed class ProxyHeadersTests
                 ["OpenAI-Organization"] = "org-1",
                 ["User-Agent"] = "OpenAI/Python 1.0",
             },
-            dropCredentials: false);
+            keyHeld: false);
 
         Assert.Equal(["OpenAI-Organization", "User-Agent"], message.Headers.Select(h => h.Key).Order(StringComparer.Ordinal));
         Assert.Equal(["Content-Type"], message.Content!.Headers.Select(h => h.Key));
@@ -43,7 +43,7 @@ public sealed class ProxyHeadersTests
     [Fact]
     public void Request_ValuesWithLineBreaks_AreDropped()
     {
-        var message = Copy(new HeaderDictionary { ["X-Evil"] = "a\r\nInjected: yes", ["X-Fine"] = "ok" }, dropCredentials: false);
+        var message = Copy(new HeaderDictionary { ["X-Evil"] = "a\r\nInjected: yes", ["X-Fine"] = "ok" }, keyHeld: false);
 
         Assert.False(message.Headers.Contains("X-Evil"));
         Assert.False(message.Headers.Contains("Injected"));
@@ -55,8 +55,8 @@ public sealed class ProxyHeadersTests
     {
         var headers = new HeaderDictionary { ["Authorization"] = "Bearer sk-client", ["x-api-key"] = "sk-ant-client", ["api-key"] = "azure-client" };
 
-        Assert.Equal("Bearer sk-client", Copy(headers, dropCredentials: false).Headers.Authorization?.ToString());
-        var dropped = Copy(headers, dropCredentials: true);
+        Assert.Equal("Bearer sk-client", Copy(headers, keyHeld: false).Headers.Authorization?.ToString());
+        var dropped = Copy(headers, keyHeld: true);
         Assert.Empty(dropped.Headers);
     }
 
