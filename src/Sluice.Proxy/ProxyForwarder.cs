@@ -190,7 +190,8 @@ internal sealed class ProxyForwarder(
             if (answer is not null)
             {
                 metrics.Responses.Add(1, Tag("sluice.upstream", upstream.Name), Tag("http.response.status_code", (int)answer.StatusCode));
-                bool stream = outgoing.IsStreaming && answer.IsSuccessStatusCode;
+                // An answer to HEAD has no body, so it is never a stream, whatever the request body asked for.
+                bool stream = outgoing.IsStreaming && answer.IsSuccessStatusCode && !HttpMethods.IsHead(request.Method);
                 // Sluice asked for usage on the client's behalf if the body did not: then the client does not see it.
                 await ProxyRelay.RelayAsync(context, answer, stream, stream && outgoing.UsageAdded ? new UsageChunkFilter() : null, upstream.ApiKey).ConfigureAwait(false);
                 return;

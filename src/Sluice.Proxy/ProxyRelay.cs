@@ -19,9 +19,28 @@ internal static class ProxyRelay
         var aborted = context.RequestAborted;
         response.StatusCode = (int)answer.StatusCode;
         ProxyHeaders.CopyResponseHeaders(answer, response.Headers);
+        if (HttpMethods.IsHead(context.Request.Method))
+        {
+            // An answer to HEAD has headers only: its body is never read, whatever the request asked for.
+            response.ContentLength = answer.Content.Headers.ContentLength;
+            return;
+        }
+
         if (!stream)
         {
-            byte[] body = await answer.Content.ReadAsByteArrayAsync(aborted).ConfigureAwait(false);
+            byte[] body;
+            try
+            {
+                body = await answer.Content.ReadAsByteArrayAsync(aborted).ConfigureAwait(false);
+            }
+            catch (Exception exception) when (exception is IOException or HttpRequestException)
+            {
+                // The answer's body broke off (an upstream stream that ended early, a reset): as with a cut stream,
+                // the client's connection is aborted so the client sees an incomplete answer as incomplete.
+                context.Abort();
+                return;
+            }
+
             if (heldKey is not null && (int)answer.StatusCode >= 400)
             {
                 body = ProxyRedaction.Redact(body, heldKey);

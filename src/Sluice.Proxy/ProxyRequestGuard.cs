@@ -71,7 +71,8 @@ internal static class ProxyRequestGuard
         string expectedPath = root + upstreamPath[ApiRoot.Length..];
         string baseQuery = upstream.Query.TrimStart('?');
         string clientQuery = query.TrimStart('?');
-        string expectedQuery = clientQuery.Length == 0 ? baseQuery : baseQuery.Length == 0 ? clientQuery : clientQuery + "&" + baseQuery;
+        // As BaseUrl.Join puts them: the client's query (even an empty one after a bare '?'), then the base URL's.
+        string expectedQuery = query.Length == 0 ? baseQuery : baseQuery.Length == 0 ? clientQuery : clientQuery + "&" + baseQuery;
         return Canonical(sent.AbsolutePath) == Canonical(expectedPath) && Canonical(sent.Query.TrimStart('?')) == Canonical(expectedQuery)
             ? null
             : Changed;

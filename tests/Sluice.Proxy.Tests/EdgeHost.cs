@@ -26,7 +26,7 @@ internal sealed class EdgeHost : IAsyncDisposable
     private readonly WebApplication _upstream;
     private readonly WebApplication _proxy;
 
-    private EdgeHost(WebApplication upstream, WebApplication proxy, ConcurrentQueue<Arrival> arrivals, ConcurrentQueue<string> problems)
+    private EdgeHost(WebApplication upstream, WebApplication proxy, ConcurrentQueue<Arrival> arrivals, ConcurrentQueue<Problem> problems)
     {
         _upstream = upstream;
         _proxy = proxy;
@@ -44,7 +44,7 @@ internal sealed class EdgeHost : IAsyncDisposable
     public ConcurrentQueue<Arrival> Arrivals { get; }
 
     /// <summary>Log lines at Warning or above from the host and the proxy, except the proxy's own refusals.</summary>
-    public ConcurrentQueue<string> Problems { get; }
+    public ConcurrentQueue<Problem> Problems { get; }
 
     public SluiceProxy Proxy => _proxy.Services.GetRequiredService<SluiceProxy>();
 
@@ -64,7 +64,7 @@ internal sealed class EdgeHost : IAsyncDisposable
         Uri? otherUpstream = null)
     {
         var arrivals = new ConcurrentQueue<Arrival>();
-        var problems = new ConcurrentQueue<string>();
+        var problems = new ConcurrentQueue<Problem>();
         var upstreamBuilder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
         upstreamBuilder.WebHost.UseKestrelCore().ConfigureKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, 0));
         var upstream = upstreamBuilder.Build();
@@ -150,6 +150,9 @@ internal sealed class EdgeHost : IAsyncDisposable
     private static Uri Address(WebApplication app) =>
         new(app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.First().TrimEnd('/') + "/");
 
+    /// <summary>A log line at Warning or above: its level, whether it carries an exception, and its text.</summary>
+    public sealed record Problem(LogLevel Level, bool HasException, string Text);
+
     /// <summary>One request as the upstream saw it: its raw target and headers.</summary>
     public sealed record Arrival(string Method, string RawTarget, IReadOnlyDictionary<string, string> Headers);
 
@@ -178,7 +181,7 @@ internal sealed class EdgeHost : IAsyncDisposable
         }
     }
 
-    private sealed class ProblemLogger(ConcurrentQueue<string> problems) : ILoggerProvider
+    private sealed class ProblemLogger(ConcurrentQueue<Problem> problems) : ILoggerProvider
     {
         public ILogger CreateLogger(string categoryName) => new Category(problems, categoryName);
 
@@ -186,7 +189,7 @@ internal sealed class EdgeHost : IAsyncDisposable
         {
         }
 
-        private sealed class Category(ConcurrentQueue<string> problems, string name) : ILogger
+        private sealed class Category(ConcurrentQueue<Problem> problems, string name) : ILogger
         {
             public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
 
@@ -197,7 +200,7 @@ internal sealed class EdgeHost : IAsyncDisposable
                 // The proxy's own refusals (event 301) are answers, not problems.
                 if (logLevel >= LogLevel.Warning && !(name == SluiceProxy.LogCategory && eventId.Id == 301))
                 {
-                    problems.Enqueue($"{logLevel} {name} [{eventId.Id}] {formatter(state, exception)} {exception}");
+                    problems.Enqueue(new Problem(logLevel, exception is not null, $"{logLevel} {name} [{eventId.Id}] {formatter(state, exception)} {exception}"));
                 }
             }
         }

@@ -77,4 +77,35 @@ public sealed class ProxyRequestGuardTests
     [InlineData("https://api.openai.com/api/", "/v2/a", "", "https://api.openai.com/api/a")]
     public void SentUrl_ThatDiffers_IsRefused(string upstream, string path, string query, string sent) =>
         Assert.NotNull(ProxyRequestGuard.SentRefusal(new Uri(upstream), path, query, new Uri(sent)));
+
+    [Fact]
+    public void AnyTargetTheGuardAccepts_IsSentAsTheRootPlusItsOwnSegments()
+    {
+        // Escapes of every byte, raw punctuation and dots, in any order: whatever passes the first check must pass the
+        // second unchanged, and what is sent never leaves the root.
+        var piece = Gen.Frequency(
+            (3, Gen.Char['!', '~'].Select(c => c.ToString())),
+            (2, Gen.Int[0, 255].Select(b => $"%{b:x2}")),
+            (1, Gen.Int[0, 255].Select(b => $"%25{b:X2}")),
+            (1, Gen.Const(".")));
+        var segment = piece.Array[1, 6].Select(p => string.Concat(p));
+        var bases = Gen.OneOf("https://api.openai.com", "https://api.groq.com/openai/v1", "https://res.openai.azure.com/openai/?api-version=1", "http://127.0.0.1:9/api/");
+        Gen.Select(bases, segment.Array[1, 4]).Sample((text, segments) =>
+        {
+            string target = "/v1/" + string.Join('/', segments);
+            if (ProxyRequestGuard.Refusal("POST", target) is not null)
+            {
+                return;
+            }
+
+            var upstream = new Uri(text);
+            var (path, query) = ProxyRequestGuard.Split(target);
+            var sent = BaseUrl.Join(upstream, path + query);
+            string root = BaseUrl.Join(upstream, "/v1/").AbsolutePath;
+
+            Assert.Null(ProxyRequestGuard.SentRefusal(upstream, path, query, sent));
+            Assert.StartsWith(root, sent.AbsolutePath, StringComparison.Ordinal);
+            Assert.DoesNotContain("/../", Uri.UnescapeDataString(Uri.UnescapeDataString(sent.AbsolutePath)) + "/", StringComparison.Ordinal);
+        }, iter: 20_000);
+    }
 }
