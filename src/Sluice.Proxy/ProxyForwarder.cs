@@ -113,7 +113,7 @@ internal sealed class ProxyForwarder(
         var upstream = prefixed ?? _router.Route(upstreamPath, model);
         if (upstream is null)
         {
-            await TurnAwayAsync(context, 404, errorStyle, "no_upstream", $"sluice proxy: no upstream is configured for model '{model ?? "(none)"}' at {upstreamPath}, and none is the default.").ConfigureAwait(false);
+            await TurnAwayAsync(context, 404, errorStyle, "no_upstream", $"sluice proxy: no upstream is configured for model '{ProxyErrors.Quote(model ?? "(none)")}' at {ProxyErrors.Quote(upstreamPath)}, and none is the default.").ConfigureAwait(false);
             return;
         }
 
@@ -233,7 +233,7 @@ internal sealed class ProxyForwarder(
 
     private Task RefuseTargetAsync(HttpContext context, ProviderKind style, string refusal)
     {
-        ProxyLog.Refused(logger, context.Request.Method, refusal);
+        ProxyLog.Refused(logger, ProxyErrors.Quote(context.Request.Method, 20), refusal);
         return TurnAwayAsync(context, 400, style, "upstream_not_allowed", $"sluice proxy: {refusal}.");
     }
 

@@ -86,4 +86,22 @@ public sealed class ProxyPathEdgeTests
         Assert.Equal(400, escaped.Status);
         Assert.Equal("/api/chat/completions", Assert.Single(host.Arrivals).RawTarget);
     }
+
+    [Fact]
+    public async Task NoRoute_ForAHugeModelName_EchoesABoundedPartOfIt()
+    {
+        // Sibling of finding 3: a client-sized value (the model) must not size the proxy's answer.
+        await using var host = await EdgeHost.StartAsync(EdgeHost.Ok, options =>
+        {
+            options.Upstreams[0] = options.Upstreams[0] with { IsDefault = false, Models = [new ModelBudget("gpt-*")] };
+            options.Upstreams.Add(new ProxyUpstream { Name = "other", Url = new Uri("http://127.0.0.1:9/"), Models = [new ModelBudget("claude-*")] });
+        });
+
+        var answer = await host.PostAsync("/v1/chat/completions", "{\"model\":\"" + new string('m', 100_000) + "\",\"messages\":[]}");
+
+        Assert.Equal(404, answer.Status);
+        Assert.Equal("no_upstream", answer.Headers["x-sluice-error"]);
+        Assert.True(answer.Body.Length < 1_000, $"a 100 KB model name made a {answer.Body.Length}-character answer");
+        Assert.Empty(host.Arrivals);
+    }
 }
