@@ -66,6 +66,13 @@ internal sealed class ProxyForwarder(
             return;
         }
 
+        if (!ProxyRequestGuard.IsForwardedMethod(request.Method))
+        {
+            context.Response.Headers.Allow = ProxyRequestGuard.ForwardedMethods;
+            await TurnAwayAsync(context, 405, errorStyle, "method_not_allowed", $"sluice proxy forwards only {ProxyRequestGuard.ForwardedMethods}.").ConfigureAwait(false);
+            return;
+        }
+
         if (!ProxyRouter.IsApiPath(upstreamPath))
         {
             await TurnAwayAsync(context, 404, errorStyle, "not_found", "sluice proxy forwards paths under /v1/ only.").ConfigureAwait(false);

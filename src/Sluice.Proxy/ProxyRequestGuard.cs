@@ -1,3 +1,5 @@
+using Microsoft.AspNetCore.Http;
+
 namespace Sluice.Proxy;
 
 /// <summary>
@@ -42,6 +44,17 @@ internal static class ProxyRequestGuard
         string path = question < 0 ? rawTarget : rawTarget[..question];
         return PathRefusal(path) ?? (question < 0 ? null : QueryRefusal(rawTarget[(question + 1)..]));
     }
+
+    /// <summary>The methods forwarded, as an <c>Allow</c> header lists them.</summary>
+    public const string ForwardedMethods = "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS";
+
+    /// <summary>
+    /// Whether a method is one an HTTP API uses. Others are refused with 405: <c>TRACE</c> (and <c>TRACK</c>) ask the
+    /// upstream to echo the request back, headers and the proxy's key included; an unknown method has no use here.
+    /// </summary>
+    public static bool IsForwardedMethod(string method) =>
+        HttpMethods.IsGet(method) || HttpMethods.IsHead(method) || HttpMethods.IsPost(method) || HttpMethods.IsPut(method) ||
+        HttpMethods.IsPatch(method) || HttpMethods.IsDelete(method) || HttpMethods.IsOptions(method);
 
     /// <summary>Splits a raw target into its path and its query (with the <c>?</c>, or empty).</summary>
     public static (string Path, string Query) Split(string rawTarget)

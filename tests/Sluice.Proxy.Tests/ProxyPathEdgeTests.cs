@@ -1,3 +1,5 @@
+using Microsoft.AspNetCore.Http;
+
 namespace Sluice.Proxy.Tests;
 
 /// <summary>
@@ -102,6 +104,26 @@ public sealed class ProxyPathEdgeTests
         Assert.Equal(404, answer.Status);
         Assert.Equal("no_upstream", answer.Headers["x-sluice-error"]);
         Assert.True(answer.Body.Length < 1_000, $"a 100 KB model name made a {answer.Body.Length}-character answer");
+        Assert.Empty(host.Arrivals);
+    }
+
+    [Theory]
+    [InlineData("TRACE")]
+    [InlineData("TRACK")]
+    [InlineData("FOO")]
+    public async Task MethodsAnApiDoesNotUse_AreRefused_SoNoUpstreamCanEchoTheKey(string method)
+    {
+        // Sibling of finding 2: TRACE asks the upstream to echo the request — headers, the proxy's key among them.
+        await using var host = await EdgeHost.StartAsync(
+            http => http.Response.WriteAsync(string.Join("\n", http.Request.Headers.Select(h => $"{h.Key}: {h.Value}"))),
+            apiKey: "sk-held-key-for-trace-0123456789");
+
+        var answer = await host.SendAsync($"{method} /v1/models HTTP/1.1\r\nHost: x\r\n");
+
+        Assert.Equal(405, answer.Status);
+        Assert.Equal("method_not_allowed", answer.Headers["x-sluice-error"]);
+        Assert.Equal("GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS", answer.Headers["Allow"]);
+        Assert.DoesNotContain("sk-held", answer.Body, StringComparison.Ordinal);
         Assert.Empty(host.Arrivals);
     }
 }
