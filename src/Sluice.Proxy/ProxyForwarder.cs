@@ -9,9 +9,12 @@ namespace Sluice.Proxy;
 
 /// <summary>
 /// Forwards one client request, step by step:
-/// 1. refuse a target that is not a plain path, and a client without the proxy's key (when one is required);
-/// 2. read the body (up to the size limit) and route by prefix, model and path to a configured upstream;
-/// 3. build the upstream message: the client's headers less hop-by-hop ones, the proxy's key if it holds one;
+/// 1. refuse a target that is not a plain path (the raw target, <see cref="ProxyRequestGuard"/>), a method an API does
+///    not use, and a client without the proxy's key (when one is required);
+/// 2. read the body as it arrives, within the size limit and the proxy-wide bound on buffered bytes
+///    (<see cref="RequestBodyReader"/>), and route by prefix, model and path to a configured upstream;
+/// 3. build the upstream message from the raw path, checked again as it will be sent; the client's headers less
+///    hop-by-hop ones, or only the allow-list when the proxy holds the key (<see cref="ProxyHeaders"/>), and that key;
 /// 4. send it through the upstream's <see cref="SluiceEngine"/> — the same pipeline as <c>SluiceHandler</c> and
 ///    <c>sluice run</c> — while a <see cref="WaitClock"/> bounds the time spent waiting, not working;
 /// 5. answer: the provider's response (streams pass through event by event, flushed as they arrive), the provider's

@@ -97,4 +97,47 @@ public sealed class ProxyHeadersTests
     [Fact]
     public void Forwarded_HeaderNamedByConnection_Stops() =>
         Assert.False(ProxyHeaders.Forwarded("X-Hop", new StringValues("v"), new HashSet<string>(["x-hop"], StringComparer.OrdinalIgnoreCase)));
+
+    [Fact]
+    public void Request_KeyHeld_OnlyTheAllowListPasses()
+    {
+        var message = Copy(
+            new HeaderDictionary
+            {
+                ["Content-Type"] = "application/json",
+                ["OpenAI-Beta"] = "assistants=v2",
+                ["X-Stainless-Os"] = "Linux",
+                ["OpenAI-Organization"] = "org-other",
+                ["OpenAI-Project"] = "proj-other",
+                ["Cookie"] = "a=b",
+                ["X-Forwarded-For"] = "1.2.3.4",
+                ["X-Anything"] = "new",
+            },
+            keyHeld: true);
+
+        Assert.Equal(["OpenAI-Beta", "X-Stainless-Os"], message.Headers.Select(h => h.Key).Order(StringComparer.Ordinal));
+        Assert.Equal(["Content-Type"], message.Content!.Headers.Select(h => h.Key));
+    }
+
+    [Fact]
+    public void AllowList_NeverNamesACredential() =>
+        Assert.All(Sluice.Providers.ProviderCredentials.HeaderNames, name => Assert.False(ProxyHeaders.AllowedWhenKeyHeldName(name)));
+
+    [Theory]
+    [InlineData("Proxy-Authorization")]
+    [InlineData("Proxy-Anything")]
+    [InlineData("proxy-connection")]
+    public void ProxyHeaders_NeverCross(string name) => Assert.False(ProxyHeaders.Forwarded(name, new StringValues("v"), null));
+
+    [Fact]
+    public void Response_SetCookie_IsNotRelayed()
+    {
+        using var answer = new HttpResponseMessage(System.Net.HttpStatusCode.OK) { Content = new StringContent("{}") };
+        answer.Headers.TryAddWithoutValidation("Set-Cookie", "__cf_bm=abc; path=/");
+        var to = new HeaderDictionary();
+
+        ProxyHeaders.CopyResponseHeaders(answer, to);
+
+        Assert.False(to.ContainsKey("Set-Cookie"));
+    }
 }
