@@ -25,8 +25,8 @@ public sealed class SluiceProxyOptions
     /// <summary>
     /// Request bodies held in memory at once, over every client, in bytes (256 MiB). A body is buffered as it arrives so
     /// a retry can send it again, and held until its answer is relayed; a request whose body would take the proxy over
-    /// this bound gets 503 (<c>buffers_full</c>) with a Retry-After. A body takes up to twice its size for a moment, while
-    /// its pieces are joined into one array, so this is at least twice <see cref="MaxRequestBodyBytes"/>.
+    /// this bound gets 503 (<c>buffers_full</c>) with a Retry-After. While a body's pieces are joined into one array it
+    /// holds both for a moment — never more than twice <see cref="MaxRequestBodyBytes"/> — so this is at least that.
     /// </summary>
     public long MaxBufferedRequestBytes { get; set; } = 256L * 1024 * 1024;
 

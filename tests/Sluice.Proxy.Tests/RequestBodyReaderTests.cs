@@ -57,6 +57,20 @@ public sealed class RequestBodyReaderTests
         }, iter: 60);
 
     [Fact]
+    public void AnyBodyUpToTheLimit_FitsABoundOfTwiceTheLimit_WhenNothingElseIsHeld() =>
+        Gen.Select(Gen.Int[1, 300_000], Gen.Int[1, 70_000], Gen.Bool).Sample((max, chunk, declare) =>
+        {
+            // The peak is the pieces plus the joined array; the pieces never add up past the limit.
+            var buffers = new BufferedBytes(2L * max);
+            using var held = buffers.Open();
+
+            var (outcome, body) = RequestBodyReader.ReadAsync(new Trickle(new byte[max], chunk), declare ? max : null, max, held, CancellationToken.None).GetAwaiter().GetResult();
+
+            Assert.Equal(BodyReadOutcome.Read, outcome);
+            Assert.Equal(max, body!.Length);
+        }, iter: 300);
+
+    [Fact]
     public async Task BodyLongerThanTheLimit_IsTooLarge_EvenUndeclared()
     {
         var buffers = new BufferedBytes(long.MaxValue);
