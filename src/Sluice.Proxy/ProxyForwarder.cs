@@ -56,7 +56,8 @@ internal sealed class ProxyForwarder(
         var aborted = context.RequestAborted;
         var request = context.Request;
         // The raw target, not the server's decoded path: what is checked is what is sent (ProxyRequestGuard).
-        string rawTarget = context.Features.Get<IHttpRequestFeature>()?.RawTarget ?? request.Path.ToUriComponent() + request.QueryString.Value;
+        // A server that keeps no raw target (an empty one by default) gets the decoded path re-encoded instead.
+        string rawTarget = context.Features.Get<IHttpRequestFeature>()?.RawTarget is { Length: > 0 } raw ? raw : request.Path.ToUriComponent() + request.QueryString.Value;
         var (path, query) = ProxyRequestGuard.Split(rawTarget);
         string? refusal = WithoutPathBase(request.PathBase, ref path);
         var prefixed = _router.ByPrefix(path, out string upstreamPath);
