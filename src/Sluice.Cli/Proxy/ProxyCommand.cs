@@ -58,6 +58,7 @@ internal static class ProxyCommand
             "The longest a request waits for its turn (time with the upstream not counted); then the client gets a 429 with an honest Retry-After.");
         var maxQueue = OptionKinds.PositiveInt("--max-queue", "Requests that may wait per partition; more get a 429 with Retry-After at once.", ProxyDefaults.MaxQueue);
         var maxBody = OptionKinds.PositiveInt("--max-body-mb", "The largest request body accepted, in megabytes; larger ones get 413.", ProxyDefaults.MaxRequestBodyMegabytes);
+        var maxBuffered = OptionKinds.PositiveInt("--max-buffered-mb", $"Request bodies held in memory at once over every client, in megabytes (at least twice --max-body-mb); a request over it gets 503 with Retry-After. Default: {ProxyDefaults.MaxBufferedMegabytes}, or twice --max-body-mb if that is more.", ProxyDefaults.MaxBufferedMegabytes);
         var maxAttempts = OptionKinds.PositiveInt("--max-attempts", "Tries per request for transient failures (5xx, resets, timeouts); 429s do not count.", CommandDefaults.MaxAttempts);
         var timeout = OptionKinds.Duration("--timeout", CommandDefaults.Timeout, "How long one try may take before it is abandoned and retried.");
         var drainTimeout = OptionKinds.Duration("--drain-timeout", ProxyDefaults.DrainTimeout, "On Ctrl-C or SIGTERM, how long requests in flight (streams included) may take to finish.");
@@ -74,7 +75,7 @@ internal static class ProxyCommand
             "passed through event by event. GET /healthz, /metrics (Prometheus) and /sluice/status (JSON) show its state. " +
             "Ctrl-C or SIGTERM drains: requests in flight finish, waiting ones get 503.")
         {
-            upstream, listen, allowRemote, rpm, tpm, concurrency, apiKeyEnv, provider, config, maxWait, maxQueue, maxBody,
+            upstream, listen, allowRemote, rpm, tpm, concurrency, apiKeyEnv, provider, config, maxWait, maxQueue, maxBody, maxBuffered,
             maxAttempts, timeout, drainTimeout, proxyKeyEnv,
         };
         foreach (var option in budgets)
@@ -100,6 +101,7 @@ internal static class ProxyCommand
                 MaxWait = Given(parseResult, maxWait) ? parseResult.GetValue(maxWait) : null,
                 MaxQueue = Given(parseResult, maxQueue) ? parseResult.GetValue(maxQueue) : null,
                 MaxBodyMegabytes = Given(parseResult, maxBody) ? parseResult.GetValue(maxBody) : null,
+                MaxBufferedMegabytes = Given(parseResult, maxBuffered) ? parseResult.GetValue(maxBuffered) : null,
                 MaxAttempts = Given(parseResult, maxAttempts) ? parseResult.GetValue(maxAttempts) : null,
                 Timeout = Given(parseResult, timeout) ? parseResult.GetValue(timeout) : null,
                 DrainTimeout = Given(parseResult, drainTimeout) ? parseResult.GetValue(drainTimeout) : null,

@@ -22,7 +22,7 @@ internal sealed record ProxyConfigFile
     private static readonly string[] TopKeys =
     [
         "listen", "allow_remote", "upstream", "provider", "api_key_env", "rpm", "tpm", "input_tpm", "output_tpm", "rpd", "tpd", "concurrency", "max_wait", "max_queue",
-        "max_body_mb", "max_attempts", "timeout", "drain_timeout", "proxy_key_env", "upstreams",
+        "max_body_mb", "max_buffered_mb", "max_attempts", "timeout", "drain_timeout", "proxy_key_env", "upstreams",
     ];
 
     private static readonly string[] UpstreamKeys = ["url", "provider", "api_key_env", "rpm", "tpm", "input_tpm", "output_tpm", "rpd", "tpd", "concurrency", "prefix", "paths", "models", "default"];
@@ -41,6 +41,8 @@ internal sealed record ProxyConfigFile
     public int? MaxQueue { get; init; }
 
     public int? MaxBodyMegabytes { get; init; }
+
+    public int? MaxBufferedMegabytes { get; init; }
 
     public int? MaxAttempts { get; init; }
 
@@ -107,6 +109,7 @@ internal sealed record ProxyConfigFile
                 MaxWait = Duration(root, "max_wait"),
                 MaxQueue = Positive(root, "max_queue"),
                 MaxBodyMegabytes = Positive(root, "max_body_mb"),
+                MaxBufferedMegabytes = Positive(root, "max_buffered_mb"),
                 MaxAttempts = Positive(root, "max_attempts"),
                 Timeout = Duration(root, "timeout"),
                 DrainTimeout = Duration(root, "drain_timeout"),
