@@ -107,7 +107,7 @@ internal sealed partial class LocalDispatcher : SluiceDispatcher
             }
             catch (OperationCanceledException) when (waiting.IsCancellationRequested)
             {
-                return End(run, Interruption(cancellationToken, deadlineToken), activity);
+                return End(run, Interruption(waiting: true, cancellationToken, deadlineToken), activity);
             }
 
             if (!lease.IsAdmitted)
@@ -236,7 +236,7 @@ internal sealed partial class LocalDispatcher : SluiceDispatcher
                     }
                     catch (OperationCanceledException) when (waiting.IsCancellationRequested)
                     {
-                        return End(run, Interruption(cancellationToken, deadlineToken), activity);
+                        return End(run, Interruption(waiting: true, cancellationToken, deadlineToken), activity);
                     }
 
                     break;
@@ -283,7 +283,7 @@ internal sealed partial class LocalDispatcher : SluiceDispatcher
             if (cancellationToken.IsCancellationRequested || deadlineToken.IsCancellationRequested)
             {
                 activity?.SetStatus(ActivityStatusCode.Error, "interrupted");
-                return new(default, Interruption(cancellationToken, deadlineToken), false);
+                return new(default, Interruption(waiting: false, cancellationToken, deadlineToken), false);
             }
 
             timedOut = !abandon.IsCancellationRequested;
@@ -368,9 +368,13 @@ internal sealed partial class LocalDispatcher : SluiceDispatcher
         _ => PacingSignal.None,
     };
 
-    private static (JobStatus, JobEndReason, string?) Interruption(CancellationToken cancellationToken, CancellationToken deadlineToken) =>
-        cancellationToken.IsCancellationRequested ? (JobStatus.NotCompleted, JobEndReason.Canceled, "cancelled by the caller")
-        : deadlineToken.IsCancellationRequested ? (JobStatus.Failed, JobEndReason.DeadlineExceeded, "the job's deadline passed")
+    /// <summary>
+    /// How a job ends when something other than an answer ends it. <paramref name="waiting"/> says where it was: waiting
+    /// (at the gate, in a partition's pause, in a retry's backoff) or in a try.
+    /// </summary>
+    private static (JobStatus, JobEndReason, string?) Interruption(bool waiting, CancellationToken cancellationToken, CancellationToken deadlineToken) =>
+        cancellationToken.IsCancellationRequested ? (JobStatus.NotCompleted, JobEndReason.Canceled, waiting ? "cancelled by the caller while it waited" : "cancelled by the caller during a try")
+        : deadlineToken.IsCancellationRequested ? (JobStatus.Failed, JobEndReason.DeadlineExceeded, waiting ? "the job's deadline passed while it waited" : "the job's deadline passed during a try")
         : (JobStatus.NotCompleted, JobEndReason.Drained, "not started: the dispatcher is draining");
 
     private JobResult<T> End<T>(JobRun<T> run, (JobStatus Status, JobEndReason Reason, string? Error) ending, Activity? activity)
