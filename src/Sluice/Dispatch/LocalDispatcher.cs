@@ -20,6 +20,7 @@ internal sealed partial class LocalDispatcher : SluiceDispatcher
     private readonly Random _random;
     private readonly CancellationTokenSource _drain = new();
     private readonly ConcurrentDictionary<string, RetryBudget> _retryBudgets = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, ThrottleFloor> _throttleFloors = new(StringComparer.Ordinal);
 
     public LocalDispatcher(SluiceGate gate, DispatcherOptions options, ILoggerFactory? loggerFactory, Random random)
     {
@@ -82,6 +83,7 @@ internal sealed partial class LocalDispatcher : SluiceDispatcher
     {
         var partition = _gate.GetPartition(job.Partition);
         var budget = _retryBudgets.GetOrAdd(job.Partition, static (_, self) => new RetryBudget(self._options, self._time), this);
+        var floor = _throttleFloors.GetOrAdd(job.Partition, static _ => new ThrottleFloor());
         using var activity = SluiceTelemetry.ActivitySource.StartActivity("sluice.job");
         activity?.SetTag("sluice.job.id", job.Id);
         activity?.SetTag(SluiceMetrics.PartitionTag, job.Partition);
@@ -158,12 +160,18 @@ internal sealed partial class LocalDispatcher : SluiceDispatcher
                         break;
 
                     case AttemptOutcomeKind.Throttled when !waitStated:
-                        // No Retry-After: the partition inferred the wait from what it knows of the limiter.
+                        // No Retry-After: the partition inferred the wait from what it knows of the limiter. The 429
+                        // still counts towards the floor, should the next one state a wait too short.
+                        floor.Throttled(winner.Lease.AdmittedAt, _time.GetTimestamp());
                         CountThrottle(run, inferredPause);
                         break;
 
                     case AttemptOutcomeKind.Throttled:
-                        PausePartition(run, partition, outcome.RetryAfter);
+                        PausePartition(run, partition, outcome.RetryAfter, floor.Throttled(winner.Lease.AdmittedAt, _time.GetTimestamp()));
+                        break;
+
+                    case AttemptOutcomeKind.Success:
+                        floor.Succeeded();
                         break;
 
                     case AttemptOutcomeKind.QuotaExhausted:
@@ -318,13 +326,21 @@ internal sealed partial class LocalDispatcher : SluiceDispatcher
         return new(outcome, null, timedOut);
     }
 
-    /// <summary>Pauses the whole partition for the provider's Retry-After, plus a little jitter.</summary>
-    private void PausePartition<T>(JobRun<T> run, GatePartition partition, TimeSpan? retryAfter)
+    /// <summary>
+    /// Pauses the whole partition for the provider's Retry-After, never less than the partition's
+    /// <see cref="ThrottleFloor"/> (a stated zero would send the next try at once), plus a little jitter.
+    /// </summary>
+    private void PausePartition<T>(JobRun<T> run, GatePartition partition, TimeSpan? retryAfter, TimeSpan floor)
     {
         var pause = RetryBackoff.Delay(run.Throttles, _options.BaseRetryDelay, _options.MaxThrottlePause, jitter: 0, random01: 0, retryAfter);
         if (pause > _options.MaxThrottlePause)
         {
             pause = _options.MaxThrottlePause;
+        }
+
+        if (pause < floor)
+        {
+            pause = floor;
         }
 
         pause += TimeSpan.FromTicks((long)(Math.Min(TimeSpan.TicksPerSecond, pause.Ticks * _options.ThrottleJitter) * NextRandom()));
