@@ -32,6 +32,8 @@ public sealed class AttemptContext
     /// Takes over the lease, for work that outlives the attempt — a streamed answer whose body the caller is still
     /// reading holds its concurrency slot until the body ends. The dispatcher then neither settles nor releases it:
     /// the taker must <see cref="GateLease.Settle(long)"/> (when usage is known) and <see cref="GateLease.Dispose"/> it.
+    /// A try the dispatcher stops waiting for (its timeout, a hedge that answered first, the caller, the job's deadline)
+    /// has its lease released all the same, taken or not: no slot is held by work the job no longer waits for.
     /// </summary>
     /// <returns>The lease, now the caller's to release.</returns>
     public GateLease TakeLease()

@@ -277,17 +277,34 @@ internal sealed partial class LocalDispatcher : SluiceDispatcher
         long started = _time.GetTimestamp();
         AttemptOutcome<T> outcome;
         bool timedOut = false;
+        Task<AttemptOutcome<T>>? running = null;
         try
         {
             var pending = attempt(context, linked.Token);
 
-            // An attempt that ignores its token is abandoned when the token fires, not awaited for ever.
-            outcome = pending.IsCompleted || (timeout is null && !abandon.CanBeCanceled)
-                ? await pending.ConfigureAwait(false)
-                : await pending.AsTask().WaitAsync(linked.Token).ConfigureAwait(false);
+            // An attempt that ignores its token is abandoned when the token fires — its timeout, a hedge that won, the
+            // caller, the job's deadline — not awaited for ever.
+            bool canBeCut = timeout is not null || abandon.CanBeCanceled || cancellationToken.CanBeCanceled || deadlineToken.CanBeCanceled;
+            if (pending.IsCompleted || !canBeCut)
+            {
+                outcome = await pending.ConfigureAwait(false);
+            }
+            else
+            {
+                running = pending.AsTask();
+                outcome = await running.WaitAsync(linked.Token).ConfigureAwait(false);
+            }
         }
         catch (OperationCanceledException) when (linked.IsCancellationRequested)
         {
+            // The job no longer waits for this try: its slot is freed now, even if the try took its lease over (a stream
+            // whose headers had come), and whatever it answers later is let go as it arrives.
+            context.Lease.Dispose();
+            if (running is { IsCompleted: false })
+            {
+                _ = DiscardLateAsync(running);
+            }
+
             if (cancellationToken.IsCancellationRequested || deadlineToken.IsCancellationRequested)
             {
                 activity?.SetStatus(ActivityStatusCode.Error, "interrupted");
@@ -324,6 +341,21 @@ internal sealed partial class LocalDispatcher : SluiceDispatcher
             new KeyValuePair<string, object?>(SluiceMetrics.PartitionTag, run.Job.Partition),
             new KeyValuePair<string, object?>("sluice.attempt.outcome", kind));
         return new(outcome, null, timedOut);
+    }
+
+    /// <summary>Lets go of what an abandoned try produces once it ends: its value (a response, say) is disposed.</summary>
+    private static async Task DiscardLateAsync<T>(Task<AttemptOutcome<T>> late)
+    {
+        try
+        {
+            var outcome = await late.ConfigureAwait(false);
+            (outcome.Value as IDisposable)?.Dispose();
+        }
+#pragma warning disable CA1031 // Nobody waits for this try any more: whatever it throws has nowhere to go.
+        catch (Exception)
+#pragma warning restore CA1031
+        {
+        }
     }
 
     /// <summary>
