@@ -225,7 +225,7 @@ internal sealed partial class LocalDispatcher : SluiceDispatcher
 
                     // Back off holding no slot (briefly when nobody else waits: TailTiming), then take a retry from the
                     // partition's budget.
-                    var backoff = RetryBackoff.Delay(run.Attempts, _options.BaseRetryDelay, _options.MaxRetryDelay, _options.RetryJitter, NextRandom(), outcome.RetryAfter);
+                    var backoff = RetryBackoff.TransientDelay(run.Attempts, _options.BaseRetryDelay, _options.MaxRetryDelay, _options.RetryJitter, NextRandom(), outcome.RetryAfter);
                     bool shortenable = TailTiming.RetryDelay(_options, backoff, idle: true, outcome.Overloaded, timedOut, outcome.RetryAfter) < backoff;
                     _metrics.Retried.Add(1, new KeyValuePair<string, object?>(SluiceMetrics.PartitionTag, job.Partition));
                     if (shortenable)
