@@ -2,6 +2,7 @@ using System.Net;
 using System.Text;
 using Microsoft.Extensions.Time.Testing;
 using Sluice.Dispatch;
+using Sluice.Engine;
 using Sluice.Http;
 using Sluice.Tests.Dispatch.Support;
 using static Sluice.Tests.Engine.EngineTestKit;
@@ -67,8 +68,80 @@ public sealed class EngineInterruptionTests
         Assert.Equal(2, upstream.Calls);
     }
 
+    [Fact]
+    public async Task Send_ATryCutByItsTimeout_IsReportedEnded_SoAFaceCountingWaitingResumesItsClock()
+    {
+        var time = new FakeTimeProvider();
+        var upstream = new HangingUpstream(HttpStatusCode.InternalServerError, hangFirst: true);
+        using var engine = Make(upstream, time, o =>
+        {
+            o.Retry.AttemptTimeout = TimeSpan.FromSeconds(5);
+            o.Retry.MaxAttempts = 2;
+        });
+        var ends = new List<AttemptOutcomeKind>();
+        var options = new SluiceSendOptions
+        {
+            AttemptEnded = kind =>
+            {
+                lock (ends)
+                {
+                    ends.Add(kind);
+                }
+            },
+        };
+
+        var result = await new FakeTimeDriver(time).RunUntilAsync(
+            engine.SendAsync(await engine.CaptureAsync(Post()), options), TimeSpan.FromMilliseconds(500), TimeSpan.FromMinutes(5));
+
+        Assert.Equal(2, upstream.Calls);
+        Assert.Equal(JobEndReason.AttemptsExhausted, result.Reason);
+        lock (ends)
+        {
+            Assert.Equal([AttemptOutcomeKind.Transient, AttemptOutcomeKind.Transient], ends);
+        }
+
+        result.Message?.Dispose();
+    }
+
+    [Fact]
+    public async Task Send_AStreamThatArrivesAfterItsTryWasAbandoned_IsLetGoAtOnce_AndHoldsNoSlot()
+    {
+        const string Streamed = """{"model":"gpt-4o-mini","stream":true,"messages":[{"role":"user","content":"hello"}],"max_tokens":5}""";
+        var time = new FakeTimeProvider();
+        var late = new LateStreamUpstream();
+        using var engine = Make(late, time, o =>
+        {
+            o.DefaultLimits.MaxConcurrency = 1;
+            o.Retry.AttemptTimeout = TimeSpan.FromSeconds(5);
+            o.Retry.MaxAttempts = 2;
+        });
+        var request = await engine.CaptureAsync(Post(Streamed));
+        var partition = engine.Gate.GetPartition(request.Partition);
+        var sending = engine.SendAsync(request);
+        await late.FirstStarted.DefaultTimeout();
+
+        // The first try is abandoned at its timeout; its stream comes afterwards, while the retry is in flight: it is let
+        // go then, not kept until the job ends.
+        var driver = new FakeTimeDriver(time);
+        await driver.AdvanceAsync(TimeSpan.FromSeconds(5));
+        await driver.RunUntilAsync(late.SecondStarted, TimeSpan.FromMilliseconds(100), TimeSpan.FromMinutes(1));
+        late.AnswerFirst();
+        await TestWait.Eventually(() => late.FirstAnswer?.Disposed == true, "the late stream let go while the job still ran");
+        Assert.False(sending.IsCompleted);
+        late.AnswerSecond();
+        var result = await sending.DefaultTimeout();
+
+        Assert.True(result.IsSuccess);
+        using (result.Message)
+        {
+            await result.Message!.Content.ReadAsStringAsync();
+        }
+
+        Assert.Equal(0, partition.GetSnapshot().InFlight);
+    }
+
     /// <summary>Answers the first try with <c>first</c> (a 429 asks for one second); hangs every later try until it is cancelled.</summary>
-    private sealed class HangingUpstream(HttpStatusCode first) : HttpMessageHandler
+    private sealed class HangingUpstream(HttpStatusCode first, bool hangFirst = false) : HttpMessageHandler
     {
         private readonly TaskCompletionSource _second = new(TaskCreationOptions.RunContinuationsAsynchronously);
         private int _calls;
@@ -81,7 +154,13 @@ public sealed class EngineInterruptionTests
 
         protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
         {
-            if (Interlocked.Increment(ref _calls) == 1)
+            int call = Interlocked.Increment(ref _calls);
+            if (call == 1 && hangFirst)
+            {
+                await Task.Delay(Timeout.InfiniteTimeSpan, cancellationToken);
+            }
+
+            if (call == 1 || hangFirst)
             {
                 var answer = new TrackedResponse(first, """{"error":{"message":"try again","type":"server_error"}}""");
                 if (first == HttpStatusCode.TooManyRequests)
@@ -96,6 +175,52 @@ public sealed class EngineInterruptionTests
             _second.TrySetResult();
             await Task.Delay(Timeout.InfiniteTimeSpan, cancellationToken);
             throw new InvalidOperationException("unreachable");
+        }
+    }
+
+    /// <summary>
+    /// Holds the first try until told to answer, ignoring its cancellation (as a handler that does not watch its token
+    /// would), then answers with a stream; the second try is held until told, then gets a stream too.
+    /// </summary>
+    private sealed class LateStreamUpstream : HttpMessageHandler
+    {
+        private const string Events = "data: {\"choices\":[],\"usage\":{\"prompt_tokens\":1,\"completion_tokens\":1,\"total_tokens\":2}}\n\ndata: [DONE]\n\n";
+        private readonly TaskCompletionSource _started = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private readonly TaskCompletionSource _answer = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private readonly TaskCompletionSource _secondStarted = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private readonly TaskCompletionSource _answerSecond = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private int _calls;
+
+        public Task FirstStarted => _started.Task;
+
+        public Task SecondStarted => _secondStarted.Task;
+
+        public TrackedResponse? FirstAnswer { get; private set; }
+
+        public void AnswerFirst() => _answer.TrySetResult();
+
+        public void AnswerSecond() => _answerSecond.TrySetResult();
+
+        protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            if (Interlocked.Increment(ref _calls) == 1)
+            {
+                _started.TrySetResult();
+                await _answer.Task;
+                FirstAnswer = Stream();
+                return FirstAnswer;
+            }
+
+            _secondStarted.TrySetResult();
+            await _answerSecond.Task.WaitAsync(cancellationToken);
+            return Stream();
+        }
+
+        private static TrackedResponse Stream()
+        {
+            var response = new TrackedResponse(HttpStatusCode.OK, Events);
+            response.Content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("text/event-stream");
+            return response;
         }
     }
 
