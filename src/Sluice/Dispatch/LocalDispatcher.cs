@@ -185,12 +185,12 @@ internal sealed partial class LocalDispatcher : SluiceDispatcher
             }
             finally
             {
-                if (!context.LeaseTaken)
+                if (context.OwnsLease)
                 {
                     lease.Dispose();
                 }
 
-                if (winner != context && !winner.LeaseTaken)
+                if (winner != context && winner.OwnsLease)
                 {
                     winner.Lease.Dispose();
                 }
@@ -297,9 +297,15 @@ internal sealed partial class LocalDispatcher : SluiceDispatcher
         }
         catch (OperationCanceledException) when (linked.IsCancellationRequested)
         {
-            // The job no longer waits for this try: its slot is freed now, even if the try took its lease over (a stream
-            // whose headers had come), and whatever it answers later is let go as it arrives.
-            context.Lease.Dispose();
+            // The job no longer waits for this try: its slot is freed even if the try took its lease over (a stream whose
+            // headers had come; now, or by a late take the job's own release then covers), and whatever it answers later
+            // is let go as it arrives. A lease not taken is released as usual, after the outcome is recorded.
+            context.Abandon();
+            if (context.LeaseTaken)
+            {
+                context.Lease.Dispose();
+            }
+
             if (running is { IsCompleted: false })
             {
                 _ = DiscardLateAsync(running);
