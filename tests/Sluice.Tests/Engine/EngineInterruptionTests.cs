@@ -26,7 +26,7 @@ public sealed class EngineInterruptionTests
         using var cancel = new CancellationTokenSource();
         var sending = engine.SendAsync(await engine.CaptureAsync(Post()), cancellationToken: cancel.Token);
 
-        var driver = new FakeTimeDriver(time);
+        var driver = Driver(time, engine, upstream);
         await driver.RunUntilAsync(upstream.SecondTryStarted, TimeSpan.FromMilliseconds(100), TimeSpan.FromMinutes(5));
         await cancel.CancelAsync();
         var result = await sending.DefaultTimeout();
@@ -45,7 +45,7 @@ public sealed class EngineInterruptionTests
         var upstream = new HangingUpstream(first);
         using var engine = Make(upstream, time, o => o.Retry.JobDeadline = TimeSpan.FromSeconds(30));
 
-        var result = await new FakeTimeDriver(time).RunUntilAsync(
+        var result = await Driver(time, engine, upstream).RunUntilAsync(
             engine.SendAsync(await engine.CaptureAsync(Post())), TimeSpan.FromMilliseconds(500), TimeSpan.FromMinutes(5));
 
         Assert.Equal(2, upstream.Calls);
@@ -63,9 +63,39 @@ public sealed class EngineInterruptionTests
         using var client = new HttpClient(new SluiceHandler(engine) { InnerHandler = upstream });
 
         var sending = client.SendAsync(Post());
-        var driver = new FakeTimeDriver(time);
+        var driver = Driver(time, engine, upstream);
         await Assert.ThrowsAsync<TaskCanceledException>(() => driver.RunUntilAsync(sending, TimeSpan.FromMilliseconds(500), TimeSpan.FromMinutes(5)));
         Assert.Equal(2, upstream.Calls);
+    }
+
+    [Theory]
+    [InlineData("Retry-After", "0")]
+    [InlineData("Retry-After", "-30")]
+    [InlineData("Retry-After", "Thu, 01 Jan 1970 00:00:00 GMT")]
+    [InlineData("retry-after-ms", "0")]
+    public async Task Send_AnUpstreamThatOnlyRefusesWithNoWait_GetsAFewTries_AndTheDeadlineHolds(string header, string value)
+    {
+        var time = new FakeTimeProvider();
+        var transport = new ScriptedTransport((_, _) =>
+        {
+            var refusal = ScriptedTransport.Json(HttpStatusCode.TooManyRequests, """{"error":{"message":"Rate limit reached","type":"requests","code":"rate_limit_exceeded"}}""");
+            refusal.Headers.TryAddWithoutValidation(header, value);
+            return refusal;
+        });
+        using var engine = Make(transport, time, o => o.Retry.JobDeadline = TimeSpan.FromSeconds(2));
+
+        // Quiet only while no try is in flight: a first try is slow in real time (the HTTP stack's first use), and the
+        // clock must not run on while it is.
+        var driver = new FakeTimeDriver(time, () => engine.Gate.Partitions.All(p => p.GetSnapshot().InFlight == 0));
+        var result = await driver.RunUntilAsync(
+            engine.SendAsync(await engine.CaptureAsync(Post())), TimeSpan.FromMilliseconds(10), TimeSpan.FromMinutes(1));
+
+        // Pauses of 50, 100, 200, 400 and 800 ms (and a little jitter) fit in two seconds; the next does not.
+        Assert.InRange(transport.Calls, 5, 6);
+        Assert.Equal(JobEndReason.DeadlineExceeded, result.Reason);
+        Assert.Equal(TimeSpan.FromSeconds(2), result.Elapsed);
+        Assert.Null(result.Message);
+        Assert.Contains("while it waited; the last try: HTTP 429", result.Error, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -90,7 +120,7 @@ public sealed class EngineInterruptionTests
             },
         };
 
-        var result = await new FakeTimeDriver(time).RunUntilAsync(
+        var result = await Driver(time, engine, upstream).RunUntilAsync(
             engine.SendAsync(await engine.CaptureAsync(Post()), options), TimeSpan.FromMilliseconds(500), TimeSpan.FromMinutes(5));
 
         Assert.Equal(2, upstream.Calls);
@@ -140,19 +170,43 @@ public sealed class EngineInterruptionTests
         Assert.Equal(0, partition.GetSnapshot().InFlight);
     }
 
+    /// <summary>
+    /// A driver whose clock moves only while every try in flight is inside the upstream: a try the engine is still
+    /// reading (slow in real time on first use) holds the clock, so no deadline passes under it.
+    /// </summary>
+    private static FakeTimeDriver Driver(FakeTimeProvider time, SluiceEngine engine, HangingUpstream upstream) =>
+        new(time, () => engine.Gate.Partitions.Sum(p => p.GetSnapshot().InFlight) == upstream.Inside);
+
     /// <summary>Answers the first try with <c>first</c> (a 429 asks for one second); hangs every later try until it is cancelled.</summary>
     private sealed class HangingUpstream(HttpStatusCode first, bool hangFirst = false) : HttpMessageHandler
     {
         private readonly TaskCompletionSource _second = new(TaskCreationOptions.RunContinuationsAsynchronously);
         private int _calls;
+        private int _inside;
 
         public List<TrackedResponse> Answers { get; } = [];
 
         public int Calls => Volatile.Read(ref _calls);
 
+        /// <summary>Tries inside this upstream now: started and not yet answered.</summary>
+        public int Inside => Volatile.Read(ref _inside);
+
         public Task SecondTryStarted => _second.Task;
 
         protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            Interlocked.Increment(ref _inside);
+            try
+            {
+                return await AnswerAsync(cancellationToken);
+            }
+            finally
+            {
+                Interlocked.Decrement(ref _inside);
+            }
+        }
+
+        private async Task<HttpResponseMessage> AnswerAsync(CancellationToken cancellationToken)
         {
             int call = Interlocked.Increment(ref _calls);
             if (call == 1 && hangFirst)
