@@ -247,24 +247,37 @@ public sealed class SluiceEngine : IDisposable
         CancellationToken cancellationToken)
     {
         options?.AttemptStarting?.Invoke();
-        var outcome = await _attempt.SendAsync(
-            options?.Send ?? _transport.Value.SendAsync,
-            request,
-            attempt,
-            _refresher is { } refresher ? token => refresher.RefreshAsync(request.Template, PartitionKeys.Fingerprint(request.Template), token) : null,
-            (response, body) => _stopAnswers.Remember(attempt.Job.Partition, response, body),
-            cancellationToken).ConfigureAwait(false);
-        answers.Add(outcome.Value?.Message);
-        options?.AttemptEnded?.Invoke(outcome.Kind);
-        return outcome;
+
+        // A try cut short (its timeout, the caller, the deadline) throws rather than answering: it ended all the same,
+        // and a face counting waiting time (the proxy's --max-wait) must hear so, or the wait after it goes uncounted.
+        var kind = AttemptOutcomeKind.Transient;
+        try
+        {
+            var outcome = await _attempt.SendAsync(
+                options?.Send ?? _transport.Value.SendAsync,
+                request,
+                attempt,
+                _refresher is { } refresher ? token => refresher.RefreshAsync(request.Template, PartitionKeys.Fingerprint(request.Template), token) : null,
+                (response, body) => _stopAnswers.Remember(attempt.Job.Partition, response, body),
+                cancellationToken).ConfigureAwait(false);
+            answers.Add(outcome.Value?.Message);
+            kind = outcome.Kind;
+            return outcome;
+        }
+        finally
+        {
+            options?.AttemptEnded?.Invoke(kind);
+        }
     }
 
     private SluiceResponse Finish(SluiceRequest request, TriedAnswers answers, JobResult<ProviderReply> result)
     {
         // Only the job's final answer may reach the caller; every other try's answer (an earlier failure, a hedge that
-        // lost, one that came back after its try was abandoned) is let go here or as soon as it arrives.
-        answers.ReleaseAllBut(result.Value?.Message);
-        var message = result.Value?.Message;
+        // lost, one that came back after its try was abandoned) is let go here or as soon as it arrives. A job that was
+        // interrupted (cancelled, out of time, drained) ends with the interruption, not with an earlier try's answer:
+        // that answer is released with the rest, so no caller relays a superseded 429 or a response already let go.
+        var message = Interrupted(result.Reason) ? null : result.Value?.Message;
+        answers.ReleaseAllBut(message);
         if (result.Reason == JobEndReason.PartitionStopped && _stopAnswers.For(request.Partition, request.Template) is { } stopAnswer)
         {
             message?.Dispose();
@@ -273,6 +286,9 @@ public sealed class SluiceEngine : IDisposable
 
         return new SluiceResponse(request, result, message);
     }
+
+    private static bool Interrupted(JobEndReason reason) =>
+        reason is JobEndReason.Canceled or JobEndReason.DeadlineExceeded or JobEndReason.Drained;
 
     /// <summary>
     /// Whether an estimate waits for the model's exact tokenizer. While it loads, a request is estimated at the
