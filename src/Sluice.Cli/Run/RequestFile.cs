@@ -191,7 +191,8 @@ internal static class RequestFile
         }
         catch (JsonException exception)
         {
-            return $"not valid JSON ({exception.Message.Split(" Path:")[0].TrimEnd('.')}): {Excerpt(text)}";
+            // The parser's message quotes the offending character as it is, control characters included.
+            return $"not valid JSON ({TerminalText.Escape(exception.Message.Split(" Path:")[0].TrimEnd('.'))}): {Excerpt(text)}";
         }
 
         using (document)
