@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Net.Http.Headers;
 using System.Runtime.CompilerServices;
+using Sluice.Cli.Common;
 using Sluice.Dispatch;
 using Sluice.Engine;
 using Sluice.Gate;
@@ -116,8 +117,9 @@ internal sealed class BatchRunner : IDisposable
                     (string Code, string Message) error = (ErrorCode(result, answer), result.Error ?? result.Reason.ToString());
                     if (request.LineNumber < _firstFailureLine)
                     {
+                        // Printed to the terminal: the provider's wording may hold line breaks or escape sequences.
                         _firstFailureLine = request.LineNumber;
-                        FirstFailure = $"{request.CustomId} (line {request.LineNumber}): {error.Message}";
+                        FirstFailure = TerminalText.Escape($"{request.CustomId} (line {request.LineNumber}): {error.Message}");
                     }
 
                     _ = _journal.RecordAsync(request.CustomId, request.LineNumber, succeeded: false, OutputLine.Create(RecordId(), request.CustomId, answer, error));
@@ -126,7 +128,7 @@ internal sealed class BatchRunner : IDisposable
                     NotCompleted++;
                     if (StopReason is null || result.Reason is JobEndReason.QuotaExhausted or JobEndReason.AuthFailed or JobEndReason.Parked)
                     {
-                        StopReason = Describe(result);
+                        StopReason = TerminalText.Escape(Describe(result));
                     }
 
                     break;

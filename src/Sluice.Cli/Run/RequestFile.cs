@@ -254,6 +254,10 @@ internal static class RequestFile
             {
                 problems = Also(problems, $"unknown url {Quote(path)} (expected a path such as /v1/chat/completions, /v1/embeddings, /v1/responses or /v1/messages)");
             }
+            else if (LeavesThePath(path))
+            {
+                problems = Also(problems, $"url {Quote(path)} holds a . or .. segment or a backslash, which would leave the API's path; write the path itself");
+            }
 
             if (!root.TryGetProperty("body", out var body) || body.ValueKind != JsonValueKind.Object)
             {
@@ -287,6 +291,26 @@ internal static class RequestFile
         }
 
         return id.Length > MaxCustomIdLength ? $"custom_id is {id.Length:N0} characters long; the most is {MaxCustomIdLength}: {Quote(id)}" : null;
+    }
+
+    // "/v1/../../admin/chat/completions" ends like an endpoint, but the URL it makes is resolved to "/admin/...": a
+    // request (with the key) outside the API. Encoded dots count, even encoded twice (%252e), as a Uri or a server
+    // may decode them.
+    private static bool LeavesThePath(string path)
+    {
+        int query = path.IndexOf('?', StringComparison.Ordinal);
+        string decoded = query < 0 ? path : path[..query];
+        for (int pass = 0; pass < 3; pass++)
+        {
+            if (decoded.Contains('\\', StringComparison.Ordinal) || decoded.Split('/').Any(segment => segment is "." or ".."))
+            {
+                return true;
+            }
+
+            decoded = Uri.UnescapeDataString(decoded);
+        }
+
+        return false;
     }
 
     // GetString throws on an escaped lone surrogate ("\ud800"), which no UTF-8 text can hold.

@@ -128,6 +128,13 @@ internal static class RunExecution
                 return await UsageAsync(error, $"no API key: set {variable} (or name another variable with --api-key-env), or try --mock to run against the built-in mock").ConfigureAwait(false);
             }
 
+            // A key is sent in a header: a line break in it (a file read with its newline, a paste) would end the header
+            // there and start another. Named by its variable, never shown.
+            if (apiKey.AsSpan().IndexOfAnyInRange('\u0000', '\u001F') >= 0 || apiKey.Contains('\u007F', StringComparison.Ordinal))
+            {
+                return await UsageAsync(error, $"the API key in {variable} holds a line break or another control character; set it to the key alone").ConfigureAwait(false);
+            }
+
             string? baseText = arguments.BaseUrl ?? RunDefaults.DefaultBaseUrl(provider);
             if (baseText is null)
             {
@@ -338,7 +345,8 @@ internal static class RunExecution
 
     private static async Task<int> UsageAsync(TextWriter error, string message)
     {
-        await error.WriteLineAsync($"{Name}: {message}").ConfigureAwait(false);
+        // Messages quote paths, a journal's recorded input name and parsers' wording: one line, whatever they hold.
+        await error.WriteLineAsync($"{Name}: {TerminalText.Escape(message)}").ConfigureAwait(false);
         return SluiceCommandLine.UsageError;
     }
 }

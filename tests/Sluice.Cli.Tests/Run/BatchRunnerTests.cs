@@ -30,17 +30,7 @@ public sealed class BatchRunnerTests : IDisposable
         var validation = await RequestFile.ValidateAsync(input, default).WaitAsync(Bound);
         Assert.Equal(0, validation.ProblemCount);
         var transport = new RecordingTransport();
-        var settings = new RunSettings
-        {
-            InputPath = input,
-            ResultsPath = Path.Combine(_directory, "out.jsonl"),
-            ErrorsPath = Path.Combine(_directory, "out.errors.jsonl"),
-            JournalPath = Path.Combine(_directory, "out.jsonl.journal"),
-            BaseUrl = new Uri("http://127.0.0.1:9/"),
-            ApiKey = "sk-test",
-            Concurrency = 4,
-            AdaptiveConcurrency = false,
-        };
+        var settings = Settings(input);
 
         var journal = RunJournal.Open(settings.JournalPath, validation.Fingerprint, "in.jsonl");
         await using (journal)
@@ -72,9 +62,52 @@ public sealed class BatchRunnerTests : IDisposable
         message.Headers.Add(CustomIdHeader.Name, encoded);
     }
 
+    [Fact]
+    public async Task AProvidersErrorWording_ReachesTheSummaryAsOneLine()
+    {
+        // The first failure is printed to the terminal: a provider's message must not clear the screen or forge lines.
+        // (The engine folds a provider's control characters already; the runner escapes whatever else reaches it.)
+        string input = Path.Combine(_directory, "in.jsonl");
+        File.WriteAllText(input, """{"custom_id":"a","method":"POST","url":"/v1/chat/completions","body":{"model":"gpt-4o-mini","messages":[]}}""" + "\n");
+        var validation = await RequestFile.ValidateAsync(input, default).WaitAsync(Bound);
+        var transport = new RecordingTransport
+        {
+            Status = HttpStatusCode.BadRequest,
+            Body = """{"error":{"message":"bad\nline 2: forged\u001b[2J","type":"invalid_request_error","code":"bad"}}""",
+        };
+        var settings = Settings(input);
+
+        var journal = RunJournal.Open(settings.JournalPath, validation.Fingerprint, "in.jsonl");
+        await using (journal)
+        {
+            using var runner = new BatchRunner(settings, journal, new RunCounters { Total = 1, AlreadyDone = 0 }, TimeProvider.System, new Random(1), transport);
+            await runner.RunAsync(new HashSet<string>(), validation, default).WaitAsync(Bound);
+
+            Assert.NotNull(runner.FirstFailure);
+            Assert.DoesNotContain(runner.FirstFailure, char.IsControl);
+            Assert.Contains("bad line 2: forged", runner.FirstFailure, StringComparison.Ordinal);
+        }
+    }
+
+    private RunSettings Settings(string input) => new()
+    {
+        InputPath = input,
+        ResultsPath = Path.Combine(_directory, "out.jsonl"),
+        ErrorsPath = Path.Combine(_directory, "out.errors.jsonl"),
+        JournalPath = Path.Combine(_directory, "out.jsonl.journal"),
+        BaseUrl = new Uri("http://127.0.0.1:9/"),
+        ApiKey = "sk-test",
+        Concurrency = 4,
+        AdaptiveConcurrency = false,
+    };
+
     private sealed class RecordingTransport : HttpMessageHandler
     {
         public ConcurrentBag<string> Headers { get; } = [];
+
+        public HttpStatusCode Status { get; init; } = HttpStatusCode.OK;
+
+        public string Body { get; init; } = """{"id":"x","object":"chat.completion","choices":[],"usage":{"prompt_tokens":1,"completion_tokens":1,"total_tokens":2}}""";
 
         protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
         {
@@ -83,10 +116,7 @@ public sealed class BatchRunnerTests : IDisposable
                 Headers.Add(value);
             }
 
-            return Task.FromResult(new HttpResponseMessage(HttpStatusCode.OK)
-            {
-                Content = new StringContent("""{"id":"x","object":"chat.completion","choices":[],"usage":{"prompt_tokens":1,"completion_tokens":1,"total_tokens":2}}""", Encoding.UTF8, "application/json"),
-            });
+            return Task.FromResult(new HttpResponseMessage(Status) { Content = new StringContent(Body, Encoding.UTF8, "application/json") });
         }
     }
 }

@@ -301,4 +301,30 @@ public sealed class RequestFileTests : IDisposable
             }
         }).WaitAsync(Bound);
     }
+
+    [Theory]
+    [InlineData("/v1/../../admin/chat/completions")]
+    [InlineData("/v1/./chat/completions")]
+    [InlineData("/v1/%2e%2e/%2E%2E/secret/chat/completions")]
+    [InlineData("/v1/%252e%252e/%252e%252e/secret/chat/completions")]
+    [InlineData("/v1/..\\\\..\\\\chat/completions")]
+    public async Task Validate_AUrlThatWouldLeaveTheApisPath_IsAProblem(string url)
+    {
+        // It ends like an endpoint, but the address it makes resolves outside the API, and the key goes with it.
+        var validation = await RequestFile.ValidateAsync(Write(Line("a", url: url)), default).WaitAsync(Bound);
+
+        var problem = Assert.Single(validation.Problems);
+        Assert.Contains("holds a . or .. segment or a backslash", problem.Reason, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("/v1/chat/completions?note=a/../b")]
+    [InlineData("/openai/deployments/gpt-4o/chat/completions")]
+    [InlineData("/v1/chat/completions")]
+    public async Task Validate_AUrlWithinTheApisPath_IsValid(string url)
+    {
+        var validation = await RequestFile.ValidateAsync(Write(Line("a", url: url)), default).WaitAsync(Bound);
+
+        Assert.Equal(0, validation.ProblemCount);
+    }
 }

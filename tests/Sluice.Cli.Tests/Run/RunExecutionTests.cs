@@ -136,4 +136,29 @@ public sealed class RunExecutionTests : IDisposable
         Assert.Contains($"line 2: not valid UTF-8: byte 0xC3 at byte offset {first.Length + at} of the file", error, StringComparison.Ordinal);
         Assert.Empty(output);
     }
+
+    [Fact]
+    public async Task AnApiKeyWithALineBreak_IsRefused_NamingTheVariable_NeverTheKey()
+    {
+        // The key goes in a header: its newline would end that header and start one of the key's own choosing.
+        Environment.SetEnvironmentVariable("SLUICE_EXEC_TEST_NEWLINE_KEY", "sk-exec-secret\r\nX-Injected: yes");
+        string input = WriteInput("in.jsonl", Line("a"));
+
+        var (exitCode, output, error) = await InvokeAsync("run", input, "-o", In("out.jsonl"), "--api-key-env", "SLUICE_EXEC_TEST_NEWLINE_KEY", "--base-url", "http://127.0.0.1:1/v1");
+
+        Assert.Equal(2, exitCode);
+        Assert.Equal("sluice run: the API key in SLUICE_EXEC_TEST_NEWLINE_KEY holds a line break or another control character; set it to the key alone", error.Trim());
+        Assert.DoesNotContain("sk-exec-secret", output + error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task AUsageErrorQuotingAPath_IsOneLine_WhateverThePathHolds()
+    {
+        string input = In("no\nsuch\u001b[2J.jsonl");
+
+        var (exitCode, _, error) = await InvokeAsync("run", input, "--mock");
+
+        Assert.Equal(2, exitCode);
+        Assert.Equal($"sluice run: cannot read {_directory}/no\\u000Asuch\\u001B[2J.jsonl: no such file", error.Trim());
+    }
 }
