@@ -118,29 +118,44 @@ internal static class RequestFile
                     continue;
                 }
 
-                if (Check(text!, out string? customId) is not null || customId is null)
+                // Parsed once, not checked again: a line that no longer has the shape validation saw means the file
+                // changed, and any other change shows in the fingerprint at the end.
+                var request = Shape(text!, line.Number);
+                if (request is null)
                 {
                     throw new InputChangedException(path, line.Number);
                 }
 
-                if (skip.Contains(customId))
+                if (!skip.Contains(request.CustomId))
                 {
-                    continue;
+                    yield return request;
                 }
-
-                using var document = JsonDocument.Parse(text!);
-                var root = document.RootElement;
-                yield return new RequestLine(
-                    line.Number,
-                    customId,
-                    root.GetProperty("url").GetString()!,
-                    Encoding.UTF8.GetBytes(root.GetProperty("body").GetRawText()));
             }
 
             if (reader.Position != validated.Bytes || !string.Equals(Convert.ToHexStringLower(hash.GetHashAndReset()), validated.Fingerprint, StringComparison.Ordinal))
             {
                 throw new InputChangedException(path, lineNumber: null);
             }
+        }
+    }
+
+    // The request a validated line holds, or null when the line does not have a request's shape.
+    private static RequestLine? Shape(string text, int lineNumber)
+    {
+        try
+        {
+            using var document = JsonDocument.Parse(text);
+            var root = document.RootElement;
+            return root.ValueKind == JsonValueKind.Object
+                && root.TryGetProperty("custom_id", out var id) && id.ValueKind == JsonValueKind.String && TryGetString(id, out string? customId) && CustomIdProblem(customId) is null
+                && root.TryGetProperty("url", out var url) && url.ValueKind == JsonValueKind.String && TryGetString(url, out string? path)
+                && root.TryGetProperty("body", out var body) && body.ValueKind == JsonValueKind.Object
+                ? new RequestLine(lineNumber, customId, path, Encoding.UTF8.GetBytes(body.GetRawText()))
+                : null;
+        }
+        catch (JsonException)
+        {
+            return null;
         }
     }
 
