@@ -92,6 +92,10 @@ internal static class RequestLineCheck
             {
                 problems = Also(problems, $"unknown url {Quote(path)} (expected a path such as /v1/chat/completions, /v1/embeddings, /v1/responses or /v1/messages)");
             }
+            else if (TerminalText.Escape(path) != path)
+            {
+                problems = Also(problems, $"url {Quote(path)} holds a control character");
+            }
             else if (LeavesThePath(path))
             {
                 problems = Also(problems, $"url {Quote(path)} holds a . or .. segment or a backslash, which would leave the API's path; write the path itself");

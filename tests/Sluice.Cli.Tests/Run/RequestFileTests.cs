@@ -317,6 +317,15 @@ public sealed class RequestFileTests : IDisposable
         Assert.Contains("holds a . or .. segment or a backslash", problem.Reason, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task Validate_AUrlWithAControlCharacter_IsAProblem()
+    {
+        var validation = await RequestFile.ValidateAsync(Write(Line("a", url: "/v1/x\\r\\nX-Injected: yes/chat/completions")), default).WaitAsync(Bound);
+
+        var problem = Assert.Single(validation.Problems);
+        Assert.Equal("url \"/v1/x\\r\\nX-Injected: yes/chat/completions\" holds a control character", problem.Reason);
+    }
+
     [Theory]
     [InlineData("/v1/chat/completions?note=a/../b")]
     [InlineData("/openai/deployments/gpt-4o/chat/completions")]
