@@ -173,7 +173,7 @@ internal static class MockCommand
             catch (IOException e)
             {
                 await error.WriteLineAsync($"sluice mock: cannot listen on {endPoint}: {e.Message}").ConfigureAwait(false);
-                return 1;
+                return ExitCodes.SluiceFailed;
             }
 
             await using (server.ConfigureAwait(false))

@@ -6,7 +6,7 @@ namespace Sluice.Cli.Proxy;
 
 /// <summary>
 /// One <c>sluice proxy</c> from start to stop: resolve and check the settings (each mistake one line naming the
-/// option, variable or setting, exit 2), start listening (a port in use is one line, exit 1), print a one-line banner,
+/// option, variable or setting, exit 2), start listening (a port in use is one line, exit 4: nothing is wrong with the command, the machine refused it), print a one-line banner,
 /// then serve until Ctrl-C or SIGTERM, which drains: waiting requests get 503, requests in flight finish within the
 /// drain timeout. A second Ctrl-C stops at once.
 /// </summary>
@@ -41,7 +41,7 @@ internal static class ProxyExecution
         catch (Exception exception) when (exception is IOException or SocketException)
         {
             await error.WriteLineAsync($"{Name}: cannot listen on {settings.Listen}: {exception.Message}").ConfigureAwait(false);
-            return 1;
+            return ExitCodes.SluiceFailed;
         }
 
         await using (server.ConfigureAwait(false))

@@ -36,6 +36,20 @@ public class MockCommandTests
     }
 
     [Fact]
+    public async Task PortInUse_OneLine_Exit4_NotTheSomeRequestsFailedCode()
+    {
+        using var taken = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        taken.Start();
+        int port = ((System.Net.IPEndPoint)taken.LocalEndpoint).Port;
+
+        var (exitCode, _, error) = await InvokeAsync(["mock", "--listen", $"127.0.0.1:{port}"]);
+
+        Assert.Equal(4, exitCode);
+        Assert.StartsWith($"sluice mock: cannot listen on 127.0.0.1:{port}:", error.Trim(), StringComparison.Ordinal);
+        Assert.Single(error.Trim().Split('\n'));
+    }
+
+    [Fact]
     public async Task Listen_OnANonLoopbackAddress_NeedsAllowRemote()
     {
         var (exitCode, _, error) = await InvokeAsync(["mock", "--listen", "192.0.2.1:8000"]);

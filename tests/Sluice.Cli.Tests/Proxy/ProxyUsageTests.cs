@@ -4,7 +4,7 @@ using System.Net.Sockets;
 
 namespace Sluice.Cli.Tests.Proxy;
 
-/// <summary>What <c>sluice proxy</c> refuses before it listens: each problem one clear line, exit 2 (or 1 for a port in use).</summary>
+/// <summary>What <c>sluice proxy</c> refuses before it listens: each problem one clear line, exit 2 (or 4 for a port in use: 1 means "some requests failed").</summary>
 public sealed class ProxyUsageTests
 {
     private static readonly TimeSpan Bound = TimeSpan.FromSeconds(30);
@@ -74,7 +74,7 @@ public sealed class ProxyUsageTests
     }
 
     [Fact]
-    public async Task PortInUse_OneLine_Exit1()
+    public async Task PortInUse_OneLine_Exit4()
     {
         using var taken = new TcpListener(IPAddress.Loopback, 0);
         taken.Start();
@@ -82,7 +82,7 @@ public sealed class ProxyUsageTests
 
         var (exitCode, _, error) = await InvokeAsync("proxy", "--upstream", "http://127.0.0.1:1", "--listen", $"127.0.0.1:{port}");
 
-        Assert.Equal(1, exitCode);
+        Assert.Equal(4, exitCode);
         Assert.StartsWith($"sluice proxy: cannot listen on 127.0.0.1:{port}:", error.Trim(), StringComparison.Ordinal);
         Assert.Single(error.Trim().Split('\n'));
     }
