@@ -1,5 +1,5 @@
-using System.Collections.Concurrent;
 using System.Diagnostics;
+using System.Runtime.CompilerServices;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Sluice.Adaptive;
@@ -19,7 +19,9 @@ internal sealed partial class LocalDispatcher : SluiceDispatcher
     private readonly ILogger _logger;
     private readonly Random _random;
     private readonly CancellationTokenSource _drain = new();
-    private readonly ConcurrentDictionary<string, RetryBudget> _retryBudgets = new(StringComparer.Ordinal);
+    // Keyed by the partition itself, weakly: a partition the gate removes (idle, or never held: refused at a full gate)
+    // takes its retry budget with it, so this table is bounded by the gate's.
+    private readonly ConditionalWeakTable<GatePartition, RetryBudget> _retryBudgets = new();
 
     public LocalDispatcher(SluiceGate gate, DispatcherOptions options, ILoggerFactory? loggerFactory, Random random)
     {
@@ -81,7 +83,7 @@ internal sealed partial class LocalDispatcher : SluiceDispatcher
         CancellationToken cancellationToken)
     {
         var partition = _gate.GetPartition(job.Partition);
-        var budget = _retryBudgets.GetOrAdd(job.Partition, static (_, self) => new RetryBudget(self._options, self._time), this);
+        var budget = _retryBudgets.GetValue(partition, _ => new RetryBudget(_options, _time));
         using var activity = SluiceTelemetry.ActivitySource.StartActivity("sluice.job");
         activity?.SetTag("sluice.job.id", job.Id);
         activity?.SetTag(SluiceMetrics.PartitionTag, job.Partition);
