@@ -85,6 +85,9 @@ public sealed class SluiceEngine : IDisposable
     /// <summary>The gate every request waits at, for inspecting partitions.</summary>
     public SluiceGate Gate { get; }
 
+    /// <summary>Stop answers held now, one at most per partition the gate holds; for tests.</summary>
+    internal int StopAnswersHeld => _stopAnswers.Count;
+
     /// <summary>The dispatcher that runs each request as a job: retries, hedges, drains.</summary>
     public SluiceDispatcher Dispatcher { get; }
 
