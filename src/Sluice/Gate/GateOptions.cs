@@ -28,7 +28,8 @@ public sealed class GateOptions
 
     /// <summary>
     /// How long a partition with nothing in flight, nobody waiting, no pause in force and no caller looking it up is
-    /// kept before it is removed (checked every minute, or every <see cref="PartitionIdleTimeout"/> if shorter). What it
+    /// kept before it is removed (at the next look-up of any partition; the table is swept at most once a minute, or once
+    /// every <see cref="PartitionIdleTimeout"/> if shorter: nothing polls). What it
     /// learned (budgets from headers, the adaptive limit, a stop) is learned again if the key comes back.
     /// <see cref="Timeout.InfiniteTimeSpan"/> keeps partitions for the gate's life.
     /// </summary>

@@ -9,8 +9,9 @@ namespace Sluice.Gate;
 
 /// <summary>
 /// A gate whose partitions live in this process: at most <see cref="GateOptions.MaxPartitions"/> of them, and a
-/// partition idle for <see cref="GateOptions.PartitionIdleTimeout"/> is removed (by a sweep every minute, or at once
-/// when the table is full and a new key arrives). Keys can come from what callers send, so nothing here grows with them.
+/// partition idle for <see cref="GateOptions.PartitionIdleTimeout"/> is removed. Nothing polls: a look-up sweeps the
+/// table when a minute (or the idle timeout, if shorter) has passed since the last sweep, and a new key at a full table
+/// sweeps at once (at most once a second). Keys can come from what callers send, so nothing here grows with them.
 /// </summary>
 internal sealed class LocalGate : SluiceGate
 {
@@ -26,10 +27,10 @@ internal sealed class LocalGate : SluiceGate
     private readonly int _maxPartitions;
     private readonly TimeSpan _idleTimeout;
     private readonly RefusedPartition _refused;
-    private readonly ITimer? _sweeper;
+    private readonly TimeSpan _sweepPeriod;
     private readonly object _sweepLock = new();
     private int _count;
-    private long _lastFullSweep = long.MinValue;
+    private long _lastSweep;
 
     public LocalGate(GateOptions options, TimeProvider time, ILoggerFactory? loggerFactory, IMeterFactory? meterFactory)
         : base(Validated(options, time), meterFactory)
@@ -43,11 +44,8 @@ internal sealed class LocalGate : SluiceGate
         _idleTimeout = options.PartitionIdleTimeout;
         _refused = new RefusedPartition(
             $"sluice: the gate holds its limit of {_maxPartitions} partitions and none has been idle for {_idleTimeout}; a new partition is made once one has");
-        if (_idleTimeout != Timeout.InfiniteTimeSpan)
-        {
-            var period = _idleTimeout < SweepPeriod ? _idleTimeout : SweepPeriod;
-            _sweeper = time.CreateTimer(static state => ((LocalGate)state!).Sweep(), this, period, period);
-        }
+        _sweepPeriod = _idleTimeout < SweepPeriod ? _idleTimeout : SweepPeriod;
+        _lastSweep = time.GetTimestamp();
     }
 
     public override IReadOnlyCollection<GatePartition> Partitions => _partitions.Values.ToArray();
@@ -58,6 +56,7 @@ internal sealed class LocalGate : SluiceGate
     public override GatePartition GetPartition(string key)
     {
         ArgumentException.ThrowIfNullOrEmpty(key);
+        SweepIfDue(_sweepPeriod);
         while (true)
         {
             if (_partitions.TryGetValue(key, out var existing))
@@ -74,7 +73,7 @@ internal sealed class LocalGate : SluiceGate
 
             if (!TryReserve())
             {
-                SweepWhenFull();
+                SweepIfDue(TimeSpan.FromSeconds(1));
                 if (!TryReserve())
                 {
                     if (_partitions.ContainsKey(key))
@@ -102,7 +101,7 @@ internal sealed class LocalGate : SluiceGate
         }
     }
 
-    /// <summary>Removes every partition idle for the idle timeout; runs on the sweep timer and when the table is full.</summary>
+    /// <summary>Removes every partition idle for the idle timeout; run by look-ups, at most once a sweep period.</summary>
     internal void Sweep()
     {
         if (_idleTimeout == Timeout.InfiniteTimeSpan || !Monitor.TryEnter(_sweepLock))
@@ -138,17 +137,17 @@ internal sealed class LocalGate : SluiceGate
         }
     }
 
-    /// <summary>A sweep for a new key at a full table, at most once a second: a stream of new keys must not make every request scan the table.</summary>
-    private void SweepWhenFull()
+    /// <summary>Sweeps if <paramref name="every"/> has passed since the last sweep: a stream of look-ups or new keys must not make every one scan the table.</summary>
+    private void SweepIfDue(TimeSpan every)
     {
-        long now = _time.GetTimestamp();
-        long last = Interlocked.Read(ref _lastFullSweep);
-        if (last != long.MinValue && _time.GetElapsedTime(last, now) < TimeSpan.FromSeconds(1))
+        if (_idleTimeout == Timeout.InfiniteTimeSpan)
         {
             return;
         }
 
-        if (Interlocked.CompareExchange(ref _lastFullSweep, now, last) == last)
+        long now = _time.GetTimestamp();
+        long last = Interlocked.Read(ref _lastSweep);
+        if (_time.GetElapsedTime(last, now) >= every && Interlocked.CompareExchange(ref _lastSweep, now, last) == last)
         {
             Sweep();
         }
@@ -158,7 +157,6 @@ internal sealed class LocalGate : SluiceGate
     {
         if (disposing)
         {
-            _sweeper?.Dispose();
             foreach (var partition in _partitions.Values)
             {
                 partition.Dispose();

@@ -56,11 +56,14 @@ public sealed class PartitionEvictionTests
         first.Enter(new AdmissionRequest()).Admitted().Dispose();
         first.Stop("credentials rejected");
 
+        // Nothing polls: a look-up of any key sweeps the table, at most once a minute.
         time.Advance(Idle - TimeSpan.FromMinutes(1));
-        Assert.Single(gate.Partitions);
+        gate.GetPartition("other");
+        Assert.Equal(["other", "p"], gate.Partitions.Select(p => p.Key).Order());
 
         time.Advance(TimeSpan.FromMinutes(1));
-        Assert.Empty(gate.Partitions);
+        gate.GetPartition("other");
+        Assert.Equal(["other"], gate.Partitions.Select(p => p.Key));
         Assert.Equal(["p"], evicted);
 
         var second = gate.GetPartition("p");
@@ -120,8 +123,29 @@ public sealed class PartitionEvictionTests
         gate.GetPartition("p");
 
         time.Advance(TimeSpan.FromDays(3));
+        gate.GetPartition("p");
 
         Assert.Single(gate.Partitions);
+    }
+
+    [Fact]
+    public void Sweeps_AreAtMostOneAMinute_SoLookUpsDoNotScanTheTable()
+    {
+        var time = new FakeTimeProvider(GateTestKit.Start);
+        using var gate = Make(time);
+        var evicted = new List<string>();
+        gate.PartitionEvicted += evicted.Add;
+        gate.GetPartition("p");
+        time.Advance(TimeSpan.FromSeconds(585));
+        gate.GetPartition("q");
+
+        // At 10m15s "p" has been idle past 10 minutes, but the last sweep was at 9m45s; at 10m45s one is due.
+        time.Advance(TimeSpan.FromSeconds(30));
+        gate.GetPartition("q");
+        Assert.Empty(evicted);
+        time.Advance(TimeSpan.FromSeconds(30));
+        gate.GetPartition("q");
+        Assert.Equal(["p"], evicted);
     }
 
     [Theory]
