@@ -13,7 +13,7 @@ internal sealed partial class LocalDispatcher
     // Keyed weakly by the partition, as the retry budgets are: a partition the gate removes takes its latencies with it.
     private readonly System.Runtime.CompilerServices.ConditionalWeakTable<GatePartition, LatencyTracker> _latencies = new();
 
-    private LatencyTracker LatenciesOf(GatePartition partition) => _latencies.GetValue(partition, static _ => new LatencyTracker());
+    private LatencyTracker LatenciesOf(GatePartition partition) => _latencies.GetOrAdd(partition, static _ => new LatencyTracker());
 
     /// <summary>
     /// Runs one try, and past the partition's slow quantile a second one beside it if <see cref="TryAdmitHedge"/>

@@ -83,7 +83,7 @@ internal sealed partial class LocalDispatcher : SluiceDispatcher
         CancellationToken cancellationToken)
     {
         var partition = _gate.GetPartition(job.Partition);
-        var budget = _retryBudgets.GetValue(partition, _ => new RetryBudget(_options, _time));
+        var budget = _retryBudgets.GetOrAdd(partition, static (_, self) => new RetryBudget(self._options, self._time), this);
         using var activity = SluiceTelemetry.ActivitySource.StartActivity("sluice.job");
         activity?.SetTag("sluice.job.id", job.Id);
         activity?.SetTag(SluiceMetrics.PartitionTag, job.Partition);
