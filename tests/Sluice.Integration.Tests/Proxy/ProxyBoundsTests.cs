@@ -64,6 +64,60 @@ public sealed class ProxyBoundsTests(ITestOutputHelper output)
         Assert.True(status.Length < MaxPartitions * 600, $"/sluice/status is {status.Length} bytes");
     }
 
+    [Fact]
+    public async Task PartitionsComingAndGoing_KeepEachInstrumentsSeriesCapped()
+    {
+        const int Held = 5;
+        var clock = new JumpingClock();
+        await using var mock = await MockServer.StartAsync(new MockOptions()).WaitAsync(ProxyFixture.Bound);
+        await using var proxy = await Sluice.Cli.Proxy.ProxyServer.StartAsync(
+            ProxyFixture.Single(mock.BaseUrl, rpm: 60_000) with { MaxPartitions = Held },
+            logging => { },
+            clock).WaitAsync(ProxyFixture.Bound);
+        using var client = new HttpClient { BaseAddress = proxy.BaseUrl, Timeout = ProxyFixture.Bound };
+
+        // Ten rounds of five new client keys, each round after the last one's partitions have been idle 11 minutes:
+        // 50 partitions over time, never more than five at once.
+        for (int round = 0; round < 10; round++)
+        {
+            for (int i = 0; i < Held; i++)
+            {
+                using var request = new HttpRequestMessage(HttpMethod.Post, "v1/chat/completions")
+                {
+                    Content = JsonContent.Create(new { model = "gpt-4o-mini", messages = new[] { new { role = "user", content = "hi" } }, max_tokens = 4 }),
+                };
+                request.Headers.Authorization = new("Bearer", $"sk-round-{round}-client-{i}");
+                using var answer = await client.SendAsync(request).WaitAsync(ProxyFixture.Bound);
+                Assert.Equal(HttpStatusCode.OK, answer.StatusCode);
+            }
+
+            clock.Jump(TimeSpan.FromMinutes(11));
+        }
+
+        string metrics = await client.GetStringAsync("metrics").WaitAsync(ProxyFixture.Bound);
+        int admittedSeries = metrics.Split('\n').Count(line => line.StartsWith("sluice_gate_admitted_total{", StringComparison.Ordinal));
+        output.WriteLine($"/metrics {metrics.Split('\n').Length} lines, {metrics.Length} bytes; sluice_gate_admitted_total series {admittedSeries}");
+
+        Assert.Equal(Held, proxy.Proxy.GetEngine("default").Gate.Partitions.Count);
+        Assert.InRange(admittedSeries, Held, Held + 16 + 1);
+        Assert.Contains("otel_metric_overflow", metrics, StringComparison.Ordinal);
+    }
+
+    /// <summary>The system clock, jumped forward at will: idle times pass at once, while real timers keep real time.</summary>
+    private sealed class JumpingClock : TimeProvider
+    {
+        private long _offsetTicks;
+
+        public void Jump(TimeSpan by) => Interlocked.Add(ref _offsetTicks, by.Ticks);
+
+        public override DateTimeOffset GetUtcNow() => System.GetUtcNow() + TimeSpan.FromTicks(Interlocked.Read(ref _offsetTicks));
+
+        public override long GetTimestamp() =>
+            System.GetTimestamp() + (long)(Interlocked.Read(ref _offsetTicks) * (double)System.TimestampFrequency / TimeSpan.TicksPerSecond);
+
+        public override long TimestampFrequency => System.TimestampFrequency;
+    }
+
     private static Task<HttpResponseMessage> SendAsync(ProxyFixture fixture, string model, string key)
     {
         var request = new HttpRequestMessage(HttpMethod.Post, "v1/chat/completions")
