@@ -162,6 +162,23 @@ public sealed class EngineStopAndBoundsTests
         Assert.EndsWith("|gpt-4o-mini", plain.Partition, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData(0, 10, "MaxPartitions")]
+    [InlineData(10, 0, "PartitionIdleTimeout")]
+    public void Engine_WithAnInvalidBound_NamesIt(int maxPartitions, int idleMinutes, string named)
+    {
+        var error = Assert.Throws<Microsoft.Extensions.Options.OptionsValidationException>(() => Make(
+            new ScriptedTransport((_, _) => ScriptedTransport.Completion()),
+            new FakeTimeProvider(),
+            options =>
+            {
+                options.MaxPartitions = maxPartitions;
+                options.PartitionIdleTimeout = TimeSpan.FromMinutes(idleMinutes);
+            }));
+
+        Assert.Contains(error.Failures, f => f.Contains(named, StringComparison.Ordinal));
+    }
+
     private static HttpResponseMessage Throttled(TimeSpan retryAfter)
     {
         var response = new HttpResponseMessage(HttpStatusCode.TooManyRequests)
