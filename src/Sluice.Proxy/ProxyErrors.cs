@@ -34,6 +34,21 @@ internal static class ProxyErrors
         return response.Body.WriteAsync(body, context.RequestAborted).AsTask();
     }
 
+    /// <summary>
+    /// Client text to quote in a message (a model name, a path), cut to <paramref name="max"/> characters: what a
+    /// client sends must not size the proxy's answers or logs.
+    /// </summary>
+    public static string Quote(string text, int max = 100)
+    {
+        if (text.Length <= max)
+        {
+            return text;
+        }
+
+        int cut = char.IsHighSurrogate(text[max - 1]) ? max - 1 : max;
+        return $"{text[..cut]}… ({text.Length} characters)";
+    }
+
     private static string OpenAIType(int status) => status switch
     {
         429 => "requests",

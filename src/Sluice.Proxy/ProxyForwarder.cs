@@ -9,9 +9,12 @@ namespace Sluice.Proxy;
 
 /// <summary>
 /// Forwards one client request, step by step:
-/// 1. refuse a target that is not a plain path, and a client without the proxy's key (when one is required);
-/// 2. read the body (up to the size limit) and route by prefix, model and path to a configured upstream;
-/// 3. build the upstream message: the client's headers less hop-by-hop ones, the proxy's key if it holds one;
+/// 1. refuse a target that is not a plain path (the raw target, <see cref="ProxyRequestGuard"/>), a method an API does
+///    not use, and a client without the proxy's key (when one is required);
+/// 2. read the body as it arrives, within the size limit and the proxy-wide bound on buffered bytes
+///    (<see cref="RequestBodyReader"/>), and route by prefix, model and path to a configured upstream;
+/// 3. build the upstream message from the raw path, checked again as it will be sent; the client's headers less
+///    hop-by-hop ones, or only the allow-list when the proxy holds the key (<see cref="ProxyHeaders"/>), and that key;
 /// 4. send it through the upstream's <see cref="SluiceEngine"/> — the same pipeline as <c>SluiceHandler</c> and
 ///    <c>sluice run</c> — while a <see cref="WaitClock"/> bounds the time spent waiting, not working;
 /// 5. answer: the provider's response (streams pass through event by event, flushed as they arrive), the provider's
@@ -28,7 +31,14 @@ internal sealed class ProxyForwarder(
     private readonly ProxyRouter _router = new([.. settings.Upstreams]);
     private readonly StoppedPartitions _stopped = new(settings.StoppedRetry, time, logger);
     private readonly HeldRequests _held = new(settings.MaxQueueTotal);
+    private readonly BufferedBytes _buffers = new(settings.MaxBufferedRequestBytes);
+    // No honest estimate exists of when other clients' bodies are answered; a few seconds spreads the retries.
+    private static readonly TimeSpan BuffersFullRetryAfter = TimeSpan.FromSeconds(5);
+
     private long _requestNumber;
+
+    /// <summary>Request bodies held now, over every client.</summary>
+    internal BufferedBytes Buffers => _buffers;
 
     public async Task HandleAsync(HttpContext context)
     {
@@ -59,16 +69,25 @@ internal sealed class ProxyForwarder(
     {
         var aborted = context.RequestAborted;
         var request = context.Request;
-        string rawTarget = context.Features.Get<IHttpRequestFeature>()?.RawTarget ?? request.Path.Value ?? "/";
-        string path = request.Path.Value ?? "/";
+        // The raw target, not the server's decoded path: what is checked is what is sent (ProxyRequestGuard).
+        // A server that keeps no raw target (an empty one by default) gets the decoded path re-encoded instead.
+        string rawTarget = context.Features.Get<IHttpRequestFeature>()?.RawTarget is { Length: > 0 } raw ? raw : request.Path.ToUriComponent() + request.QueryString.Value;
+        var (path, query) = ProxyRequestGuard.Split(rawTarget);
+        string? refusal = WithoutPathBase(request.PathBase, ref path);
         var prefixed = _router.ByPrefix(path, out string upstreamPath);
         var errorStyle = (prefixed ?? settings.Upstreams[0]).Provider;
 
         // 1. The target and the client.
-        if (ProxyRequestGuard.Refusal(request.Method, rawTarget) is { } refusal)
+        if ((refusal ?? ProxyRequestGuard.Refusal(request.Method, rawTarget)) is { } refused)
         {
-            ProxyLog.Refused(logger, request.Method, refusal);
-            await TurnAwayAsync(context, 400, errorStyle, "upstream_not_allowed", $"sluice proxy: {refusal}.").ConfigureAwait(false);
+            await RefuseTargetAsync(context, errorStyle, refused).ConfigureAwait(false);
+            return;
+        }
+
+        if (!ProxyRequestGuard.IsForwardedMethod(request.Method))
+        {
+            context.Response.Headers.Allow = ProxyRequestGuard.ForwardedMethods;
+            await TurnAwayAsync(context, 405, errorStyle, "method_not_allowed", $"sluice proxy forwards only {ProxyRequestGuard.ForwardedMethods}.").ConfigureAwait(false);
             return;
         }
 
@@ -84,20 +103,35 @@ internal sealed class ProxyForwarder(
             return;
         }
 
-        // 2. The body, and the upstream.
+        // 2. The body (its bytes held until the answer is relayed), and the upstream.
+        using var held = _buffers.Open();
         byte[]? body;
+        BodyReadOutcome outcome;
         try
         {
-            body = await ReadBodyAsync(request, aborted).ConfigureAwait(false);
+            (outcome, body) = await ReadBodyAsync(request, held, aborted).ConfigureAwait(false);
         }
         catch (BadHttpRequestException exception) when (exception.StatusCode == StatusCodes.Status413PayloadTooLarge)
         {
-            await TurnAwayAsync(context, 413, errorStyle, "request_too_large", $"sluice proxy: the request body is larger than {settings.MaxRequestBodyBytes / (1024 * 1024)} MB.").ConfigureAwait(false);
-            return;
+            outcome = BodyReadOutcome.TooLarge;
+            body = null;
         }
         catch (Exception exception) when (exception is OperationCanceledException or IOException or BadHttpRequestException)
         {
             return; // The client went away or broke off its body: nobody to answer.
+        }
+
+        switch (outcome)
+        {
+            case BodyReadOutcome.TooLarge:
+                await TurnAwayAsync(context, 413, errorStyle, "request_too_large", $"sluice proxy: the request body is larger than {Megabytes(settings.MaxRequestBodyBytes)} (--max-body-mb).").ConfigureAwait(false);
+                return;
+            case BodyReadOutcome.OverBudget:
+                held.Dispose();
+                await TurnAwayAsync(context, 503, errorStyle, "buffers_full",
+                    $"sluice proxy is holding as many request bodies as it may ({Megabytes(settings.MaxBufferedRequestBytes)}, --max-buffered-mb); retry after the Retry-After header.",
+                    BuffersFullRetryAfter).ConfigureAwait(false);
+                return;
         }
 
         string? model = body is { Length: > 0 } ? SluiceRequest.ReadModel(body) : null;
@@ -112,19 +146,26 @@ internal sealed class ProxyForwarder(
         var upstream = prefixed ?? _router.Route(upstreamPath, model);
         if (upstream is null)
         {
-            await TurnAwayAsync(context, 404, errorStyle, "no_upstream", $"sluice proxy: no upstream is configured for model '{model ?? "(none)"}' at {upstreamPath}, and none is the default.").ConfigureAwait(false);
+            await TurnAwayAsync(context, 404, errorStyle, "no_upstream", $"sluice proxy: no upstream is configured for model '{ProxyErrors.Quote(model ?? "(none)")}' at {ProxyErrors.Quote(upstreamPath)}, and none is the default.").ConfigureAwait(false);
             return;
         }
 
         // 3. The upstream message.
         var runtime = runtimes[upstream.Name];
-        using var message = new HttpRequestMessage(new HttpMethod(request.Method), BaseUrl.Join(upstream.Url, upstreamPath + request.QueryString.Value));
+        var target = BaseUrl.Join(upstream.Url, upstreamPath + query);
+        if (ProxyRequestGuard.SentRefusal(upstream.Url, upstreamPath, query, target) is { } changed)
+        {
+            await RefuseTargetAsync(context, errorStyle, changed).ConfigureAwait(false);
+            return;
+        }
+
+        using var message = new HttpRequestMessage(new HttpMethod(request.Method), target);
         if (body is not null)
         {
             message.Content = new ByteArrayContent(body);
         }
 
-        ProxyHeaders.CopyRequestHeaders(request.Headers, message, dropCredentials: upstream.ApiKey is not null);
+        ProxyHeaders.CopyRequestHeaders(request.Headers, message, keyHeld: upstream.ApiKey is not null);
         if (upstream.ApiKey is { } key)
         {
             ProviderCredentials.Add(message, upstream.Provider, key);
@@ -192,9 +233,10 @@ internal sealed class ProxyForwarder(
             if (answer is not null)
             {
                 metrics.Responses.Add(1, Tag("sluice.upstream", upstream.Name), Tag("http.response.status_code", (int)answer.StatusCode));
-                bool stream = outgoing.IsStreaming && answer.IsSuccessStatusCode;
+                // An answer to HEAD has no body, so it is never a stream, whatever the request body asked for.
+                bool stream = outgoing.IsStreaming && answer.IsSuccessStatusCode && !HttpMethods.IsHead(request.Method);
                 // Sluice asked for usage on the client's behalf if the body did not: then the client does not see it.
-                await ProxyRelay.RelayAsync(context, answer, stream, stream && outgoing.UsageAdded ? new UsageChunkFilter() : null).ConfigureAwait(false);
+                await ProxyRelay.RelayAsync(context, answer, stream, stream && outgoing.UsageAdded ? new UsageChunkFilter() : null, upstream.ApiKey).ConfigureAwait(false);
                 return;
             }
 
@@ -232,6 +274,30 @@ internal sealed class ProxyForwarder(
         }
     }
 
+    private Task RefuseTargetAsync(HttpContext context, ProviderKind style, string refusal)
+    {
+        ProxyLog.Refused(logger, ProxyErrors.Quote(context.Request.Method, 20), refusal);
+        return TurnAwayAsync(context, 400, style, "upstream_not_allowed", $"sluice proxy: {refusal}.");
+    }
+
+    /// <summary>Takes the host's path base (where the app mapped the proxy) off the raw path; why not, when it is not there.</summary>
+    private static string? WithoutPathBase(PathString pathBase, ref string path)
+    {
+        if (!pathBase.HasValue)
+        {
+            return null;
+        }
+
+        string raw = pathBase.ToUriComponent();
+        if (!path.StartsWith(raw, StringComparison.OrdinalIgnoreCase))
+        {
+            return "the request path must name the proxy's path base plainly";
+        }
+
+        path = path[raw.Length..];
+        return null;
+    }
+
     /// <summary>Answers a request the proxy will not or cannot forward, counting it.</summary>
     private Task TurnAwayAsync(HttpContext context, int status, ProviderKind style, string reason, string text, TimeSpan? retryAfter = null)
     {
@@ -239,18 +305,21 @@ internal sealed class ProxyForwarder(
         return ProxyErrors.WriteAsync(context, status, style, reason, text, retryAfter);
     }
 
-    /// <summary>The body, buffered so a retry can send it again; null for a bodiless method. Kestrel enforces the size limit.</summary>
-    private async Task<byte[]?> ReadBodyAsync(HttpRequest request, CancellationToken cancellationToken)
+    /// <summary>
+    /// The body, buffered so a retry can send it again; null for a bodiless method. Memory grows only as bytes arrive
+    /// (<see cref="RequestBodyReader"/>), within the proxy-wide bound, and the size limit holds whatever the server.
+    /// </summary>
+    private async Task<(BodyReadOutcome Outcome, byte[]? Body)> ReadBodyAsync(HttpRequest request, BufferedBytes.Lease held, CancellationToken cancellationToken)
     {
         bool hasBody = request.ContentLength > 0 || request.Headers.TransferEncoding.Count > 0;
         if (!hasBody && (HttpMethods.IsGet(request.Method) || HttpMethods.IsHead(request.Method) || HttpMethods.IsDelete(request.Method) || HttpMethods.IsOptions(request.Method)))
         {
-            return null;
+            return (BodyReadOutcome.Read, null);
         }
 
         if (request.ContentLength > settings.MaxRequestBodyBytes)
         {
-            throw new BadHttpRequestException("too large", StatusCodes.Status413PayloadTooLarge);
+            return (BodyReadOutcome.TooLarge, null);
         }
 
         // The server enforces the limit on a body whose length is not declared, whatever host the proxy runs in.
@@ -259,13 +328,14 @@ internal sealed class ProxyForwarder(
             limit.MaxRequestBodySize = settings.MaxRequestBodyBytes;
         }
 
-        using var buffer = new MemoryStream(request.ContentLength is long length ? (int)length : 4096);
-        await request.Body.CopyToAsync(buffer, cancellationToken).ConfigureAwait(false);
-        return buffer.ToArray();
+        return await RequestBodyReader.ReadAsync(request.Body, request.ContentLength, settings.MaxRequestBodyBytes, held, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>When a full proxy or upstream may have room: the gate looks for idle partitions every minute, and queues move faster.</summary>
     private static readonly TimeSpan ProxyFullRetryAfter = TimeSpan.FromSeconds(5);
+
+    private static string Megabytes(long bytes) =>
+        bytes % (1024 * 1024) == 0 ? $"{bytes / (1024 * 1024)} MB" : $"{bytes} bytes";
 
     private static TimeSpan RoundUp(TimeSpan wait) => TimeSpan.FromSeconds(Math.Ceiling(wait.TotalSeconds));
 

@@ -10,17 +10,42 @@ internal static class ProxyRelay
     /// <summary>
     /// Sends the provider's answer to the client. A stream goes event by event: every chunk read is written and
     /// flushed at once, with no buffering. A stream the upstream cut short aborts the client's connection, so the
-    /// client sees an incomplete answer as incomplete rather than as a clean end.
+    /// client sees an incomplete answer as incomplete rather than as a clean end. When the proxy holds the key, an error
+    /// body has key-like text taken out (<see cref="ProxyRedaction"/>).
     /// </summary>
-    public static async Task RelayAsync(HttpContext context, HttpResponseMessage answer, bool stream, UsageChunkFilter? filter)
+    public static async Task RelayAsync(HttpContext context, HttpResponseMessage answer, bool stream, UsageChunkFilter? filter, string? heldKey)
     {
         var response = context.Response;
         var aborted = context.RequestAborted;
         response.StatusCode = (int)answer.StatusCode;
         ProxyHeaders.CopyResponseHeaders(answer, response.Headers);
+        if (HttpMethods.IsHead(context.Request.Method))
+        {
+            // An answer to HEAD has headers only: its body is never read, whatever the request asked for.
+            response.ContentLength = answer.Content.Headers.ContentLength;
+            return;
+        }
+
         if (!stream)
         {
-            byte[] body = await answer.Content.ReadAsByteArrayAsync(aborted).ConfigureAwait(false);
+            byte[] body;
+            try
+            {
+                body = await answer.Content.ReadAsByteArrayAsync(aborted).ConfigureAwait(false);
+            }
+            catch (Exception exception) when (exception is IOException or HttpRequestException)
+            {
+                // The answer's body broke off (an upstream stream that ended early, a reset): as with a cut stream,
+                // the client's connection is aborted so the client sees an incomplete answer as incomplete.
+                context.Abort();
+                return;
+            }
+
+            if (heldKey is not null && (int)answer.StatusCode >= 400)
+            {
+                body = ProxyRedaction.Redact(body, heldKey);
+            }
+
             response.ContentLength = body.Length;
             await response.Body.WriteAsync(body, aborted).ConfigureAwait(false);
             return;

@@ -49,8 +49,16 @@ public sealed class SluiceProxyOptions
     /// <value>Defaults to 100.</value>
     public int MaxModels { get; set; } = 100;
 
-    /// <summary>The largest request body accepted, in bytes (32 MiB: room for audio uploads and long prompts); larger ones get 413.</summary>
+    /// <summary>The largest request body accepted, in bytes (32 MiB: room for audio uploads and long prompts); larger ones get 413. At most <see cref="Array.MaxLength"/>.</summary>
     public long MaxRequestBodyBytes { get; set; } = 32L * 1024 * 1024;
+
+    /// <summary>
+    /// Request bodies held in memory at once, over every client, in bytes (256 MiB). A body is buffered as it arrives so
+    /// a retry can send it again, and held until its answer is relayed; a request whose body would take the proxy over
+    /// this bound gets 503 (<c>buffers_full</c>) with a Retry-After. While a body's pieces are joined into one array it
+    /// holds both for a moment — never more than twice <see cref="MaxRequestBodyBytes"/> — so this is at least that.
+    /// </summary>
+    public long MaxBufferedRequestBytes { get; set; } = 256L * 1024 * 1024;
 
     /// <summary>Tries per request for transient failures (5xx, resets, timeouts); 429s do not count.</summary>
     public int MaxAttempts { get; set; } = 5;

@@ -71,6 +71,18 @@ internal sealed class SluiceProxyOptionsValidator : IValidateOptions<SluiceProxy
             problems.Add("PartitionIdleTimeout must be positive.");
         }
 
+        if (options.MaxRequestBodyBytes > Array.MaxLength)
+        {
+            problems.Add($"MaxRequestBodyBytes must be at most {Array.MaxLength} (a body is buffered in one array), not {options.MaxRequestBodyBytes}.");
+        }
+
+        // A body's pieces (never more than the largest body) and the one array they are joined into are held together
+        // for a moment: twice the largest body lets that body through when nothing else is held.
+        if (options.MaxBufferedRequestBytes / 2 < options.MaxRequestBodyBytes)
+        {
+            problems.Add($"MaxBufferedRequestBytes ({options.MaxBufferedRequestBytes}) must be at least twice MaxRequestBodyBytes ({options.MaxRequestBodyBytes}), or the largest body could never be buffered.");
+        }
+
         return problems.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(problems);
     }
 }

@@ -7,10 +7,10 @@ namespace Sluice.Proxy.Tests;
 
 public sealed class ProxyHeadersTests
 {
-    private static HttpRequestMessage Copy(HeaderDictionary headers, bool dropCredentials)
+    private static HttpRequestMessage Copy(HeaderDictionary headers, bool keyHeld)
     {
         var message = new HttpRequestMessage(HttpMethod.Post, "https://api.openai.com/v1/chat/completions") { Content = new ByteArrayContent([]) };
-        ProxyHeaders.CopyRequestHeaders(headers, message, dropCredentials);
+        ProxyHeaders.CopyRequestHeaders(headers, message, keyHeld);
         return message;
     }
 
@@ -34,7 +34,7 @@ public sealed class ProxyHeadersTests
                 ["OpenAI-Organization"] = "org-1",
                 ["User-Agent"] = "OpenAI/Python 1.0",
             },
-            dropCredentials: false);
+            keyHeld: false);
 
         Assert.Equal(["OpenAI-Organization", "User-Agent"], message.Headers.Select(h => h.Key).Order(StringComparer.Ordinal));
         Assert.Equal(["Content-Type"], message.Content!.Headers.Select(h => h.Key));
@@ -43,7 +43,7 @@ public sealed class ProxyHeadersTests
     [Fact]
     public void Request_ValuesWithLineBreaks_AreDropped()
     {
-        var message = Copy(new HeaderDictionary { ["X-Evil"] = "a\r\nInjected: yes", ["X-Fine"] = "ok" }, dropCredentials: false);
+        var message = Copy(new HeaderDictionary { ["X-Evil"] = "a\r\nInjected: yes", ["X-Fine"] = "ok" }, keyHeld: false);
 
         Assert.False(message.Headers.Contains("X-Evil"));
         Assert.False(message.Headers.Contains("Injected"));
@@ -55,8 +55,8 @@ public sealed class ProxyHeadersTests
     {
         var headers = new HeaderDictionary { ["Authorization"] = "Bearer sk-client", ["x-api-key"] = "sk-ant-client", ["api-key"] = "azure-client" };
 
-        Assert.Equal("Bearer sk-client", Copy(headers, dropCredentials: false).Headers.Authorization?.ToString());
-        var dropped = Copy(headers, dropCredentials: true);
+        Assert.Equal("Bearer sk-client", Copy(headers, keyHeld: false).Headers.Authorization?.ToString());
+        var dropped = Copy(headers, keyHeld: true);
         Assert.Empty(dropped.Headers);
     }
 
@@ -97,4 +97,47 @@ public sealed class ProxyHeadersTests
     [Fact]
     public void Forwarded_HeaderNamedByConnection_Stops() =>
         Assert.False(ProxyHeaders.Forwarded("X-Hop", new StringValues("v"), new HashSet<string>(["x-hop"], StringComparer.OrdinalIgnoreCase)));
+
+    [Fact]
+    public void Request_KeyHeld_OnlyTheAllowListPasses()
+    {
+        var message = Copy(
+            new HeaderDictionary
+            {
+                ["Content-Type"] = "application/json",
+                ["OpenAI-Beta"] = "assistants=v2",
+                ["X-Stainless-Os"] = "Linux",
+                ["OpenAI-Organization"] = "org-other",
+                ["OpenAI-Project"] = "proj-other",
+                ["Cookie"] = "a=b",
+                ["X-Forwarded-For"] = "1.2.3.4",
+                ["X-Anything"] = "new",
+            },
+            keyHeld: true);
+
+        Assert.Equal(["OpenAI-Beta", "X-Stainless-Os"], message.Headers.Select(h => h.Key).Order(StringComparer.Ordinal));
+        Assert.Equal(["Content-Type"], message.Content!.Headers.Select(h => h.Key));
+    }
+
+    [Fact]
+    public void AllowList_NeverNamesACredential() =>
+        Assert.All(Sluice.Providers.ProviderCredentials.HeaderNames, name => Assert.False(ProxyHeaders.AllowedWhenKeyHeldName(name)));
+
+    [Theory]
+    [InlineData("Proxy-Authorization")]
+    [InlineData("Proxy-Anything")]
+    [InlineData("proxy-connection")]
+    public void ProxyHeaders_NeverCross(string name) => Assert.False(ProxyHeaders.Forwarded(name, new StringValues("v"), null));
+
+    [Fact]
+    public void Response_SetCookie_IsNotRelayed()
+    {
+        using var answer = new HttpResponseMessage(System.Net.HttpStatusCode.OK) { Content = new StringContent("{}") };
+        answer.Headers.TryAddWithoutValidation("Set-Cookie", "__cf_bm=abc; path=/");
+        var to = new HeaderDictionary();
+
+        ProxyHeaders.CopyResponseHeaders(answer, to);
+
+        Assert.False(to.ContainsKey("Set-Cookie"));
+    }
 }

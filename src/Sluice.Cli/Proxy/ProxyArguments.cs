@@ -44,6 +44,8 @@ internal sealed record ProxyArguments
 
     public int? MaxBodyMegabytes { get; init; }
 
+    public int? MaxBufferedMegabytes { get; init; }
+
     public int? MaxAttempts { get; init; }
 
     public TimeSpan? Timeout { get; init; }

@@ -62,6 +62,7 @@ internal static class ProxyCommand
         var partitionIdle = OptionKinds.Duration("--partition-idle", ProxyDefaults.PartitionIdle, "How long a partition with nothing in flight or waiting is kept; then it is removed, and what it learned is learned again if it comes back.");
         var maxModels = OptionKinds.NonNegativeInt("--max-models", $"Models not listed in the config that get a partition of their own, per upstream; beyond that they share one group, (unlisted). 0 puts every unlisted model in it (default: {ProxyDefaults.MaxModels}).");
         var maxBody = OptionKinds.PositiveInt("--max-body-mb", "The largest request body accepted, in megabytes; larger ones get 413.", ProxyDefaults.MaxRequestBodyMegabytes);
+        var maxBuffered = OptionKinds.PositiveInt("--max-buffered-mb", $"Request bodies held in memory at once over every client, in megabytes (at least twice --max-body-mb); a request over it gets 503 with Retry-After. Default: {ProxyDefaults.MaxBufferedMegabytes}, or twice --max-body-mb if that is more.", ProxyDefaults.MaxBufferedMegabytes);
         var maxAttempts = OptionKinds.PositiveInt("--max-attempts", "Tries per request for transient failures (5xx, resets, timeouts); 429s do not count.", CommandDefaults.MaxAttempts);
         var timeout = OptionKinds.Duration("--timeout", CommandDefaults.Timeout, "How long one try may take before it is abandoned and retried.");
         var drainTimeout = OptionKinds.Duration("--drain-timeout", ProxyDefaults.DrainTimeout, "On Ctrl-C or SIGTERM, how long requests in flight (streams included) may take to finish.");
@@ -79,7 +80,7 @@ internal static class ProxyCommand
             "Ctrl-C or SIGTERM drains: requests in flight finish, waiting ones get 503.")
         {
             upstream, listen, allowRemote, rpm, tpm, concurrency, apiKeyEnv, provider, config, maxWait, maxQueue, maxQueueTotal,
-            maxPartitions, partitionIdle, maxModels, maxBody,
+            maxPartitions, partitionIdle, maxModels, maxBody, maxBuffered,
             maxAttempts, timeout, drainTimeout, proxyKeyEnv,
         };
         foreach (var option in budgets)
@@ -109,6 +110,7 @@ internal static class ProxyCommand
                 PartitionIdle = Given(parseResult, partitionIdle) ? parseResult.GetValue(partitionIdle) : null,
                 MaxModels = parseResult.GetValue(maxModels),
                 MaxBodyMegabytes = Given(parseResult, maxBody) ? parseResult.GetValue(maxBody) : null,
+                MaxBufferedMegabytes = Given(parseResult, maxBuffered) ? parseResult.GetValue(maxBuffered) : null,
                 MaxAttempts = Given(parseResult, maxAttempts) ? parseResult.GetValue(maxAttempts) : null,
                 Timeout = Given(parseResult, timeout) ? parseResult.GetValue(timeout) : null,
                 DrainTimeout = Given(parseResult, drainTimeout) ? parseResult.GetValue(drainTimeout) : null,

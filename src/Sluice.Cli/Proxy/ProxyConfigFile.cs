@@ -22,7 +22,7 @@ internal sealed record ProxyConfigFile
     private static readonly string[] TopKeys =
     [
         "listen", "allow_remote", "upstream", "provider", "api_key_env", "rpm", "tpm", "input_tpm", "output_tpm", "rpd", "tpd", "concurrency", "max_wait", "max_queue",
-        "max_queue_total", "max_partitions", "partition_idle", "max_models", "max_body_mb", "max_attempts", "timeout", "drain_timeout", "proxy_key_env", "upstreams",
+        "max_queue_total", "max_partitions", "partition_idle", "max_models", "max_body_mb", "max_buffered_mb", "max_attempts", "timeout", "drain_timeout", "proxy_key_env", "upstreams",
     ];
 
     private static readonly string[] UpstreamKeys = ["url", "provider", "api_key_env", "rpm", "tpm", "input_tpm", "output_tpm", "rpd", "tpd", "concurrency", "prefix", "paths", "models", "default"];
@@ -49,6 +49,8 @@ internal sealed record ProxyConfigFile
     public int? MaxModels { get; init; }
 
     public int? MaxBodyMegabytes { get; init; }
+
+    public int? MaxBufferedMegabytes { get; init; }
 
     public int? MaxAttempts { get; init; }
 
@@ -119,6 +121,7 @@ internal sealed record ProxyConfigFile
                 PartitionIdle = Duration(root, "partition_idle"),
                 MaxModels = NonNegative(root, "max_models"),
                 MaxBodyMegabytes = Positive(root, "max_body_mb"),
+                MaxBufferedMegabytes = Positive(root, "max_buffered_mb"),
                 MaxAttempts = Positive(root, "max_attempts"),
                 Timeout = Duration(root, "timeout"),
                 DrainTimeout = Duration(root, "drain_timeout"),

@@ -35,6 +35,9 @@ internal sealed record ProxySettings
     /// <summary>The largest request body accepted, in bytes; larger ones get 413.</summary>
     public long MaxRequestBodyBytes { get; init; } = ProxyDefaults.MaxRequestBodyMegabytes * 1024L * 1024L;
 
+    /// <summary>Request bodies held in memory at once over every client, in bytes; a request over it gets 503.</summary>
+    public long MaxBufferedRequestBytes { get; init; } = ProxyDefaults.MaxBufferedMegabytes * 1024L * 1024L;
+
     /// <summary>Tries per request for transient failures (5xx, resets, timeouts); 429s do not count.</summary>
     public int MaxAttempts { get; init; } = CommandDefaults.MaxAttempts;
 
@@ -62,6 +65,7 @@ internal sealed record ProxySettings
         options.PartitionIdleTimeout = PartitionIdle;
         options.MaxModels = MaxModels;
         options.MaxRequestBodyBytes = MaxRequestBodyBytes;
+        options.MaxBufferedRequestBytes = MaxBufferedRequestBytes;
         options.MaxAttempts = MaxAttempts;
         options.Timeout = Timeout;
         options.ProxyKey = ProxyKey;
@@ -92,6 +96,12 @@ internal static class ProxyDefaults
 
     /// <summary>Room for audio uploads (OpenAI takes files up to 25 MB) and long prompts.</summary>
     public const int MaxRequestBodyMegabytes = 32;
+
+    /// <summary>The largest <c>--max-body-mb</c>: a body is held in one array, and for a moment twice.</summary>
+    public const int MaxRequestBodyMegabytesLimit = 1024;
+
+    /// <summary>Eight bodies of the default largest size at once, or thousands of ordinary chat requests.</summary>
+    public const int MaxBufferedMegabytes = 256;
 
     public static readonly TimeSpan DrainTimeout = TimeSpan.FromSeconds(30);
 

@@ -91,9 +91,18 @@ internal static class ProxySettingsResolver
         }
 
         int maxBody = arguments.MaxBodyMegabytes ?? config.MaxBodyMegabytes ?? ProxyDefaults.MaxRequestBodyMegabytes;
-        if (maxBody > 2_048)
+        // A body is held in one array (at most 2 GB), and for a moment twice while it is joined: 1 GB keeps every
+        // size and the buffered bound below well inside what a long can count and an array can hold.
+        if (maxBody > ProxyDefaults.MaxRequestBodyMegabytesLimit)
         {
-            throw new FormatException($"--max-body-mb must be at most 2048, not {maxBody}");
+            throw new FormatException($"--max-body-mb must be at most {ProxyDefaults.MaxRequestBodyMegabytesLimit}, not {maxBody}");
+        }
+
+        int? maxBufferedGiven = arguments.MaxBufferedMegabytes ?? config.MaxBufferedMegabytes;
+        long maxBuffered = maxBufferedGiven ?? Math.Max(ProxyDefaults.MaxBufferedMegabytes, 2L * maxBody);
+        if (maxBuffered < 2L * maxBody)
+        {
+            throw new FormatException($"--max-buffered-mb must be at least twice --max-body-mb ({2L * maxBody}), not {maxBuffered}");
         }
 
         return new ProxySettings
@@ -108,6 +117,7 @@ internal static class ProxySettingsResolver
             PartitionIdle = arguments.PartitionIdle ?? config.PartitionIdle ?? ProxyDefaults.PartitionIdle,
             MaxModels = arguments.MaxModels ?? config.MaxModels ?? ProxyDefaults.MaxModels,
             MaxRequestBodyBytes = maxBody * 1024L * 1024L,
+            MaxBufferedRequestBytes = maxBuffered * 1024L * 1024L,
             MaxAttempts = maxAttempts,
             Timeout = timeout,
             DrainTimeout = arguments.DrainTimeout ?? config.DrainTimeout ?? ProxyDefaults.DrainTimeout,

@@ -41,10 +41,16 @@ internal sealed class JobRun<T>(SluiceJob job, long started, TimeSpan? deadline)
         Status = status,
         Reason = reason,
         Value = _last.Value,
-        Error = status == JobStatus.Succeeded ? null : error ?? _last.Error,
+        Error = status == JobStatus.Succeeded ? null : Describe(reason, error),
         Exception = status == JobStatus.Succeeded ? null : _last.Exception,
         Attempts = Attempts,
         Throttles = Throttles,
         Elapsed = elapsed,
     };
+
+    // An interruption names itself, and what the last try said (a 429, a 500) so a log or a results line keeps it.
+    private string? Describe(JobEndReason reason, string? error) =>
+        error is null ? _last.Error
+        : (reason is JobEndReason.Canceled or JobEndReason.DeadlineExceeded or JobEndReason.Drained) && _last.Error is { } last ? $"{error}; the last try: {last}"
+        : error;
 }

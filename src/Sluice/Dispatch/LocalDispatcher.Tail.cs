@@ -140,7 +140,7 @@ internal sealed partial class LocalDispatcher
     private static void Discard<T>(AttemptOutcome<T> outcome, AttemptContext context)
     {
         (outcome.Value as IDisposable)?.Dispose();
-        if (!context.LeaseTaken)
+        if (context.OwnsLease)
         {
             context.Lease.Dispose();
         }

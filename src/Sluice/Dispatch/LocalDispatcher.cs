@@ -20,8 +20,9 @@ internal sealed partial class LocalDispatcher : SluiceDispatcher
     private readonly Random _random;
     private readonly CancellationTokenSource _drain = new();
     // Keyed by the partition itself, weakly: a partition the gate removes (idle, or never held: refused at a full gate)
-    // takes its retry budget with it, so this table is bounded by the gate's.
+    // takes its retry budget and throttle floor with it, so these tables are bounded by the gate's.
     private readonly ConditionalWeakTable<GatePartition, RetryBudget> _retryBudgets = new();
+    private readonly ConditionalWeakTable<GatePartition, ThrottleFloor> _throttleFloors = new();
 
     public LocalDispatcher(SluiceGate gate, DispatcherOptions options, ILoggerFactory? loggerFactory, Random random)
     {
@@ -84,6 +85,7 @@ internal sealed partial class LocalDispatcher : SluiceDispatcher
     {
         var partition = _gate.GetPartition(job.Partition);
         var budget = _retryBudgets.GetOrAdd(partition, static (_, self) => new RetryBudget(self._options, self._time), this);
+        var floor = _throttleFloors.GetOrAdd(partition, static _ => new ThrottleFloor());
         using var activity = SluiceTelemetry.ActivitySource.StartActivity("sluice.job");
         activity?.SetTag("sluice.job.id", job.Id);
         activity?.SetTag(SluiceMetrics.PartitionTag, job.Partition);
@@ -109,7 +111,7 @@ internal sealed partial class LocalDispatcher : SluiceDispatcher
             }
             catch (OperationCanceledException) when (waiting.IsCancellationRequested)
             {
-                return End(run, Interruption(cancellationToken, deadlineToken), activity);
+                return End(run, Interruption(waiting: true, cancellationToken, deadlineToken), activity);
             }
 
             if (!lease.IsAdmitted)
@@ -160,12 +162,18 @@ internal sealed partial class LocalDispatcher : SluiceDispatcher
                         break;
 
                     case AttemptOutcomeKind.Throttled when !waitStated:
-                        // No Retry-After: the partition inferred the wait from what it knows of the limiter.
+                        // No Retry-After: the partition inferred the wait from what it knows of the limiter. The 429
+                        // still counts towards the floor, should the next one state a wait too short.
+                        floor.Throttled(winner.Lease.AdmittedAt, _time.GetTimestamp());
                         CountThrottle(run, inferredPause);
                         break;
 
                     case AttemptOutcomeKind.Throttled:
-                        PausePartition(run, partition, outcome.RetryAfter);
+                        PausePartition(run, partition, outcome.RetryAfter, floor.Throttled(winner.Lease.AdmittedAt, _time.GetTimestamp()));
+                        break;
+
+                    case AttemptOutcomeKind.Success:
+                        floor.Succeeded();
                         break;
 
                     case AttemptOutcomeKind.QuotaExhausted:
@@ -179,12 +187,12 @@ internal sealed partial class LocalDispatcher : SluiceDispatcher
             }
             finally
             {
-                if (!context.LeaseTaken)
+                if (context.OwnsLease)
                 {
                     lease.Dispose();
                 }
 
-                if (winner != context && !winner.LeaseTaken)
+                if (winner != context && winner.OwnsLease)
                 {
                     winner.Lease.Dispose();
                 }
@@ -219,7 +227,7 @@ internal sealed partial class LocalDispatcher : SluiceDispatcher
 
                     // Back off holding no slot (briefly when nobody else waits: TailTiming), then take a retry from the
                     // partition's budget.
-                    var backoff = RetryBackoff.Delay(run.Attempts, _options.BaseRetryDelay, _options.MaxRetryDelay, _options.RetryJitter, NextRandom(), outcome.RetryAfter);
+                    var backoff = RetryBackoff.TransientDelay(run.Attempts, _options.BaseRetryDelay, _options.MaxRetryDelay, _options.RetryJitter, NextRandom(), outcome.RetryAfter);
                     bool shortenable = TailTiming.RetryDelay(_options, backoff, idle: true, outcome.Overloaded, timedOut, outcome.RetryAfter) < backoff;
                     _metrics.Retried.Add(1, new KeyValuePair<string, object?>(SluiceMetrics.PartitionTag, job.Partition));
                     if (shortenable)
@@ -238,7 +246,7 @@ internal sealed partial class LocalDispatcher : SluiceDispatcher
                     }
                     catch (OperationCanceledException) when (waiting.IsCancellationRequested)
                     {
-                        return End(run, Interruption(cancellationToken, deadlineToken), activity);
+                        return End(run, Interruption(waiting: true, cancellationToken, deadlineToken), activity);
                     }
 
                     break;
@@ -271,21 +279,44 @@ internal sealed partial class LocalDispatcher : SluiceDispatcher
         long started = _time.GetTimestamp();
         AttemptOutcome<T> outcome;
         bool timedOut = false;
+        Task<AttemptOutcome<T>>? running = null;
         try
         {
             var pending = attempt(context, linked.Token);
 
-            // An attempt that ignores its token is abandoned when the token fires, not awaited for ever.
-            outcome = pending.IsCompleted || (timeout is null && !abandon.CanBeCanceled)
-                ? await pending.ConfigureAwait(false)
-                : await pending.AsTask().WaitAsync(linked.Token).ConfigureAwait(false);
+            // An attempt that ignores its token is abandoned when the token fires — its timeout, a hedge that won, the
+            // caller, the job's deadline — not awaited for ever.
+            bool canBeCut = timeout is not null || abandon.CanBeCanceled || cancellationToken.CanBeCanceled || deadlineToken.CanBeCanceled;
+            if (pending.IsCompleted || !canBeCut)
+            {
+                outcome = await pending.ConfigureAwait(false);
+            }
+            else
+            {
+                running = pending.AsTask();
+                outcome = await running.WaitAsync(linked.Token).ConfigureAwait(false);
+            }
         }
         catch (OperationCanceledException) when (linked.IsCancellationRequested)
         {
+            // The job no longer waits for this try: its slot is freed even if the try took its lease over (a stream whose
+            // headers had come; now, or by a late take the job's own release then covers), and whatever it answers later
+            // is let go as it arrives. A lease not taken is released as usual, after the outcome is recorded.
+            context.Abandon();
+            if (context.LeaseTaken)
+            {
+                context.Lease.Dispose();
+            }
+
+            if (running is { IsCompleted: false })
+            {
+                _ = DiscardLateAsync(running);
+            }
+
             if (cancellationToken.IsCancellationRequested || deadlineToken.IsCancellationRequested)
             {
                 activity?.SetStatus(ActivityStatusCode.Error, "interrupted");
-                return new(default, Interruption(cancellationToken, deadlineToken), false);
+                return new(default, Interruption(waiting: false, cancellationToken, deadlineToken), false);
             }
 
             timedOut = !abandon.IsCancellationRequested;
@@ -320,13 +351,36 @@ internal sealed partial class LocalDispatcher : SluiceDispatcher
         return new(outcome, null, timedOut);
     }
 
-    /// <summary>Pauses the whole partition for the provider's Retry-After, plus a little jitter.</summary>
-    private void PausePartition<T>(JobRun<T> run, GatePartition partition, TimeSpan? retryAfter)
+    /// <summary>Lets go of what an abandoned try produces once it ends: its value (a response, say) is disposed.</summary>
+    private static async Task DiscardLateAsync<T>(Task<AttemptOutcome<T>> late)
+    {
+        try
+        {
+            var outcome = await late.ConfigureAwait(false);
+            (outcome.Value as IDisposable)?.Dispose();
+        }
+#pragma warning disable CA1031 // Nobody waits for this try any more: whatever it throws has nowhere to go.
+        catch (Exception)
+#pragma warning restore CA1031
+        {
+        }
+    }
+
+    /// <summary>
+    /// Pauses the whole partition for the provider's Retry-After, never less than the partition's
+    /// <see cref="ThrottleFloor"/> (a stated zero would send the next try at once), plus a little jitter.
+    /// </summary>
+    private void PausePartition<T>(JobRun<T> run, GatePartition partition, TimeSpan? retryAfter, TimeSpan floor)
     {
         var pause = RetryBackoff.Delay(run.Throttles, _options.BaseRetryDelay, _options.MaxThrottlePause, jitter: 0, random01: 0, retryAfter);
         if (pause > _options.MaxThrottlePause)
         {
             pause = _options.MaxThrottlePause;
+        }
+
+        if (pause < floor)
+        {
+            pause = floor;
         }
 
         pause += TimeSpan.FromTicks((long)(Math.Min(TimeSpan.TicksPerSecond, pause.Ticks * _options.ThrottleJitter) * NextRandom()));
@@ -370,9 +424,13 @@ internal sealed partial class LocalDispatcher : SluiceDispatcher
         _ => PacingSignal.None,
     };
 
-    private static (JobStatus, JobEndReason, string?) Interruption(CancellationToken cancellationToken, CancellationToken deadlineToken) =>
-        cancellationToken.IsCancellationRequested ? (JobStatus.NotCompleted, JobEndReason.Canceled, "cancelled by the caller")
-        : deadlineToken.IsCancellationRequested ? (JobStatus.Failed, JobEndReason.DeadlineExceeded, "the job's deadline passed")
+    /// <summary>
+    /// How a job ends when something other than an answer ends it. <paramref name="waiting"/> says where it was: waiting
+    /// (at the gate, in a partition's pause, in a retry's backoff) or in a try.
+    /// </summary>
+    private static (JobStatus, JobEndReason, string?) Interruption(bool waiting, CancellationToken cancellationToken, CancellationToken deadlineToken) =>
+        cancellationToken.IsCancellationRequested ? (JobStatus.NotCompleted, JobEndReason.Canceled, waiting ? "cancelled by the caller while it waited" : "cancelled by the caller during a try")
+        : deadlineToken.IsCancellationRequested ? (JobStatus.Failed, JobEndReason.DeadlineExceeded, waiting ? "the job's deadline passed while it waited" : "the job's deadline passed during a try")
         : (JobStatus.NotCompleted, JobEndReason.Drained, "not started: the dispatcher is draining");
 
     private JobResult<T> End<T>(JobRun<T> run, (JobStatus Status, JobEndReason Reason, string? Error) ending, Activity? activity)

@@ -67,9 +67,15 @@ internal sealed class ProviderAttempt(ProviderProfile profile, TimeProvider time
                 response.Dispose();
                 return AttemptOutcome.Transient<ProviderReply>($"the response was cut: {exception.Message}", exception: exception);
             }
-            catch (OperationCanceledException exception) when (!cancellationToken.IsCancellationRequested)
+            catch (OperationCanceledException exception)
             {
+                // Cut while the body arrived: this answer goes nowhere, so it is let go here, never left open.
                 response.Dispose();
+                if (cancellationToken.IsCancellationRequested)
+                {
+                    throw;
+                }
+
                 return AttemptOutcome.Overloaded<ProviderReply>("the response timed out", exception: exception);
             }
 

@@ -9,4 +9,8 @@ namespace Sluice.Engine;
 /// <param name="Message">The answer; buffered unless it is a 2xx stream.</param>
 /// <param name="ProviderCode">The provider's <c>error.code</c> or <c>error.type</c>, for a failure that names one.</param>
 /// <param name="Usage">The tokens the answer reported; empty for a stream (settled as it ends) or a failure.</param>
-internal sealed record ProviderReply(HttpResponseMessage Message, string? ProviderCode, TokenUsage Usage);
+/// <remarks>Disposing it lets the answer go: the dispatcher does so for a try whose answer nobody waits for any more.</remarks>
+internal sealed record ProviderReply(HttpResponseMessage Message, string? ProviderCode, TokenUsage Usage) : IDisposable
+{
+    public void Dispose() => Message.Dispose();
+}

@@ -257,41 +257,54 @@ public sealed class SluiceEngine : IDisposable
         CancellationToken cancellationToken)
     {
         options?.AttemptStarting?.Invoke();
-        bool requestsOwn = false;
-        var outcome = await _attempt.SendAsync(
-            options?.Send ?? _transport.Value.SendAsync,
-            request,
-            attempt,
-            _refresher is { } refresher ? token => refresher.RefreshAsync(request.Template, PartitionKeys.Fingerprint(request.Template), token) : null,
-            (response, body) =>
-            {
-                // The face says whether this answer's cause is the partition's (its key, its quota) or the request's own.
-                if (options?.StopsPartition is { } stops && !stops(response))
-                {
-                    requestsOwn = true;
-                    return;
-                }
 
-                _stopAnswers.Remember(attempt.Job.Partition, response, body);
-            },
-            cancellationToken).ConfigureAwait(false);
-        if (requestsOwn)
+        // A try cut short (its timeout, the caller, the deadline) throws rather than answering: it ended all the same,
+        // and a face counting waiting time (the proxy's --max-wait) must hear so, or the wait after it goes uncounted.
+        var kind = AttemptOutcomeKind.Transient;
+        try
         {
-            // This caller's answer alone: it fails for good and stops nobody else.
-            outcome = outcome with { Kind = AttemptOutcomeKind.Permanent };
-        }
+            bool requestsOwn = false;
+            var outcome = await _attempt.SendAsync(
+                options?.Send ?? _transport.Value.SendAsync,
+                request,
+                attempt,
+                _refresher is { } refresher ? token => refresher.RefreshAsync(request.Template, PartitionKeys.Fingerprint(request.Template), token) : null,
+                (response, body) =>
+                {
+                    // The face says whether this answer's cause is the partition's (its key, its quota) or the request's own.
+                    if (options?.StopsPartition is { } stops && !stops(response))
+                    {
+                        requestsOwn = true;
+                        return;
+                    }
 
-        answers.Add(outcome.Value?.Message);
-        options?.AttemptEnded?.Invoke(outcome.Kind);
-        return outcome;
+                    _stopAnswers.Remember(attempt.Job.Partition, response, body);
+                },
+                cancellationToken).ConfigureAwait(false);
+            if (requestsOwn)
+            {
+                // This caller's answer alone: it fails for good and stops nobody else.
+                outcome = outcome with { Kind = AttemptOutcomeKind.Permanent };
+            }
+
+            answers.Add(outcome.Value?.Message);
+            kind = outcome.Kind;
+            return outcome;
+        }
+        finally
+        {
+            options?.AttemptEnded?.Invoke(kind);
+        }
     }
 
     private SluiceResponse Finish(SluiceRequest request, TriedAnswers answers, JobResult<ProviderReply> result)
     {
         // Only the job's final answer may reach the caller; every other try's answer (an earlier failure, a hedge that
-        // lost, one that came back after its try was abandoned) is let go here or as soon as it arrives.
-        answers.ReleaseAllBut(result.Value?.Message);
-        var message = result.Value?.Message;
+        // lost, one that came back after its try was abandoned) is let go here or as soon as it arrives. A job that was
+        // interrupted (cancelled, out of time, drained) ends with the interruption, not with an earlier try's answer:
+        // that answer is released with the rest, so no caller relays a superseded 429 or a response already let go.
+        var message = Interrupted(result.Reason) ? null : result.Value?.Message;
+        answers.ReleaseAllBut(message);
         if (result.Reason is JobEndReason.AuthFailed or JobEndReason.QuotaExhausted)
         {
             // The request that stopped its partition ties its answer to that stop, and to no later one.
@@ -320,6 +333,9 @@ public sealed class SluiceEngine : IDisposable
 
         return null;
     }
+
+    private static bool Interrupted(JobEndReason reason) =>
+        reason is JobEndReason.Canceled or JobEndReason.DeadlineExceeded or JobEndReason.Drained;
 
     /// <summary>
     /// Whether an estimate waits for the model's exact tokenizer. While it loads, a request is estimated at the

@@ -31,8 +31,10 @@ public sealed class SluiceResponse
     /// <summary>
     /// The provider's final answer, the caller's to dispose: on success its answer (a 2xx stream unread, anything else
     /// buffered); on failure its last answer when there was one; for a partition stopped by an earlier answer (quota,
-    /// credential), a copy of that answer. <see langword="null"/> when no answer came (a connection failure, a wait
-    /// that was cancelled, a full queue).
+    /// credential), a copy of that answer. <see langword="null"/> when no answer came (a connection failure, a full
+    /// queue) and whenever the request was interrupted (<see cref="JobEndReason.Canceled"/>,
+    /// <see cref="JobEndReason.DeadlineExceeded"/>, <see cref="JobEndReason.Drained"/>): an earlier try's answer is
+    /// released then, never handed on.
     /// </summary>
     public HttpResponseMessage? Message { get; }
 

@@ -27,6 +27,10 @@ public sealed class SluiceSendOptions
     /// </summary>
     public Func<HttpResponseMessage, bool>? StopsPartition { get; init; }
 
-    /// <summary>Called as each try ends, with its outcome class: counting tries and throttles, resuming a wait clock.</summary>
+    /// <summary>
+    /// Called as each try ends, with its outcome class: counting tries and throttles, resuming a wait clock. Every try
+    /// that started ends here once, a try cut short (its timeout, the caller, the deadline) as
+    /// <see cref="AttemptOutcomeKind.Transient"/>.
+    /// </summary>
     public Action<AttemptOutcomeKind>? AttemptEnded { get; init; }
 }

@@ -52,30 +52,47 @@ internal sealed class StreamWatch(GateLease lease, ProviderProfile profile)
             return;
         }
 
-        if (_partialLine.Count > 0)
+        // The slot is released whatever the usage said: settling is bookkeeping, and a stream whose counts cannot be
+        // settled keeps its reservation rather than its slot.
+        try
         {
-            OnLine([.. _partialLine]);
-            _partialLine.Clear();
-        }
+            if (_partialLine.Count > 0)
+            {
+                OnLine([.. _partialLine]);
+                _partialLine.Clear();
+            }
 
-        // Each dimension from its own count: Anthropic's output tokens come with message_delta, its input with message_start.
+            Settle();
+        }
+#pragma warning disable CA1031 // Finish runs as a body ends or is disposed: nothing it meets may keep the slot or reach the reader.
+        catch (Exception)
+#pragma warning restore CA1031
+        {
+        }
+        finally
+        {
+            lease.Dispose();
+        }
+    }
+
+    // Each dimension from its own count: Anthropic's output tokens come with message_delta, its input with message_start.
+    private void Settle()
+    {
         var settled = profile.Settlement(lease, _usage.Usage);
-        if (settled.Total is { } total)
+        if (settled.Total is >= 0 and { } total)
         {
             lease.Settle(total);
         }
 
-        if (settled.Input is { } input)
+        if (settled.Input is >= 0 and { } input)
         {
             lease.Settle(BudgetDimension.InputTokens, input);
         }
 
-        if (settled.Output is { } output)
+        if (settled.Output is >= 0 and { } output)
         {
             lease.Settle(BudgetDimension.OutputTokens, output);
         }
-
-        lease.Dispose();
     }
 
     private void OnLine(ReadOnlySpan<byte> line)

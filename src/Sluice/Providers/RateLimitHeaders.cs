@@ -62,10 +62,10 @@ internal static class RateLimitHeaders
 
         return new RateLimitInfo(
             retryAfter,
-            Requests: Either(Anthropic(headers, "requests"), Either(OpenAI(headers, "requests", now), OpenAI(headers, "requests-minute", now))),
-            Tokens: Either(Anthropic(headers, "tokens"), Either(OpenAI(headers, "tokens", now), OpenAI(headers, "tokens-minute", now))),
-            InputTokens: Anthropic(headers, "input-tokens"),
-            OutputTokens: Anthropic(headers, "output-tokens"))
+            Requests: Either(Anthropic(headers, "requests", now), Either(OpenAI(headers, "requests", now), OpenAI(headers, "requests-minute", now))),
+            Tokens: Either(Anthropic(headers, "tokens", now), Either(OpenAI(headers, "tokens", now), OpenAI(headers, "tokens-minute", now))),
+            InputTokens: Anthropic(headers, "input-tokens", now),
+            OutputTokens: Anthropic(headers, "output-tokens", now))
         {
             RequestsPerDay = OpenAI(headers, "requests-day", now),
             TokensPerDay = OpenAI(headers, "tokens-day", now),
@@ -190,10 +190,15 @@ internal static class RateLimitHeaders
         First(headers, $"x-ratelimit-remaining-{name}", ParseCount),
         First(headers, $"x-ratelimit-reset-{name}", value => ParseResetDuration(value, now)));
 
-    private static BudgetHeader Anthropic(HttpResponseHeaders headers, string name) => Budget(
+    // An instant is held, like every other wait, to at most MaxWait from now: a reset in the year 9999 is a typo, and
+    // read as written it would hold a budget empty for ever.
+    private static BudgetHeader Anthropic(HttpResponseHeaders headers, string name, DateTimeOffset now) => Budget(
         First(headers, $"anthropic-ratelimit-{name}-limit", ParseCount),
         First(headers, $"anthropic-ratelimit-{name}-remaining", ParseCount),
-        First(headers, $"anthropic-ratelimit-{name}-reset", ParseInstant));
+        First(headers, $"anthropic-ratelimit-{name}-reset", value => HeldToMaxWait(ParseInstant(value), now)));
+
+    private static DateTimeOffset? HeldToMaxWait(DateTimeOffset? instant, DateTimeOffset now) =>
+        instant - now > MaxWait ? now + MaxWait : instant;
 
     // A negative limit means nothing; a negative remainder (an over-spent budget) means nothing is left.
     private static BudgetHeader Budget(long? limit, long? remaining, DateTimeOffset? resetAt) =>

@@ -17,7 +17,7 @@ internal static partial class UsageReader
         private long? _output;
 
         /// <summary>The stream's total tokens so far, or <see langword="null"/> when it has reported none.</summary>
-        public long? Total => _total ?? (_input is null && _output is null ? null : (_input ?? 0) + (_output ?? 0));
+        public long? Total => _total ?? Sum(_input, _output);
 
         /// <summary>The stream's usage so far: total, input and output, each <see langword="null"/> until reported.</summary>
         public TokenUsage Usage => new(Total, _input, _output);
@@ -68,7 +68,7 @@ internal static partial class UsageReader
             }
 
             _input = Input(usage) ?? _input;
-            _output = JsonBody.GetCount(usage, "output_tokens") ?? _output;
+            _output = Count(usage, "output_tokens") ?? _output;
         }
     }
 }

@@ -113,17 +113,28 @@ internal static partial class UsageReader
     private static TokenUsage FromUsage(JsonElement usage)
     {
         var input = Input(usage);
-        var output = JsonBody.GetCount(usage, "completion_tokens") ?? JsonBody.GetCount(usage, "output_tokens");
-        var total = JsonBody.GetCount(usage, "total_tokens") ?? (input is null && output is null ? null : (input ?? 0) + (output ?? 0));
+        var output = Count(usage, "completion_tokens") ?? Count(usage, "output_tokens");
+        var total = Count(usage, "total_tokens") ?? Sum(input, output);
         return new TokenUsage(total, input, output);
     }
 
-    private static long? Input(JsonElement usage)
-    {
-        var input = JsonBody.GetCount(usage, "prompt_tokens") ?? JsonBody.GetCount(usage, "input_tokens");
-        var cacheCreation = JsonBody.GetCount(usage, "cache_creation_input_tokens");
-        return input is null && cacheCreation is null ? null : (input ?? 0) + (cacheCreation ?? 0);
-    }
+    private static long? Input(JsonElement usage) =>
+        Sum(Count(usage, "prompt_tokens") ?? Count(usage, "input_tokens"), Count(usage, "cache_creation_input_tokens"));
+
+    /// <summary>
+    /// The most tokens one answer is believed to have used: far past any model's context window, so a real count is
+    /// never cut, while a server's absurd one (up to 2^63) can neither overflow a sum nor put a budget into a debt
+    /// that would stall its partition for years.
+    /// </summary>
+    internal const long MaxTokens = 100_000_000;
+
+    /// <summary>A count in a usage object, at most <see cref="MaxTokens"/>.</summary>
+    private static long? Count(JsonElement usage, string name) =>
+        JsonBody.GetCount(usage, name) is { } count ? Math.Min(count, MaxTokens) : null;
+
+    /// <summary>The sum of two reported parts, null when neither is reported, at most <see cref="MaxTokens"/>.</summary>
+    private static long? Sum(long? first, long? second) =>
+        first is null && second is null ? null : Math.Min(MaxTokens, Math.Min(first ?? 0, MaxTokens) + Math.Min(second ?? 0, MaxTokens));
 
     // The body is one well-formed object, so its last non-space byte is the root's closing brace; the root is not empty
     // because it holds "stream": true.

@@ -43,6 +43,71 @@ public sealed class AttemptTimeoutTests
     }
 
     [Fact]
+    public async Task AnAbandonedAttemptThatTookItsLease_StillHasItsSlotFreed_SoTheRetryRuns()
+    {
+        // A streamed answer takes its lease over as its headers arrive; a try abandoned at its timeout after that must
+        // not keep the slot, or with one slot the retry could never start.
+        var time = new FakeTimeProvider();
+        using var gate = SluiceGate.Create(new GateOptions { DefaultLimits = new PartitionLimits { MaxConcurrency = 1 } }, time);
+        using var dispatcher = SluiceDispatcher.Create(
+            gate,
+            new DispatcherOptions { AttemptTimeout = TimeSpan.FromSeconds(5), MaxAttempts = 2, BaseRetryDelay = TimeSpan.FromSeconds(1), RetryJitter = 0, ShortenIdleBackoff = false, LearnAttemptTimeout = false, HedgeSlowAttempts = false },
+            random: new Random(1));
+        var never = new TaskCompletionSource<AttemptOutcome<string>>();
+        int calls = 0;
+
+        var job = dispatcher.RunAsync(new SluiceJob("stream", "p"), (context, _) =>
+        {
+            if (Interlocked.Increment(ref calls) == 1)
+            {
+                context.TakeLease();
+                return new ValueTask<AttemptOutcome<string>>(never.Task);   // holds the lease and never answers
+            }
+
+            return new ValueTask<AttemptOutcome<string>>(AttemptOutcome.Success("second"));
+        }).AsTask();
+        await TestWait.Eventually(() => Volatile.Read(ref calls) == 1, "the attempt started");
+
+        time.AdvanceInline(TimeSpan.FromSeconds(5));
+        await TestWait.Eventually(() => gate.GetPartition("p").GetSnapshot().InFlight == 0, "the abandoned try's slot freed");
+        time.AdvanceInline(TimeSpan.FromSeconds(1));
+        var result = await job.DefaultTimeout();
+
+        Assert.True(result.IsSuccess);
+        Assert.Equal(2, Volatile.Read(ref calls));
+        Assert.Equal(0, gate.GetPartition("p").GetSnapshot().InFlight);
+        never.SetResult(AttemptOutcome.Success("late"));
+    }
+
+    [Fact]
+    public async Task AnAttemptThatIgnoresItsToken_WithNoAttemptTimeout_StillEndsAtTheJobsDeadline()
+    {
+        var time = new FakeTimeProvider();
+        using var gate = SluiceGate.Create(new GateOptions { DefaultLimits = new PartitionLimits { MaxConcurrency = 1 } }, time);
+        using var dispatcher = SluiceDispatcher.Create(
+            gate,
+            new DispatcherOptions { AttemptTimeout = null, JobDeadline = TimeSpan.FromSeconds(5), LearnAttemptTimeout = false, HedgeSlowAttempts = false },
+            random: new Random(1));
+        var never = new TaskCompletionSource<AttemptOutcome<string>>();
+        int calls = 0;
+
+        var job = dispatcher.RunAsync(new SluiceJob("deaf", "p"), (_, _) =>
+        {
+            Interlocked.Increment(ref calls);
+            return new ValueTask<AttemptOutcome<string>>(never.Task);
+        }).AsTask();
+        await TestWait.Eventually(() => Volatile.Read(ref calls) == 1, "the attempt started");
+
+        time.AdvanceInline(TimeSpan.FromSeconds(5));
+        var result = await job.DefaultTimeout();
+
+        Assert.Equal(JobEndReason.DeadlineExceeded, result.Reason);
+        Assert.Contains("during a try", result.Error, StringComparison.Ordinal);
+        Assert.Equal(0, gate.GetPartition("p").GetSnapshot().InFlight);
+        never.SetResult(AttemptOutcome.Success("late"));
+    }
+
+    [Fact]
     public async Task ATimedOutAttempt_IsRetried_AndTheRetryIsTimedOutAgain_NotLeftToHang()
     {
         // A timeout is a transient (overloaded) outcome: the job goes round again, and each try gets its own timeout.

@@ -180,6 +180,26 @@ public sealed class LocalDispatcherTests
         Assert.True(gaps.Distinct().Count() > 1, "jitter made every retry wait the same time");
     }
 
+    [Theory]
+    [InlineData(0)]
+    [InlineData(-3_000)]
+    public async Task RunAsync_WhenTransientSaysRetryAfterZero_StillWaitsTheBackoff(int retryAfterMs)
+    {
+        using var h = new DispatchHarness(configure: o =>
+        {
+            o.BaseRetryDelay = OneSecond;
+            o.MaxAttempts = 3;
+        });
+        var now = Step.Returns(AttemptOutcome.Transient<string>("503", retryAfter: TimeSpan.FromMilliseconds(retryAfterMs)));
+        h.Upstream.Script("A", now, now, Step.Returns(AttemptOutcome.Success("ok")));
+        var start = h.Now;
+
+        var result = await h.Driver.RunUntilAsync(h.Run("A"), TimeSpan.FromMilliseconds(100), TimeSpan.FromMinutes(1));
+
+        Assert.True(result.IsSuccess);
+        Assert.Equal([start, start + OneSecond, start + TimeSpan.FromSeconds(3)], h.Upstream.CallsFor("A").Select(c => c.At));
+    }
+
     [Fact]
     public async Task RunAsync_WhenTransientCarriesRetryAfter_WaitsThatLongInsteadOfTheBackoff()
     {

@@ -58,6 +58,22 @@ public sealed class RetryBackoffTests
     }
 
     [Fact]
+    public void TransientDelay_IsTheLongerOfTheBackoffAndTheClampedRetryAfter()
+    {
+        var retryAfter = Gen.Long[-MaxCapTicks, 2 * MaxCapTicks].Select(TimeSpan.FromTicks);
+        Gen.Select(Inputs, retryAfter).Sample((input, asked) =>
+        {
+            var backoff = RetryBackoff.Delay(input.Failures, input.Base, input.Max, input.Jitter, input.Draw);
+            var clamped = asked < TimeSpan.Zero ? TimeSpan.Zero : asked > input.Max ? input.Max : asked;
+
+            var delay = RetryBackoff.TransientDelay(input.Failures, input.Base, input.Max, input.Jitter, input.Draw, asked);
+
+            Assert.Equal(clamped > backoff ? clamped : backoff, delay);
+            Assert.Equal(backoff, RetryBackoff.TransientDelay(input.Failures, input.Base, input.Max, input.Jitter, input.Draw, retryAfter: null));
+        });
+    }
+
+    [Fact]
     public void Delay_WithoutJitter_NeverShrinksAsFailuresGrow()
     {
         Inputs.Sample((failures, baseDelay, max, _, _) =>

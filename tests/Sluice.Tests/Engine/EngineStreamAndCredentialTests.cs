@@ -58,6 +58,28 @@ public sealed class EngineStreamAndCredentialTests
     }
 
     [Fact]
+    public async Task AnthropicStream_WhoseUsageSumsPastTheLongLimit_StillFreesItsSlot_AndReadsToTheEnd()
+    {
+        const string AnthropicStreamed = """{"model":"claude-3-5-haiku-latest","stream":true,"max_tokens":100,"messages":[{"role":"user","content":"hello"}]}""";
+        const string Events =
+            "event: message_start\ndata: {\"type\":\"message_start\",\"message\":{\"usage\":{\"input_tokens\":9223372036854775807}}}\n\n" +
+            "event: message_delta\ndata: {\"type\":\"message_delta\",\"usage\":{\"output_tokens\":9223372036854775807}}\n\n" +
+            "event: message_stop\ndata: {\"type\":\"message_stop\"}\n\n";
+        var transport = new ScriptedTransport((_, _) => EventStream(Events));
+        using var engine = Make(transport, new FakeTimeProvider(), o => o.Provider = Sluice.Providers.ProviderKind.Anthropic);
+        var request = await engine.CaptureAsync(Post(AnthropicStreamed, url: "https://api.anthropic.com/v1/messages"));
+        var partition = engine.Gate.GetPartition(request.Partition);
+
+        var result = await engine.SendAsync(request).DefaultTimeout();
+        using (var message = result.Message!)
+        {
+            Assert.Equal(Events, await message.Content.ReadAsStringAsync());
+        }
+
+        Assert.Equal(0, partition.GetSnapshot().InFlight);
+    }
+
+    [Fact]
     public async Task RejectedCredential_IsRefreshedOnce_AndEveryLaterRequestCarriesTheNewOne()
     {
         var transport = new ScriptedTransport((request, _) => request.Headers.Authorization?.Parameter == "sk-new"

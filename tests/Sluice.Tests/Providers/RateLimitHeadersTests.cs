@@ -198,6 +198,17 @@ public sealed class RateLimitHeadersTests
     }
 
     [Fact]
+    public void Parse_AnAnthropicResetFarAhead_IsHeldToTheLongestWait()
+    {
+        var info = RateLimitHeaders.Parse(Headers(
+            ("anthropic-ratelimit-requests-limit", "50"),
+            ("anthropic-ratelimit-requests-remaining", "0"),
+            ("anthropic-ratelimit-requests-reset", "9999-12-31T23:59:59Z")), Now);
+
+        Assert.Equal(new BudgetHeader(50, 0, Now + RateLimitHeaders.MaxWait), info.Requests);
+    }
+
+    [Fact]
     public void Parse_WhenRetryAfterMsAndRetryAfter_TheMillisecondsWin()
     {
         var info = RateLimitHeaders.Parse(Headers(("retry-after", "2"), ("retry-after-ms", "1350")), Now);

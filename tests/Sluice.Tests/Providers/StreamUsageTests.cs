@@ -118,6 +118,29 @@ public sealed class StreamUsageTests
     }
 
     [Fact]
+    public void Observe_AnthropicCountsNearTheLongLimit_SaturateInsteadOfOverflowing()
+    {
+        var usage = new UsageReader.StreamUsage();
+        usage.Observe(Utf8("""{"type":"message_start","message":{"usage":{"input_tokens":9223372036854775807,"cache_creation_input_tokens":9223372036854775807}}}"""));
+        usage.Observe(Utf8("""{"type":"message_delta","usage":{"output_tokens":9223372036854775807}}"""));
+
+        Assert.Equal(new TokenUsage(UsageReader.MaxTokens, UsageReader.MaxTokens, UsageReader.MaxTokens), usage.Usage);
+    }
+
+    [Theory]
+    [InlineData("""{"usage":{"prompt_tokens":9223372036854775807,"completion_tokens":9223372036854775807}}""")]
+    [InlineData("""{"usage":{"input_tokens":9223372036854775000,"cache_creation_input_tokens":9223372036854775000,"output_tokens":5}}""")]
+    [InlineData("""{"usage":{"total_tokens":9223372036854775807}}""")]
+    public void Read_AnAbsurdCount_IsCappedAndNeverNegative(string body)
+    {
+        var usage = UsageReader.Read(Utf8(body));
+
+        Assert.Equal(UsageReader.MaxTokens, usage.Total);
+        Assert.True(usage.Input is null or (>= 0 and <= UsageReader.MaxTokens));
+        Assert.True(usage.Output is null or (>= 0 and <= UsageReader.MaxTokens));
+    }
+
+    [Fact]
     public void Observe_ResponsesStream_TakesTheCompletedResponsesUsage()
     {
         Assert.Equal(123, Follow(ResponsesStream).Total);
