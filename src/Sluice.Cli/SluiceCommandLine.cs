@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.CommandLine.Help;
+using Sluice.Cli.Common;
 using Sluice.Cli.Mock;
 using Sluice.Cli.Proxy;
 using Sluice.Cli.Run;
@@ -10,7 +11,7 @@ namespace Sluice.Cli;
 internal static class SluiceCommandLine
 {
     /// <summary>Exit code for a usage or input error, as the run contract in DESIGN.md fixes it.</summary>
-    public const int UsageError = 2;
+    public const int UsageError = ExitCodes.UsageError;
 
     public static Command Build()
     {
@@ -37,13 +38,32 @@ internal static class SluiceCommandLine
     /// <summary>
     /// Parses and runs. A usage error (unknown option, bad value) prints its errors and the command's usage and
     /// exits with <see cref="UsageError"/>, not System.CommandLine's 1, which the run contract gives to failed jobs.
+    /// An exception no command handled is one line and <see cref="ExitCodes.SluiceFailed"/> — not System.CommandLine's
+    /// stack trace and 1 — whichever command it came from.
     /// </summary>
     public static async Task<int> InvokeAsync(string[] args, InvocationConfiguration configuration)
     {
+        ArgumentNullException.ThrowIfNull(configuration);
         var parseResult = Build().Parse(args);
         if (parseResult.Errors.Count == 0 || parseResult.Action is HelpAction)
         {
-            return await parseResult.InvokeAsync(configuration).ConfigureAwait(false);
+            configuration.EnableDefaultExceptionHandler = false;
+            try
+            {
+                return await parseResult.InvokeAsync(configuration).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                // Ctrl-C before a command took over its own stopping: interrupted, not failed.
+                return ExitCodes.StoppedEarly;
+            }
+#pragma warning disable CA1031 // The last line of defence: one line and exit 4, whatever it was.
+            catch (Exception exception)
+#pragma warning restore CA1031
+            {
+                await configuration.Error.WriteLineAsync($"{Usage(parseResult)}: failed: {ExitCodes.Describe(exception)}").ConfigureAwait(false);
+                return ExitCodes.SluiceFailed;
+            }
         }
 
         foreach (var error in parseResult.Errors)

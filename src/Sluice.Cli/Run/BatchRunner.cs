@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Net.Http.Headers;
 using System.Runtime.CompilerServices;
+using Sluice.Cli.Common;
 using Sluice.Dispatch;
 using Sluice.Engine;
 using Sluice.Gate;
@@ -81,9 +82,12 @@ internal sealed class BatchRunner : IDisposable
     private const int MaxLinesInProgress = 5_000;
 
     /// <summary>Runs every request not in <paramref name="finished"/> until each ends or the run stops.</summary>
-    public async Task RunAsync(IReadOnlySet<string> finished, CancellationToken cancellationToken)
+    /// <param name="finished">The ids the journal holds.</param>
+    /// <param name="validated">The input's validation, which the file must still match as it is read.</param>
+    /// <param name="cancellationToken">Abandons the attempts in flight.</param>
+    public async Task RunAsync(IReadOnlySet<string> finished, RequestFile.Validation validated, CancellationToken cancellationToken)
     {
-        var lines = RequestFile.ReadAsync(_settings.InputPath, finished, cancellationToken);
+        var lines = RequestFile.ReadAsync(_settings.InputPath, validated, finished, cancellationToken);
         // Lines read ahead and not yet ended: enough for the Little floor to put thousands in flight when answers take
         // seconds (3,000 a minute of 8 s answers want about 600), still a bound on the request bodies held in memory.
         int maxInProgress = Math.Max(MaxLinesInProgress, _settings.Concurrency * 4);
@@ -113,8 +117,9 @@ internal sealed class BatchRunner : IDisposable
                     (string Code, string Message) error = (ErrorCode(result, answer), result.Error ?? result.Reason.ToString());
                     if (request.LineNumber < _firstFailureLine)
                     {
+                        // Printed to the terminal: the provider's wording may hold line breaks or escape sequences.
                         _firstFailureLine = request.LineNumber;
-                        FirstFailure = $"{request.CustomId} (line {request.LineNumber}): {error.Message}";
+                        FirstFailure = TerminalText.Escape($"{request.CustomId} (line {request.LineNumber}): {error.Message}");
                     }
 
                     _ = _journal.RecordAsync(request.CustomId, request.LineNumber, succeeded: false, OutputLine.Create(RecordId(), request.CustomId, answer, error));
@@ -123,7 +128,7 @@ internal sealed class BatchRunner : IDisposable
                     NotCompleted++;
                     if (StopReason is null || result.Reason is JobEndReason.QuotaExhausted or JobEndReason.AuthFailed or JobEndReason.Parked)
                     {
-                        StopReason = Describe(result);
+                        StopReason = TerminalText.Escape(Describe(result));
                     }
 
                     break;
@@ -153,7 +158,9 @@ internal sealed class BatchRunner : IDisposable
             Content = new ByteArrayContent([]),
         };
         message.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
-        message.Headers.TryAddWithoutValidation("X-Sluice-Custom-Id", request.CustomId);
+        // The id itself goes to the engine beside the message; the header only tells the upstream (the mock's per-id
+        // statistics, a user's logs), percent-encoded so that no id can break or add a header line.
+        message.Headers.Add(CustomIdHeader.Name, CustomIdHeader.Encode(request.CustomId));
         if (_settings.ApiKey is { } key)
         {
             ProviderCredentials.Add(message, _settings.Provider, key);

@@ -1,8 +1,9 @@
+using System.Buffers;
 using System.Runtime.CompilerServices;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
-using Sluice.Providers;
+using System.Text.Unicode;
 
 namespace Sluice.Cli.Run;
 
@@ -16,204 +17,185 @@ internal static class RequestFile
     public const int ProblemsShown = 20;
 
     /// <summary>
-    /// Checks every line: JSON object, a unique non-empty string <c>custom_id</c>, <c>method</c> POST, a
-    /// <c>url</c> Sluice knows, an object <c>body</c> that does not ask for a stream. Duplicate detection keeps one
-    /// dictionary entry per id (about 100 bytes each: ~100 MB for 1,000,000 lines).
+    /// Checks every line: UTF-8, at most <see cref="BatchLineReader.DefaultMaxLineBytes"/> bytes, a JSON object, a unique
+    /// non-empty string <c>custom_id</c> without control characters, <c>method</c> POST, a <c>url</c> Sluice knows,
+    /// an object <c>body</c> that does not ask for a stream. Duplicate detection keeps one dictionary entry per id
+    /// (about 100 bytes each: ~100 MB for 1,000,000 lines).
     /// </summary>
     public static async Task<Validation> ValidateAsync(string path, CancellationToken cancellationToken)
+    {
+        var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1, useAsync: true);
+        await using (stream.ConfigureAwait(false))
+        {
+            var stamp = FileStamp.Of(path);
+            var validation = await ValidateAsync(stream, BatchLineReader.DefaultMaxLineBytes, cancellationToken).ConfigureAwait(false);
+            return validation with { Stamp = stamp };
+        }
+    }
+
+    /// <summary>Checks every line of <paramref name="stream"/>; lines longer than <paramref name="maxLineBytes"/> are problems.</summary>
+    public static async Task<Validation> ValidateAsync(Stream stream, int maxLineBytes, CancellationToken cancellationToken)
     {
         var firstSeen = new Dictionary<string, int>(StringComparer.Ordinal);
         var problems = new List<LineProblem>();
         int problemCount = 0;
-        int lineNumber = 0;
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, useAsync: true);
-        await using (stream.ConfigureAwait(false))
+        var reader = new BatchLineReader(stream, hash, maxLineBytes);
+        while (await reader.ReadLineAsync(cancellationToken).ConfigureAwait(false) is { } line)
         {
-            using var reader = new StreamReader(new HashingStream(stream, hash), Encoding.UTF8);
-            while (await reader.ReadLineAsync(cancellationToken).ConfigureAwait(false) is { } text)
+            string? customId = null;
+            string? problem = Decode(line, reader, out string? text);
+            if (problem is null)
             {
-                lineNumber++;
                 if (string.IsNullOrWhiteSpace(text))
                 {
                     continue;
                 }
 
-                string? problem = Check(text, out string? customId);
-                if (customId is not null && !firstSeen.TryAdd(customId, lineNumber))
-                {
-                    problem = Also(problem, $"duplicate custom_id {Quote(customId)} (first on line {firstSeen[customId]})");
-                }
-
-                if (problem is not null)
-                {
-                    problemCount++;
-                    if (problems.Count < ProblemsShown)
-                    {
-                        problems.Add(new LineProblem(lineNumber, problem));
-                    }
-                }
+                problem = RequestLineCheck.Check(text!, out customId);
             }
-        }
 
-        return new Validation(firstSeen.Count, problems, problemCount, Convert.ToHexStringLower(hash.GetHashAndReset()));
-    }
-
-    /// <summary>The file's requests in order, skipping those whose id is in <paramref name="skip"/>. The file must have validated.</summary>
-    public static async IAsyncEnumerable<RequestLine> ReadAsync(string path, IReadOnlySet<string> skip, [EnumeratorCancellation] CancellationToken cancellationToken = default)
-    {
-        var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, useAsync: true);
-        await using (stream.ConfigureAwait(false))
-        {
-            using var reader = new StreamReader(stream, Encoding.UTF8);
-            int lineNumber = 0;
-            while (await reader.ReadLineAsync(cancellationToken).ConfigureAwait(false) is { } text)
+            if (customId is not null && !firstSeen.TryAdd(customId, line.Number))
             {
-                lineNumber++;
-                if (string.IsNullOrWhiteSpace(text))
-                {
-                    continue;
-                }
+                problem = RequestLineCheck.Also(problem, $"duplicate custom_id {RequestLineCheck.Quote(customId)} (first on line {firstSeen[customId]})");
+            }
 
-                using var document = JsonDocument.Parse(text);
-                var root = document.RootElement;
-                string customId = root.GetProperty("custom_id").GetString()!;
-                if (skip.Contains(customId))
+            if (problem is not null)
+            {
+                problemCount++;
+                if (problems.Count < ProblemsShown)
                 {
-                    continue;
+                    problems.Add(new LineProblem(line.Number, problem));
                 }
-
-                yield return new RequestLine(
-                    lineNumber,
-                    customId,
-                    root.GetProperty("url").GetString()!,
-                    Encoding.UTF8.GetBytes(root.GetProperty("body").GetRawText()));
             }
         }
+
+        return new Validation(firstSeen.Count, problems, problemCount, Convert.ToHexStringLower(hash.GetHashAndReset()))
+        {
+            Bytes = reader.Position,
+        };
     }
 
     /// <summary>
-    /// What is wrong with one line, or null: every problem with its fields, joined with "; ", so one pass over the file
-    /// names all there is to fix. A line that is not a JSON object has only that problem.
+    /// The file's requests in order, skipping those whose id is in <paramref name="skip"/>. The file must be the one
+    /// <paramref name="validated"/> describes: a file changed since (its size, time or bytes, or a line that no longer
+    /// checks) ends the reading with <see cref="InputChangedException"/> before the changed line is sent.
     /// </summary>
-    public static string? Check(string text, out string? customId)
+    public static async IAsyncEnumerable<RequestLine> ReadAsync(string path, Validation validated, IReadOnlySet<string> skip, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
-        customId = null;
-        JsonDocument document;
-        try
+        var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1, useAsync: true);
+        await using (stream.ConfigureAwait(false))
         {
-            document = JsonDocument.Parse(text);
-        }
-        catch (JsonException exception)
-        {
-            return $"not valid JSON ({exception.Message.Split(" Path:")[0].TrimEnd('.')}): {Excerpt(text)}";
-        }
+            using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+            var reader = new BatchLineReader(stream, hash);
+            long nextCheck = 0;
+            while (await reader.ReadLineAsync(cancellationToken).ConfigureAwait(false) is { } line)
+            {
+                // At the first line, then once per 64 KiB rather than per line: a write to the file shows in its size or time.
+                if (reader.Position >= nextCheck)
+                {
+                    nextCheck = reader.Position + (1 << 16);
+                    if (validated.Stamp is { } stamp && FileStamp.Of(path) != stamp)
+                    {
+                        throw new InputChangedException(path, line.Number);
+                    }
+                }
 
-        using (document)
-        {
-            var root = document.RootElement;
-            if (root.ValueKind != JsonValueKind.Object)
-            {
-                return $"not a JSON object: {Excerpt(text)}";
-            }
+                if (Decode(line, reader, out string? text) is not null)
+                {
+                    throw new InputChangedException(path, line.Number);
+                }
 
-            string? problems = null;
-            if (!root.TryGetProperty("custom_id", out var id) || id.ValueKind == JsonValueKind.Null)
-            {
-                problems = Also(problems, "missing custom_id");
-            }
-            else if (id.ValueKind != JsonValueKind.String || string.IsNullOrWhiteSpace(id.GetString()))
-            {
-                problems = Also(problems, $"custom_id must be a non-empty string, not {Excerpt(id.GetRawText())}");
-            }
-            else
-            {
-                customId = id.GetString();
-            }
+                if (string.IsNullOrWhiteSpace(text))
+                {
+                    continue;
+                }
 
-            if (!root.TryGetProperty("method", out var method) || method.ValueKind != JsonValueKind.String)
-            {
-                problems = Also(problems, "missing method (it must be \"POST\")");
-            }
-            else if (!string.Equals(method.GetString(), "POST", StringComparison.Ordinal))
-            {
-                problems = Also(problems, $"method must be \"POST\", not {Quote(method.GetString()!)}");
-            }
+                // Parsed once, not checked again: a line that no longer has the shape validation saw means the file
+                // changed, and any other change shows in the fingerprint at the end.
+                var request = Shape(text!, line.Number);
+                if (request is null)
+                {
+                    throw new InputChangedException(path, line.Number);
+                }
 
-            if (!root.TryGetProperty("url", out var url) || url.ValueKind != JsonValueKind.String)
-            {
-                problems = Also(problems, "missing url (such as \"/v1/chat/completions\")");
-            }
-            else if (url.GetString() is var path && (!path!.StartsWith('/') || path.Contains("://", StringComparison.Ordinal) || ApiEndpoints.FromPath(path) == ApiEndpoint.Unknown))
-            {
-                problems = Also(problems, $"unknown url {Quote(path)} (expected a path such as /v1/chat/completions, /v1/embeddings, /v1/responses or /v1/messages)");
+                if (!skip.Contains(request.CustomId))
+                {
+                    yield return request;
+                }
             }
 
-            if (!root.TryGetProperty("body", out var body) || body.ValueKind != JsonValueKind.Object)
+            if (reader.Position != validated.Bytes || !string.Equals(Convert.ToHexStringLower(hash.GetHashAndReset()), validated.Fingerprint, StringComparison.Ordinal))
             {
-                problems = Also(problems, "missing body (a JSON object)");
+                throw new InputChangedException(path, lineNumber: null);
             }
-            else if (body.TryGetProperty("stream", out var stream) && stream.ValueKind == JsonValueKind.True)
-            {
-                problems = Also(problems, "body asks for \"stream\": true, which batch lines cannot use");
-            }
-
-            return problems;
         }
     }
 
-    // Problems are rare: a string per problem line, nothing for the million good ones.
-    private static string Also(string? problems, string problem) => problems is null ? problem : $"{problems}; {problem}";
+    // The request a validated line holds, or null when the line does not have a request's shape.
+    private static RequestLine? Shape(string text, int lineNumber)
+    {
+        try
+        {
+            using var document = JsonDocument.Parse(text);
+            var root = document.RootElement;
+            return root.ValueKind == JsonValueKind.Object
+                && root.TryGetProperty("custom_id", out var id) && id.ValueKind == JsonValueKind.String && RequestLineCheck.TryGetString(id, out string? customId) && RequestLineCheck.CustomIdProblem(customId) is null
+                && root.TryGetProperty("url", out var url) && url.ValueKind == JsonValueKind.String && RequestLineCheck.TryGetString(url, out string? path)
+                && root.TryGetProperty("body", out var body) && body.ValueKind == JsonValueKind.Object
+                ? new RequestLine(lineNumber, customId, path, Encoding.UTF8.GetBytes(body.GetRawText()))
+                : null;
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
 
-    private static string Quote(string value) => JsonSerializer.Serialize(value.Length > 80 ? value[..80] + "…" : value);
+    // The line's text, or why it has none: too long, UTF-16, or not UTF-8 (named by the byte and its offset in the file).
+    private static string? Decode(RawLine line, BatchLineReader reader, out string? text)
+    {
+        text = null;
+        if (line.TooLong)
+        {
+            return $"the line is {line.Length:N0} bytes long; the most is {reader.MaxLineBytes:N0}";
+        }
 
-    private static string Excerpt(string text) => text.Length > 80 ? text[..80] + "…" : text;
+        var bytes = line.Bytes.Span;
+        if (line.Number == 1 && reader.StartsAsUtf16)
+        {
+            return $"the file is UTF-16 (it starts with the byte-order mark {bytes[0]:X2} {bytes[1]:X2}); save it as UTF-8";
+        }
+
+        char[] chars = ArrayPool<char>.Shared.Rent(Math.Max(1, bytes.Length));
+        try
+        {
+            var status = Utf8.ToUtf16(bytes, chars, out int read, out int written, replaceInvalidSequences: false, isFinalBlock: true);
+            if (status != OperationStatus.Done)
+            {
+                return $"not valid UTF-8: byte 0x{bytes[read]:X2} at byte offset {line.Offset + read} of the file";
+            }
+
+            text = new string(chars, 0, written);
+            return null;
+        }
+        finally
+        {
+            ArrayPool<char>.Shared.Return(chars);
+        }
+    }
 
     /// <summary>The result of the validation pass.</summary>
     /// <param name="Requests">Valid, distinct requests.</param>
     /// <param name="Problems">The first <see cref="ProblemsShown"/> problems.</param>
     /// <param name="ProblemCount">Every problem, counted.</param>
     /// <param name="Fingerprint">SHA-256 of the file's bytes, hex.</param>
-    internal sealed record Validation(int Requests, IReadOnlyList<LineProblem> Problems, int ProblemCount, string Fingerprint);
-
-    // Hashes what the reader reads, so validating and fingerprinting take one pass over the file.
-    private sealed class HashingStream(Stream inner, IncrementalHash hash) : Stream
+    internal sealed record Validation(int Requests, IReadOnlyList<LineProblem> Problems, int ProblemCount, string Fingerprint)
     {
-        public override bool CanRead => true;
+        /// <summary>The file's length as read.</summary>
+        public long Bytes { get; init; }
 
-        public override bool CanSeek => false;
-
-        public override bool CanWrite => false;
-
-        public override long Length => inner.Length;
-
-        public override long Position { get => inner.Position; set => throw new NotSupportedException(); }
-
-        public override int Read(byte[] buffer, int offset, int count)
-        {
-            int read = inner.Read(buffer, offset, count);
-            hash.AppendData(buffer, offset, read);
-            return read;
-        }
-
-        public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
-        {
-            int read = await inner.ReadAsync(buffer, cancellationToken).ConfigureAwait(false);
-            hash.AppendData(buffer.Span[..read]);
-            return read;
-        }
-
-        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-            ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
-        public override void Flush()
-        {
-        }
-
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-        public override void SetLength(long value) => throw new NotSupportedException();
-
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+        /// <summary>The file's size and time when validation began; null for a stream.</summary>
+        public FileStamp? Stamp { get; init; }
     }
 }

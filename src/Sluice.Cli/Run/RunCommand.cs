@@ -14,7 +14,7 @@ internal static class RunCommand
     {
         var input = new Argument<string>("REQUESTS")
         {
-            Description = "The batch file: OpenAI Batch API request lines {\"custom_id\",\"method\":\"POST\",\"url\",\"body\"}.",
+            Description = "The batch file: UTF-8, OpenAI Batch API request lines {\"custom_id\",\"method\":\"POST\",\"url\",\"body\"}; custom_id any text up to 512 characters without control characters.",
         };
         var output = new Option<string?>("--output", "-o")
         {
@@ -80,7 +80,8 @@ internal static class RunCommand
             "Send every request of a batch file (OpenAI Batch API format) as fast as the budget allows, and write one " +
             "result line per custom_id. Durable: every outcome is journalled, so after Ctrl-C, a crash or a quota stop " +
             "the same command resumes where it stopped. Exit codes: 0 all succeeded, 1 some failed for good, " +
-            "2 usage or input error, 3 stopped early (run it again to resume).")
+            "2 usage or input error (nothing sent), 3 stopped early (run it again to resume), 4 Sluice itself failed " +
+            "(a full disk, an unwritable file, the input changed): one line says what; the journal is kept, so run it again to resume.")
         {
             input, output, errors, baseUrl, apiKeyEnv, provider, rpm, tpm, concurrency, maxAttempts, timeout, journal, mock, config, logFormat,
         };

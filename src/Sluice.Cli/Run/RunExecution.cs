@@ -11,17 +11,39 @@ namespace Sluice.Cli.Run;
 /// One <c>sluice run</c>, step by step: check the input, outputs, key and base URL (each failure one clear line,
 /// exit 2); validate every line before anything is sent (exit 2); open the journal, refusing one made for another
 /// input; start the mock if asked; send what is not done yet while showing progress; rebuild the results and errors
-/// files from the journal; summarise; and choose the exit code (0, 1, or 3 when stopped early).
+/// files from the journal; summarise; and choose the exit code (0, 1, or 3 when stopped early). Anything unexpected
+/// on the way (a full disk, an unwritable temporary file, the input changed during the run) is one line and exit 4,
+/// the journal left holding every outcome committed.
 /// </summary>
 internal static class RunExecution
 {
-    public const int AllSucceeded = 0;
-    public const int SomeFailed = 1;
-    public const int StoppedEarly = 3;
+    public const int AllSucceeded = ExitCodes.Success;
+    public const int SomeFailed = ExitCodes.SomeFailed;
+    public const int StoppedEarly = ExitCodes.StoppedEarly;
 
     private const string Name = "sluice run";
 
     public static async Task<int> ExecuteAsync(RunArguments arguments, TextWriter output, TextWriter error, bool handleSignals, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await ExecuteCoreAsync(arguments, output, error, handleSignals, cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            throw;
+        }
+#pragma warning disable CA1031 // Whatever failed, the user gets one line and the exit code that says Sluice failed.
+        catch (Exception exception)
+#pragma warning restore CA1031
+        {
+            string message = $"failed: {ExitCodes.Describe(exception)}. The journal keeps every outcome committed: fix the cause and run the same command again to resume.";
+            await error.WriteLineAsync(arguments.Json ? RunProgress.JsonMessage(TimeProvider.System, "failed", message) : $"{Name}: {message}").ConfigureAwait(false);
+            return ExitCodes.SluiceFailed;
+        }
+    }
+
+    private static async Task<int> ExecuteCoreAsync(RunArguments arguments, TextWriter output, TextWriter error, bool handleSignals, CancellationToken cancellationToken)
     {
         var time = TimeProvider.System;
 
@@ -76,13 +98,17 @@ internal static class RunExecution
         string results = arguments.Output ?? RunDefaults.DefaultResultsPath(input);
         string errors = arguments.Errors ?? RunDefaults.DefaultErrorsPath(results);
         string journalPath = arguments.Journal ?? RunDefaults.DefaultJournalPath(results);
-        string[] distinct = [.. new[] { input, results, errors, journalPath }.Select(Path.GetFullPath).Distinct(StringComparer.Ordinal)];
-        if (distinct.Length < 4)
+        if (RunPreflight.Collision(input, results, errors, journalPath) is { } collision)
         {
-            return await UsageAsync(error, "the input, results, errors and journal must be four different files").ConfigureAwait(false);
+            return await UsageAsync(error, collision).ConfigureAwait(false);
         }
 
-        foreach (var (what, path) in new[] { ("results", results), ("errors", errors), ("the journal", journalPath) })
+        foreach (var (what, path) in new[]
+        {
+            ("results", results), ("results' temporary file", RunJournal.TemporaryPath(results)),
+            ("errors", errors), ("errors' temporary file", RunJournal.TemporaryPath(errors)),
+            ("the journal", journalPath),
+        })
         {
             if (RunPreflight.Unwritable(path, openExisting: !ReferenceEquals(path, journalPath)) is { } problem)
             {
@@ -100,6 +126,13 @@ internal static class RunExecution
             if (string.IsNullOrWhiteSpace(apiKey))
             {
                 return await UsageAsync(error, $"no API key: set {variable} (or name another variable with --api-key-env), or try --mock to run against the built-in mock").ConfigureAwait(false);
+            }
+
+            // A key is sent in a header: a line break in it (a file read with its newline, a paste) would end the header
+            // there and start another. Named by its variable, never shown.
+            if (apiKey.AsSpan().IndexOfAnyInRange('\u0000', '\u001F') >= 0 || apiKey.Contains('\u007F', StringComparison.Ordinal))
+            {
+                return await UsageAsync(error, $"the API key in {variable} holds a line break or another control character; set it to the key alone").ConfigureAwait(false);
             }
 
             string? baseText = arguments.BaseUrl ?? RunDefaults.DefaultBaseUrl(provider);
@@ -199,7 +232,7 @@ internal static class RunExecution
                     Timeout = arguments.Timeout ?? CommandDefaults.Timeout,
                     Json = arguments.Json,
                 };
-                return await SendAsync(settings, journal, finished, validation.Requests, output, error, handleSignals, time, cancellationToken).ConfigureAwait(false);
+                return await SendAsync(settings, journal, finished, validation, output, error, handleSignals, time, cancellationToken).ConfigureAwait(false);
             }
             finally
             {
@@ -216,13 +249,14 @@ internal static class RunExecution
         RunSettings settings,
         RunJournal journal,
         HashSet<string> finished,
-        int total,
+        RequestFile.Validation validation,
         TextWriter output,
         TextWriter error,
         bool handleSignals,
         TimeProvider time,
         CancellationToken cancellationToken)
     {
+        int total = validation.Requests;
         var counters = new RunCounters { Total = total, AlreadyDone = finished.Count };
         journal.OnCommitted = counters.Committed;
         bool live = !settings.Json && ReferenceEquals(output, Console.Out) && !Console.IsOutputRedirected && AnsiConsole.Profile.Capabilities.Interactive;
@@ -250,11 +284,18 @@ internal static class RunExecution
         bool interrupted = false;
         try
         {
-            await runner.RunAsync(finished, hardStop.Token).ConfigureAwait(false);
+            await runner.RunAsync(finished, validation, hardStop.Token).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (hardStop.IsCancellationRequested)
         {
             interrupted = true;
+        }
+        catch (Exception exception) when (exception is not OperationCanceledException)
+        {
+            // The input changed under the run, or reading it failed: what was journalled is still made into outputs,
+            // then the failure is the run's answer (exit 4).
+            await RebuildQuietlyAsync(journal, settings).ConfigureAwait(false);
+            throw;
         }
         finally
         {
@@ -262,11 +303,17 @@ internal static class RunExecution
             await showing.ConfigureAwait(false);
         }
 
+        // An outcome that could not be made durable is not done: the journal's failure is Sluice's, not the run's.
+        if (journal.Fault is { } fault)
+        {
+            await RebuildQuietlyAsync(journal, settings).ConfigureAwait(false);
+            throw new IOException($"the journal {settings.JournalPath} could not be written: {fault.Message}", fault);
+        }
+
         // Whatever happened, the outputs hold exactly what the journal holds.
         var (resultLines, errorLines) = await journal.WriteOutputsAsync(settings.ResultsPath, settings.ErrorsPath, CancellationToken.None).ConfigureAwait(false);
         int notDone = (int)Math.Max(0, total - resultLines);
-        string? reason = journal.Fault is { } fault ? $"the journal could not be written: {fault.Message}"
-            : runner.StopReason ?? (interrupted || signals.Received > 0 ? "interrupted" : null);
+        string? reason = runner.StopReason ?? (interrupted || signals.Received > 0 ? "interrupted" : null);
         await output.WriteLineAsync(progress.Summary(notDone, notDone > 0 ? reason : null, resultLines, errorLines)).ConfigureAwait(false);
         if (runner.FirstFailure is { } firstFailure && !settings.Json)
         {
@@ -282,9 +329,24 @@ internal static class RunExecution
         return errorLines > 0 ? SomeFailed : AllSucceeded;
     }
 
+    // Best effort on the way out of a failure: the failure itself is what gets reported.
+    private static async Task RebuildQuietlyAsync(RunJournal journal, RunSettings settings)
+    {
+        try
+        {
+            await journal.WriteOutputsAsync(settings.ResultsPath, settings.ErrorsPath, CancellationToken.None).ConfigureAwait(false);
+        }
+#pragma warning disable CA1031 // A second failure would hide the first.
+        catch (Exception)
+#pragma warning restore CA1031
+        {
+        }
+    }
+
     private static async Task<int> UsageAsync(TextWriter error, string message)
     {
-        await error.WriteLineAsync($"{Name}: {message}").ConfigureAwait(false);
+        // Messages quote paths, a journal's recorded input name and parsers' wording: one line, whatever they hold.
+        await error.WriteLineAsync($"{Name}: {TerminalText.Escape(message)}").ConfigureAwait(false);
         return SluiceCommandLine.UsageError;
     }
 }

@@ -158,9 +158,20 @@ internal sealed class RunJournal : IAsyncDisposable
         await _runLock.DisposeAsync().ConfigureAwait(false);
     }
 
+    /// <summary>The temporary file an output is written to before it is renamed into place.</summary>
+    public static string TemporaryPath(string outputPath) => outputPath + ".tmp";
+
+    /// <summary>The files SQLite keeps beside a journal: its write-ahead log, shared memory and rollback journal.</summary>
+    public static IEnumerable<(string What, string Path)> Companions(string journalPath) =>
+    [
+        ("the journal's write-ahead log", journalPath + "-wal"),
+        ("the journal's shared memory", journalPath + "-shm"),
+        ("the journal's rollback journal", journalPath + "-journal"),
+    ];
+
     private async Task<long> WriteAsync(string path, string query, CancellationToken cancellationToken)
     {
-        string temporary = path + ".tmp";
+        string temporary = TemporaryPath(path);
         long lines = 0;
         var writer = new StreamWriter(temporary, append: false, new System.Text.UTF8Encoding(encoderShouldEmitUTF8Identifier: false));
         await using (writer.ConfigureAwait(false))

@@ -34,8 +34,56 @@ internal static class RunPreflight
         }
     }
 
+    /// <summary>
+    /// Two of the files a run reads or writes that are one file, or null. Besides the input, results, errors and
+    /// journal, the outputs' temporary files (<c>RESULTS.tmp</c>, renamed over the output at the end) and SQLite's
+    /// files beside the journal count: <c>sluice run X.tmp -o X</c> would otherwise replace its own input. Paths are
+    /// compared whole (and without case where the file system ignores it), with a symbolic link read as its target.
+    /// </summary>
+    public static string? Collision(string input, string results, string errors, string journal)
+    {
+        (string What, string Path)[] files =
+        [
+            ("the input", input),
+            ("the results", results),
+            ("the errors file", errors),
+            ("the journal", journal),
+            ("the results' temporary file", RunJournal.TemporaryPath(results)),
+            ("the errors' temporary file", RunJournal.TemporaryPath(errors)),
+            .. RunJournal.Companions(journal),
+        ];
+        var seen = new Dictionary<string, string>(OperatingSystem.IsWindows() || OperatingSystem.IsMacOS() ? StringComparer.OrdinalIgnoreCase : StringComparer.Ordinal);
+        foreach (var (what, path) in files)
+        {
+            string canonical = Canonical(path);
+            if (seen.TryGetValue(canonical, out string? other))
+            {
+                return $"{other} and {what} would be the same file, {path}: the input, results, errors and journal must be four different files, " +
+                    "and none may be another's temporary file (.tmp) or the journal's -wal, -shm or -journal file";
+            }
+
+            seen.Add(canonical, what);
+        }
+
+        return null;
+    }
+
+    // The full path, through a symbolic link at its end (a link to the input is the input).
+    private static string Canonical(string path)
+    {
+        string full = Path.GetFullPath(path);
+        try
+        {
+            return File.ResolveLinkTarget(full, returnFinalTarget: true) is { } target ? Path.GetFullPath(target.FullName) : full;
+        }
+        catch (IOException)
+        {
+            // A link cycle: compared as written.
+            return full;
+        }
+    }
+
     // Writes and deletes a probe file beside the target: the check leaves nothing behind.
-    // The journal is opened (and locked) by the journal itself, which says when another run holds it.
     // The journal is opened (and locked) by the journal itself, which says when another run holds it.
     public static string? Unwritable(string path, bool openExisting)
     {

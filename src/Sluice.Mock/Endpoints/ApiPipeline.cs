@@ -120,7 +120,8 @@ internal sealed class ApiPipeline(MockEngine engine)
             return;
         }
 
-        var customId = NonEmpty(headers[CustomIdHeader]) ?? request.CustomId;
+        // sluice run percent-encodes the id so any Unicode fits in a header; decoding leaves a plain ASCII id as it is.
+        var customId = NonEmpty(headers[CustomIdHeader]) is { } sent ? Uri.UnescapeDataString(sent) : request.CustomId;
         if (customId is not null)
         {
             engine.Stats.CustomIds.Received(customId);

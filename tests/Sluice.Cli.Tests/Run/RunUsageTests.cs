@@ -147,5 +147,6 @@ public sealed class RunUsageTests : IDisposable
         }
 
         Assert.Contains("run it again to resume", output.ToString(), StringComparison.Ordinal);
+        Assert.Contains("4 Sluice itself failed", output.ToString(), StringComparison.Ordinal);
     }
 }
