@@ -30,6 +30,7 @@ internal sealed class ProxyForwarder(
 {
     private readonly ProxyRouter _router = new([.. settings.Upstreams]);
     private readonly StoppedPartitions _stopped = new(settings.StoppedRetry, time, logger);
+    private readonly HeldRequests _held = new(settings.MaxQueueTotal);
     private readonly BufferedBytes _buffers = new(settings.MaxBufferedRequestBytes);
     // No honest estimate exists of when other clients' bodies are answered; a few seconds spreads the retries.
     private static readonly TimeSpan BuffersFullRetryAfter = TimeSpan.FromSeconds(5);
@@ -41,6 +42,15 @@ internal sealed class ProxyForwarder(
 
     public async Task HandleAsync(HttpContext context)
     {
+        // The bound over every partition's queue together (docs/security.md): a full proxy answers at once.
+        if (!_held.TryEnter())
+        {
+            await TurnAwayAsync(context, 503, settings.Upstreams[0].Provider, "proxy_full",
+                $"sluice proxy: it already holds {settings.MaxQueueTotal} requests (--max-queue-total). Retry after the Retry-After header.",
+                ProxyFullRetryAfter).ConfigureAwait(false);
+            return;
+        }
+
         try
         {
             await ForwardAsync(context).ConfigureAwait(false);
@@ -48,6 +58,10 @@ internal sealed class ProxyForwarder(
         catch (Exception exception) when (context.RequestAborted.IsCancellationRequested && exception is OperationCanceledException or IOException)
         {
             // The client went away mid-answer: nobody is left to tell, and its slot and queue place are already freed.
+        }
+        finally
+        {
+            _held.Exit();
         }
     }
 
@@ -121,6 +135,14 @@ internal sealed class ProxyForwarder(
         }
 
         string? model = body is { Length: > 0 } ? SluiceRequest.ReadModel(body) : null;
+        if (model is not null && !ProxyLimits.IsValidModel(model))
+        {
+            // A model names a partition (status, metrics, logs): one the upstream cannot know is refused, never kept.
+            await TurnAwayAsync(context, 400, errorStyle, "invalid_model",
+                $"sluice proxy: 'model' must be 1 to {ProxyLimits.MaxModelLength} characters of letters, digits and . _ - : / @ +.").ConfigureAwait(false);
+            return;
+        }
+
         var upstream = prefixed ?? _router.Route(upstreamPath, model);
         if (upstream is null)
         {
@@ -154,11 +176,20 @@ internal sealed class ProxyForwarder(
             body,
             $"proxy-{Interlocked.Increment(ref _requestNumber)}",
             scope: upstream.Name,
-            modelGroup: ProxyRouter.ModelGroup(upstream, model));
+            modelGroup: runtime.ModelGroup(model));
         string partition = outgoing.Partition;
 
         // 4. Wait for a turn and send, as one job.
         var gatePartition = runtime.Gate.GetPartition(partition);
+        if (!string.Equals(gatePartition.Key, partition, StringComparison.Ordinal))
+        {
+            // The upstream holds --max-partitions partitions, none idle: the gate refused to make another.
+            await TurnAwayAsync(context, 503, upstream.Provider, "too_many_partitions",
+                $"sluice proxy: {upstream.Name} already holds {settings.MaxPartitions} partitions (--max-partitions), none idle for {WaitText.Format(settings.PartitionIdleTimeout)}. Retry after the Retry-After header.",
+                ProxyFullRetryAfter).ConfigureAwait(false);
+            return;
+        }
+
         _stopped.ResumeIfDue(gatePartition);
         var limits = runtime.LimitsOf(partition);
 
@@ -180,6 +211,7 @@ internal sealed class ProxyForwarder(
             new SluiceSendOptions
             {
                 AttemptStarting = clock.Pause,
+                StopsPartition = runtime.StopsPartition,
                 AttemptEnded = kind =>
                 {
                     if (kind is AttemptOutcomeKind.Throttled or AttemptOutcomeKind.Transient)
@@ -298,6 +330,9 @@ internal sealed class ProxyForwarder(
 
         return await RequestBodyReader.ReadAsync(request.Body, request.ContentLength, settings.MaxRequestBodyBytes, held, cancellationToken).ConfigureAwait(false);
     }
+
+    /// <summary>When a full proxy or upstream may have room: the gate looks for idle partitions every minute, and queues move faster.</summary>
+    private static readonly TimeSpan ProxyFullRetryAfter = TimeSpan.FromSeconds(5);
 
     private static string Megabytes(long bytes) =>
         bytes % (1024 * 1024) == 0 ? $"{bytes / (1024 * 1024)} MB" : $"{bytes} bytes";

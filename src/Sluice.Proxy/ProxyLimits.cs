@@ -13,6 +13,32 @@ internal static class ProxyLimits
     /// <summary>The most requests in flight that <c>auto</c> learns its way up to, as for <c>sluice run</c>.</summary>
     public const int AutoConcurrency = 256;
 
+    /// <summary>The longest model name the proxy forwards; real ones are a few dozen characters.</summary>
+    public const int MaxModelLength = 128;
+
+    /// <summary>
+    /// Whether a request's <c>model</c> is one the proxy forwards: 1 to <see cref="MaxModelLength"/> characters of ASCII
+    /// letters, digits and <c>. _ - : / @ +</c> — enough for every provider's names, fine-tunes (<c>ft:gpt-4o:org::id</c>),
+    /// deployments, <c>org/model</c> and <c>model:tag</c> — since it names a partition in status, metrics and logs.
+    /// </summary>
+    public static bool IsValidModel(string model)
+    {
+        if (model.Length is 0 or > MaxModelLength)
+        {
+            return false;
+        }
+
+        foreach (char c in model)
+        {
+            if (!char.IsAsciiLetterOrDigit(c) && c is not ('.' or '_' or '-' or ':' or '/' or '@' or '+'))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
     /// <summary>Limits of the upstream's partitions that no model group names.</summary>
     public static PartitionLimits For(ProxyUpstream upstream, int maxQueue) =>
         WithBudgets(upstream, Build(upstream.RequestsPerMinute, upstream.TokensPerMinute, upstream.Concurrency, maxQueue));

@@ -1,4 +1,5 @@
 using System.Diagnostics.Metrics;
+using System.Net;
 using Microsoft.Extensions.Logging;
 using Sluice.Dispatch;
 using Sluice.Engine;
@@ -9,10 +10,13 @@ namespace Sluice.Proxy;
 
 /// <summary>
 /// One upstream's <see cref="SluiceEngine"/>: the same pipeline <see cref="SluiceHandler"/> and <c>sluice run</c> use,
-/// with the upstream's budgets per model group. Its partitions are named <c>upstream|key:fingerprint|model group</c>.
+/// with the upstream's budgets per model group. Its partitions are named <c>upstream|key:fingerprint|model group</c>;
+/// at most <see cref="SluiceProxyOptions.MaxPartitions"/> of them are held, and idle ones are removed.
 /// </summary>
 internal sealed class ProxyUpstreamRuntime : IDisposable
 {
+    private readonly ModelGroups _models;
+
     public ProxyUpstreamRuntime(
         ProxyUpstream upstream,
         SluiceProxyOptions settings,
@@ -29,6 +33,8 @@ internal sealed class ProxyUpstreamRuntime : IDisposable
             // Each partition's limits say whether its concurrency is learned (ProxyLimits): a number given is fixed.
             AdaptiveConcurrency = false,
             Retry = new DispatcherOptions { MaxAttempts = settings.MaxAttempts, AttemptTimeout = settings.Timeout },
+            MaxPartitions = settings.MaxPartitions,
+            PartitionIdleTimeout = settings.PartitionIdleTimeout,
         };
         foreach (var group in upstream.Models)
         {
@@ -36,7 +42,18 @@ internal sealed class ProxyUpstreamRuntime : IDisposable
         }
 
         Engine = new SluiceEngine(options, transport: null, time, loggerFactory, meterFactory, random);
+        _models = new ModelGroups(settings.MaxModels, settings.PartitionIdleTimeout, time);
+        StopsPartition = upstream.ApiKey is null ? ClientsKeys : ProxysKey;
     }
+
+    /// <summary>
+    /// Which answers classed as exhausted quota or a rejected credential stop a partition of this upstream for every
+    /// client (docs/security.md): those whose cause is the partition's, never one client's. Exhausted quota is the
+    /// account's. A 401 is the partition's when the proxy holds the key (clients cannot change how it authenticates:
+    /// their credential headers are dropped), and the client's own when its key passes through. A 403 (permission for a
+    /// model, a path, an organisation) is about what one request asked for, so it never stops a partition.
+    /// </summary>
+    public Func<HttpResponseMessage, bool> StopsPartition { get; }
 
     public ProxyUpstream Upstream { get; }
 
@@ -48,5 +65,23 @@ internal sealed class ProxyUpstreamRuntime : IDisposable
     /// <summary>The limits a partition of this upstream runs under.</summary>
     public PartitionLimits LimitsOf(string partitionKey) => Engine.LimitsFor(partitionKey);
 
+    /// <summary>
+    /// The model group a request's partition is named after: a listed group's pattern, <c>default</c> without a model,
+    /// else the model itself while fewer than <see cref="SluiceProxyOptions.MaxModels"/> unlisted ones are in use, else
+    /// <see cref="ModelGroups.Unlisted"/>.
+    /// </summary>
+    /// <param name="model">The body's model, already checked by <see cref="ProxyLimits.IsValidModel"/>.</param>
+    public string ModelGroup(string? model)
+    {
+        string group = ProxyRouter.ModelGroup(Upstream, model);
+        return model is null || !string.Equals(group, model, StringComparison.Ordinal) || IsListed(model) ? group : _models.GroupOf(model);
+    }
+
     public void Dispose() => Engine.Dispose();
+
+    private bool IsListed(string model) => Upstream.Models.Any(m => string.Equals(m.Pattern, model, StringComparison.OrdinalIgnoreCase));
+
+    private static bool ClientsKeys(HttpResponseMessage answer) => answer.StatusCode is not (HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden);
+
+    private static bool ProxysKey(HttpResponseMessage answer) => answer.StatusCode is not HttpStatusCode.Forbidden;
 }

@@ -19,6 +19,36 @@ public sealed class SluiceProxyOptions
     /// <summary>Requests that may wait in one partition; more get a 429 at once.</summary>
     public int MaxQueue { get; set; } = 10_000;
 
+    /// <summary>
+    /// Requests the proxy holds at once over every upstream and partition — waiting for their turn, or with the
+    /// upstream — so that the per-partition <see cref="MaxQueue"/> times many partitions cannot add up to more; more
+    /// get a 503 (<c>proxy_full</c>) with a Retry-After at once.
+    /// </summary>
+    /// <value>Defaults to 20,000.</value>
+    public int MaxQueueTotal { get; set; } = 20_000;
+
+    /// <summary>
+    /// Partitions each upstream holds at most (one per client key and model group). A request that would need another
+    /// gets a 503 (<c>too_many_partitions</c>) until an idle one has been removed (<see cref="PartitionIdleTimeout"/>).
+    /// </summary>
+    /// <value>Defaults to 1,000.</value>
+    public int MaxPartitions { get; set; } = 1_000;
+
+    /// <summary>
+    /// How long a partition with nothing in flight or waiting is kept; then it is removed with everything kept for it
+    /// (learned budgets, a stop and its answer), which are learned again if it comes back.
+    /// </summary>
+    /// <value>Defaults to 10 minutes.</value>
+    public TimeSpan PartitionIdleTimeout { get; set; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>
+    /// Models not listed in an upstream's <see cref="ProxyUpstream.Models"/> that get a partition of their own, per
+    /// upstream; once that many are in use, further unlisted models share one group, <c>(unlisted)</c>, until one has
+    /// been idle for <see cref="PartitionIdleTimeout"/>. Zero puts every unlisted model in that group.
+    /// </summary>
+    /// <value>Defaults to 100.</value>
+    public int MaxModels { get; set; } = 100;
+
     /// <summary>The largest request body accepted, in bytes (32 MiB: room for audio uploads and long prompts); larger ones get 413. At most <see cref="Array.MaxLength"/>.</summary>
     public long MaxRequestBodyBytes { get; set; } = 32L * 1024 * 1024;
 

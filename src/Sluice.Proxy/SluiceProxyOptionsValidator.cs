@@ -61,6 +61,16 @@ internal sealed class SluiceProxyOptionsValidator : IValidateOptions<SluiceProxy
             problems.Add("MaxQueue must not be negative; MaxAttempts and MaxRequestBodyBytes must be at least 1.");
         }
 
+        if (options.MaxQueueTotal < 1 || options.MaxPartitions < 1 || options.MaxModels < 0)
+        {
+            problems.Add("MaxQueueTotal and MaxPartitions must be at least 1; MaxModels must not be negative.");
+        }
+
+        if (options.PartitionIdleTimeout <= TimeSpan.Zero)
+        {
+            problems.Add("PartitionIdleTimeout must be positive.");
+        }
+
         if (options.MaxRequestBodyBytes > Array.MaxLength)
         {
             problems.Add($"MaxRequestBodyBytes must be at most {Array.MaxLength} (a body is buffered in one array), not {options.MaxRequestBodyBytes}.");

@@ -90,9 +90,10 @@ public sealed class ProxyPathEdgeTests
     }
 
     [Fact]
-    public async Task NoRoute_ForAHugeModelName_EchoesABoundedPartOfIt()
+    public async Task AHugeModelName_IsRefusedBeforeRouting_WithABoundedAnswer()
     {
-        // Sibling of finding 3: a client-sized value (the model) must not size the proxy's answer.
+        // Sibling of finding 3: a client-sized value (the model) must not size the proxy's answer. Since the bounds of
+        // finding 1 a model over 128 characters is refused before routing (400 invalid_model), never echoed.
         await using var host = await EdgeHost.StartAsync(EdgeHost.Ok, options =>
         {
             options.Upstreams[0] = options.Upstreams[0] with { IsDefault = false, Models = [new ModelBudget("gpt-*")] };
@@ -101,8 +102,8 @@ public sealed class ProxyPathEdgeTests
 
         var answer = await host.PostAsync("/v1/chat/completions", "{\"model\":\"" + new string('m', 100_000) + "\",\"messages\":[]}");
 
-        Assert.Equal(404, answer.Status);
-        Assert.Equal("no_upstream", answer.Headers["x-sluice-error"]);
+        Assert.Equal(400, answer.Status);
+        Assert.Equal("invalid_model", answer.Headers["x-sluice-error"]);
         Assert.True(answer.Body.Length < 1_000, $"a 100 KB model name made a {answer.Body.Length}-character answer");
         Assert.Empty(host.Arrivals);
     }

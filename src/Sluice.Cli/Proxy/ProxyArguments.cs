@@ -34,6 +34,14 @@ internal sealed record ProxyArguments
 
     public int? MaxQueue { get; init; }
 
+    public int? MaxQueueTotal { get; init; }
+
+    public int? MaxPartitions { get; init; }
+
+    public TimeSpan? PartitionIdle { get; init; }
+
+    public int? MaxModels { get; init; }
+
     public int? MaxBodyMegabytes { get; init; }
 
     public int? MaxBufferedMegabytes { get; init; }

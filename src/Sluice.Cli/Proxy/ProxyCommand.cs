@@ -57,6 +57,10 @@ internal static class ProxyCommand
         var maxWait = OptionKinds.Duration("--max-wait", ProxyDefaults.MaxWait,
             "The longest a request waits for its turn (time with the upstream not counted); then the client gets a 429 with an honest Retry-After.");
         var maxQueue = OptionKinds.PositiveInt("--max-queue", "Requests that may wait per partition; more get a 429 with Retry-After at once.", ProxyDefaults.MaxQueue);
+        var maxQueueTotal = OptionKinds.PositiveInt("--max-queue-total", "Requests the proxy holds at once over every upstream and partition, waiting or with the upstream; more get a 503 with Retry-After at once.", ProxyDefaults.MaxQueueTotal);
+        var maxPartitions = OptionKinds.PositiveInt("--max-partitions", "Partitions (client key × model group) each upstream holds at most; a request needing another gets a 503 until one has been idle for --partition-idle.", ProxyDefaults.MaxPartitions);
+        var partitionIdle = OptionKinds.Duration("--partition-idle", ProxyDefaults.PartitionIdle, "How long a partition with nothing in flight or waiting is kept; then it is removed, and what it learned is learned again if it comes back.");
+        var maxModels = OptionKinds.NonNegativeInt("--max-models", $"Models not listed in the config that get a partition of their own, per upstream; beyond that they share one group, (unlisted). 0 puts every unlisted model in it (default: {ProxyDefaults.MaxModels}).");
         var maxBody = OptionKinds.PositiveInt("--max-body-mb", "The largest request body accepted, in megabytes; larger ones get 413.", ProxyDefaults.MaxRequestBodyMegabytes);
         var maxBuffered = OptionKinds.PositiveInt("--max-buffered-mb", $"Request bodies held in memory at once over every client, in megabytes (at least twice --max-body-mb); a request over it gets 503 with Retry-After. Default: {ProxyDefaults.MaxBufferedMegabytes}, or twice --max-body-mb if that is more.", ProxyDefaults.MaxBufferedMegabytes);
         var maxAttempts = OptionKinds.PositiveInt("--max-attempts", "Tries per request for transient failures (5xx, resets, timeouts); 429s do not count.", CommandDefaults.MaxAttempts);
@@ -75,7 +79,8 @@ internal static class ProxyCommand
             "passed through event by event. GET /healthz, /metrics (Prometheus) and /sluice/status (JSON) show its state. " +
             "Ctrl-C or SIGTERM drains: requests in flight finish, waiting ones get 503.")
         {
-            upstream, listen, allowRemote, rpm, tpm, concurrency, apiKeyEnv, provider, config, maxWait, maxQueue, maxBody, maxBuffered,
+            upstream, listen, allowRemote, rpm, tpm, concurrency, apiKeyEnv, provider, config, maxWait, maxQueue, maxQueueTotal,
+            maxPartitions, partitionIdle, maxModels, maxBody, maxBuffered,
             maxAttempts, timeout, drainTimeout, proxyKeyEnv,
         };
         foreach (var option in budgets)
@@ -100,6 +105,10 @@ internal static class ProxyCommand
                 // Options with defaults count as given only when they were, so the config file can set them.
                 MaxWait = Given(parseResult, maxWait) ? parseResult.GetValue(maxWait) : null,
                 MaxQueue = Given(parseResult, maxQueue) ? parseResult.GetValue(maxQueue) : null,
+                MaxQueueTotal = Given(parseResult, maxQueueTotal) ? parseResult.GetValue(maxQueueTotal) : null,
+                MaxPartitions = Given(parseResult, maxPartitions) ? parseResult.GetValue(maxPartitions) : null,
+                PartitionIdle = Given(parseResult, partitionIdle) ? parseResult.GetValue(partitionIdle) : null,
+                MaxModels = parseResult.GetValue(maxModels),
                 MaxBodyMegabytes = Given(parseResult, maxBody) ? parseResult.GetValue(maxBody) : null,
                 MaxBufferedMegabytes = Given(parseResult, maxBuffered) ? parseResult.GetValue(maxBuffered) : null,
                 MaxAttempts = Given(parseResult, maxAttempts) ? parseResult.GetValue(maxAttempts) : null,

@@ -22,7 +22,7 @@ internal sealed record ProxyConfigFile
     private static readonly string[] TopKeys =
     [
         "listen", "allow_remote", "upstream", "provider", "api_key_env", "rpm", "tpm", "input_tpm", "output_tpm", "rpd", "tpd", "concurrency", "max_wait", "max_queue",
-        "max_body_mb", "max_buffered_mb", "max_attempts", "timeout", "drain_timeout", "proxy_key_env", "upstreams",
+        "max_queue_total", "max_partitions", "partition_idle", "max_models", "max_body_mb", "max_buffered_mb", "max_attempts", "timeout", "drain_timeout", "proxy_key_env", "upstreams",
     ];
 
     private static readonly string[] UpstreamKeys = ["url", "provider", "api_key_env", "rpm", "tpm", "input_tpm", "output_tpm", "rpd", "tpd", "concurrency", "prefix", "paths", "models", "default"];
@@ -39,6 +39,14 @@ internal sealed record ProxyConfigFile
     public TimeSpan? MaxWait { get; init; }
 
     public int? MaxQueue { get; init; }
+
+    public int? MaxQueueTotal { get; init; }
+
+    public int? MaxPartitions { get; init; }
+
+    public TimeSpan? PartitionIdle { get; init; }
+
+    public int? MaxModels { get; init; }
 
     public int? MaxBodyMegabytes { get; init; }
 
@@ -108,6 +116,10 @@ internal sealed record ProxyConfigFile
                 Single = Upstream(root, "", urlKey: "upstream"),
                 MaxWait = Duration(root, "max_wait"),
                 MaxQueue = Positive(root, "max_queue"),
+                MaxQueueTotal = Positive(root, "max_queue_total"),
+                MaxPartitions = Positive(root, "max_partitions"),
+                PartitionIdle = Duration(root, "partition_idle"),
+                MaxModels = NonNegative(root, "max_models"),
                 MaxBodyMegabytes = Positive(root, "max_body_mb"),
                 MaxBufferedMegabytes = Positive(root, "max_buffered_mb"),
                 MaxAttempts = Positive(root, "max_attempts"),
@@ -158,6 +170,11 @@ internal sealed record ProxyConfigFile
             Text(section, key) is not { } text ? null
             : int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out int value) && value >= 1 ? value
             : throw new FormatException($"{Where(section, key)} must be a whole number at least 1, not '{text}'");
+
+        private int? NonNegative(IConfiguration section, string key) =>
+            Text(section, key) is not { } text ? null
+            : int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out int value) && value >= 0 ? value
+            : throw new FormatException($"{Where(section, key)} must be a whole number 0 or more, not '{text}'");
 
         private int? Concurrency(IConfiguration section, string key) =>
             string.Equals(Text(section, key), "auto", StringComparison.OrdinalIgnoreCase) ? null : Positive(section, key);

@@ -77,8 +77,12 @@ internal sealed class ProxyServer : IAsyncDisposable
             .ConfigureResource(resource => resource.AddService("sluice-proxy"))
             .WithMetrics(metrics => metrics
             .AddMeter(SluiceTelemetry.Name, SluiceProxy.MeterName)
-            // Sluice's histograms are in seconds; the default buckets are sized for milliseconds.
-            .AddView(instrument => instrument.Unit == "s" ? new ExplicitBucketHistogramConfiguration { Boundaries = SecondsBuckets } : null)
+            // Sluice's histograms are in seconds; the default buckets are sized for milliseconds. Every instrument holds
+            // at most as many series as the proxy holds partitions (their tags name partitions, and a removed
+            // partition's series stay in a cumulative exporter): past that, new ones add to OpenTelemetry's overflow series.
+            .AddView(instrument => instrument.Unit == "s"
+                ? new ExplicitBucketHistogramConfiguration { Boundaries = SecondsBuckets, CardinalityLimit = SeriesLimit(settings) }
+                : new MetricStreamConfiguration { CardinalityLimit = SeriesLimit(settings) })
             .AddPrometheusExporter(prometheus => prometheus.ScrapeResponseCacheDurationMilliseconds = 0));
         // A failed start (port in use) is reported by the command in one line, not as a stack trace.
         builder.Logging.AddFilter("Microsoft", LogLevel.Warning).AddFilter("Microsoft.Extensions.Hosting.Internal.Host", LogLevel.None).AddFilter("Sluice", LogLevel.Information);
@@ -122,6 +126,9 @@ internal sealed class ProxyServer : IAsyncDisposable
         ProxyHostLog.Listening(logger, server.BaseUrl.ToString(), string.Join(", ", settings.Upstreams));
         return server;
     }
+
+    /// <summary>The most series one instrument exports: one per partition the proxy can hold, and a few more.</summary>
+    internal static int SeriesLimit(ProxySettings settings) => (settings.MaxPartitions * settings.Upstreams.Count) + 16;
 
     /// <summary>
     /// Graceful stop: requests still waiting for their turn get a 503 with Retry-After, no new connection is accepted,

@@ -20,6 +20,18 @@ internal sealed record ProxySettings
     /// <summary>Requests that may wait in one partition; more get a 429 at once.</summary>
     public int MaxQueue { get; init; } = ProxyDefaults.MaxQueue;
 
+    /// <summary>Requests held at once over every upstream and partition; more get a 503 at once.</summary>
+    public int MaxQueueTotal { get; init; } = ProxyDefaults.MaxQueueTotal;
+
+    /// <summary>Partitions each upstream holds at most; a request needing another gets a 503 until one is idle.</summary>
+    public int MaxPartitions { get; init; } = ProxyDefaults.MaxPartitions;
+
+    /// <summary>How long an idle partition is kept before it is removed with what it learned.</summary>
+    public TimeSpan PartitionIdle { get; init; } = ProxyDefaults.PartitionIdle;
+
+    /// <summary>Unlisted models with a partition of their own per upstream; further ones share one group.</summary>
+    public int MaxModels { get; init; } = ProxyDefaults.MaxModels;
+
     /// <summary>The largest request body accepted, in bytes; larger ones get 413.</summary>
     public long MaxRequestBodyBytes { get; init; } = ProxyDefaults.MaxRequestBodyMegabytes * 1024L * 1024L;
 
@@ -48,6 +60,10 @@ internal sealed record ProxySettings
 
         options.MaxWait = MaxWait;
         options.MaxQueue = MaxQueue;
+        options.MaxQueueTotal = MaxQueueTotal;
+        options.MaxPartitions = MaxPartitions;
+        options.PartitionIdleTimeout = PartitionIdle;
+        options.MaxModels = MaxModels;
         options.MaxRequestBodyBytes = MaxRequestBodyBytes;
         options.MaxBufferedRequestBytes = MaxBufferedRequestBytes;
         options.MaxAttempts = MaxAttempts;
@@ -68,6 +84,15 @@ internal static class ProxyDefaults
     public static readonly TimeSpan MaxWait = SluiceProxyOptions.DefaultMaxWait;
 
     public const int MaxQueue = 10_000;
+
+    /// <summary>Two full partition queues: the proxy's whole backlog, however many partitions share it.</summary>
+    public const int MaxQueueTotal = 20_000;
+
+    public const int MaxPartitions = 1_000;
+
+    public static readonly TimeSpan PartitionIdle = TimeSpan.FromMinutes(10);
+
+    public const int MaxModels = 100;
 
     /// <summary>Room for audio uploads (OpenAI takes files up to 25 MB) and long prompts.</summary>
     public const int MaxRequestBodyMegabytes = 32;

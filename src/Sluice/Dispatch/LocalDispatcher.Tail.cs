@@ -10,9 +10,10 @@ namespace Sluice.Dispatch;
 /// </summary>
 internal sealed partial class LocalDispatcher
 {
-    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, LatencyTracker> _latencies = new(StringComparer.Ordinal);
+    // Keyed weakly by the partition, as the retry budgets are: a partition the gate removes takes its latencies with it.
+    private readonly System.Runtime.CompilerServices.ConditionalWeakTable<GatePartition, LatencyTracker> _latencies = new();
 
-    private LatencyTracker LatenciesOf(string partition) => _latencies.GetOrAdd(partition, static _ => new LatencyTracker());
+    private LatencyTracker LatenciesOf(GatePartition partition) => _latencies.GetOrAdd(partition, static _ => new LatencyTracker());
 
     /// <summary>
     /// Runs one try, and past the partition's slow quantile a second one beside it if <see cref="TryAdmitHedge"/>
@@ -30,7 +31,7 @@ internal sealed partial class LocalDispatcher
         CancellationToken cancellationToken,
         CancellationToken deadlineToken)
     {
-        var latencies = LatenciesOf(run.Job.Partition);
+        var latencies = LatenciesOf(context.Partition);
         var slow = latencies.Quantile(TailTiming.SlowQuantile);
         var (timeout, learned) = TailTiming.Timeout(_options, slow, run.LearnedTimeoutCut);
         if (TailTiming.HedgeDelay(_options, slow, run.Attempts, timeout) is not { } hedgeAfter)

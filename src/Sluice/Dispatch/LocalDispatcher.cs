@@ -1,5 +1,5 @@
-using System.Collections.Concurrent;
 using System.Diagnostics;
+using System.Runtime.CompilerServices;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Sluice.Adaptive;
@@ -19,8 +19,10 @@ internal sealed partial class LocalDispatcher : SluiceDispatcher
     private readonly ILogger _logger;
     private readonly Random _random;
     private readonly CancellationTokenSource _drain = new();
-    private readonly ConcurrentDictionary<string, RetryBudget> _retryBudgets = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<string, ThrottleFloor> _throttleFloors = new(StringComparer.Ordinal);
+    // Keyed by the partition itself, weakly: a partition the gate removes (idle, or never held: refused at a full gate)
+    // takes its retry budget and throttle floor with it, so these tables are bounded by the gate's.
+    private readonly ConditionalWeakTable<GatePartition, RetryBudget> _retryBudgets = new();
+    private readonly ConditionalWeakTable<GatePartition, ThrottleFloor> _throttleFloors = new();
 
     public LocalDispatcher(SluiceGate gate, DispatcherOptions options, ILoggerFactory? loggerFactory, Random random)
     {
@@ -82,8 +84,8 @@ internal sealed partial class LocalDispatcher : SluiceDispatcher
         CancellationToken cancellationToken)
     {
         var partition = _gate.GetPartition(job.Partition);
-        var budget = _retryBudgets.GetOrAdd(job.Partition, static (_, self) => new RetryBudget(self._options, self._time), this);
-        var floor = _throttleFloors.GetOrAdd(job.Partition, static _ => new ThrottleFloor());
+        var budget = _retryBudgets.GetOrAdd(partition, static (_, self) => new RetryBudget(self._options, self._time), this);
+        var floor = _throttleFloors.GetOrAdd(partition, static _ => new ThrottleFloor());
         using var activity = SluiceTelemetry.ActivitySource.StartActivity("sluice.job");
         activity?.SetTag("sluice.job.id", job.Id);
         activity?.SetTag(SluiceMetrics.PartitionTag, job.Partition);

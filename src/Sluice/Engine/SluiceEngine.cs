@@ -61,11 +61,18 @@ public sealed class SluiceEngine : IDisposable
         _defaultLimits = Adapt(options.DefaultLimits);
         _byGroup = options.Partitions.ToDictionary(p => p.Key, p => Adapt(p.Value), StringComparer.OrdinalIgnoreCase);
         Gate = SluiceGate.Create(
-            new GateOptions { DefaultLimits = _defaultLimits, LimitsSelector = key => _byGroup.GetValueOrDefault(PartitionKeys.ModelGroupOf(key)) },
+            new GateOptions
+            {
+                DefaultLimits = _defaultLimits,
+                LimitsSelector = key => _byGroup.GetValueOrDefault(PartitionKeys.ModelGroupOf(key)),
+                MaxPartitions = options.MaxPartitions,
+                PartitionIdleTimeout = options.PartitionIdleTimeout,
+            },
             time,
             loggerFactory,
             meterFactory);
         Dispatcher = SluiceDispatcher.Create(Gate, options.Retry, loggerFactory, random ?? new Random());
+        Gate.PartitionEvicted += _stopAnswers.Forget;
         _attempt = new ProviderAttempt(_profile, time);
         _refresher = options.RefreshCredentials is { } hook ? new CredentialRefresher(hook) : null;
         // Made on first use: a handler's engine sends through the handler's inner handler and never needs a pool of its own.
@@ -77,6 +84,9 @@ public sealed class SluiceEngine : IDisposable
 
     /// <summary>The gate every request waits at, for inspecting partitions.</summary>
     public SluiceGate Gate { get; }
+
+    /// <summary>Stop answers held now, one at most per partition the gate holds; for tests.</summary>
+    internal int StopAnswersHeld => _stopAnswers.Count;
 
     /// <summary>The dispatcher that runs each request as a job: retries, hedges, drains.</summary>
     public SluiceDispatcher Dispatcher { get; }
@@ -253,13 +263,30 @@ public sealed class SluiceEngine : IDisposable
         var kind = AttemptOutcomeKind.Transient;
         try
         {
+            bool requestsOwn = false;
             var outcome = await _attempt.SendAsync(
                 options?.Send ?? _transport.Value.SendAsync,
                 request,
                 attempt,
                 _refresher is { } refresher ? token => refresher.RefreshAsync(request.Template, PartitionKeys.Fingerprint(request.Template), token) : null,
-                (response, body) => _stopAnswers.Remember(attempt.Job.Partition, response, body),
+                (response, body) =>
+                {
+                    // The face says whether this answer's cause is the partition's (its key, its quota) or the request's own.
+                    if (options?.StopsPartition is { } stops && !stops(response))
+                    {
+                        requestsOwn = true;
+                        return;
+                    }
+
+                    _stopAnswers.Remember(attempt.Job.Partition, response, body);
+                },
                 cancellationToken).ConfigureAwait(false);
+            if (requestsOwn)
+            {
+                // This caller's answer alone: it fails for good and stops nobody else.
+                outcome = outcome with { Kind = AttemptOutcomeKind.Permanent };
+            }
+
             answers.Add(outcome.Value?.Message);
             kind = outcome.Kind;
             return outcome;
@@ -278,13 +305,33 @@ public sealed class SluiceEngine : IDisposable
         // that answer is released with the rest, so no caller relays a superseded 429 or a response already let go.
         var message = Interrupted(result.Reason) ? null : result.Value?.Message;
         answers.ReleaseAllBut(message);
-        if (result.Reason == JobEndReason.PartitionStopped && _stopAnswers.For(request.Partition, request.Template) is { } stopAnswer)
+        if (result.Reason is JobEndReason.AuthFailed or JobEndReason.QuotaExhausted)
+        {
+            // The request that stopped its partition ties its answer to that stop, and to no later one.
+            _stopAnswers.Bind(request.Partition, StopReasonOf(request.Partition));
+        }
+
+        if (result.Reason == JobEndReason.PartitionStopped && _stopAnswers.For(request.Partition, result.Error, request.Template) is { } stopAnswer)
         {
             message?.Dispose();
             message = stopAnswer;
         }
 
         return new SluiceResponse(request, result, message);
+    }
+
+    /// <summary>Why the partition is stopped now, if it is held and stopped.</summary>
+    private string? StopReasonOf(string partition)
+    {
+        foreach (var held in Gate.Partitions)
+        {
+            if (string.Equals(held.Key, partition, StringComparison.Ordinal))
+            {
+                return held.GetSnapshot().StopReason;
+            }
+        }
+
+        return null;
     }
 
     private static bool Interrupted(JobEndReason reason) =>

@@ -18,6 +18,16 @@ public sealed class SluiceSendOptions
     public Action? AttemptStarting { get; init; }
 
     /// <summary>
+    /// Decides, for an answer the provider profile classes as exhausted quota or a rejected credential (401, 403),
+    /// whether its cause is the partition's — its credential, its account — so that it stops the partition and is
+    /// replayed to the partition's other callers, or this request's own (a credential or header only this caller sent),
+    /// so that it ends this request alone as a permanent failure and stops nobody. <see langword="null"/>: every such
+    /// answer stops the partition, right when the credential is the face's own (a handler's, a run's). Called outside
+    /// every lock; it must be quick and must not throw.
+    /// </summary>
+    public Func<HttpResponseMessage, bool>? StopsPartition { get; init; }
+
+    /// <summary>
     /// Called as each try ends, with its outcome class: counting tries and throttles, resuming a wait clock. Every try
     /// that started ends here once, a try cut short (its timeout, the caller, the deadline) as
     /// <see cref="AttemptOutcomeKind.Transient"/>.

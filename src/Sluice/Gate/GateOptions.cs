@@ -16,4 +16,29 @@ public sealed class GateOptions
     /// What it returns is validated and copied.
     /// </summary>
     public Func<string, PartitionLimits?>? LimitsSelector { get; set; }
+
+    /// <summary>
+    /// The most partitions the gate holds at once. Partition keys may come from what callers send (a model name, a
+    /// credential), so the table is bounded: once full, a partition idle longer than <see cref="PartitionIdleTimeout"/>
+    /// is removed to make room, and if none is, <see cref="SluiceGate.GetPartition"/> returns a stopped partition that
+    /// rejects every caller with a message saying why, instead of growing.
+    /// </summary>
+    /// <value>Defaults to 10,000.</value>
+    public int MaxPartitions { get; set; } = DefaultMaxPartitions;
+
+    /// <summary>
+    /// How long a partition with nothing in flight, nobody waiting, no pause in force and no caller looking it up is
+    /// kept before it is removed (at the next look-up of any partition; the table is swept at most once a minute, or once
+    /// every <see cref="PartitionIdleTimeout"/> if shorter: nothing polls). What it
+    /// learned (budgets from headers, the adaptive limit, a stop) is learned again if the key comes back.
+    /// <see cref="Timeout.InfiniteTimeSpan"/> keeps partitions for the gate's life.
+    /// </summary>
+    /// <value>Defaults to 10 minutes.</value>
+    public TimeSpan PartitionIdleTimeout { get; set; } = DefaultPartitionIdleTimeout;
+
+    /// <summary>The default of <see cref="MaxPartitions"/>.</summary>
+    internal const int DefaultMaxPartitions = 10_000;
+
+    /// <summary>The default of <see cref="PartitionIdleTimeout"/>.</summary>
+    internal static readonly TimeSpan DefaultPartitionIdleTimeout = TimeSpan.FromMinutes(10);
 }

@@ -5,8 +5,8 @@ namespace Sluice.Gate;
 
 /// <summary>
 /// Decides when requests may start: one <see cref="GatePartition"/> per partition key (an upstream, a credential and
-/// a model group), each with its own concurrency, request and token budgets. Partitions are made on first use and
-/// live as long as the gate.
+/// a model group), each with its own concurrency, request and token budgets. Partitions are made on first use, at most
+/// <see cref="GateOptions.MaxPartitions"/> at once, and removed once idle (<see cref="GateOptions.PartitionIdleTimeout"/>).
 /// </summary>
 /// <remarks>
 /// A contract: <see cref="Create"/> makes the gate whose partitions live in this process; another gate derives from
@@ -29,7 +29,13 @@ public abstract class SluiceGate : IDisposable
     /// <summary>The instruments of this gate, shared with dispatchers over it.</summary>
     internal Telemetry.SluiceMetrics Metrics { get; }
 
-    /// <summary>Every partition made so far.</summary>
+    /// <summary>
+    /// Raised with the key of each partition the gate removed (idle past <see cref="GateOptions.PartitionIdleTimeout"/>),
+    /// so that what is kept beside it (a dispatcher's or an engine's per-partition state) goes with it.
+    /// </summary>
+    internal event Action<string>? PartitionEvicted;
+
+    /// <summary>Every partition held now (an idle one is removed after <see cref="GateOptions.PartitionIdleTimeout"/>).</summary>
     public abstract IReadOnlyCollection<GatePartition> Partitions { get; }
 
     /// <summary>Creates an in-process gate.</summary>
@@ -46,7 +52,11 @@ public abstract class SluiceGate : IDisposable
         IMeterFactory? meterFactory = null) =>
         new LocalGate(options ?? new GateOptions(), timeProvider ?? TimeProvider.System, loggerFactory, meterFactory);
 
-    /// <summary>The partition for <paramref name="key"/>, made on first use with its configured or default limits.</summary>
+    /// <summary>
+    /// The partition for <paramref name="key"/>, made on first use with its configured or default limits. When the gate
+    /// already holds <see cref="GateOptions.MaxPartitions"/> partitions and none is idle, a stopped partition (keyed
+    /// <c>(partition limit)</c>, not <paramref name="key"/>) that rejects every caller with the reason.
+    /// </summary>
     /// <param name="key">A key the caller chooses, such as <c>api.openai.com|key:3f2a…|gpt-4o</c>. Never put a credential in it: it appears in logs and metrics.</param>
     /// <returns>The partition.</returns>
     public abstract GatePartition GetPartition(string key);
@@ -58,6 +68,10 @@ public abstract class SluiceGate : IDisposable
         Metrics.Dispose();
         GC.SuppressFinalize(this);
     }
+
+    /// <summary>Tells <see cref="PartitionEvicted"/>'s subscribers that a partition was removed.</summary>
+    /// <param name="key">The removed partition's key.</param>
+    internal void OnPartitionEvicted(string key) => PartitionEvicted?.Invoke(key);
 
     /// <summary>Releases the implementation's resources (the gate's metrics are disposed after this).</summary>
     /// <param name="disposing">True from <see cref="Dispose()"/>.</param>

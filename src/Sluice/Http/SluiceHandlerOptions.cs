@@ -36,6 +36,20 @@ public sealed class SluiceHandlerOptions
     /// <summary>Limits by model name (the request body's <c>model</c>), such as <c>Sluice:Partitions:gpt-4o</c> in configuration.</summary>
     public IDictionary<string, PartitionLimits> Partitions { get; } = new Dictionary<string, PartitionLimits>(StringComparer.OrdinalIgnoreCase);
 
+    /// <summary>
+    /// The most partitions held at once (see <see cref="GateOptions.MaxPartitions"/>): a new partition beyond it is
+    /// made only once an idle one has been removed; until then its requests end <see cref="JobEndReason.PartitionStopped"/>.
+    /// </summary>
+    /// <value>Defaults to 10,000.</value>
+    public int MaxPartitions { get; set; } = GateOptions.DefaultMaxPartitions;
+
+    /// <summary>
+    /// How long a partition with nothing in flight or waiting is kept before it is removed and its learned state
+    /// forgotten (see <see cref="GateOptions.PartitionIdleTimeout"/>); <see cref="Timeout.InfiniteTimeSpan"/> keeps it.
+    /// </summary>
+    /// <value>Defaults to 10 minutes.</value>
+    public TimeSpan PartitionIdleTimeout { get; set; } = GateOptions.DefaultPartitionIdleTimeout;
+
     /// <summary>Attempts, timeouts and backoff.</summary>
     /// <value>Defaults sized for LLM calls: 5 attempts, a 10-minute attempt timeout, backoff from 1 s to 1 min.</value>
     [Required]

@@ -26,6 +26,16 @@ internal sealed class SluiceHandlerOptionsValidator : IValidateOptions<SluiceHan
             Collect(failures, $"Partitions:{model}", new PartitionLimitsValidator().Validate(name, limits));
         }
 
+        if (options.MaxPartitions < 1)
+        {
+            failures.Add($"MaxPartitions: must be at least 1, not {options.MaxPartitions}.");
+        }
+
+        if (options.PartitionIdleTimeout <= TimeSpan.Zero && options.PartitionIdleTimeout != Timeout.InfiniteTimeSpan)
+        {
+            failures.Add($"PartitionIdleTimeout: must be positive (or infinite), not {options.PartitionIdleTimeout}.");
+        }
+
         Collect(failures, "Retry", new DispatcherOptionsValidator().Validate(name, options.Retry));
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }

@@ -59,6 +59,12 @@ internal static partial class Log
     [LoggerMessage(206, LogLevel.Information, "Job {JobId} attempt {Attempt} failed transiently ({Error}); retrying in {Delay}, or in a tenth of that once its partition is idle")]
     public static partial void RetryScheduledUnlessIdle(ILogger logger, string jobId, int attempt, string error, TimeSpan delay);
 
+    [LoggerMessage(110, LogLevel.Debug, "Gate removed {Count} partitions idle for {IdleTimeout} or longer; {Left} left")]
+    public static partial void PartitionsEvicted(ILogger logger, int count, TimeSpan idleTimeout, int left);
+
+    [LoggerMessage(111, LogLevel.Warning, "Gate refused a new partition: it holds its limit of {Limit} partitions, none idle for {IdleTimeout}")]
+    public static partial void PartitionRefused(ILogger logger, int limit, TimeSpan idleTimeout);
+
     private static string Amount(double? perMinute) =>
         perMinute is { } value ? value.ToString("#,0.#", System.Globalization.CultureInfo.InvariantCulture) : "no";
 }

@@ -25,6 +25,7 @@ public sealed class ProxyConfigFileTests : IDisposable
           "listen": "127.0.0.1:9000",
           "max_wait": "2m",
           "max_queue": 500,
+          "max_queue_total": 900, "max_partitions": 50, "partition_idle": "90s", "max_models": 0,
           "upstreams": {
             "openai": { "url": "https://api.openai.com", "api_key_env": "OPENAI_API_KEY", "rpm": 5000, "tpm": 800000, "default": true,
                         "models": { "gpt-4o": { "rpm": 500, "tpm": 30000 } } },
@@ -44,6 +45,7 @@ public sealed class ProxyConfigFileTests : IDisposable
         Assert.Equal("127.0.0.1:9000", config.Listen);
         Assert.Equal(TimeSpan.FromMinutes(2), config.MaxWait);
         Assert.Equal(500, config.MaxQueue);
+        Assert.Equal((900, 50, TimeSpan.FromSeconds(90), 0), (config.MaxQueueTotal, config.MaxPartitions, config.PartitionIdle, config.MaxModels));
         Assert.Equal(3, config.Upstreams.Count);
         var anthropic = config.Upstreams.Single(u => u.Name == "anthropic");
         Assert.Equal(ProviderKind.Anthropic, anthropic.Provider);

@@ -33,6 +33,22 @@ public sealed class ProxySettingsResolverTests
         Assert.Equal(new IPEndPoint(IPAddress.Loopback, 8787), settings.Listen);
         Assert.Equal(TimeSpan.FromMinutes(5), settings.MaxWait);
         Assert.Equal(32L * 1024 * 1024, settings.MaxRequestBodyBytes);
+        Assert.Equal(20_000, settings.MaxQueueTotal);
+        Assert.Equal(1_000, settings.MaxPartitions);
+        Assert.Equal(TimeSpan.FromMinutes(10), settings.PartitionIdle);
+        Assert.Equal(100, settings.MaxModels);
+    }
+
+    [Fact]
+    public void Bounds_FromOptionsOverTheFile_ReachTheProxysOptions()
+    {
+        var config = new ProxyConfigFile { MaxQueueTotal = 7, MaxPartitions = 8, PartitionIdle = TimeSpan.FromMinutes(3), MaxModels = 0 };
+
+        var settings = Resolve(new ProxyArguments { Upstream = "http://option", MaxPartitions = 9 }, config);
+        var options = new SluiceProxyOptions();
+        settings.ApplyTo(options);
+
+        Assert.Equal((7, 9, TimeSpan.FromMinutes(3), 0), (options.MaxQueueTotal, options.MaxPartitions, options.PartitionIdleTimeout, options.MaxModels));
     }
 
     [Fact]

@@ -23,7 +23,7 @@ public sealed class ProxyUsageTests
         var (exitCode, output, _) = await InvokeAsync("proxy", "--help");
 
         Assert.Equal(0, exitCode);
-        foreach (string option in new[] { "--upstream", "--listen", "--allow-remote", "--rpm", "--tpm", "--concurrency", "--api-key-env", "--provider", "--config", "--max-wait", "--max-queue", "--max-body-mb", "--max-buffered-mb", "--max-attempts", "--timeout", "--drain-timeout", "--proxy-key-env" })
+        foreach (string option in new[] { "--upstream", "--listen", "--allow-remote", "--rpm", "--tpm", "--concurrency", "--api-key-env", "--provider", "--config", "--max-wait", "--max-queue", "--max-queue-total", "--max-partitions", "--partition-idle", "--max-models", "--max-body-mb", "--max-buffered-mb", "--max-attempts", "--timeout", "--drain-timeout", "--proxy-key-env" })
         {
             Assert.Contains(option, output, StringComparison.Ordinal);
         }
