@@ -34,6 +34,17 @@ internal sealed class WatchedStreamContent : HttpContent
         }
     }
 
+    // Synchronous readers (HttpContent.ReadAsStream, a synchronous Send) get the same watched stream; without these
+    // overrides HttpContent refuses them with NotSupportedException.
+    protected override void SerializeToStream(Stream stream, TransportContext? context, CancellationToken cancellationToken)
+    {
+        using var body = CreateContentReadStream(cancellationToken);
+        body.CopyTo(stream);
+    }
+
+    protected override Stream CreateContentReadStream(CancellationToken cancellationToken) =>
+        new WatchedStream(_inner.ReadAsStream(cancellationToken), _watch);
+
     protected override Task<Stream> CreateContentReadStreamAsync() => CreateContentReadStreamAsync(CancellationToken.None);
 
     protected override async Task<Stream> CreateContentReadStreamAsync(CancellationToken cancellationToken) =>
