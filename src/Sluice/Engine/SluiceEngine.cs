@@ -31,6 +31,7 @@ public sealed class SluiceEngine : IDisposable
     private readonly StopAnswers _stopAnswers = new();
     private readonly CredentialRefresher? _refresher;
     private readonly Lazy<HttpMessageInvoker> _transport;
+    private readonly HttpMessageHandler? _givenTransport;
     private readonly Dictionary<string, PartitionLimits> _byGroup;
     private readonly PartitionLimits _defaultLimits;
     private long _requestNumber;
@@ -76,6 +77,7 @@ public sealed class SluiceEngine : IDisposable
         _attempt = new ProviderAttempt(_profile, time);
         _refresher = options.RefreshCredentials is { } hook ? new CredentialRefresher(hook) : null;
         // Made on first use: a handler's engine sends through the handler's inner handler and never needs a pool of its own.
+        _givenTransport = transport;
         _transport = new Lazy<HttpMessageInvoker>(() => new HttpMessageInvoker(transport ?? CreateTransport()));
     }
 
@@ -246,6 +248,11 @@ public sealed class SluiceEngine : IDisposable
         if (_transport.IsValueCreated)
         {
             _transport.Value.Dispose();
+        }
+        else
+        {
+            // A transport the caller handed over is the engine's to dispose even if no request ever went through it.
+            _givenTransport?.Dispose();
         }
     }
 

@@ -4,6 +4,7 @@ using Microsoft.Extensions.Time.Testing;
 using Sluice.Engine;
 using Sluice.Gate;
 using Sluice.Providers;
+using Sluice.Tests.Dispatch.Support;
 using static Sluice.Tests.Engine.EngineTestKit;
 
 namespace Sluice.Tests.Engine;
@@ -115,5 +116,37 @@ public sealed class EngineSurfaceTests
 
         Assert.Equal(7, engine.LimitsFor("x|key:none|m").MaxConcurrency);
         Assert.Equal(ProviderKind.OpenAI, engine.Provider);
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Dispose_DisposesTheTransportItWasGiven_UsedOrNot(bool used)
+    {
+        var transport = new DisposalTrackingTransport();
+        var engine = Make(transport, new FakeTimeProvider());
+        if (used)
+        {
+            (await engine.SendAsync(await engine.CaptureAsync(Post())).DefaultTimeout()).Message!.Dispose();
+        }
+
+        Assert.False(transport.Disposed);
+        engine.Dispose();
+
+        Assert.True(transport.Disposed);
+    }
+
+    private sealed class DisposalTrackingTransport : HttpMessageHandler
+    {
+        public bool Disposed { get; private set; }
+
+        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken) =>
+            Task.FromResult(ScriptedTransport.Completion());
+
+        protected override void Dispose(bool disposing)
+        {
+            Disposed = true;
+            base.Dispose(disposing);
+        }
     }
 }
