@@ -86,9 +86,15 @@ public sealed class EngineAttemptTests
     [Fact]
     public async Task ABodyThatTimesOut_IsOverload_AndTheAnswerIsLetGo()
     {
+        var timedOut = new List<HttpResponseMessage>();
         var (result, before, after) = await SendOnceAdaptiveAsync((_, _) =>
-            new HttpResponseMessage(HttpStatusCode.OK) { Content = new FailingContent(new TaskCanceledException("body timed out")) });
+            {
+                var response = new HttpResponseMessage(HttpStatusCode.OK) { Content = new FailingContent(new TaskCanceledException("body timed out")) };
+                timedOut.Add(response);
+                return response;
+            });
 
+        Assert.Throws<ObjectDisposedException>(() => Assert.Single(timedOut).Content.ReadAsStream());
         Assert.Equal(JobEndReason.AttemptsExhausted, result.Reason);
         Assert.Null(result.Message);
         Assert.Equal("the response timed out", result.Error);
@@ -186,6 +192,143 @@ public sealed class EngineAttemptTests
         // The reservation stands (OpenAI charges a refused request nothing, but Sluice cannot know it was refused
         // before it was counted): never the 1,800 the body claims.
         Assert.Equal(before - request.EstimatedTokens, engine.Gate.GetPartition(request.Partition).GetSnapshot().TokensAvailable!.Value, precision: 6);
+    }
+
+    [Theory]
+    [InlineData(HttpStatusCode.BadRequest)]
+    [InlineData(HttpStatusCode.MultipleChoices)]
+    public async Task AStreamedRequest_AnsweredWithAnythingBut2xx_IsReadWhole_AndHoldsNoSlot(HttpStatusCode status)
+    {
+        const string Streamed = """{"model":"gpt-4o-mini","stream":true,"messages":[{"role":"user","content":"hi"}]}""";
+        var transport = new ScriptedTransport((_, _) => ScriptedTransport.Json(status, """{"error":{"message":"no","type":"invalid_request_error"}}"""));
+        using var engine = Make(transport, new FakeTimeProvider(), o => o.Retry.MaxAttempts = 1);
+        var request = await engine.CaptureAsync(Post(Streamed));
+
+        var result = await engine.SendAsync(request).DefaultTimeout();
+
+        // The answer was classified as what it is, not passed through as a stream, and its slot is already free.
+        Assert.False(result.IsSuccess);
+        Assert.Equal(0, engine.Gate.GetPartition(request.Partition).GetSnapshot().InFlight);
+        Assert.Contains("\"no\"", await result.Message!.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        result.Message.Dispose();
+    }
+
+    [Fact]
+    public async Task ABodyOfUnknownLength_IsRebuffered_AndStatesItsLength()
+    {
+        var transport = new ScriptedTransport((_, _) =>
+        {
+            var response = new HttpResponseMessage(HttpStatusCode.OK) { Content = new StreamContent(new MemoryStream("""{"usage":{"total_tokens":1}}"""u8.ToArray())) };
+            response.Content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
+            return response;
+        });
+        using var engine = Make(transport, new FakeTimeProvider());
+
+        var result = await engine.SendAsync(await engine.CaptureAsync(Post())).DefaultTimeout();
+
+        using var message = result.Message!;
+        Assert.IsType<ByteArrayContent>(message.Content);
+        Assert.Equal(28, message.Content.Headers.ContentLength);
+        Assert.Equal("application/json", message.Content.Headers.ContentType!.MediaType);
+    }
+
+    [Fact]
+    public async Task ACallerCancellingWhileTheBodyArrives_EndsCancelled_AndTheAnswerIsLetGo()
+    {
+        using var cancel = new CancellationTokenSource();
+        var answers = new List<HttpResponseMessage>();
+        var transport = new ScriptedTransport((_, _) =>
+        {
+            cancel.Cancel();
+            var response = new HttpResponseMessage(HttpStatusCode.OK) { Content = new FailingContent(new OperationCanceledException(cancel.Token)) };
+            answers.Add(response);
+            return response;
+        });
+        using var engine = Make(transport, new FakeTimeProvider());
+
+        var result = await engine.SendAsync(await engine.CaptureAsync(Post()), cancellationToken: cancel.Token).DefaultTimeout();
+
+        Assert.Equal(JobEndReason.Canceled, result.Reason);
+        Assert.Null(result.Message);
+        Assert.Throws<ObjectDisposedException>(() => Assert.Single(answers).Content.ReadAsStream());
+    }
+
+    [Fact]
+    public async Task ARejectedKey_IsRefreshedAtMostOncePerTry_AndTheRejectedAnswerIsLetGo()
+    {
+        // The upstream rejects every key and the hook always has another: one refresh per try, never a loop.
+        var answers = new List<HttpResponseMessage>();
+        var transport = new ScriptedTransport((_, _) =>
+        {
+            var rejected = ScriptedTransport.Json(HttpStatusCode.Unauthorized, """{"error":{"message":"Incorrect API key provided","code":"invalid_api_key"}}""");
+            answers.Add(rejected);
+            return rejected;
+        });
+        int keys = 0;
+        using var engine = Make(transport, new FakeTimeProvider(), o => o.RefreshCredentials = (message, _) =>
+        {
+            message.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", $"sk-{Interlocked.Increment(ref keys)}");
+            return ValueTask.FromResult(true);
+        });
+
+        var result = await engine.SendAsync(await engine.CaptureAsync(Post())).DefaultTimeout();
+
+        Assert.Equal(JobEndReason.AuthFailed, result.Reason);
+        Assert.Equal(2, transport.Calls);
+        Assert.Equal(1, keys);
+        Assert.Throws<ObjectDisposedException>(() => answers[0].Content.ReadAsStream());
+        Assert.Same(answers[1], result.Message);
+        result.Message!.Dispose();
+    }
+
+    [Fact]
+    public async Task AnAnthropicPartition_OpensToMoreThanOneRequest_OnceTheFirstAnswersHeadersAreRead()
+    {
+        // Calls after the first wait until two of them are in flight at once: only a partition that has stopped holding
+        // back after the first answer lets that happen.
+        var bothInFlight = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        int waiting = 0;
+        var transport = new AsyncTransport(async call =>
+        {
+            if (call > 1 && Interlocked.Increment(ref waiting) >= 2)
+            {
+                bothInFlight.TrySetResult();
+            }
+
+            if (call > 1)
+            {
+                await bothInFlight.Task.DefaultTimeout();
+            }
+
+            return ScriptedTransport.Json(HttpStatusCode.OK, """{"type":"message","content":[],"usage":{"input_tokens":1,"output_tokens":1}}""");
+        });
+        using var engine = Make(transport, new FakeTimeProvider(), o => o.Provider = ProviderKind.Anthropic);
+        const string Message = """{"model":"claude-sonnet-4-5","max_tokens":8,"messages":[{"role":"user","content":"hi"}]}""";
+
+        var first = await engine.SendAsync(await engine.CaptureAsync(Post(Message, "https://api.anthropic.com/v1/messages"))).DefaultTimeout();
+        var later = await Task.WhenAll(
+            engine.SendAsync(await engine.CaptureAsync(Post(Message, "https://api.anthropic.com/v1/messages"))),
+            engine.SendAsync(await engine.CaptureAsync(Post(Message, "https://api.anthropic.com/v1/messages")))).DefaultTimeout();
+
+        Assert.True(first.IsSuccess);
+        Assert.All(later, r => Assert.True(r.IsSuccess, r.Error));
+        foreach (var result in later.Append(first))
+        {
+            result.Message!.Dispose();
+        }
+    }
+
+    /// <summary>An upstream that answers each call asynchronously, by its number.</summary>
+    private sealed class AsyncTransport(Func<int, Task<HttpResponseMessage>> answer) : HttpMessageHandler
+    {
+        private int _calls;
+
+        protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            var response = await answer(Interlocked.Increment(ref _calls));
+            response.RequestMessage = request;
+            return response;
+        }
     }
 
     /// <summary>Sends one request, tried once, with adaptive concurrency on; the partition's limit before and after.</summary>
