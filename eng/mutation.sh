@@ -18,6 +18,9 @@
 # only adds a warning (a nullable one, say) would count as a compile error and never be tested. The run imports a
 # targets file after the projects' own (MSBuild's CustomAfterMicrosoftCommonTargets) that turns warnings-as-errors off
 # for Stryker's builds only; the repository's build settings are untouched.
+# tests/Sluice.Tests/stryker-config.json (read by Stryker from the directory it runs in) ignores mutations inside
+# ConfigureAwait(...): ConfigureAwait(false) -> (true) changes nothing without a synchronization context, which the
+# library never has in its tests, so those mutants are equivalent and would only lower the score.
 # Needs the .NET SDK, jq, and the dotnet-stryker tool pinned in .config/dotnet-tools.json (`dotnet tool restore`).
 set -euo pipefail
 cd "$(dirname "$0")/.."
