@@ -87,6 +87,7 @@ public sealed class EngineSurfaceTests
             o.Provider = ProviderKind.Anthropic;
             o.AdaptiveConcurrency = true;
             o.Partitions["claude-haiku*"] = new PartitionLimits { MaxConcurrency = 2, AdaptiveConcurrency = false };
+            o.Partitions["claude-sonnet*"] = new PartitionLimits { MaxConcurrency = 5, AdaptiveConcurrency = true };
         });
         using var openai = Make(new ScriptedTransport((_, _) => ScriptedTransport.Completion()), new FakeTimeProvider(), o =>
             o.Partitions["gpt-4o*"] = new PartitionLimits { MaxConcurrency = 3, AdaptiveConcurrency = true });
@@ -99,6 +100,7 @@ public sealed class EngineSurfaceTests
         Assert.True(grouped.AdaptiveConcurrency, "the engine's AdaptiveConcurrency applies to every group");
         Assert.True(grouped.AwaitFirstHeaders);
         Assert.True(plain.AdaptiveConcurrency);
+        Assert.True(anthropic.LimitsFor("api.anthropic.com|key:none|claude-sonnet*").AdaptiveConcurrency, "on in both is on");
         Assert.True(plain.AwaitFirstHeaders);
         Assert.Equal(3, openaiGrouped.MaxConcurrency);
         Assert.True(openaiGrouped.AdaptiveConcurrency, "a group's own AdaptiveConcurrency is kept");
