@@ -69,4 +69,18 @@ public sealed class TokenBucketServerRateTests
 
         Assert.Equal(TimeSpan.FromSeconds(10), bucket.TimeUntil(5, now: 0));
     }
+
+    [Fact]
+    public void Observe_AnImpliedRateNoSlowerThanOurs_IsNotKept_SoARaisedRateAppliesAtOnce()
+    {
+        // Ours: 1/s. Provider: 0 left of 60, whole again in 60 s → 1/s, no slower than ours: nothing to slow.
+        var bucket = new TokenBucket(1, 60, now: 0, Frequency);
+        bucket.Spend(60);
+        bucket.Observe(remaining: 0, limit: 60, resetAt: 60 * Frequency, now: 0);
+
+        // Only a strictly slower provider rate is held until the reset, so raising ours to 10/s takes effect now.
+        bucket.Reconfigure(ratePerSecond: 10, capacity: 60, now: 0);
+
+        Assert.Equal(TimeSpan.FromSeconds(1), bucket.TimeUntil(10, now: 0));
+    }
 }
