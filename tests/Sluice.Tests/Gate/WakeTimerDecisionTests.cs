@@ -46,4 +46,18 @@ public sealed class WakeTimerDecisionTests
 
         Assert.Equal(0, _wakes);
     }
+
+    [Fact]
+    public void Arm_TheSameDecisionAppliedTwice_ArmsOnlyOnce()
+    {
+        using var timer = new WakeTimer(_time, () => _wakes++);
+        timer.Arm(version: 1, TimeSpan.FromSeconds(10));
+
+        timer.Arm(version: 1, TimeSpan.FromSeconds(1));
+        _time.Advance(TimeSpan.FromSeconds(5));
+        Assert.Equal(0, _wakes);
+
+        _time.Advance(TimeSpan.FromSeconds(5));
+        Assert.Equal(1, _wakes);
+    }
 }
