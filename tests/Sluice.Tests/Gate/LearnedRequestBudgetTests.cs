@@ -77,6 +77,32 @@ public sealed class LearnedRequestBudgetTests
         Assert.Equal(3, budgets.RequestRate!.Value, precision: 9);
     }
 
+    [Fact]
+    public void ObserveRequests_TheSameStatedLimitAgain_IsNoNews_AndAProbeAtHalfTheStatedBudgetGivesWay()
+    {
+        // Headers state 1,200 a minute (20 a second). Three refusals: a lower bound, a cut, then a measurement of 10
+        // a second over the last second, and the probe paces at 0.9 x 10, well below the stated 20. Six seconds on,
+        // its curve is back at 10, exactly half the stated budget: not "well below" any more, so the stated budget
+        // returns, once the probe's curve is followed; the same header again is no news.
+        var budgets = new PartitionBudgets(Hz);
+        budgets.Configure(new PartitionLimits(), 0);
+        budgets.ObserveRequests(remaining: 1_200, limit: 1_200, resetAt: 0, now: 0);
+        Start(budgets, 4, now: 0);
+        budgets.Throttled(admission: 4, admittedAt: 0, now: 0);
+        Start(budgets, 1, now: 1);
+        budgets.Throttled(admission: 5, admittedAt: 1, now: 1);
+        Start(budgets, 10, now: 1_001);
+        Assert.Equal(9, budgets.Throttled(admission: 15, admittedAt: 1_001, now: 1_001)!.Value, precision: 6);
+        Assert.Equal(BudgetSource.Throttling, budgets.RequestSource);
+
+        Assert.False(budgets.ObserveRequests(remaining: 1_200, limit: 1_200, resetAt: 7_001, now: 7_001));
+        Assert.Equal(BudgetSource.Throttling, budgets.RequestSource);
+
+        budgets.FollowProbe(7_001);
+        Assert.Equal(BudgetSource.Headers, budgets.RequestSource);
+        Assert.Equal(20, budgets.RequestRate!.Value, precision: 9);
+    }
+
     // Four requests start at t=0; the fourth is refused at t=0.
     private static PartitionBudgets Refused(PartitionLimits limits)
     {
@@ -89,12 +115,16 @@ public sealed class LearnedRequestBudgetTests
     {
         var budgets = new PartitionBudgets(Hz);
         budgets.Configure(limits, 0);
+        Start(budgets, count, now: 0);
+        return budgets;
+    }
+
+    private static void Start(PartitionBudgets budgets, int count, long now)
+    {
         for (int i = 0; i < count; i++)
         {
-            budgets.Spend(new BudgetCost(0, 0, 0), 0);
+            budgets.Spend(new BudgetCost(0, 0, 0), now);
         }
-
-        return budgets;
     }
 
     private static BudgetSnapshot Dimension(PartitionBudgets budgets, BudgetDimension dimension, long now = 0) =>
