@@ -42,7 +42,7 @@ public sealed class HandlerAgainstNginxTests
         }
 
         // Every call ended once with nginx's 200; a busy machine may have hedged a slow one (its twin answered too).
-        var statuses = await nginx.StatusCountsAsync(answered: 100);
+        var statuses = await nginx.StatusCountsAsync(succeeded: 100);
         Assert.InRange(statuses.GetValueOrDefault(200), 100, 103);
         Assert.True(statuses.Keys.All(s => s is 200 or 429), string.Join(", ", statuses.Select(s => $"{s.Key}: {s.Value}")));
     }

@@ -45,7 +45,7 @@ public sealed class RunAgainstNginxTests
         });
         Assert.Empty(BatchFiles.ReadLines(files.Errors));
 
-        var statuses = await nginx.StatusCountsAsync(answered: Lines);
+        var statuses = await nginx.StatusCountsAsync(succeeded: Lines);
         Assert.True(statuses.Keys.All(s => s is 200 or 429), $"statuses: {Describe(statuses)}");
         int attempts = statuses.Values.Sum();
         int throttled = statuses.GetValueOrDefault(429);

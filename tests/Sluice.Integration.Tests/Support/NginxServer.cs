@@ -108,15 +108,16 @@ internal sealed class NginxServer : IAsyncDisposable
     }
 
     /// <summary>
-    /// The status counts once the access log holds at least <paramref name="answered"/> lines: nginx logs a request after
-    /// its response has gone out, so a client can hold every answer a moment before the last line is written. Waits at
-    /// most <see cref="StartBound"/>, then returns what the log holds.
+    /// The status counts once the access log holds at least <paramref name="succeeded"/> 200 lines — the successes the
+    /// clients already hold: nginx logs a request after its response has gone out, so a client can hold every answer a
+    /// moment before the last line is written. Counting every line instead would stop early when 429s are logged too.
+    /// Waits at most <see cref="StartBound"/>, then returns what the log holds.
     /// </summary>
-    public async Task<IReadOnlyDictionary<int, int>> StatusCountsAsync(int answered)
+    public async Task<IReadOnlyDictionary<int, int>> StatusCountsAsync(int succeeded)
     {
         long started = _time.GetTimestamp();
         var counts = StatusCounts();
-        while (counts.Values.Sum() < answered && _time.GetElapsedTime(started) < StartBound)
+        while (counts.GetValueOrDefault(200) < succeeded && _time.GetElapsedTime(started) < StartBound)
         {
             await Task.Delay(TimeSpan.FromMilliseconds(20), _time).ConfigureAwait(false);
             counts = StatusCounts();
