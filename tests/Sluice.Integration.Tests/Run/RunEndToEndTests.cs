@@ -100,8 +100,15 @@ public sealed class RunEndToEndTests
         var attempts = System.Text.RegularExpressions.Regex.Match(output, @"attempts (\d+) · retries (\d+)");
         Assert.True(attempts.Success, output);
         long counted = long.Parse(attempts.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
-        Assert.InRange(mock.GetStats().Received, 60, counted);
-        Assert.InRange(int.Parse(attempts.Groups[2].Value, System.Globalization.CultureInfo.InvariantCulture), 0, 3);
+        var stats = mock.GetStats();
+        Assert.InRange(stats.Received, 60, counted);
+        // A permanent error is never retried: retried, each of the 7 would reach the mock MaxAttempts (5) times, 28 tries
+        // more. On a busy machine a try may still be cut by its learned timeout (4 x p99, at least 2 s) after the mock
+        // answered, and that cut try is retried (10 were, once, with a mutation run beside the tests), so the summary's
+        // retries are no measure of this. The mock's counts are: it counts ids only for models it knows (req-25 here).
+        Assert.InRange(stats.Received, 60, 60 + 27);
+        Assert.All(failed.Select(BatchFiles.IdOf), id => Assert.InRange(stats.CustomIds.Counts.GetValueOrDefault(id), 0, 4));
+        Assert.InRange(stats.CustomIds.Counts.GetValueOrDefault("req-25"), 1, 4);
         Assert.True(output.Contains("the first was req-10 (line 10): HTTP 404 (model_not_found)", StringComparison.Ordinal), output);
     }
 
