@@ -9,7 +9,11 @@ using Sluice.Gate;
 
 namespace Sluice.Tests.Gate;
 
-/// <summary>What a partition tells operators: the gate's counters and its log lines, one per decision that matters.</summary>
+/// <summary>
+/// What a partition tells operators: the gate's counters and its log lines, one per decision that matters, and nothing
+/// for decisions that change nothing (no pause or resumption that did not happen, no queue-full line for another
+/// refusal); learned rates are logged per minute.
+/// </summary>
 public sealed class GateTelemetryTests : IDisposable
 {
     private readonly ServiceProvider _services = new ServiceCollection().AddMetrics().BuildServiceProvider();
@@ -118,6 +122,80 @@ public sealed class GateTelemetryTests : IDisposable
         Assert.Contains(messages, m => m.Contains("500", StringComparison.Ordinal));
         Assert.Contains(messages, m => m.Contains("8000", StringComparison.Ordinal) || m.Contains("8,000", StringComparison.Ordinal));
         Assert.Contains(messages, m => m.Contains("10000", StringComparison.Ordinal) || m.Contains("10,000", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void PauseUntil_APastInstant_OrTheSameInstantAgain_IsNoNewPause()
+    {
+        var meters = _services.GetRequiredService<IMeterFactory>();
+        using var pauses = new MetricCollector<long>(meters, "Sluice", "sluice.gate.pauses");
+        using var gate = Gate(new PartitionLimits(), meters);
+        var partition = gate.GetPartition("p");
+        var until = _time.GetUtcNow().AddSeconds(5);
+
+        partition.PauseUntil(_time.GetUtcNow().AddSeconds(-1));
+        partition.PauseUntil(until);
+        partition.PauseUntil(until);
+
+        Assert.Equal(1, pauses.GetMeasurementSnapshot().Sum(m => m.Value));
+        Assert.Single(_logs.GetSnapshot());
+    }
+
+    [Fact]
+    public void Resume_APartitionThatWasNotStopped_LogsNothing()
+    {
+        using var gate = Gate(new PartitionLimits());
+        var partition = gate.GetPartition("p");
+
+        partition.Resume();
+
+        Assert.Empty(_logs.GetSnapshot());
+    }
+
+    [Fact]
+    public void TryAcquire_CountsItsAdmissionsAndRefusals_WithoutAQueueFullLine()
+    {
+        var meters = _services.GetRequiredService<IMeterFactory>();
+        using var admitted = new MetricCollector<long>(meters, "Sluice", "sluice.gate.admitted");
+        using var rejected = new MetricCollector<long>(meters, "Sluice", "sluice.gate.rejected");
+        using var gate = Gate(new PartitionLimits { MaxConcurrency = 1 }, meters);
+        var partition = gate.GetPartition("p");
+
+        using var lease = partition.TryAcquire(new AdmissionRequest());
+        var refused = partition.TryAcquire(new AdmissionRequest());
+
+        Assert.True(lease.IsAdmitted);
+        Assert.False(refused.IsAdmitted);
+        Assert.Equal(1, admitted.GetMeasurementSnapshot().Sum(m => m.Value));
+        Assert.Equal(1, rejected.GetMeasurementSnapshot().Sum(m => m.Value));
+        Assert.Empty(_logs.GetSnapshot());
+    }
+
+    [Fact]
+    public void RecordOutcome_ARateLearnedFrom429s_IsLoggedPerMinute()
+    {
+        // Four started in the first second, the fourth refused: three a second, 180 a minute.
+        using var gate = Gate(new PartitionLimits());
+        var partition = gate.GetPartition("p");
+        var leases = Enumerable.Range(0, 4).Select(_ => partition.Enter(new AdmissionRequest()).Admitted()).ToList();
+
+        partition.RecordOutcome(leases[3], PacingSignal.Throttled);
+
+        var message = Assert.Single(_logs.GetSnapshot()).Message;
+        Assert.Contains("180", message, StringComparison.Ordinal);
+        leases.ForEach(l => l.Dispose());
+    }
+
+    [Fact]
+    public void ObserveTokens_AStatedTokenBudget_IsLoggedPerMinute()
+    {
+        using var gate = Gate(new PartitionLimits());
+        var partition = gate.GetPartition("p");
+
+        partition.ObserveTokens(5_000, _time.GetUtcNow().AddSeconds(30), limit: 6_000);
+
+        var message = Assert.Single(_logs.GetSnapshot()).Message;
+        Assert.True(message.Contains("6000", StringComparison.Ordinal) || message.Contains("6,000", StringComparison.Ordinal), message);
     }
 
     private SluiceGate Gate(PartitionLimits limits, IMeterFactory? meters = null)
