@@ -360,10 +360,10 @@ public sealed class TailTests
     }
 
     /// <summary>
-    /// A call made at <paramref name="expected"/>: not earlier, and no later than the next step of the fake clock (the
+    /// A call made at <paramref name="expected"/>: not earlier, and at most five steps of the fake clock later (the
     /// driver advances in steps and settles between them by watching the thread pool, which a loaded machine can fool
-    /// by one step).
+    /// by a step or two; CI once saw two). The instants these tests tell apart are 100 ms or more apart.
     /// </summary>
     private static void AssertAt(DateTimeOffset expected, DateTimeOffset actual) =>
-        Assert.InRange(actual, expected, expected + Step10);
+        Assert.InRange(actual, expected, expected + (5 * Step10));
 }
