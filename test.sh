@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test project and ends with one line: "N passed, N failed, N skipped".
-# Needs the .NET SDK, and Debian's nginx with its echo module for the integration tests against a real limiter
-# (installed here with apt-get when missing). Exit code is non-zero when any test fails or a project fails to build.
+# Needs the .NET SDK, Debian's nginx with its echo module for the integration tests against a real limiter, and
+# Debian's redis-server for the scale-out tests (both installed here with apt-get when missing).
+# Exit code is non-zero when any test fails or a project fails to build.
 set -uo pipefail
 cd "$(dirname "$0")"
 
@@ -21,6 +22,23 @@ if [ ! -x /usr/sbin/nginx ] || [ ! -e /usr/lib/nginx/modules/ngx_http_echo_modul
     $sudo systemctl disable --quiet nginx
   elif command -v service >/dev/null 2>&1 && service nginx status >/dev/null 2>&1; then
     $sudo service nginx stop >/dev/null
+  fi
+fi
+
+# Redis for tests/Sluice.Redis.Tests and the scale-out tests: they start their own redis-server on a loopback port
+# with nothing persisted, and fail (not skip) without it.
+if [ ! -x /usr/bin/redis-server ]; then
+  echo "== installing redis-server (apt-get)"
+  sudo=""
+  [ "$(id -u)" -ne 0 ] && sudo="sudo"
+  $sudo env DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null
+  $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends redis-server >/dev/null
+  # The package may start the system service on port 6379; the tests never use it, so leave nothing running.
+  if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet redis-server 2>/dev/null; then
+    $sudo systemctl stop redis-server
+    $sudo systemctl disable --quiet redis-server
+  elif command -v service >/dev/null 2>&1 && service redis-server status >/dev/null 2>&1; then
+    $sudo service redis-server stop >/dev/null
   fi
 fi
 

@@ -61,7 +61,7 @@ public sealed class SluiceEngine : IDisposable
         _profile = ProviderProfile.For(options.Provider);
         _defaultLimits = Adapt(options.DefaultLimits);
         _byGroup = options.Partitions.ToDictionary(p => p.Key, p => Adapt(p.Value), StringComparer.OrdinalIgnoreCase);
-        Gate = SluiceGate.Create(
+        Gate = (options.GateFactory ?? SluiceGate.Create)(
             new GateOptions
             {
                 DefaultLimits = _defaultLimits,

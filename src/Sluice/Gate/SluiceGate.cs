@@ -71,7 +71,7 @@ public abstract class SluiceGate : IDisposable
 
     /// <summary>Tells <see cref="PartitionEvicted"/>'s subscribers that a partition was removed.</summary>
     /// <param name="key">The removed partition's key.</param>
-    internal void OnPartitionEvicted(string key) => PartitionEvicted?.Invoke(key);
+    protected void OnPartitionEvicted(string key) => PartitionEvicted?.Invoke(key);
 
     /// <summary>Releases the implementation's resources (the gate's metrics are disposed after this).</summary>
     /// <param name="disposing">True from <see cref="Dispose()"/>.</param>

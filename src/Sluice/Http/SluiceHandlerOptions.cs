@@ -50,6 +50,13 @@ public sealed class SluiceHandlerOptions
     /// <value>Defaults to 10 minutes.</value>
     public TimeSpan PartitionIdleTimeout { get; set; } = GateOptions.DefaultPartitionIdleTimeout;
 
+    /// <summary>
+    /// Makes the gate every request waits at: budgets shared between processes (<c>Sluice.Redis</c>'s
+    /// <c>UseRedis</c>) instead of held in this one. The engine owns and disposes the gate.
+    /// </summary>
+    /// <value>Defaults to <see langword="null"/>: <see cref="SluiceGate.Create"/>, an in-process gate.</value>
+    public SluiceGateFactory? GateFactory { get; set; }
+
     /// <summary>Attempts, timeouts and backoff.</summary>
     /// <value>Defaults sized for LLM calls: 5 attempts, a 10-minute attempt timeout, backoff from 1 s to 1 min.</value>
     [Required]
