@@ -35,6 +35,7 @@ internal sealed class ProxyUpstreamRuntime : IDisposable
             Retry = new DispatcherOptions { MaxAttempts = settings.MaxAttempts, AttemptTimeout = settings.Timeout },
             MaxPartitions = settings.MaxPartitions,
             PartitionIdleTimeout = settings.PartitionIdleTimeout,
+            GateFactory = settings.GateFactory,
         };
         foreach (var group in upstream.Models)
         {

@@ -13,6 +13,13 @@ public sealed class SluiceProxyOptions
     /// <summary>The upstreams, in order; at least one. Routing: a prefix, then a model, then a path, then the default.</summary>
     public IList<ProxyUpstream> Upstreams { get; init; } = [];
 
+    /// <summary>
+    /// Makes each upstream's gate: budgets shared with other proxy replicas (<c>Sluice.Redis</c>'s
+    /// <c>RedisGate.Factory</c>) instead of held in this process. Each upstream's engine owns its gate.
+    /// </summary>
+    /// <value>Defaults to <see langword="null"/>: an in-process gate per upstream.</value>
+    public Sluice.Gate.SluiceGateFactory? GateFactory { get; set; }
+
     /// <summary>The longest a request may wait for its turn before it gets a 429 with an honest Retry-After.</summary>
     public TimeSpan MaxWait { get; set; } = DefaultMaxWait;
 

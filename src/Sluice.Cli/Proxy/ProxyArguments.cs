@@ -53,4 +53,7 @@ internal sealed record ProxyArguments
     public TimeSpan? DrainTimeout { get; init; }
 
     public string? ProxyKeyEnv { get; init; }
+
+    /// <summary>Where Redis is, when budgets are shared with other replicas (<c>--redis</c>); may hold a password.</summary>
+    public string? Redis { get; init; }
 }

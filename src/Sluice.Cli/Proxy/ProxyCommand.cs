@@ -72,6 +72,15 @@ internal static class ProxyCommand
             HelpName = "NAME",
         };
 
+        var redis = new Option<string?>("--redis")
+        {
+            Description = "Share every upstream's budgets with the other proxy replicas (and sluice run workers) using this Redis: "
+                + "host:port, a StackExchange.Redis configuration string, or redis://[:password@]host:port. Put a password in "
+                + "SLUICE_PROXY_REDIS or the config file's \"redis\", not on the command line. If Redis goes away, each replica goes on "
+                + "with its share of every budget and rejoins when Redis is back. Default: budgets held in this process.",
+            HelpName = "HOST:PORT",
+        };
+
         var command = new Command(
             "proxy",
             "Run an OpenAI-compatible gateway: point any client's base URL at http://127.0.0.1:8787/v1 and its requests " +
@@ -81,7 +90,7 @@ internal static class ProxyCommand
         {
             upstream, listen, allowRemote, rpm, tpm, concurrency, apiKeyEnv, provider, config, maxWait, maxQueue, maxQueueTotal,
             maxPartitions, partitionIdle, maxModels, maxBody, maxBuffered,
-            maxAttempts, timeout, drainTimeout, proxyKeyEnv,
+            maxAttempts, timeout, drainTimeout, proxyKeyEnv, redis,
         };
         foreach (var option in budgets)
         {
@@ -115,6 +124,7 @@ internal static class ProxyCommand
                 Timeout = Given(parseResult, timeout) ? parseResult.GetValue(timeout) : null,
                 DrainTimeout = Given(parseResult, drainTimeout) ? parseResult.GetValue(drainTimeout) : null,
                 ProxyKeyEnv = parseResult.GetValue(proxyKeyEnv),
+                Redis = parseResult.GetValue(redis),
             };
             var output = parseResult.InvocationConfiguration;
             return await ProxyExecution.ExecuteAsync(arguments, output.Output, output.Error, cancellationToken).ConfigureAwait(false);

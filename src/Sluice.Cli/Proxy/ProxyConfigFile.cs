@@ -22,7 +22,7 @@ internal sealed record ProxyConfigFile
     private static readonly string[] TopKeys =
     [
         "listen", "allow_remote", "upstream", "provider", "api_key_env", "rpm", "tpm", "input_tpm", "output_tpm", "rpd", "tpd", "concurrency", "max_wait", "max_queue",
-        "max_queue_total", "max_partitions", "partition_idle", "max_models", "max_body_mb", "max_buffered_mb", "max_attempts", "timeout", "drain_timeout", "proxy_key_env", "upstreams",
+        "max_queue_total", "max_partitions", "partition_idle", "max_models", "max_body_mb", "max_buffered_mb", "max_attempts", "timeout", "drain_timeout", "proxy_key_env", "redis", "upstreams",
     ];
 
     private static readonly string[] UpstreamKeys = ["url", "provider", "api_key_env", "rpm", "tpm", "input_tpm", "output_tpm", "rpd", "tpd", "concurrency", "prefix", "paths", "models", "default"];
@@ -59,6 +59,9 @@ internal sealed record ProxyConfigFile
     public TimeSpan? DrainTimeout { get; init; }
 
     public string? ProxyKeyEnv { get; init; }
+
+    /// <summary>Where Redis is (<c>redis</c>, or <c>SLUICE_PROXY_REDIS</c>); may hold a password, so never shown.</summary>
+    public string? Redis { get; init; }
 
     public IReadOnlyList<UpstreamConfig> Upstreams { get; init; } = [];
 
@@ -126,6 +129,7 @@ internal sealed record ProxyConfigFile
                 Timeout = Duration(root, "timeout"),
                 DrainTimeout = Duration(root, "drain_timeout"),
                 ProxyKeyEnv = Text(root, "proxy_key_env"),
+                Redis = Text(root, "redis"),
                 Upstreams = [.. root.GetSection("upstreams").GetChildren().Select(section =>
                 {
                     CheckKeys(section, UpstreamKeys, section.Path + ":");

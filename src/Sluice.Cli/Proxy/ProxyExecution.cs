@@ -1,5 +1,6 @@
 using System.Net.Sockets;
 using Sluice.Cli.Common;
+using Sluice.Redis.Connection;
 using Sluice.Text;
 
 namespace Sluice.Cli.Proxy;
@@ -93,6 +94,7 @@ internal static class ProxyExecution
             string route = u.Prefix is { } prefix ? $" at {prefix}/v1" : "";
             return $"{u.Name}{route} -> {u.Url.GetLeftPart(UriPartial.Path)} ({string.Join(", ", parts)})";
         });
-        return $"{Name} listening on {server.BaseUrl} (OpenAI base URL {server.BaseUrl}v1); upstreams: {string.Join("; ", upstreams)}. Ctrl-C drains and stops.";
+        string shared = settings.Redis is { } redis ? $"; budgets shared through Redis at {RedisConnection.Describe(redis)}" : "";
+        return $"{Name} listening on {server.BaseUrl} (OpenAI base URL {server.BaseUrl}v1); upstreams: {string.Join("; ", upstreams)}{shared}. Ctrl-C drains and stops.";
     }
 }

@@ -1,6 +1,8 @@
 using System.Net;
 using Sluice.Cli.Common;
 using Sluice.Proxy;
+using Sluice.Redis.Connection;
+using Sluice.Redis.Gate;
 
 namespace Sluice.Cli.Proxy;
 
@@ -50,6 +52,9 @@ internal sealed record ProxySettings
     /// <summary>A key clients must present to use the proxy (Bearer, x-api-key or api-key); null when none is required.</summary>
     public string? ProxyKey { get; init; }
 
+    /// <summary>Where Redis is when budgets are shared with other replicas; null when they are held here. May hold a password: never shown (see <see cref="RedisConnection.Describe"/>).</summary>
+    public string? Redis { get; init; }
+
     /// <summary>Puts the proxy's part of these settings into the library's options; listening and draining stay the host's.</summary>
     public void ApplyTo(SluiceProxyOptions options)
     {
@@ -69,6 +74,10 @@ internal sealed record ProxySettings
         options.MaxAttempts = MaxAttempts;
         options.Timeout = Timeout;
         options.ProxyKey = ProxyKey;
+        if (Redis is not null)
+        {
+            options.GateFactory = RedisGate.Factory(new RedisGateOptions { Configuration = Redis });
+        }
     }
 
     // The keys must not reach a log through a record's generated ToString.

@@ -4,6 +4,7 @@ using Sluice.Cli.Common;
 
 using Sluice.Providers;
 using Sluice.Proxy;
+using Sluice.Redis.Connection;
 
 namespace Sluice.Cli.Proxy;
 
@@ -105,6 +106,20 @@ internal static class ProxySettingsResolver
             throw new FormatException($"--max-buffered-mb must be at least twice --max-body-mb ({2L * maxBody}), not {maxBuffered}");
         }
 
+        string? redis = arguments.Redis ?? config.Redis;
+        if (redis is not null)
+        {
+            try
+            {
+                RedisConnection.Parse(redis);
+            }
+            catch (ArgumentException exception)
+            {
+                // Parse's message shows the address without its password.
+                throw new FormatException($"{(arguments.Redis is not null ? "--redis" : "redis")}: {exception.Message.Split(" (Parameter", 2)[0]}");
+            }
+        }
+
         return new ProxySettings
         {
             Listen = listen,
@@ -122,6 +137,7 @@ internal static class ProxySettingsResolver
             Timeout = timeout,
             DrainTimeout = arguments.DrainTimeout ?? config.DrainTimeout ?? ProxyDefaults.DrainTimeout,
             ProxyKey = proxyKey,
+            Redis = redis,
         };
     }
 
