@@ -60,9 +60,13 @@ public static class RedisConnection
     {
         ArgumentNullException.ThrowIfNull(text);
         text = text.Trim();
-        if (Uri.TryCreate(text, UriKind.Absolute, out var uri) && (uri.Scheme is "redis" or "rediss"))
+        int scheme = text.IndexOf("://", StringComparison.Ordinal);
+        if (scheme >= 0)
         {
-            return uri.IsDefaultPort || uri.Port < 0 ? uri.Host : $"{uri.Host}:{uri.Port.ToString(CultureInfo.InvariantCulture)}";
+            // A URL, valid or not: the authority without user and password (after the last '@'), never the rest.
+            string authority = text[(scheme + 3)..].Split('/', '?', '#')[0];
+            string host = authority[(authority.LastIndexOf('@') + 1)..];
+            return host.Length == 0 ? "(no host)" : host;
         }
 
         // A configuration string: endpoints are the parts without '='; every key=value (password among them) is dropped.
