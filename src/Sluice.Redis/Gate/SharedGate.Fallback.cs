@@ -21,6 +21,10 @@ internal sealed partial class SharedGate
     private int _members = 1;
     private LocalEpisode? _local;
     private int _rejoining;
+    private int _pendingHeartbeats;
+
+    /// <summary>Heartbeats started and not yet finished (for tests that must let one reach Redis).</summary>
+    internal int PendingHeartbeats => Volatile.Read(ref _pendingHeartbeats);
 
     /// <summary>Where admissions go now.</summary>
     internal GateMode Mode
@@ -91,7 +95,7 @@ internal sealed partial class SharedGate
 
         foreach (var partition in _partitions.Values)
         {
-            partition.Kick(synchronous: false);
+            partition.Kick();
         }
 
         ScheduleHeartbeat();
@@ -146,6 +150,7 @@ internal sealed partial class SharedGate
             return;
         }
 
+        Interlocked.Increment(ref _pendingHeartbeats);
         try
         {
             int members = Math.Max(1, (int)(long)await Database.ScriptEvaluateAsync(
@@ -174,6 +179,7 @@ internal sealed partial class SharedGate
         finally
         {
             ScheduleHeartbeat();
+            Interlocked.Decrement(ref _pendingHeartbeats);
         }
     }
 
@@ -233,7 +239,7 @@ internal sealed partial class SharedGate
             RedisGateLog.Rejoined(Logger, Described, members);
             foreach (var partition in _partitions.Values)
             {
-                partition.Kick(synchronous: false);
+                partition.Kick();
             }
         }
         finally

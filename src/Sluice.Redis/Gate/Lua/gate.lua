@@ -256,8 +256,10 @@ if op == 'admit' or op == 'try' then
   return { 'wait', fmt(now), fmt(at), tostring(slotbound), tostring(held), tostring(lim), dayleft('R'), dayleft('T') }
 elseif op == 'release' then
   -- 14 lease id
+  -- Only a waiter held back by the slots gains from a release: announce it only when they were all taken.
+  local full = inflight() >= climit()
   local removed = redis.call('ZREM', KEYS[2], ARGV[14])
-  if removed > 0 then wake('w') end
+  if removed > 0 and full then wake('w') end
   return { 'ok', fmt(now), tostring(removed) }
 elseif op == 'settle' then
   -- 14 dimension (1 tokens, 2 input, 3 output), 15 delta, 16 per-day bucket of the admission (-1 none)
