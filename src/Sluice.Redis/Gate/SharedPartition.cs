@@ -446,9 +446,10 @@ internal sealed partial class SharedPartition : GatePartition, IDisposable
     private RedisValue[] Arguments(string op, RedisValue[] extra)
     {
         RedisValue[] limits;
+        double factor = _gate.ShareFactor;
         lock (_lock)
         {
-            limits = _limitArgs;
+            limits = factor < 1 ? LimitArguments.Of(LimitArguments.Scale(_limits, factor)) : _limitArgs;
         }
 
         var args = LimitArguments.For(limits, op, _gate.NowMs(), _gate.MemberId, extra.Length);

@@ -384,10 +384,12 @@ elseif op == 'renew' then
   return { 'ok', fmt(now), tostring(missing) }
 elseif op == 'rejoin' then
   -- 14..17 debits of requests, tokens, input, output; 18, 19 per-day requests and tokens admitted locally;
-  -- 20 pause until ms (0 none); 21 stop reason ('' none)
+  -- 20 pause until ms (0 none); 21 stop reason ('' none); 22 the part of the members not back yet (0..1), whose
+  -- local buckets may still be spent: their bursts are charged too, so the bucket holds no more than ours.
+  local absent = tonumber(ARGV[22]) or 0
   for _, d in ipairs(dims) do
     refill(d)
-    local debit = tonumber(ARGV[14 + d.dim]) or 0
+    local debit = (tonumber(ARGV[14 + d.dim]) or 0) + absent * d.cap
     if debit > 0 then put(d.f .. 'l', d.level - debit) end
   end
   for _, w in ipairs(days) do
