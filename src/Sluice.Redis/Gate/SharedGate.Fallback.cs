@@ -98,6 +98,12 @@ internal sealed partial class SharedGate
     /// <summary>Redis could not be reached: every partition goes on with its local share. Logged once per transition.</summary>
     internal void GoLocal(Exception error)
     {
+        if (IsDisposed)
+        {
+            // A call cut short by our own disposal says nothing about Redis.
+            return;
+        }
+
         LocalEpisode episode;
         lock (_modeLock)
         {

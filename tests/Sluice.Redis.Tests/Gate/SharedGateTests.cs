@@ -207,6 +207,28 @@ public sealed class SharedGateTests(RedisFixture redis)
         Assert.False(second.GetPartition("p").TryAcquire(new AdmissionRequest()).IsAdmitted);
     }
 
+    [Fact]
+    public async Task APerDayBudget_IsSharedByEveryProcess()
+    {
+        var time = new FakeTimeProvider(Start);
+        string prefix = RedisFixture.NewPrefix();
+        var limits = new PartitionLimits { RequestsPerDay = 5 };
+        using var first = NewGate(redis.Server.Configuration, prefix, limits, time);
+        using var second = NewGate(redis.Server.Configuration, prefix, limits, time);
+        for (int i = 0; i < 5; i++)
+        {
+            (await Admitted((i % 2 == 0 ? first : second).GetPartition("p").AcquireAsync(new AdmissionRequest()).AsTask())).Dispose();
+            time.Advance(TimeSpan.FromMinutes(10));
+        }
+
+        var refused = second.GetPartition("p").TryAcquire(new AdmissionRequest());
+
+        // The first came in minute 0, counted until a day after that minute ends: 24 h 1 min from the start, 40 min from now.
+        Assert.False(refused.IsAdmitted);
+        Assert.Equal(TimeSpan.FromDays(1) + TimeSpan.FromMinutes(1) - TimeSpan.FromMinutes(50), refused.RetryAfter);
+        Assert.Equal(0, first.GetPartition("p").GetSnapshot().Budgets.Single(b => b.Dimension == BudgetDimension.RequestsPerDay).Available);
+    }
+
     private static bool Release(GateLease lease)
     {
         lease.Dispose();
