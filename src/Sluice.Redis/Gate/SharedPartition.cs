@@ -15,8 +15,9 @@ namespace Sluice.Redis.Gate;
 /// <see cref="PollPeriod"/> (a message can be lost). No lock is held while Redis is called.
 /// </summary>
 /// <remarks>
-/// Four files: this one holds the state and the controls; SharedPartition.Admission.cs the queue and the attempts;
-/// SharedPartition.Leases.cs release, settlement and renewal; SharedPartition.Fallback.cs the local share.
+/// Files: this one holds the state and the controls; .Admission.cs the queue; .Pump.cs who serves it and when;
+/// .Attempts.cs one attempt and its outcome; .Leases.cs release, settlement and renewal; .Snapshot.cs the state read
+/// back; .Fallback.cs the local share.
 /// </remarks>
 internal sealed partial class SharedPartition : GatePartition, IDisposable
 {
@@ -233,23 +234,6 @@ internal sealed partial class SharedPartition : GatePartition, IDisposable
         Kick();
     }
 
-    public override PartitionSnapshot GetSnapshot()
-    {
-        if (_gate.Mode == GateMode.Shared)
-        {
-            try
-            {
-                return SharedSnapshot((RedisResult[])Evaluate("snapshot", [])!);
-            }
-            catch (Exception e) when (SharedGate.IsUnavailable(e))
-            {
-                _gate.GoLocal(e);
-            }
-        }
-
-        return LocalSnapshot();
-    }
-
     public void Dispose()
     {
         lock (_lock)
@@ -309,60 +293,6 @@ internal sealed partial class SharedPartition : GatePartition, IDisposable
             "observe",
             [(int)dimension, remaining, resetAt.ToUnixTimeMilliseconds(), limit is { } value ? value : "", countedSinceMs is { } since ? since : ""],
             kick: true);
-    }
-
-    private PartitionSnapshot SharedSnapshot(RedisResult[] r)
-    {
-        double? requests = null;
-        double? tokens = null;
-        double? requestsPerMinute = null;
-        double? tokensPerMinute = null;
-        var requestSource = BudgetSource.None;
-        var tokenSource = BudgetSource.None;
-        var budgets = new List<BudgetSnapshot>();
-        for (int i = 6; i + 3 < r.Length; i += 4)
-        {
-            var dimension = (BudgetDimension)int.Parse((string)r[i]!, CultureInfo.InvariantCulture);
-            double limit = Math.Round(Number(r[i + 1]), 6);
-            double available = Number(r[i + 2]);
-            var source = (string)r[i + 3]! == "2" ? BudgetSource.Headers : BudgetSource.Configured;
-            bool daily = dimension >= BudgetDimension.RequestsPerDay;
-            budgets.Add(new BudgetSnapshot(dimension, limit, daily ? TimeSpan.FromDays(1) : TimeSpan.FromMinutes(1), available, source));
-            if (dimension == BudgetDimension.Requests)
-            {
-                (requests, requestsPerMinute, requestSource) = (available, limit, source);
-            }
-            else if (dimension == BudgetDimension.Tokens)
-            {
-                (tokens, tokensPerMinute, tokenSource) = (available, limit, source);
-            }
-        }
-
-        long nowMs = (long)Number(r[1]);
-        long pauseMs = (long)Number(r[4]);
-        string stop = (string)r[5]!;
-        int queued;
-        lock (_lock)
-        {
-            queued = _queued;
-        }
-
-        return new PartitionSnapshot(
-            Key,
-            (int)(long)r[2],
-            queued,
-            (int)(long)r[3],
-            requests,
-            tokens,
-            pauseMs > nowMs ? DateTimeOffset.FromUnixTimeMilliseconds(pauseMs) : null,
-            stop.Length == 0 ? null : StopText(stop))
-        {
-            RequestsPerMinute = requestsPerMinute,
-            TokensPerMinute = tokensPerMinute,
-            RequestBudgetSource = requestSource,
-            TokenBudgetSource = tokenSource,
-            Budgets = budgets,
-        };
     }
 
     /// <summary>A stop as stored: the member that stopped it, a bar, the reason.</summary>
