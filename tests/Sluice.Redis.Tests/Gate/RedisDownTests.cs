@@ -60,9 +60,9 @@ public sealed class RedisDownTests
         await Eventually(() => gates.All(g => RedisGate.StatusOf(g) is { Shared: false }), "both processes noticed Redis is gone", () => _ = Step());
         Assert.All(gates, g => Assert.Equal(2, RedisGate.StatusOf(g)!.Value.Members));
 
-        // Each runs on half of every budget and of the concurrency.
+        // Each runs on half of every budget and of the concurrency (less any Redis slot it still holds).
         Assert.All(gates, g => Assert.Equal(60, g.GetPartition("p").GetSnapshot().RequestsPerMinute));
-        Assert.All(gates, g => Assert.Equal(2, g.GetPartition("p").GetSnapshot().ConcurrencyLimit));
+        Assert.All(gates, g => Assert.InRange(g.GetPartition("p").GetSnapshot().ConcurrencyLimit, 1, 2));
         for (int i = 0; i < 100; i++)
         {
             await Step();
