@@ -13,6 +13,10 @@ internal static class GateHelpers
     public static readonly DateTimeOffset Start = new(2026, 1, 1, 0, 0, 0, TimeSpan.Zero);
 
     /// <summary>A gate standing for one process on <paramref name="configuration"/> and <paramref name="prefix"/>.</summary>
+    /// <remarks>
+    /// Redis gets 10 s a call before the gate counts it unreachable: these tests are about sharing, and a busy CI box
+    /// can stall a reply for seconds. The test of Redis going away stops it, which fails calls at once.
+    /// </remarks>
     public static SluiceGate NewGate(string configuration, string prefix, PartitionLimits limits, TimeProvider time, TimeSpan? leaseTimeToLive = null) =>
         RedisGate.Create(
             new RedisGateOptions
@@ -20,7 +24,7 @@ internal static class GateHelpers
                 Configuration = configuration,
                 KeyPrefix = prefix,
                 LeaseTimeToLive = leaseTimeToLive ?? TimeSpan.FromSeconds(30),
-                OperationTimeout = TimeSpan.FromSeconds(2),
+                OperationTimeout = TimeSpan.FromSeconds(10),
             },
             new GateOptions { DefaultLimits = limits },
             time);
