@@ -15,8 +15,9 @@ namespace Sluice.Redis.Gate;
 /// <see cref="PollPeriod"/> (a message can be lost). No lock is held while Redis is called.
 /// </summary>
 /// <remarks>
-/// Four files: this one holds the state and the controls; SharedPartition.Admission.cs the queue and the attempts;
-/// SharedPartition.Leases.cs release, settlement and renewal; SharedPartition.Fallback.cs the local share.
+/// Files: this one holds the state and the controls; .Admission.cs the queue; .Pump.cs who serves it and when;
+/// .Attempts.cs one attempt and its outcome; .Leases.cs release, settlement and renewal; .Snapshot.cs the state read
+/// back; .Fallback.cs the local share.
 /// </remarks>
 internal sealed partial class SharedPartition : GatePartition, IDisposable
 {
@@ -33,6 +34,7 @@ internal sealed partial class SharedPartition : GatePartition, IDisposable
     private readonly object _lock = new();
     private readonly ConditionalWeakTable<GateLease, LeaseRecord> _records = [];
     private readonly ITimer _timer;
+    private readonly Action<RedisChannel, RedisValue> _handler;
 
     private PartitionLimits _limits;
     private RedisValue[] _limitArgs;
@@ -53,7 +55,8 @@ internal sealed partial class SharedPartition : GatePartition, IDisposable
         _limits = limits;
         _limitArgs = LimitArguments.Of(limits);
         _concurrency = limits.MaxConcurrency;
-        _timer = _time.CreateTimer(static state => ((SharedPartition)state!).Kick(synchronous: true), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+        _handler = (_, message) => OnMessage(message);
+        _timer = _time.CreateTimer(static state => ((SharedPartition)state!).OnTimer(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
         _lastLookup = _time.GetTimestamp();
     }
 
@@ -75,14 +78,22 @@ internal sealed partial class SharedPartition : GatePartition, IDisposable
                 _ = CallAsync("limit", [value], kick: true);
             }
 
-            Kick(synchronous: false);
+            Kick();
         }
     }
 
-    /// <summary>Listens for what other processes announce on the partition's channel.</summary>
-    internal void Start() =>
-        _ = _gate.Subscriber.SubscribeAsync(_keys.Channel, (_, message) => OnMessage(message)).ContinueWith(
-            static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
+    /// <summary>
+    /// Listens for what other processes announce on the partition's channel (StackExchange.Redis subscribes again on
+    /// every reconnection). Until the subscription is in place, the poll stands in for it.
+    /// </summary>
+    internal void Start()
+    {
+        Subscribed = _gate.Subscriber.SubscribeAsync(_keys.Channel, _handler);
+        _ = Subscribed.ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
+    }
+
+    /// <summary>Completes once the partition hears what other processes announce (for tests that must not rely on the poll).</summary>
+    internal Task Subscribed { get; private set; } = Task.CompletedTask;
 
     internal void Touch() => Interlocked.Exchange(ref _lastLookup, _time.GetTimestamp());
 
@@ -220,24 +231,7 @@ internal sealed partial class SharedPartition : GatePartition, IDisposable
             _ = CallAsync("limit", [copy.MaxConcurrency], kick: true);
         }
 
-        Kick(synchronous: false);
-    }
-
-    public override PartitionSnapshot GetSnapshot()
-    {
-        if (_gate.Mode == GateMode.Shared)
-        {
-            try
-            {
-                return SharedSnapshot((RedisResult[])Evaluate("snapshot", [])!);
-            }
-            catch (Exception e) when (SharedGate.IsUnavailable(e))
-            {
-                _gate.GoLocal(e);
-            }
-        }
-
-        return LocalSnapshot();
+        Kick();
     }
 
     public void Dispose()
@@ -250,7 +244,8 @@ internal sealed partial class SharedPartition : GatePartition, IDisposable
         _timer.Dispose();
         try
         {
-            _ = _gate.Subscriber.UnsubscribeAsync(_keys.Channel).ContinueWith(
+            // This partition's handler only: another partition object of the same key (a lost race) may listen too.
+            _ = _gate.Subscriber.UnsubscribeAsync(_keys.Channel, _handler).ContinueWith(
                 static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
         }
         catch (ObjectDisposedException)
@@ -300,60 +295,6 @@ internal sealed partial class SharedPartition : GatePartition, IDisposable
             kick: true);
     }
 
-    private PartitionSnapshot SharedSnapshot(RedisResult[] r)
-    {
-        double? requests = null;
-        double? tokens = null;
-        double? requestsPerMinute = null;
-        double? tokensPerMinute = null;
-        var requestSource = BudgetSource.None;
-        var tokenSource = BudgetSource.None;
-        var budgets = new List<BudgetSnapshot>();
-        for (int i = 6; i + 3 < r.Length; i += 4)
-        {
-            var dimension = (BudgetDimension)int.Parse((string)r[i]!, CultureInfo.InvariantCulture);
-            double limit = Math.Round(Number(r[i + 1]), 6);
-            double available = Number(r[i + 2]);
-            var source = (string)r[i + 3]! == "2" ? BudgetSource.Headers : BudgetSource.Configured;
-            bool daily = dimension >= BudgetDimension.RequestsPerDay;
-            budgets.Add(new BudgetSnapshot(dimension, limit, daily ? TimeSpan.FromDays(1) : TimeSpan.FromMinutes(1), available, source));
-            if (dimension == BudgetDimension.Requests)
-            {
-                (requests, requestsPerMinute, requestSource) = (available, limit, source);
-            }
-            else if (dimension == BudgetDimension.Tokens)
-            {
-                (tokens, tokensPerMinute, tokenSource) = (available, limit, source);
-            }
-        }
-
-        long nowMs = (long)Number(r[1]);
-        long pauseMs = (long)Number(r[4]);
-        string stop = (string)r[5]!;
-        int queued;
-        lock (_lock)
-        {
-            queued = _queued;
-        }
-
-        return new PartitionSnapshot(
-            Key,
-            (int)(long)r[2],
-            queued,
-            (int)(long)r[3],
-            requests,
-            tokens,
-            pauseMs > nowMs ? DateTimeOffset.FromUnixTimeMilliseconds(pauseMs) : null,
-            stop.Length == 0 ? null : StopText(stop))
-        {
-            RequestsPerMinute = requestsPerMinute,
-            TokensPerMinute = tokensPerMinute,
-            RequestBudgetSource = requestSource,
-            TokenBudgetSource = tokenSource,
-            Budgets = budgets,
-        };
-    }
-
     /// <summary>A stop as stored: the member that stopped it, a bar, the reason.</summary>
     private static string StopText(string stored)
     {
@@ -392,13 +333,13 @@ internal sealed partial class SharedPartition : GatePartition, IDisposable
                     _stopReason = null;
                 }
 
-                Kick(synchronous: false);
+                Kick();
                 break;
             default:
                 // A release, refund or change elsewhere; our own are acted on where they happen.
                 if (!text.AsSpan(1).SequenceEqual(_gate.MemberId))
                 {
-                    Kick(synchronous: false);
+                    Kick();
                 }
 
                 break;
@@ -422,7 +363,7 @@ internal sealed partial class SharedPartition : GatePartition, IDisposable
 
         if (kick)
         {
-            Kick(synchronous: false);
+            Kick();
         }
     }
 
@@ -435,9 +376,10 @@ internal sealed partial class SharedPartition : GatePartition, IDisposable
     private RedisValue[] Arguments(string op, RedisValue[] extra)
     {
         RedisValue[] limits;
+        double factor = _gate.ShareFactor;
         lock (_lock)
         {
-            limits = _limitArgs;
+            limits = factor < 1 ? LimitArguments.Of(LimitArguments.Scale(_limits, factor)) : _limitArgs;
         }
 
         var args = LimitArguments.For(limits, op, _gate.NowMs(), _gate.MemberId, extra.Length);

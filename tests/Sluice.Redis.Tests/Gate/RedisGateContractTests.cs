@@ -9,5 +9,9 @@ namespace Sluice.Redis.Tests.Gate;
 public sealed class RedisGateContractTests(RedisFixture redis) : GateContractTests
 {
     protected override SluiceGate CreateGate(GateOptions options, TimeProvider timeProvider) =>
-        RedisGate.Create(new RedisGateOptions { Configuration = redis.Server.Configuration, KeyPrefix = RedisFixture.NewPrefix() }, options, timeProvider);
+        // 10 s a call: the contract is about admission, and a busy CI box can stall a reply for seconds.
+        RedisGate.Create(
+            new RedisGateOptions { Configuration = redis.Server.Configuration, KeyPrefix = RedisFixture.NewPrefix(), OperationTimeout = TimeSpan.FromSeconds(10) },
+            options,
+            timeProvider);
 }
