@@ -38,6 +38,9 @@ internal sealed record RunSettings
 
     public TimeSpan Timeout { get; init; } = CommandDefaults.Timeout;
 
+    /// <summary>Where Redis is, when budgets are shared through it; may hold a password, so never shown (see <c>RedisConnection.Describe</c>).</summary>
+    public string? Redis { get; init; }
+
     public bool Json { get; init; }
 
     // The key must not reach logs through a record's generated ToString.
