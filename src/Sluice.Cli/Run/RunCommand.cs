@@ -77,6 +77,7 @@ internal static class RunCommand
             Description = "With --redis: join the shared batch NAME, worked on by every sluice run started with the same file, --redis and --batch, on any machine. The first loads the file into Redis; each takes lines, sends them, and records every result once in Redis; a worker that dies (even kill -9) has its lines finished by the others after a minute. Each worker writes -o once the whole batch is done; `sluice collect` writes it from anywhere. NAME: 1 to 100 of A-Z a-z 0-9 . _ -",
             HelpName = "NAME",
         };
+        var takeover = OptionKinds.Duration("--takeover-after", RunDefaults.TakeoverAfter, "With --batch: how long the lines of a worker that stopped renewing them (killed, lost its machine or network) wait before the other workers take them over. A live worker renews its lines every sixth of this, however slow its requests. At least 1s.");
         var logFormat = new Option<string>("--log-format")
         {
             Description = "text, or json: progress and summary as JSON lines, without the live display.",
@@ -98,7 +99,7 @@ internal static class RunCommand
             "  anywhere$  sluice collect --redis 10.0.0.5:6379 --batch posts-0612 -o results.jsonl\n" +
             "Budgets (--rpm, --tpm, concurrency) are shared by all the workers, not multiplied by them.")
         {
-            input, output, errors, baseUrl, apiKeyEnv, provider, rpm, tpm, concurrency, maxAttempts, timeout, journal, mock, config, redis, batch, logFormat,
+            input, output, errors, baseUrl, apiKeyEnv, provider, rpm, tpm, concurrency, maxAttempts, timeout, journal, mock, config, redis, batch, takeover, logFormat,
         };
         foreach (var option in budgets)
         {
@@ -126,6 +127,7 @@ internal static class RunCommand
                 Mock = parseResult.GetValue(mock),
                 Redis = parseResult.GetValue(redis),
                 Batch = parseResult.GetValue(batch),
+                TakeoverAfter = parseResult.GetValue(takeover),
                 Json = parseResult.GetValue(logFormat) == "json",
             };
             var configuration = parseResult.InvocationConfiguration;
@@ -174,6 +176,9 @@ internal sealed record RunArguments
 
     /// <summary>The shared batch's name (<c>--batch</c>, needs <see cref="Redis"/>).</summary>
     public string? Batch { get; init; }
+
+    /// <summary><c>--takeover-after</c>: how long a dead worker's lines wait before others take them.</summary>
+    public TimeSpan? TakeoverAfter { get; init; }
 
     public bool Json { get; init; }
 

@@ -95,6 +95,11 @@ internal static class RunExecution
                 return await UsageAsync(error, "--batch needs --redis HOST:PORT: the batch is shared through Redis (or set SLUICE_REDIS, or \"redis\" in the config file)").ConfigureAwait(false);
             }
 
+            if (arguments.TakeoverAfter is { } takeover && (takeover < TimeSpan.FromSeconds(1) || takeover > TimeSpan.FromDays(1)))
+            {
+                return await UsageAsync(error, $"--takeover-after must be from 1s to 1 day, not {DurationText.Format(takeover)}").ConfigureAwait(false);
+            }
+
             if (!RedisBatchOptions.IsValidName(name))
             {
                 return await UsageAsync(error, $"--batch: '{name}' is not a batch name; use 1 to {RedisBatchOptions.MaxNameLength} characters of A-Z a-z 0-9 . _ -").ConfigureAwait(false);
@@ -271,6 +276,7 @@ internal static class RunExecution
                     MaxAttempts = arguments.MaxAttempts ?? CommandDefaults.MaxAttempts,
                     Timeout = arguments.Timeout ?? CommandDefaults.Timeout,
                     Redis = arguments.Redis,
+                    TakeoverAfter = arguments.TakeoverAfter ?? RunDefaults.TakeoverAfter,
                     Json = arguments.Json,
                 };
                 return await send(settings).ConfigureAwait(false);

@@ -48,7 +48,13 @@ internal static class SharedBatchRun
         RedisBatch batch;
         try
         {
-            batch = await RedisBatch.ConnectAsync(new RedisBatchOptions { Configuration = redis, Name = batchName }, time, cancellationToken).ConfigureAwait(false);
+            batch = await RedisBatch.ConnectAsync(new RedisBatchOptions
+            {
+                Configuration = redis,
+                Name = batchName,
+                ClaimIdleTime = settings.TakeoverAfter,
+                RefreshInterval = settings.TakeoverAfter / 6,
+            }, time, cancellationToken).ConfigureAwait(false);
         }
         catch (RedisConnectionException)
         {
