@@ -1,0 +1,73 @@
+using System.Globalization;
+using Sluice.Gate;
+using StackExchange.Redis;
+
+namespace Sluice.Redis.Gate;
+
+/// <summary>
+/// A partition's configured limits as gate.lua reads them (ARGV 3 to 12): every call states them, so each process
+/// holds its own configuration, and the script puts in force the strictest of it and what the provider stated.
+/// </summary>
+internal static class LimitArguments
+{
+    /// <summary>The op, the clock, the limits and the calling member: the first thirteen arguments of every call.</summary>
+    public const int Count = 13;
+
+    public static RedisValue[] Of(PartitionLimits limits)
+    {
+        double window = limits.Window.TotalSeconds;
+        var args = new RedisValue[Count];
+        args[2] = limits.LearnBudgets ? "1" : "0";
+        args[3] = limits.MaxConcurrency;
+        args[4] = Rate(limits.RequestsPerWindow, window);
+        args[5] = limits.RequestBurst is { } rb ? rb : "";
+        args[6] = Rate(limits.TokensPerWindow, window);
+        args[7] = limits.TokenBurst is { } tb ? tb : "";
+        args[8] = Rate(limits.InputTokensPerWindow, window);
+        args[9] = Rate(limits.OutputTokensPerWindow, window);
+        args[10] = limits.RequestsPerDay is { } rpd ? rpd : "";
+        args[11] = limits.TokensPerDay is { } tpd ? tpd : "";
+        return args;
+    }
+
+    /// <summary>A call's arguments: the limits, the op, the time and the member, then <paramref name="extra"/> slots for the op's own.</summary>
+    public static RedisValue[] For(RedisValue[] limits, string op, long nowMs, string member, int extra)
+    {
+        var args = new RedisValue[Count + extra];
+        Array.Copy(limits, args, Count);
+        args[0] = op;
+        args[1] = nowMs;
+        args[12] = member;
+        return args;
+    }
+
+    /// <summary>The share of <paramref name="limits"/> one of <paramref name="members"/> processes may use alone: every budget and the concurrency divided, at least 1.</summary>
+    public static PartitionLimits Share(PartitionLimits limits, int members, int concurrency)
+    {
+        var share = limits.Clone();
+        if (members <= 1)
+        {
+            share.MaxConcurrency = concurrency;
+            return share;
+        }
+
+        share.MaxConcurrency = Math.Max(1, concurrency / members);
+        share.RequestsPerWindow = Divide(limits.RequestsPerWindow, members);
+        share.TokensPerWindow = Divide(limits.TokensPerWindow, members);
+        share.InputTokensPerWindow = Divide(limits.InputTokensPerWindow, members);
+        share.OutputTokensPerWindow = Divide(limits.OutputTokensPerWindow, members);
+        share.RequestsPerDay = Divide(limits.RequestsPerDay, members);
+        share.TokensPerDay = Divide(limits.TokensPerDay, members);
+        share.RequestBurst = Divide(limits.RequestBurst, members);
+        share.TokenBurst = Divide(limits.TokenBurst, members);
+        share.MaxQueueLength = limits.MaxQueueLength;
+        return share;
+    }
+
+    private static RedisValue Rate(long? perWindow, double windowSeconds) =>
+        perWindow is { } amount ? (amount / windowSeconds).ToString("R", CultureInfo.InvariantCulture) : "";
+
+    private static int? Divide(int? value, int members) => value is { } v ? Math.Max(1, v / members) : null;
+
+    private static long? Divide(long? value, int members) => value is { } v ? Math.Max(1, v / members) : null;
+}

@@ -1,0 +1,447 @@
+using System.Globalization;
+using System.Runtime.CompilerServices;
+using Sluice.Adaptive;
+using Sluice.Gate;
+using StackExchange.Redis;
+
+namespace Sluice.Redis.Gate;
+
+/// <summary>
+/// A partition whose state lives in Redis, shared by every process on the same prefix and key: the concurrency slots
+/// (leases with a time to live), every budget, the pause, the stop and what the provider said. Each admission,
+/// release, settlement and control is one atomic call of gate.lua. Callers wait in a queue of this process (priority,
+/// then arrival), whose head is retried when a lease is released here, when another process announces a release on
+/// the partition's channel, at the instant the script said the budgets allow it, and at least every
+/// <see cref="PollPeriod"/> (a message can be lost). No lock is held while Redis is called.
+/// </summary>
+/// <remarks>
+/// Four files: this one holds the state and the controls; SharedPartition.Admission.cs the queue and the attempts;
+/// SharedPartition.Leases.cs release, settlement and renewal; SharedPartition.Fallback.cs the local share.
+/// </remarks>
+internal sealed partial class SharedPartition : GatePartition, IDisposable
+{
+    /// <summary>The longest a waiter goes without trying again, whatever it was told: messages between processes can be lost.</summary>
+    internal static readonly TimeSpan PollPeriod = TimeSpan.FromMilliseconds(500);
+
+    // A 429 without a stated wait: the first inferred pause, and the longest.
+    private static readonly TimeSpan FirstInferredWait = TimeSpan.FromMilliseconds(50);
+    private static readonly TimeSpan MaxInferredWait = TimeSpan.FromSeconds(60);
+
+    private readonly SharedGate _gate;
+    private readonly TimeProvider _time;
+    private readonly PartitionKeys _keys;
+    private readonly object _lock = new();
+    private readonly ConditionalWeakTable<GateLease, LeaseRecord> _records = [];
+    private readonly ITimer _timer;
+
+    private PartitionLimits _limits;
+    private RedisValue[] _limitArgs;
+    private int _concurrency;
+    private string? _stopReason;
+    private long _pausedUntilMs;
+    private long _admissions;
+    private long _lastLookup;
+    private int _throttleStreak;
+    private bool _disposed;
+
+    public SharedPartition(SharedGate gate, string key, PartitionLimits limits)
+    {
+        _gate = gate;
+        _time = gate.Clock;
+        Key = key;
+        _keys = new PartitionKeys(gate.Prefix, key);
+        _limits = limits;
+        _limitArgs = LimitArguments.Of(limits);
+        _concurrency = limits.MaxConcurrency;
+        _timer = _time.CreateTimer(static state => ((SharedPartition)state!).Kick(synchronous: true), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+        _lastLookup = _time.GetTimestamp();
+    }
+
+    public override string Key { get; }
+
+    public override int ConcurrencyLimit
+    {
+        get => Volatile.Read(ref _concurrency);
+        set
+        {
+            ArgumentOutOfRangeException.ThrowIfLessThan(value, 1);
+            Volatile.Write(ref _concurrency, value);
+            if (Local(out var local, out var share))
+            {
+                local.ConcurrencyLimit = LocalConcurrency(share, value);
+            }
+            else
+            {
+                _ = CallAsync("limit", [value], kick: true);
+            }
+
+            Kick(synchronous: false);
+        }
+    }
+
+    /// <summary>Listens for what other processes announce on the partition's channel.</summary>
+    internal void Start() =>
+        _ = _gate.Subscriber.SubscribeAsync(_keys.Channel, (_, message) => OnMessage(message)).ContinueWith(
+            static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
+
+    internal void Touch() => Interlocked.Exchange(ref _lastLookup, _time.GetTimestamp());
+
+    internal bool IsIdleFor(TimeSpan idle)
+    {
+        lock (_lock)
+        {
+            return _queued == 0 && _held.Count == 0 && _localHeld.Count == 0 && _time.GetElapsedTime(Interlocked.Read(ref _lastLookup)) >= idle;
+        }
+    }
+
+    public override void PauseUntil(DateTimeOffset until)
+    {
+        long untilMs = until.ToUnixTimeMilliseconds();
+        if (until <= _time.GetUtcNow())
+        {
+            return;
+        }
+
+        lock (_lock)
+        {
+            if (untilMs <= _pausedUntilMs)
+            {
+                return;
+            }
+
+            _pausedUntilMs = untilMs;
+        }
+
+        if (Local(out var local, out _))
+        {
+            local.PauseUntil(until);
+        }
+        else
+        {
+            _ = CallAsync("pause", [untilMs], kick: false);
+        }
+    }
+
+    public override void Stop(string reason)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(reason);
+        StopHere(reason);
+        if (Local(out var local, out _))
+        {
+            local.Stop(reason);
+        }
+        else
+        {
+            _ = CallAsync("stop", [_gate.MemberId + "|" + reason], kick: false);
+        }
+    }
+
+    public override void Resume()
+    {
+        lock (_lock)
+        {
+            if (_stopReason is null)
+            {
+                return;
+            }
+
+            _stopReason = null;
+        }
+
+        if (Local(out var local, out _))
+        {
+            local.Resume();
+        }
+        else
+        {
+            _ = CallAsync("resume", [_gate.MemberId], kick: true);
+        }
+    }
+
+    public override void ObserveBudget(BudgetDimension dimension, long remaining, DateTimeOffset resetAt, long? limit = null) =>
+        Observe(dimension, remaining, resetAt, limit, countedSinceMs: null);
+
+    protected override void ObserveAnswerBudget(BudgetDimension dimension, long remaining, DateTimeOffset resetAt, long? limit, GateLease lease)
+    {
+        long? since = null;
+        if (dimension is BudgetDimension.InputTokens or BudgetDimension.OutputTokens && lease.IsAdmitted && _records.TryGetValue(lease, out var record))
+        {
+            since = record.AdmittedMs;
+        }
+
+        Observe(dimension, remaining, resetAt, limit, since);
+    }
+
+    protected override TimeSpan RecordOutcome(GateLease lease, PacingSignal signal, bool waitStated = true)
+    {
+        if (signal == PacingSignal.Success)
+        {
+            Volatile.Write(ref _throttleStreak, 0);
+        }
+
+        if (signal != PacingSignal.Throttled || waitStated)
+        {
+            return TimeSpan.Zero;
+        }
+
+        // A 429 naming no wait: pause every process briefly, twice as long for each further refusal in a row.
+        int streak = Interlocked.Increment(ref _throttleStreak);
+        var pause = TimeSpan.FromSeconds(Math.Min(MaxInferredWait.TotalSeconds, FirstInferredWait.TotalSeconds * Math.Pow(2, Math.Min(streak - 1, 20))));
+        PauseUntil(_time.GetUtcNow() + pause);
+        return pause;
+    }
+
+    public override void UpdateLimits(PartitionLimits limits)
+    {
+        Validate(limits);
+        var copy = limits.Clone();
+        lock (_lock)
+        {
+            _limits = copy;
+            _limitArgs = LimitArguments.Of(copy);
+        }
+
+        Volatile.Write(ref _concurrency, copy.MaxConcurrency);
+        if (Local(out var local, out _))
+        {
+            var share = LimitArguments.Share(copy, _gate.Episode?.Members ?? 1, copy.MaxConcurrency);
+            lock (_localLock)
+            {
+                if (_localState is { } state)
+                {
+                    _localState = state with { Share = share };
+                }
+            }
+
+            local.UpdateLimits(share);
+        }
+        else
+        {
+            _ = CallAsync("limit", [copy.MaxConcurrency], kick: true);
+        }
+
+        Kick(synchronous: false);
+    }
+
+    public override PartitionSnapshot GetSnapshot()
+    {
+        if (_gate.Mode == GateMode.Shared)
+        {
+            try
+            {
+                return SharedSnapshot((RedisResult[])Evaluate("snapshot", [])!);
+            }
+            catch (Exception e) when (SharedGate.IsUnavailable(e))
+            {
+                _gate.GoLocal(e);
+            }
+        }
+
+        return LocalSnapshot();
+    }
+
+    public void Dispose()
+    {
+        lock (_lock)
+        {
+            _disposed = true;
+        }
+
+        _timer.Dispose();
+        try
+        {
+            _ = _gate.Subscriber.UnsubscribeAsync(_keys.Channel).ContinueWith(
+                static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
+        }
+        catch (ObjectDisposedException)
+        {
+            // The connection went first.
+        }
+    }
+
+    /// <summary>Checks limits as the in-process gate does, so both reject the same mistakes with the same exception.</summary>
+    internal static void Validate(PartitionLimits limits)
+    {
+        ArgumentNullException.ThrowIfNull(limits);
+        SluiceGate.Create(new GateOptions { DefaultLimits = limits }, TimeProvider.System).Dispose();
+    }
+
+    private void Observe(BudgetDimension dimension, long remaining, DateTimeOffset resetAt, long? limit, long? countedSinceMs)
+    {
+        if (dimension is < BudgetDimension.Requests or > BudgetDimension.TokensPerDay)
+        {
+            throw new ArgumentOutOfRangeException(nameof(dimension), dimension, "Unknown budget dimension.");
+        }
+
+        if (remaining < 0 || limit <= 0)
+        {
+            return;
+        }
+
+        if (limit is { } stated)
+        {
+            lock (_lock)
+            {
+                _stated[(int)dimension] = stated;
+            }
+        }
+
+        if (Local(out var local, out _))
+        {
+            // The provider speaks for the whole key: this process's part of it is 1/N.
+            int members = Math.Max(1, _gate.Episode?.Members ?? 1);
+            local.ObserveBudget(dimension, remaining / members, resetAt, limit is { } l ? Math.Max(1, l / members) : null);
+            return;
+        }
+
+        _ = CallAsync(
+            "observe",
+            [(int)dimension, remaining, resetAt.ToUnixTimeMilliseconds(), limit is { } value ? value : "", countedSinceMs is { } since ? since : ""],
+            kick: true);
+    }
+
+    private PartitionSnapshot SharedSnapshot(RedisResult[] r)
+    {
+        double? requests = null;
+        double? tokens = null;
+        double? requestsPerMinute = null;
+        double? tokensPerMinute = null;
+        var requestSource = BudgetSource.None;
+        var tokenSource = BudgetSource.None;
+        var budgets = new List<BudgetSnapshot>();
+        for (int i = 6; i + 3 < r.Length; i += 4)
+        {
+            var dimension = (BudgetDimension)int.Parse((string)r[i]!, CultureInfo.InvariantCulture);
+            double limit = Math.Round(Number(r[i + 1]), 6);
+            double available = Number(r[i + 2]);
+            var source = (string)r[i + 3]! == "2" ? BudgetSource.Headers : BudgetSource.Configured;
+            bool daily = dimension >= BudgetDimension.RequestsPerDay;
+            budgets.Add(new BudgetSnapshot(dimension, limit, daily ? TimeSpan.FromDays(1) : TimeSpan.FromMinutes(1), available, source));
+            if (dimension == BudgetDimension.Requests)
+            {
+                (requests, requestsPerMinute, requestSource) = (available, limit, source);
+            }
+            else if (dimension == BudgetDimension.Tokens)
+            {
+                (tokens, tokensPerMinute, tokenSource) = (available, limit, source);
+            }
+        }
+
+        long nowMs = (long)Number(r[1]);
+        long pauseMs = (long)Number(r[4]);
+        string stop = (string)r[5]!;
+        int queued;
+        lock (_lock)
+        {
+            queued = _queued;
+        }
+
+        return new PartitionSnapshot(
+            Key,
+            (int)(long)r[2],
+            queued,
+            (int)(long)r[3],
+            requests,
+            tokens,
+            pauseMs > nowMs ? DateTimeOffset.FromUnixTimeMilliseconds(pauseMs) : null,
+            stop.Length == 0 ? null : StopText(stop))
+        {
+            RequestsPerMinute = requestsPerMinute,
+            TokensPerMinute = tokensPerMinute,
+            RequestBudgetSource = requestSource,
+            TokenBudgetSource = tokenSource,
+            Budgets = budgets,
+        };
+    }
+
+    /// <summary>A stop as stored: the member that stopped it, a bar, the reason.</summary>
+    private static string StopText(string stored)
+    {
+        int bar = stored.IndexOf('|', StringComparison.Ordinal);
+        return bar < 0 ? stored : stored[(bar + 1)..];
+    }
+
+    private static double Number(RedisResult value) => double.Parse((string)value!, NumberStyles.Float, CultureInfo.InvariantCulture);
+
+    private void OnMessage(RedisValue message)
+    {
+        string text = message.ToString();
+        if (text.Length == 0)
+        {
+            return;
+        }
+
+        switch (text[0])
+        {
+            case 's':
+                // Our own stop comes back too; a resume since must not be undone by it.
+                if (!text.AsSpan(1).StartsWith(_gate.MemberId + "|", StringComparison.Ordinal))
+                {
+                    StopHere(StopText(text[1..]));
+                }
+
+                break;
+            case 'r':
+                if (text.AsSpan(1).SequenceEqual(_gate.MemberId))
+                {
+                    break;
+                }
+
+                lock (_lock)
+                {
+                    _stopReason = null;
+                }
+
+                Kick(synchronous: false);
+                break;
+            default:
+                // A release, refund or change elsewhere; our own are acted on where they happen.
+                if (!text.AsSpan(1).SequenceEqual(_gate.MemberId))
+                {
+                    Kick(synchronous: false);
+                }
+
+                break;
+        }
+    }
+
+    /// <summary>
+    /// Calls gate.lua with <paramref name="op"/> (issued before this returns, so calls from one thread reach Redis in
+    /// order); a failure for want of Redis sends the gate to its local share. Kicks the queue when done if asked.
+    /// </summary>
+    private async Task CallAsync(string op, RedisValue[] extra, bool kick)
+    {
+        try
+        {
+            await EvaluateAsync(op, extra).ConfigureAwait(false);
+        }
+        catch (Exception e) when (SharedGate.IsUnavailable(e))
+        {
+            _gate.GoLocal(e);
+        }
+
+        if (kick)
+        {
+            Kick(synchronous: false);
+        }
+    }
+
+    private Task<RedisResult> EvaluateAsync(string op, RedisValue[] extra) =>
+        _gate.Database.ScriptEvaluateAsync(GateScripts.Gate, _keys.All, Arguments(op, extra));
+
+    private RedisResult Evaluate(string op, RedisValue[] extra) =>
+        _gate.Database.ScriptEvaluate(GateScripts.Gate, _keys.All, Arguments(op, extra));
+
+    private RedisValue[] Arguments(string op, RedisValue[] extra)
+    {
+        RedisValue[] limits;
+        lock (_lock)
+        {
+            limits = _limitArgs;
+        }
+
+        var args = LimitArguments.For(limits, op, _gate.NowMs(), _gate.MemberId, extra.Length);
+        extra.CopyTo(args, LimitArguments.Count);
+        return args;
+    }
+}
