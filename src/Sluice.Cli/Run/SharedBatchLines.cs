@@ -3,6 +3,7 @@ using System.Runtime.CompilerServices;
 using System.Text;
 using System.Text.Json;
 using Sluice.Redis.Batch;
+using StackExchange.Redis;
 
 namespace Sluice.Cli.Run;
 
@@ -59,6 +60,32 @@ internal static class SharedBatchLines
         throw new InvalidDataException($"the batch's line {line.EntryId} ({line.Id}) in Redis is not a request Sluice loaded");
     }
 
+    /// <summary>How long Redis may stay away while a worker waits for lines before the worker gives up.</summary>
+    public static readonly TimeSpan RedisPatience = TimeSpan.FromSeconds(30);
+
+    // Redis away for a moment (a restart, a failover) is waited out; for longer, the worker stops with a clear line and
+    // its lines go back to the others after the takeover time.
+    private static async Task<IReadOnlyList<RedisBatchLine>> TakeWaitingOutRedisAsync(RedisBatch batch, int takeAtOnce, TimeProvider time, CancellationToken cancellationToken)
+    {
+        long since = time.GetTimestamp();
+        while (true)
+        {
+            try
+            {
+                return await batch.TakeAsync(takeAtOnce, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception exception) when (exception is RedisException or TimeoutException)
+            {
+                if (time.GetElapsedTime(since) >= RedisPatience)
+                {
+                    throw new IOException($"Redis at {batch.Server} did not answer for {RedisPatience.TotalSeconds:F0} s ({exception.GetType().Name}); every result recorded is kept there", exception);
+                }
+
+                await Task.Delay(TimeSpan.FromSeconds(1), time, cancellationToken).ConfigureAwait(false);
+            }
+        }
+    }
+
     /// <summary>
     /// Lines taken from the batch, a few at a time, as the runner has room for them, until the batch is complete or
     /// <paramref name="stopTaking"/> says so (a drain, a stopped partition): a worker that cannot send takes no more.
@@ -68,11 +95,12 @@ internal static class SharedBatchLines
         SharedBatchOutcomes outcomes,
         int takeAtOnce,
         Func<bool> stopTaking,
+        TimeProvider time,
         [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         while (!stopTaking())
         {
-            var lines = await batch.TakeAsync(takeAtOnce, cancellationToken).ConfigureAwait(false);
+            var lines = await TakeWaitingOutRedisAsync(batch, takeAtOnce, time, cancellationToken).ConfigureAwait(false);
             if (lines.Count == 0)
             {
                 yield break;

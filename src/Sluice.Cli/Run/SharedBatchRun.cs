@@ -63,6 +63,33 @@ internal static class SharedBatchRun
 
         await using (batch.ConfigureAwait(false))
         {
+            try
+            {
+                return await WorkAsync(batch, settings, batchName, validation, output, error, handleSignals, time, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception exception) when (exception is RedisException or TimeoutException or IOException && !cancellationToken.IsCancellationRequested)
+            {
+                // Not the run's generic line: there is no journal here, and what was recorded is safe in Redis.
+                string message = $"failed: {ExitCodes.Describe(exception)}. Results recorded so far are kept in Redis and the lines not recorded go back to the other workers: fix the cause and run the same command again to go on.";
+                await error.WriteLineAsync(settings.Json ? RunProgress.JsonMessage(time, "failed", message) : $"{Name}: {message}").ConfigureAwait(false);
+                return ExitCodes.SluiceFailed;
+            }
+        }
+    }
+
+    private static async Task<int> WorkAsync(
+        RedisBatch batch,
+        RunSettings settings,
+        string batchName,
+        RequestFile.Validation validation,
+        TextWriter output,
+        TextWriter error,
+        bool handleSignals,
+        TimeProvider time,
+        CancellationToken cancellationToken)
+    {
+        string where = batch.Server;
+        {
             // 2. Join the batch: load it if first, else check that it holds this very file.
             var load = await batch.LoadAsync(validation.Fingerprint, SharedBatchLines.ItemsAsync(settings.InputPath, validation, cancellationToken), cancellationToken).ConfigureAwait(false);
             if (load == RedisBatchLoad.DifferentInput)
@@ -111,7 +138,7 @@ internal static class SharedBatchRun
             bool interrupted = false;
             try
             {
-                var lines = SharedBatchLines.TakeAsync(batch, outcomes, TakeAtOnce, () => draining || runner.StopReason is not null || outcomes.Fault is not null, hardStop.Token);
+                var lines = SharedBatchLines.TakeAsync(batch, outcomes, TakeAtOnce, () => draining || runner.StopReason is not null || outcomes.Fault is not null, time, hardStop.Token);
                 await runner.RunAsync(lines, LinesInProgress, hardStop.Token).ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (hardStop.IsCancellationRequested)
