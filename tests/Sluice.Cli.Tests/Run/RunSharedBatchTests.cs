@@ -109,6 +109,36 @@ public sealed class RunSharedBatchTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Redis_Alone_SharesTheBudgetsThroughRedis_AndRunsAsUsual()
+    {
+        string input = Input("in.jsonl", 6);
+        string results = Path.Combine(_directory, "alone.jsonl");
+
+        var (exitCode, output, error) = await InvokeAsync("run", input, "-o", results, "--mock", "--redis", _redis.Configuration);
+
+        Assert.True(exitCode == 0, output + error);
+        Assert.Equal(6, File.ReadAllLines(results).Length);
+        Assert.True(File.Exists(results + ".journal"), "without --batch the run keeps its journal");
+        // The gate's state lives in Redis; no batch was made.
+        var keys = await RedisKeysAsync();
+        Assert.Contains(keys, key => key.StartsWith("sluice:{", StringComparison.Ordinal));
+        Assert.DoesNotContain(keys, key => key.StartsWith("sluice:batch:", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Redis_FromTheConfigFile_JoinsTheBatch()
+    {
+        string input = Input("in.jsonl", 3);
+        string config = Path.Combine(_directory, "sluice.json");
+        File.WriteAllText(config, $$"""{ "redis": "{{_redis.Configuration}}" }""");
+
+        var (exitCode, output, error) = await InvokeAsync("run", input, "-o", Path.Combine(_directory, "c.jsonl"), "--mock", "--config", config, "--batch", "from-config");
+
+        Assert.True(exitCode == 0, output + error);
+        Assert.Contains("sluice:batch:{from-config}:results", await RedisKeysAsync());
+    }
+
+    [Fact]
     public async Task Help_ExplainsTheSharedBatch_WithAnExampleOnSeveralMachines()
     {
         var (_, output, _) = await InvokeAsync("run", "--help");
@@ -126,6 +156,12 @@ public sealed class RunSharedBatchTests : IAsyncLifetime
         File.WriteAllLines(path, Enumerable.Range(1, count).Select(i =>
             $$$"""{"custom_id":"r{{{i}}}","method":"POST","url":"/v1/chat/completions","body":{"model":"gpt-4o-mini","max_tokens":5,"messages":[{"role":"user","content":"{{{name}}} {{{i}}}"}]}}"""));
         return path;
+    }
+
+    private async Task<List<string>> RedisKeysAsync()
+    {
+        using var connection = await StackExchange.Redis.ConnectionMultiplexer.ConnectAsync(_redis.Configuration);
+        return [.. connection.GetServer(connection.GetEndPoints()[0]).Keys().Select(key => key.ToString())];
     }
 
     private static async Task<(int ExitCode, string Output, string Error)> InvokeAsync(params string[] args)
