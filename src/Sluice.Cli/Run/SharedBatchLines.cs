@@ -74,6 +74,11 @@ internal static class SharedBatchLines
             {
                 return await batch.TakeAsync(takeAtOnce, cancellationToken).ConfigureAwait(false);
             }
+            catch (RedisServerException exception) when (exception.Message.StartsWith("NOGROUP", StringComparison.Ordinal))
+            {
+                // The batch's stream is gone: waiting would not bring it back.
+                throw new IOException($"the batch {batch.Name} is gone from Redis at {batch.Server} (deleted, expired, or Redis restarted without persistence); start the workers again to load it anew", exception);
+            }
             catch (Exception exception) when (exception is RedisException or TimeoutException)
             {
                 if (time.GetElapsedTime(since) >= RedisPatience)

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Sluice.Cli.Run;
 using System.Text.Json;
 using Sluice.Tests.Support;
 
@@ -139,6 +140,24 @@ public sealed class RunSharedBatchTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task TakingLines_FromABatchThatIsGone_StopsAtOnce_SayingSo()
+    {
+        await using var batch = await Sluice.Redis.Batch.RedisBatch.ConnectAsync(new Sluice.Redis.Batch.RedisBatchOptions { Configuration = _redis.Configuration, Name = "gone" });
+        await batch.LoadAsync("sha", Items(3));
+        await batch.DeleteAsync();
+        var outcomes = new SharedBatchOutcomes(batch, new RunCounters { Total = 3, AlreadyDone = 0 }, TimeProvider.System);
+
+        var failure = await Assert.ThrowsAsync<IOException>(async () =>
+        {
+            await foreach (var _ in SharedBatchLines.TakeAsync(batch, outcomes, 8, () => false, TimeProvider.System).WithCancellation(CancellationToken.None))
+            {
+            }
+        }).WaitAsync(Bound);
+
+        Assert.Contains($"the batch gone is gone from Redis at {_redis.Configuration}", failure.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Help_ExplainsTheSharedBatch_WithAnExampleOnSeveralMachines()
     {
         var (_, output, _) = await InvokeAsync("run", "--help");
@@ -156,6 +175,15 @@ public sealed class RunSharedBatchTests : IAsyncLifetime
         File.WriteAllLines(path, Enumerable.Range(1, count).Select(i =>
             $$$"""{"custom_id":"r{{{i}}}","method":"POST","url":"/v1/chat/completions","body":{"model":"gpt-4o-mini","max_tokens":5,"messages":[{"role":"user","content":"{{{name}}} {{{i}}}"}]}}"""));
         return path;
+    }
+
+    private static async IAsyncEnumerable<Sluice.Redis.Batch.RedisBatchItem> Items(int count)
+    {
+        for (int i = 1; i <= count; i++)
+        {
+            await Task.Yield();
+            yield return new Sluice.Redis.Batch.RedisBatchItem($"r{i}", i, "{}");
+        }
     }
 
     private async Task<List<string>> RedisKeysAsync()
