@@ -89,103 +89,100 @@ internal static class SharedBatchRun
         CancellationToken cancellationToken)
     {
         string where = batch.Server;
+
+        // 2. Join the batch: load it if first, else check that it holds this very file.
+        var load = await batch.LoadAsync(validation.Fingerprint, SharedBatchLines.ItemsAsync(settings.InputPath, validation, cancellationToken), cancellationToken).ConfigureAwait(false);
+        if (load == RedisBatchLoad.DifferentInput)
         {
-            // 2. Join the batch: load it if first, else check that it holds this very file.
-            var load = await batch.LoadAsync(validation.Fingerprint, SharedBatchLines.ItemsAsync(settings.InputPath, validation, cancellationToken), cancellationToken).ConfigureAwait(false);
-            if (load == RedisBatchLoad.DifferentInput)
-            {
-                return await UsageAsync(error, $"the batch {batchName} in Redis at {where} holds a different file (another SHA-256 than {Path.GetFileName(settings.InputPath)}'s). " +
-                    "Give this file another --batch name, or delete the old batch with: sluice collect --redis HOST --batch " + batchName + " --delete").ConfigureAwait(false);
-            }
-
-            var start = await batch.GetProgressAsync(cancellationToken).ConfigureAwait(false);
-            var counters = new RunCounters
-            {
-                Total = (int)(start.Total ?? validation.Requests),
-                AlreadyDone = 0,
-                BatchName = batchName,
-                BatchRecordedAtStart = start.Recorded,
-                BatchLeft = start.Left,
-            };
-            if (!settings.Json)
-            {
-                string joined = load == RedisBatchLoad.Loaded ? "loaded it" : "joined it";
-                await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
-                    $"{Name}: batch {batchName} on Redis at {where} ({counters.Total:N0} requests, {start.Left:N0} left; {joined} as {batch.Worker}) to {(settings.ApiKey is null ? "the built-in mock" : settings.BaseUrl.Host)}; Ctrl-C stops gracefully.")).ConfigureAwait(false);
-            }
-
-            // 3. Send lines until the batch is complete or this worker stops.
-            var outcomes = new SharedBatchOutcomes(batch, counters, time);
-            bool live = !settings.Json && ReferenceEquals(output, Console.Out) && !Console.IsOutputRedirected && AnsiConsole.Profile.Capabilities.Interactive;
-            var progress = new RunProgress(counters, settings, time, output, live);
-            using var signals = handleSignals ? StopSignals.Listen() : StopSignals.Ignore();
-            using var hardStop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, signals.Aborting);
-            using var runner = new BatchRunner(settings, outcomes, counters, time, new Random());
-            progress.Limits = runner.Limits;
-            bool draining = false;
-            using var drain = signals.Stopping.Register(() =>
-            {
-                draining = true;
-                runner.Drain();
-                error.WriteLine(settings.Json
-                    ? RunProgress.JsonMessage(time, "stopping", "requests in flight finish and are recorded; the lines not started go back to the other workers; Ctrl-C again stops at once")
-                    : $"{Name}: stopping — requests in flight finish and are recorded, the lines not started go back to the other workers; Ctrl-C again stops at once.");
-            });
-
-            using var stopShowing = new CancellationTokenSource();
-            var showing = progress.ShowAsync(stopShowing.Token);
-            var watching = WatchAsync(batch, counters, time, stopShowing.Token);
-            bool interrupted = false;
-            try
-            {
-                var lines = SharedBatchLines.TakeAsync(batch, outcomes, TakeAtOnce, () => draining || runner.StopReason is not null || outcomes.Fault is not null, time, hardStop.Token);
-                await runner.RunAsync(lines, LinesInProgress, hardStop.Token).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException) when (hardStop.IsCancellationRequested)
-            {
-                interrupted = true;
-            }
-            finally
-            {
-                await stopShowing.CancelAsync().ConfigureAwait(false);
-                await showing.ConfigureAwait(false);
-                await watching.ConfigureAwait(false);
-            }
-
-            await outcomes.FlushAsync().ConfigureAwait(false);
-            if (outcomes.Fault is { } fault)
-            {
-                throw new IOException($"results could not be recorded in Redis at {where}: {fault.GetType().Name}; the lines not recorded go back to the other workers", fault);
-            }
-
-            // 4. The batch's state now; once complete, the results file, whichever worker finished last.
-            var end = await batch.GetProgressAsync(CancellationToken.None).ConfigureAwait(false);
-            counters.BatchLeft = end.Left;
-            string? reason = runner.StopReason ?? (interrupted || signals.Received > 0 ? "interrupted" : null);
-            long resultLines = 0;
-            long errorLines = 0;
-            if (end.IsComplete)
-            {
-                (resultLines, errorLines) = await BatchResultsFile.WriteAsync(batch, settings.ResultsPath, settings.ErrorsPath, CancellationToken.None).ConfigureAwait(false);
-            }
-
-            int left = (int)(end.Left ?? 0);
-            await output.WriteLineAsync(progress.Summary(left, left > 0 ? reason : null, resultLines, errorLines)).ConfigureAwait(false);
-            if (outcomes.SentTwice > 0 && !settings.Json)
-            {
-                await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"  {outcomes.SentTwice:N0} of this worker's answers came after another worker had recorded the same line (kept once)")).ConfigureAwait(false);
-            }
-
-            if (!end.IsComplete)
-            {
-                string message = string.Create(CultureInfo.InvariantCulture,
-                    $"stopped early ({reason ?? "unknown reason"}); this worker recorded {counters.DoneThisRun:N0}, the batch {batchName} has {left:N0} left. Run the same command again (here or on any machine) to go on; `sluice collect` writes the results once none are left.");
-                await error.WriteLineAsync(settings.Json ? RunProgress.JsonMessage(time, "stopped", message) : $"{Name}: {message}").ConfigureAwait(false);
-                return ExitCodes.StoppedEarly;
-            }
-
-            return end.Failed > 0 ? ExitCodes.SomeFailed : ExitCodes.Success;
+            return await UsageAsync(error, $"the batch {batchName} in Redis at {where} holds a different file (another SHA-256 than {Path.GetFileName(settings.InputPath)}'s). " +
+                "Give this file another --batch name, or delete the old batch with: sluice collect --redis HOST --batch " + batchName + " --delete").ConfigureAwait(false);
         }
+
+        var start = await batch.GetProgressAsync(cancellationToken).ConfigureAwait(false);
+        var counters = new RunCounters
+        {
+            Total = (int)(start.Total ?? validation.Requests),
+            AlreadyDone = 0,
+            BatchName = batchName,
+            BatchRecordedAtStart = start.Recorded,
+            BatchLeft = start.Left,
+        };
+        if (!settings.Json)
+        {
+            string joined = load == RedisBatchLoad.Loaded ? "loaded it" : "joined it";
+            await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
+                $"{Name}: batch {batchName} on Redis at {where} ({counters.Total:N0} requests, {start.Left:N0} left; {joined} as {batch.Worker}) to {(settings.ApiKey is null ? "the built-in mock" : settings.BaseUrl.Host)}; Ctrl-C stops gracefully.")).ConfigureAwait(false);
+        }
+
+        // 3. Send lines until the batch is complete or this worker stops.
+        var outcomes = new SharedBatchOutcomes(batch, counters, time);
+        bool live = !settings.Json && ReferenceEquals(output, Console.Out) && !Console.IsOutputRedirected && AnsiConsole.Profile.Capabilities.Interactive;
+        var progress = new RunProgress(counters, settings, time, output, live);
+        using var signals = handleSignals ? StopSignals.Listen() : StopSignals.Ignore();
+        using var hardStop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, signals.Aborting);
+        using var runner = new BatchRunner(settings, outcomes, counters, time, new Random());
+        progress.Limits = runner.Limits;
+        using var drain = signals.Stopping.Register(() =>
+        {
+            runner.Drain();
+            error.WriteLine(settings.Json
+                ? RunProgress.JsonMessage(time, "stopping", "requests in flight finish and are recorded; the lines not started go back to the other workers; Ctrl-C again stops at once")
+                : $"{Name}: stopping — requests in flight finish and are recorded, the lines not started go back to the other workers; Ctrl-C again stops at once.");
+        });
+
+        using var stopShowing = new CancellationTokenSource();
+        var showing = progress.ShowAsync(stopShowing.Token);
+        var watching = WatchAsync(batch, counters, time, stopShowing.Token);
+        bool interrupted = false;
+        try
+        {
+            var lines = SharedBatchLines.TakeAsync(batch, outcomes, TakeAtOnce, () => signals.Received > 0 || runner.StopReason is not null || outcomes.Fault is not null, time, hardStop.Token);
+            await runner.RunAsync(lines, LinesInProgress, hardStop.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (hardStop.IsCancellationRequested)
+        {
+            interrupted = true;
+        }
+        finally
+        {
+            await stopShowing.CancelAsync().ConfigureAwait(false);
+            await showing.ConfigureAwait(false);
+            await watching.ConfigureAwait(false);
+        }
+
+        await outcomes.FlushAsync().ConfigureAwait(false);
+        if (outcomes.Fault is { } fault)
+        {
+            throw new IOException($"results could not be recorded in Redis at {where}: {fault.GetType().Name}; the lines not recorded go back to the other workers", fault);
+        }
+
+        // 4. The batch's state now; once complete, the results file, whichever worker finished last.
+        var end = await batch.GetProgressAsync(CancellationToken.None).ConfigureAwait(false);
+        counters.BatchLeft = end.Left;
+        string? reason = runner.StopReason ?? (interrupted || signals.Received > 0 ? "interrupted" : null);
+        long resultLines = 0;
+        long errorLines = 0;
+        if (end.IsComplete)
+        {
+            (resultLines, errorLines) = await BatchResultsFile.WriteAsync(batch, settings.ResultsPath, settings.ErrorsPath, CancellationToken.None).ConfigureAwait(false);
+        }
+
+        int left = (int)(end.Left ?? 0);
+        await output.WriteLineAsync(progress.Summary(left, left > 0 ? reason : null, resultLines, errorLines)).ConfigureAwait(false);
+        if (outcomes.SentTwice > 0 && !settings.Json)
+        {
+            await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"  {outcomes.SentTwice:N0} of this worker's answers came after another worker had recorded the same line (kept once)")).ConfigureAwait(false);
+        }
+
+        if (!end.IsComplete)
+        {
+            string message = string.Create(CultureInfo.InvariantCulture,
+                $"stopped early ({reason ?? "unknown reason"}); this worker recorded {counters.DoneThisRun:N0}, the batch {batchName} has {left:N0} left. Run the same command again (here or on any machine) to go on; `sluice collect` writes the results once none are left.");
+            await error.WriteLineAsync(settings.Json ? RunProgress.JsonMessage(time, "stopped", message) : $"{Name}: {message}").ConfigureAwait(false);
+            return ExitCodes.StoppedEarly;
+        }
+
+        return end.Failed > 0 ? ExitCodes.SomeFailed : ExitCodes.Success;
     }
 
     // Reads the batch's progress every few seconds for the progress line; Redis away for a moment changes nothing.

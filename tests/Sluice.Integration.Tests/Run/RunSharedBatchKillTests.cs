@@ -116,6 +116,75 @@ public sealed class RunSharedBatchKillTests(ITestOutputHelper log)
         }
     }
 
+    [Fact]
+    public async Task AWorkerStoppedGracefully_GivesItsLinesBackAtOnce_Exit3_AndAnotherFinishesThemWithoutWaitingForATakeover()
+    {
+        using var files = new BatchFiles(300);
+        await using var redis = await RedisServer.StartAsync();
+        await using var mock = await MockServer.StartAsync(new MockOptions
+        {
+            Limits = new MockLimits { RequestsPerMinute = 3_000 },
+            Latency = TimeSpan.FromMilliseconds(60),
+            Seed = 6,
+        }).WaitAsync(BatchFiles.Bound);
+        using var connection = await ConnectionMultiplexer.ConnectAsync(redis.Configuration);
+        var db = connection.GetDatabase();
+
+        // An hour before any line is taken over: only lines given back can reach the other worker in time.
+        var leaving = Start(files, mock.BaseUrl, redis.Configuration, Path.Combine(files.Directory, "leaving.jsonl"), takeover: "1h");
+        var staying = Start(files, mock.BaseUrl, redis.Configuration, Path.Combine(files.Directory, "staying.jsonl"), takeover: "1h");
+        try
+        {
+            var leavingOutput = (Out: leaving.StandardOutput.ReadToEndAsync(), Err: leaving.StandardError.ReadToEndAsync());
+            var stayingOutput = (Out: staying.StandardOutput.ReadToEndAsync(), Err: staying.StandardError.ReadToEndAsync());
+            string prefix = $"{Environment.MachineName}-{leaving.Id.ToString(CultureInfo.InvariantCulture)}-";
+            long started = TimeProvider.System.GetTimestamp();
+            while (!(mock.GetStats().Succeeded >= 30 && await HeldByAsync(db, prefix) > 0))
+            {
+                if (leaving.HasExited)
+                {
+                    Assert.Fail($"the leaving worker ended before it was stopped: {await leavingOutput.Out} {await leavingOutput.Err}");
+                }
+
+                Assert.True(TimeProvider.System.GetElapsedTime(started) < ProcessBound, "the leaving worker never held lines");
+                await Task.Delay(TimeSpan.FromMilliseconds(20), TimeProvider.System);
+            }
+
+            using (var term = Process.Start("kill", ["-TERM", leaving.Id.ToString(CultureInfo.InvariantCulture)]))
+            {
+                await term.WaitForExitAsync().WaitAsync(ProcessBound);
+            }
+
+            await leaving.WaitForExitAsync().WaitAsync(ProcessBound);
+            string leftError = await leavingOutput.Err.WaitAsync(ProcessBound);
+            Assert.True(leaving.ExitCode == 3, $"exit {leaving.ExitCode}: {await leavingOutput.Out} {leftError}");
+            Assert.Contains("Run the same command again (here or on any machine) to go on", leftError, StringComparison.Ordinal);
+            // Given back: still listed under the leaving worker, but idle far past any takeover time.
+            var givenBack = (await db.StreamPendingMessagesAsync("sluice:batch:{kill-test}:lines", "workers", 10_000, RedisValue.Null))
+                .Where(p => p.ConsumerName.ToString().StartsWith(prefix, StringComparison.Ordinal)).ToList();
+            Assert.All(givenBack, p => Assert.True(p.IdleTimeInMilliseconds >= TimeSpan.FromHours(1).TotalMilliseconds, $"{p.MessageId} idle {p.IdleTimeInMilliseconds} ms"));
+
+            await staying.WaitForExitAsync().WaitAsync(ProcessBound);
+            string stayed = await stayingOutput.Out.WaitAsync(ProcessBound);
+            Assert.True(staying.ExitCode == 0, $"exit {staying.ExitCode}: {stayed} {await stayingOutput.Err}");
+            Assert.Equal(files.Ids, BatchFiles.ReadLines(Path.Combine(files.Directory, "staying.jsonl")).Select(BatchFiles.IdOf));
+            // A graceful stop lets requests in flight finish and records them: nothing is sent twice.
+            Assert.Equal(0, mock.GetStats().CustomIds.DuplicateSuccesses);
+        }
+        finally
+        {
+            foreach (var worker in new[] { leaving, staying })
+            {
+                if (!worker.HasExited)
+                {
+                    worker.Kill(entireProcessTree: true);
+                }
+
+                worker.Dispose();
+            }
+        }
+    }
+
     // Lines pending for the consumers whose names begin with the prefix (one process's worker).
     private static async Task<long> HeldByAsync(IDatabase db, string prefix)
     {
@@ -136,7 +205,7 @@ public sealed class RunSharedBatchKillTests(ITestOutputHelper log)
         }
     }
 
-    private static Process Start(BatchFiles files, Uri baseUrl, string redis, string results)
+    private static Process Start(BatchFiles files, Uri baseUrl, string redis, string results, string takeover = "5s")
     {
         string cli = typeof(RunCommand).Assembly.Location;
         var start = new ProcessStartInfo("dotnet")
@@ -149,7 +218,7 @@ public sealed class RunSharedBatchKillTests(ITestOutputHelper log)
         string[] arguments =
         [
             "run", files.Input, "-o", results, "--base-url", baseUrl.ToString(), "--api-key-env", BatchFiles.KeyVariable,
-            "--rpm", "3000", "--redis", redis, "--batch", "kill-test", "--takeover-after", "5s",
+            "--rpm", "3000", "--redis", redis, "--batch", "kill-test", "--takeover-after", takeover,
         ];
         foreach (string argument in arguments)
         {
