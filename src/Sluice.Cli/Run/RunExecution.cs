@@ -106,6 +106,11 @@ internal static class RunExecution
             }
         }
 
+        if (arguments.Batch is null && arguments.TakeoverAfter is not null)
+        {
+            return await UsageAsync(error, "--takeover-after applies to a shared batch only: add --batch NAME (and --redis)").ConfigureAwait(false);
+        }
+
         if (arguments.Redis is { } redisText)
         {
             try

@@ -16,7 +16,8 @@ namespace Sluice.Redis.Batch;
 /// <remarks>
 /// A line is sent at least once and recorded exactly once: a worker killed after its request was answered but before
 /// the result was recorded leaves the line to be sent again by another. Keys live under
-/// <c>PREFIX:batch:{NAME}:</c> and expire <see cref="RedisBatchOptions.KeepFor"/> after their last use.
+/// <c>PREFIX:batch:{NAME}:</c> and expire <see cref="RedisBatchOptions.KeepFor"/> after their last use. One worker
+/// calls <see cref="TakeAsync"/> once at a time; recording and reading progress may overlap it.
 /// </remarks>
 public sealed partial class RedisBatch : IAsyncDisposable
 {

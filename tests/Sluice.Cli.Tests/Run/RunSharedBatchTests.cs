@@ -35,6 +35,17 @@ public sealed class RunSharedBatchTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task TakeoverAfter_WithoutABatch_IsAUsageError()
+    {
+        string input = Input("in.jsonl", 3);
+
+        var (exitCode, _, error) = await InvokeAsync("run", input, "--mock", "--takeover-after", "10s");
+
+        Assert.Equal(2, exitCode);
+        Assert.Equal("sluice run: --takeover-after applies to a shared batch only: add --batch NAME (and --redis)", error.Trim());
+    }
+
+    [Fact]
     public async Task Batch_WithABadName_IsAUsageError()
     {
         string input = Input("in.jsonl", 3);
