@@ -64,6 +64,29 @@ internal static class LimitArguments
         return share;
     }
 
+    /// <summary>
+    /// <paramref name="limits"/> with every budget and the concurrency scaled by <paramref name="factor"/> (at least 1
+    /// each): the part a process takes through Redis while other members may still be on their local share.
+    /// </summary>
+    public static PartitionLimits Scale(PartitionLimits limits, double factor)
+    {
+        var scaled = limits.Clone();
+        scaled.MaxConcurrency = Math.Max(1, (int)(limits.MaxConcurrency * factor));
+        scaled.RequestsPerWindow = Scale(limits.RequestsPerWindow, factor);
+        scaled.TokensPerWindow = Scale(limits.TokensPerWindow, factor);
+        scaled.InputTokensPerWindow = Scale(limits.InputTokensPerWindow, factor);
+        scaled.OutputTokensPerWindow = Scale(limits.OutputTokensPerWindow, factor);
+        scaled.RequestsPerDay = Scale(limits.RequestsPerDay, factor);
+        scaled.TokensPerDay = Scale(limits.TokensPerDay, factor);
+        scaled.RequestBurst = Scale(limits.RequestBurst, factor);
+        scaled.TokenBurst = Scale(limits.TokenBurst, factor);
+        return scaled;
+    }
+
+    private static int? Scale(int? value, double factor) => value is { } v ? Math.Max(1, (int)(v * factor)) : null;
+
+    private static long? Scale(long? value, double factor) => value is { } v ? Math.Max(1, (long)(v * factor)) : null;
+
     private static RedisValue Rate(long? perWindow, double windowSeconds) =>
         perWindow is { } amount ? (amount / windowSeconds).ToString("R", CultureInfo.InvariantCulture) : "";
 

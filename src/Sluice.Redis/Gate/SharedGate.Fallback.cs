@@ -21,6 +21,44 @@ internal sealed partial class SharedGate
     private int _members = 1;
     private LocalEpisode? _local;
     private int _rejoining;
+    private int _pendingHeartbeats;
+
+    private int _graceMembers = 1;
+    private long _graceUntilMs;
+
+    /// <summary>
+    /// The part of every shared budget this process may use now: 1 normally; after a rejoin, the members back in Redis
+    /// over the members there were before the outage, until all are back or a TTL has passed (the others may still be
+    /// on their local share, spending 1/N each).
+    /// </summary>
+    internal double ShareFactor
+    {
+        get
+        {
+            lock (_modeLock)
+            {
+                if (_members >= _graceMembers || NowMs() >= _graceUntilMs)
+                {
+                    return 1;
+                }
+
+                return Math.Max(1, _members) / (double)_graceMembers;
+            }
+        }
+    }
+
+    /// <summary>The part of the members before the outage that are not back in Redis yet (0 when all are).</summary>
+    internal double AbsentShare(LocalEpisode? episode)
+    {
+        lock (_modeLock)
+        {
+            int before = episode?.Members ?? 1;
+            return before <= _members ? 0 : (before - _members) / (double)before;
+        }
+    }
+
+    /// <summary>Heartbeats started and not yet finished (for tests that must let one reach Redis).</summary>
+    internal int PendingHeartbeats => Volatile.Read(ref _pendingHeartbeats);
 
     /// <summary>Where admissions go now.</summary>
     internal GateMode Mode
@@ -60,6 +98,12 @@ internal sealed partial class SharedGate
     /// <summary>Redis could not be reached: every partition goes on with its local share. Logged once per transition.</summary>
     internal void GoLocal(Exception error)
     {
+        if (IsDisposed)
+        {
+            // A call cut short by our own disposal says nothing about Redis.
+            return;
+        }
+
         LocalEpisode episode;
         lock (_modeLock)
         {
@@ -91,7 +135,7 @@ internal sealed partial class SharedGate
 
         foreach (var partition in _partitions.Values)
         {
-            partition.Kick(synchronous: false);
+            partition.Kick();
         }
 
         ScheduleHeartbeat();
@@ -146,16 +190,12 @@ internal sealed partial class SharedGate
             return;
         }
 
+        Interlocked.Increment(ref _pendingHeartbeats);
         try
         {
-            int members = Math.Max(1, (int)(long)await Database.ScriptEvaluateAsync(
-                GateScripts.Members, [PartitionKeys.Members(Prefix)], [NowMs(), (long)LeaseTimeToLive.TotalMilliseconds, MemberId, "0"]).ConfigureAwait(false));
-            lock (_modeLock)
-            {
-                _members = members;
-            }
-
-            if (Mode == GateMode.Shared)
+            bool shared = Mode == GateMode.Shared;
+            await CountMembersAsync(register: shared).ConfigureAwait(false);
+            if (shared)
             {
                 foreach (var partition in _partitions.Values)
                 {
@@ -174,6 +214,22 @@ internal sealed partial class SharedGate
         finally
         {
             ScheduleHeartbeat();
+            Interlocked.Decrement(ref _pendingHeartbeats);
+        }
+    }
+
+    /// <summary>
+    /// Heartbeat: registers this member as seen now (only while shared: a member on its local share counts as absent
+    /// until it has rejoined) and reads how many are alive. When it is not yet registered, this member counts itself.
+    /// </summary>
+    private async Task CountMembersAsync(bool register)
+    {
+        long seen = (long)await Database.ScriptEvaluateAsync(
+            GateScripts.Members, [PartitionKeys.Members(Prefix)], [NowMs(), (long)LeaseTimeToLive.TotalMilliseconds, MemberId, register ? "0" : "2"]).ConfigureAwait(false);
+        int members = Math.Max(1, (int)seen + (register ? 0 : 1));
+        lock (_modeLock)
+        {
+            _members = members;
         }
     }
 
@@ -228,12 +284,26 @@ internal sealed partial class SharedGate
                 _mode = GateMode.Shared;
                 _since = Clock.GetUtcNow();
                 members = _members;
+
+                // Members not back yet may still be admitting on their local share: until they are (or a TTL has
+                // passed and they count as gone), this process takes only its part of every budget through Redis.
+                _graceMembers = episode?.Members ?? 1;
+                _graceUntilMs = NowMs() + (long)LeaseTimeToLive.TotalMilliseconds;
+            }
+
+            try
+            {
+                await CountMembersAsync(register: true).ConfigureAwait(false);
+            }
+            catch (Exception e) when (IsUnavailable(e))
+            {
+                // Registered at the next heartbeat; counted as absent by the others meanwhile, which is only cautious.
             }
 
             RedisGateLog.Rejoined(Logger, Described, members);
             foreach (var partition in _partitions.Values)
             {
-                partition.Kick(synchronous: false);
+                partition.Kick();
             }
         }
         finally

@@ -26,6 +26,7 @@ internal sealed partial class SharedGate : SluiceGate
     private readonly ITimer _heartbeat;
     private readonly Meter? _ownMeter;
     private long _nextLease;
+    private int _blocking;
     private int _disposed;
 
     public SharedGate(RedisGateOptions redis, GateOptions options, TimeProvider time, ILoggerFactory? loggerFactory, IMeterFactory? meterFactory)
@@ -52,6 +53,7 @@ internal sealed partial class SharedGate : SluiceGate
         configuration.AsyncTimeout = timeout;
         configuration.ConnectTimeout = timeout;
         configuration.ClientName = "sluice-gate";
+
         _redis = ConnectionMultiplexer.Connect(configuration);
         Database = _redis.GetDatabase();
         Subscriber = _redis.GetSubscriber();
@@ -102,6 +104,14 @@ internal sealed partial class SharedGate : SluiceGate
 
     /// <summary>Redis's time is the gate's clock in Unix milliseconds (the scripts keep the latest any process stated).</summary>
     internal long NowMs() => Clock.GetUtcNow().ToUnixTimeMilliseconds();
+
+    /// <summary>
+    /// Takes the gate's one permit to block a thread on Redis (see SharedPartition.Admission.cs); false when another
+    /// thread holds it, and the caller goes asynchronous instead.
+    /// </summary>
+    internal bool TryEnterBlocking() => Interlocked.CompareExchange(ref _blocking, 1, 0) == 0;
+
+    internal void ExitBlocking() => Volatile.Write(ref _blocking, 0);
 
     /// <summary>A slot id no other process or lease uses.</summary>
     internal string NewLeaseId() => MemberId + ":" + Interlocked.Increment(ref _nextLease).ToString(CultureInfo.InvariantCulture);

@@ -6,11 +6,11 @@ namespace Sluice.Redis.Gate;
 
 /// <summary>
 /// The queue of this process and its pump: one attempt at a time for the head (so priority and arrival order hold
-/// here), through Redis when shared, through the local share otherwise. An attempt is one synchronous round trip
-/// (bounded by <see cref="RedisGateOptions.OperationTimeout"/>), made on the thread that has reason to make it: the
-/// caller who found the queue idle, the partition's timer, the thread that completed a release. So a clock that jumps
-/// (a test's fake clock) sees every admission it allows before it moves on, and an uncontended admission costs one
-/// round trip and no thread hop.
+/// here), through Redis when shared, through the local share otherwise. Attempts are awaited, except on one thread per
+/// gate at a time (<see cref="SharedGate.TryEnterBlocking"/>): StackExchange.Redis reads its replies on the thread pool,
+/// so many threads blocked on it would starve the very calls that free them. The thread that may block is the first
+/// caller at an idle partition (one round trip, no thread hop: the uncontended admission) or the partition's timer,
+/// which waits for the round it starts (see <see cref="OnTimer"/>).
 /// </summary>
 internal sealed partial class SharedPartition
 {
@@ -21,6 +21,7 @@ internal sealed partial class SharedPartition
     private bool _pumping;
     private bool _again;
     private bool _slotBound = true;
+    private Task _pump = Task.CompletedTask;
 
     private enum AttemptKind
     {
@@ -72,7 +73,22 @@ internal sealed partial class SharedPartition
 
         if (start)
         {
-            Pump(until: waiter);
+            if (_gate.TryEnterBlocking())
+            {
+                // An idle partition admits in one round trip on the caller's thread, no hop; one thread per gate at most.
+                try
+                {
+                    PumpNow(until: waiter);
+                }
+                finally
+                {
+                    _gate.ExitBlocking();
+                }
+            }
+            else
+            {
+                _ = StartPump();
+            }
         }
 
         return new(waiter.Task);
@@ -96,7 +112,7 @@ internal sealed partial class SharedPartition
 
         for (int tries = 0; ; tries++)
         {
-            var attempt = Attempt(request, waitingBehind: -1);
+            var attempt = AttemptNow(request);
             switch (attempt.Kind)
             {
                 case AttemptKind.Admitted:
@@ -119,8 +135,8 @@ internal sealed partial class SharedPartition
         }
     }
 
-    /// <summary>Retries the head: after a release, a refund, a message from another process, a timer, a change of mode.</summary>
-    internal void Kick(bool synchronous)
+    /// <summary>Retries the head: after a release, a refund, a message from another process, a change of mode.</summary>
+    internal void Kick()
     {
         lock (_lock)
         {
@@ -138,40 +154,125 @@ internal sealed partial class SharedPartition
             _pumping = true;
         }
 
-        if (synchronous)
-        {
-            Pump(until: null);
-        }
-        else
-        {
-            ThreadPool.UnsafeQueueUserWorkItem(static partition => partition.Pump(until: null), this, preferLocal: false);
-        }
+        _ = StartPump();
     }
 
     /// <summary>
-    /// Serves the queue from its head on this thread while every limit allows, one Redis round trip per attempt. A
-    /// caller that started it (<paramref name="until"/>) serves until its own turn is decided, then hands the rest to
-    /// the thread pool, so no caller serves a stream of others.
+    /// The partition's timer: retries the head and waits (bounded) until that round is over. A timer fires when time has
+    /// made room, so the admissions it allows are made before the clock goes on (a test's fake clock moves only when
+    /// its timers are done); the wait costs the timer's thread one round trip per admission.
     /// </summary>
-    private void Pump(SharedWaiter? until)
+    private void OnTimer()
+    {
+        if (!_gate.TryEnterBlocking())
+        {
+            Kick();
+            return;
+        }
+
+        try
+        {
+            RunTimerRound();
+        }
+        finally
+        {
+            _gate.ExitBlocking();
+        }
+    }
+
+    private void RunTimerRound()
+    {
+        Task round;
+        bool start = false;
+        lock (_lock)
+        {
+            if (_disposed || _queued == 0)
+            {
+                return;
+            }
+
+            if (_pumping)
+            {
+                _again = true;
+            }
+            else
+            {
+                _pumping = true;
+                start = true;
+            }
+
+            round = _pump;
+        }
+
+        if (start)
+        {
+            round = StartPump();
+        }
+
+        // Bounded: every call in the round is (OperationTimeout); a round that outlasts this goes on by itself.
+        round.Wait(_gate.OperationTimeout * 4);
+    }
+
+    /// <summary>Starts the pump (the caller has set <c>_pumping</c>); its first call is sent before this returns.</summary>
+    private Task StartPump()
+    {
+        var pump = PumpAsync();
+        lock (_lock)
+        {
+            if (!pump.IsCompleted)
+            {
+                _pump = pump;
+            }
+        }
+
+        return pump;
+    }
+
+    /// <summary>
+    /// Serves the queue on this thread, one blocking round trip per attempt, until <paramref name="until"/> (the caller's
+    /// own waiter) is decided; then the rest, if any, goes on asynchronously.
+    /// </summary>
+    private void PumpNow(SharedWaiter until)
     {
         while (TryTakeHead(out var head, out int behind))
         {
-            if (until is not null && until.Task.IsCompleted)
+            if (until.Task.IsCompleted)
             {
                 lock (_lock)
                 {
                     _pumping = false;
                 }
 
-                Kick(synchronous: false);
+                Kick();
                 return;
             }
 
             Outcome attempt;
             try
             {
-                attempt = Attempt(head.Request, behind);
+                attempt = AttemptNow(head.Request, behind);
+            }
+            catch (Exception e)
+            {
+                Fail(e);
+                return;
+            }
+
+            if (!Finish(head, attempt))
+            {
+                return;
+            }
+        }
+    }
+
+    private async Task PumpAsync()
+    {
+        while (TryTakeHead(out var head, out int behind))
+        {
+            Outcome attempt;
+            try
+            {
+                attempt = await AttemptAsync(head.Request, behind).ConfigureAwait(false);
             }
             catch (Exception e)
             {
@@ -236,22 +337,19 @@ internal sealed partial class SharedPartition
                         break;
                     }
 
+                    // Even a wait already over goes through the timer: the clock may have moved during the round trip, and
+                    // the timer's round is the one that keeps up with it.
                     double due = PollPeriod.TotalMilliseconds;
                     if (attempt.AtMs >= 0)
                     {
                         due = Math.Min(due, attempt.AtMs - _gate.NowMs());
                     }
 
-                    if (due <= 0)
-                    {
-                        break;
-                    }
-
                     _pumping = false;
                     more = false;
                     if (!_disposed)
                     {
-                        _timer.Change(TimeSpan.FromMilliseconds(Math.Ceiling(due)), Timeout.InfiniteTimeSpan);
+                        _timer.Change(TimeSpan.FromMilliseconds(Math.Max(1, Math.Ceiling(due))), Timeout.InfiniteTimeSpan);
                     }
 
                     break;
@@ -289,7 +387,7 @@ internal sealed partial class SharedPartition
         }
 
         failed?.TrySetException(error);
-        Kick(synchronous: false);
+        Kick();
     }
 
     /// <summary>Makes the lease of an admission and remembers what it holds.</summary>
@@ -318,37 +416,72 @@ internal sealed partial class SharedPartition
         return lease;
     }
 
-    /// <summary>One admission attempt: through Redis when shared, on the local share otherwise.</summary>
-    private Outcome Attempt(AdmissionRequest request, int waitingBehind)
+    /// <summary>One admission attempt, awaited: through Redis when shared, on the local share otherwise.</summary>
+    private async ValueTask<Outcome> AttemptAsync(AdmissionRequest request, int waitingBehind)
     {
-        switch (_gate.Mode)
+        if (Elsewhere(request) is { } decided)
         {
-            case GateMode.Rejoining:
-                // What this process admitted alone is being charged: admit nothing until it is.
-                return new Outcome(AttemptKind.Wait, _time.GetTimestamp(), _gate.NowMs(), _gate.NowMs() + 20, false);
-            case GateMode.Local:
-                return AttemptLocal(request);
+            return decided;
         }
 
         long admittedAt = _time.GetTimestamp();
-        string slot = _gate.NewLeaseId();
-        RedisValue[] extra =
-        [
-            slot, (long)_gate.LeaseTimeToLive.TotalMilliseconds, request.Tokens, request.InputTokens, request.OutputTokens,
-            _gate.MemberId, Math.Max(0, waitingBehind),
-        ];
-        string op = waitingBehind < 0 ? "try" : "admit";
-        RedisResult[] r;
+        var (op, slot, extra) = Call(request, waitingBehind);
         try
         {
-            r = (RedisResult[])Evaluate(op, extra)!;
+            return Parse((RedisResult[])(await EvaluateAsync(op, extra).ConfigureAwait(false))!, slot, admittedAt);
         }
         catch (Exception e) when (SharedGate.IsUnavailable(e))
         {
             _gate.GoLocal(e);
             return new Outcome(AttemptKind.Again, admittedAt, 0, 0, false);
         }
+    }
 
+    /// <summary>One admission attempt on the caller's thread: for <see cref="TryAcquire"/>, which must answer now, and an idle partition's first caller.</summary>
+    private Outcome AttemptNow(AdmissionRequest request, int waitingBehind = -1)
+    {
+        if (Elsewhere(request) is { } decided)
+        {
+            return decided;
+        }
+
+        long admittedAt = _time.GetTimestamp();
+        var (op, slot, extra) = Call(request, waitingBehind);
+        try
+        {
+            return Parse((RedisResult[])Evaluate(op, extra)!, slot, admittedAt);
+        }
+        catch (Exception e) when (SharedGate.IsUnavailable(e))
+        {
+            _gate.GoLocal(e);
+            return new Outcome(AttemptKind.Again, admittedAt, 0, 0, false);
+        }
+    }
+
+    /// <summary>The attempt when Redis is not where admissions go: on the local share, or nothing while rejoining.</summary>
+    private Outcome? Elsewhere(AdmissionRequest request) => _gate.Mode switch
+    {
+        // What this process admitted alone is being charged: admit nothing until it is (the rejoin kicks the queue).
+        GateMode.Rejoining => new Outcome(AttemptKind.Wait, _time.GetTimestamp(), _gate.NowMs(), _gate.NowMs() + 20, false),
+        GateMode.Local => AttemptLocal(request),
+        _ => null,
+    };
+
+    /// <summary>The op and arguments of an admission: a new slot id, its time to live, the costs, how many wait behind.</summary>
+    private (string Op, string Slot, RedisValue[] Extra) Call(AdmissionRequest request, int waitingBehind)
+    {
+        string slot = _gate.NewLeaseId();
+        RedisValue[] extra =
+        [
+            slot, (long)_gate.LeaseTimeToLive.TotalMilliseconds, request.Tokens, request.InputTokens, request.OutputTokens,
+            _gate.MemberId, Math.Max(0, waitingBehind),
+        ];
+        return (waitingBehind < 0 ? "try" : "admit", slot, extra);
+    }
+
+    /// <summary>Reads gate.lua's answer: admitted (with the per-day bucket), wait (until when, whether for a slot), or stopped.</summary>
+    private Outcome Parse(RedisResult[] r, string slot, long admittedAt)
+    {
         string status = (string)r[0]!;
         long nowMs = (long)Number(r[1]);
         switch (status)
@@ -392,7 +525,7 @@ internal sealed partial class SharedPartition
         }
 
         waiter.TrySetCanceled(token);
-        Kick(synchronous: false);
+        Kick();
     }
 
     /// <summary>Stops the partition here: every waiter of this process is rejected with the reason, and so is every later caller.</summary>

@@ -188,7 +188,8 @@ internal sealed partial class SharedPartition
 
         if (state is not null)
         {
-            var extra = new StackExchange.Redis.RedisValue[8];
+            var extra = new StackExchange.Redis.RedisValue[9];
+            extra[8] = _gate.AbsentShare(episode);
             List<string> stand = [];
             lock (_localLock)
             {

@@ -39,7 +39,7 @@ internal sealed partial class SharedPartition
             }
             else
             {
-                Kick(synchronous: false);
+                Kick();
             }
 
             return;
@@ -69,7 +69,7 @@ internal sealed partial class SharedPartition
                 partition.ConcurrencyLimit = LocalConcurrency(share, Volatile.Read(ref _concurrency));
             }
 
-            Kick(synchronous: false);
+            Kick();
         }
     }
 
@@ -97,7 +97,7 @@ internal sealed partial class SharedPartition
 
             if (delta < 0)
             {
-                Kick(synchronous: false);
+                Kick();
             }
 
             return;

@@ -33,6 +33,7 @@ internal sealed partial class SharedPartition : GatePartition, IDisposable
     private readonly object _lock = new();
     private readonly ConditionalWeakTable<GateLease, LeaseRecord> _records = [];
     private readonly ITimer _timer;
+    private readonly Action<RedisChannel, RedisValue> _handler;
 
     private PartitionLimits _limits;
     private RedisValue[] _limitArgs;
@@ -53,7 +54,8 @@ internal sealed partial class SharedPartition : GatePartition, IDisposable
         _limits = limits;
         _limitArgs = LimitArguments.Of(limits);
         _concurrency = limits.MaxConcurrency;
-        _timer = _time.CreateTimer(static state => ((SharedPartition)state!).Kick(synchronous: true), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+        _handler = (_, message) => OnMessage(message);
+        _timer = _time.CreateTimer(static state => ((SharedPartition)state!).OnTimer(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
         _lastLookup = _time.GetTimestamp();
     }
 
@@ -75,14 +77,22 @@ internal sealed partial class SharedPartition : GatePartition, IDisposable
                 _ = CallAsync("limit", [value], kick: true);
             }
 
-            Kick(synchronous: false);
+            Kick();
         }
     }
 
-    /// <summary>Listens for what other processes announce on the partition's channel.</summary>
-    internal void Start() =>
-        _ = _gate.Subscriber.SubscribeAsync(_keys.Channel, (_, message) => OnMessage(message)).ContinueWith(
-            static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
+    /// <summary>
+    /// Listens for what other processes announce on the partition's channel (StackExchange.Redis subscribes again on
+    /// every reconnection). Until the subscription is in place, the poll stands in for it.
+    /// </summary>
+    internal void Start()
+    {
+        Subscribed = _gate.Subscriber.SubscribeAsync(_keys.Channel, _handler);
+        _ = Subscribed.ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
+    }
+
+    /// <summary>Completes once the partition hears what other processes announce (for tests that must not rely on the poll).</summary>
+    internal Task Subscribed { get; private set; } = Task.CompletedTask;
 
     internal void Touch() => Interlocked.Exchange(ref _lastLookup, _time.GetTimestamp());
 
@@ -220,7 +230,7 @@ internal sealed partial class SharedPartition : GatePartition, IDisposable
             _ = CallAsync("limit", [copy.MaxConcurrency], kick: true);
         }
 
-        Kick(synchronous: false);
+        Kick();
     }
 
     public override PartitionSnapshot GetSnapshot()
@@ -250,7 +260,8 @@ internal sealed partial class SharedPartition : GatePartition, IDisposable
         _timer.Dispose();
         try
         {
-            _ = _gate.Subscriber.UnsubscribeAsync(_keys.Channel).ContinueWith(
+            // This partition's handler only: another partition object of the same key (a lost race) may listen too.
+            _ = _gate.Subscriber.UnsubscribeAsync(_keys.Channel, _handler).ContinueWith(
                 static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
         }
         catch (ObjectDisposedException)
@@ -392,13 +403,13 @@ internal sealed partial class SharedPartition : GatePartition, IDisposable
                     _stopReason = null;
                 }
 
-                Kick(synchronous: false);
+                Kick();
                 break;
             default:
                 // A release, refund or change elsewhere; our own are acted on where they happen.
                 if (!text.AsSpan(1).SequenceEqual(_gate.MemberId))
                 {
-                    Kick(synchronous: false);
+                    Kick();
                 }
 
                 break;
@@ -422,7 +433,7 @@ internal sealed partial class SharedPartition : GatePartition, IDisposable
 
         if (kick)
         {
-            Kick(synchronous: false);
+            Kick();
         }
     }
 
@@ -435,9 +446,10 @@ internal sealed partial class SharedPartition : GatePartition, IDisposable
     private RedisValue[] Arguments(string op, RedisValue[] extra)
     {
         RedisValue[] limits;
+        double factor = _gate.ShareFactor;
         lock (_lock)
         {
-            limits = _limitArgs;
+            limits = factor < 1 ? LimitArguments.Of(LimitArguments.Scale(_limits, factor)) : _limitArgs;
         }
 
         var args = LimitArguments.For(limits, op, _gate.NowMs(), _gate.MemberId, extra.Length);

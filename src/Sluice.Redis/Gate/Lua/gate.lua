@@ -256,8 +256,10 @@ if op == 'admit' or op == 'try' then
   return { 'wait', fmt(now), fmt(at), tostring(slotbound), tostring(held), tostring(lim), dayleft('R'), dayleft('T') }
 elseif op == 'release' then
   -- 14 lease id
+  -- Only a waiter held back by the slots gains from a release: announce it only when they were all taken.
+  local full = inflight() >= climit()
   local removed = redis.call('ZREM', KEYS[2], ARGV[14])
-  if removed > 0 then wake('w') end
+  if removed > 0 and full then wake('w') end
   return { 'ok', fmt(now), tostring(removed) }
 elseif op == 'settle' then
   -- 14 dimension (1 tokens, 2 input, 3 output), 15 delta, 16 per-day bucket of the admission (-1 none)
@@ -382,10 +384,12 @@ elseif op == 'renew' then
   return { 'ok', fmt(now), tostring(missing) }
 elseif op == 'rejoin' then
   -- 14..17 debits of requests, tokens, input, output; 18, 19 per-day requests and tokens admitted locally;
-  -- 20 pause until ms (0 none); 21 stop reason ('' none)
+  -- 20 pause until ms (0 none); 21 stop reason ('' none); 22 the part of the members not back yet (0..1), whose
+  -- local buckets may still be spent: their bursts are charged too, so the bucket holds no more than ours.
+  local absent = tonumber(ARGV[22]) or 0
   for _, d in ipairs(dims) do
     refill(d)
-    local debit = tonumber(ARGV[14 + d.dim]) or 0
+    local debit = (tonumber(ARGV[14 + d.dim]) or 0) + absent * d.cap
     if debit > 0 then put(d.f .. 'l', d.level - debit) end
   end
   for _, w in ipairs(days) do
