@@ -74,7 +74,7 @@ internal static class RunCommand
         };
         var batch = new Option<string?>("--batch")
         {
-            Description = "With --redis: join the shared batch NAME, worked on by every sluice run started with the same file, --redis and --batch, on any machine. The first loads the file into Redis; each takes lines, sends them, and records every result once in Redis; a worker that dies (even kill -9) has its lines finished by the others after a minute. Each worker writes -o once the whole batch is done; `sluice collect` writes it from anywhere. NAME: 1 to 100 of A-Z a-z 0-9 . _ -",
+            Description = "With --redis: join the shared batch NAME, worked on by every sluice run started with the same file, --redis and --batch, on any machine. The first loads the file into Redis; each takes lines, sends them, and records every result once in Redis; a worker that dies (even kill -9) has its lines finished by the others after --takeover-after. Each worker writes -o once the whole batch is done; `sluice collect` writes it from anywhere. NAME: 1 to 100 of A-Z a-z 0-9 . _ -",
             HelpName = "NAME",
         };
         var takeover = OptionKinds.Duration("--takeover-after", RunDefaults.TakeoverAfter, "With --batch: how long the lines of a worker that stopped renewing them (killed, lost its machine or network) wait before the other workers take them over. A live worker renews its lines every sixth of this, however slow its requests. At least 1s.");
