@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.CommandLine.Help;
+using Sluice.Cli.Collect;
 using Sluice.Cli.Common;
 using Sluice.Cli.Mock;
 using Sluice.Cli.Proxy;
@@ -25,6 +26,7 @@ internal static class SluiceCommandLine
             new VersionOption(),
         };
         root.Subcommands.Add(RunCommand.Create());
+        root.Subcommands.Add(CollectCommand.Create());
         root.Subcommands.Add(ProxyCommand.Create());
         root.Subcommands.Add(MockCommand.Create());
 

@@ -7,18 +7,20 @@ using Sluice.Engine;
 using Sluice.Gate;
 using Sluice.Http;
 using Sluice.Providers;
+using Sluice.Redis.Gate;
 
 namespace Sluice.Cli.Run;
 
 /// <summary>
 /// Sends a validated batch file's unfinished requests through one <see cref="SluiceEngine"/> — the same pipeline as
-/// <see cref="SluiceHandler"/> and the proxy — and journals every final outcome. Jobs that did not complete (quota or
-/// credential stop, interruption) are not journalled: they stay pending for the next run.
+/// <see cref="SluiceHandler"/> and the proxy — and records every final outcome (in the journal, or in a batch shared
+/// through Redis). Jobs that did not complete (quota or credential stop, interruption) are not recorded: they stay
+/// pending for the next run. With <see cref="RunSettings.Redis"/>, the engine's gate is shared through Redis.
 /// </summary>
 internal sealed class BatchRunner : IDisposable
 {
     private readonly RunSettings _settings;
-    private readonly RunJournal _journal;
+    private readonly IRunOutcomes _journal;
     private readonly RunCounters _counters;
     private readonly SluiceEngine _engine;
     private readonly SluiceSendOptions _send;
@@ -27,7 +29,7 @@ internal sealed class BatchRunner : IDisposable
     private readonly ConcurrentDictionary<string, int> _inProgress = new(StringComparer.Ordinal);
     private int _firstFailureLine = int.MaxValue;
 
-    public BatchRunner(RunSettings settings, RunJournal journal, RunCounters counters, TimeProvider time, Random random, HttpMessageHandler? handler = null)
+    public BatchRunner(RunSettings settings, IRunOutcomes journal, RunCounters counters, TimeProvider time, Random random, HttpMessageHandler? handler = null)
     {
         _settings = settings;
         _journal = journal;
@@ -46,6 +48,7 @@ internal sealed class BatchRunner : IDisposable
                     MaxQueueLength = 1_000_000,
                 }),
                 AdaptiveConcurrency = settings.AdaptiveConcurrency,
+                GateFactory = SharedGate(settings),
                 Retry = new DispatcherOptions { MaxAttempts = settings.MaxAttempts, AttemptTimeout = settings.Timeout },
             },
             handler,
@@ -85,12 +88,20 @@ internal sealed class BatchRunner : IDisposable
     /// <param name="finished">The ids the journal holds.</param>
     /// <param name="validated">The input's validation, which the file must still match as it is read.</param>
     /// <param name="cancellationToken">Abandons the attempts in flight.</param>
-    public async Task RunAsync(IReadOnlySet<string> finished, RequestFile.Validation validated, CancellationToken cancellationToken)
+    public Task RunAsync(IReadOnlySet<string> finished, RequestFile.Validation validated, CancellationToken cancellationToken)
     {
         var lines = RequestFile.ReadAsync(_settings.InputPath, validated, finished, cancellationToken);
         // Lines read ahead and not yet ended: enough for the Little floor to put thousands in flight when answers take
         // seconds (3,000 a minute of 8 s answers want about 600), still a bound on the request bodies held in memory.
-        int maxInProgress = Math.Max(MaxLinesInProgress, _settings.Concurrency * 4);
+        return RunAsync(lines, Math.Max(MaxLinesInProgress, _settings.Concurrency * 4), cancellationToken);
+    }
+
+    /// <summary>Runs every request of <paramref name="lines"/> until each ends or the run stops.</summary>
+    /// <param name="lines">The requests, taken only as places free up.</param>
+    /// <param name="maxInProgress">Requests taken and not yet ended, at most.</param>
+    /// <param name="cancellationToken">Abandons the attempts in flight.</param>
+    public async Task RunAsync(IAsyncEnumerable<RequestLine> lines, int maxInProgress, CancellationToken cancellationToken)
+    {
         await foreach (var result in _engine.SendAllAsync(CaptureAll(lines, cancellationToken), maxInProgress, _send, cancellationToken).ConfigureAwait(false))
         {
             if (_journal.Fault is not null)
@@ -139,6 +150,12 @@ internal sealed class BatchRunner : IDisposable
     }
 
     public void Dispose() => _engine.Dispose();
+
+    // Budgets shared through Redis when asked; SLUICE_REDIS_GATE=local keeps them in this process (for diagnosis).
+    private static SluiceGateFactory? SharedGate(RunSettings settings) =>
+        settings.Redis is { } redis && !RunEnvironment.LocalGate
+            ? RedisGate.Factory(new RedisGateOptions { Configuration = redis })
+            : null;
 
     /// <summary>Captures each line as it is taken from the file, noting its line number until it ends.</summary>
     private async IAsyncEnumerable<SluiceRequest> CaptureAll(IAsyncEnumerable<RequestLine> lines, [EnumeratorCancellation] CancellationToken cancellationToken)

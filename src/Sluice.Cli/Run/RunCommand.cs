@@ -67,6 +67,17 @@ internal static class RunCommand
             Description = "A JSON file of settings (base_url, api_key_env, provider, rpm, tpm, concurrency, max_attempts, timeout); options and SLUICE_* environment variables win over it.",
             HelpName = "FILE",
         };
+        var redis = new Option<string?>("--redis")
+        {
+            Description = "Share this run's budgets through Redis with every other sluice run, proxy or service on the same key (HOST:PORT, a StackExchange.Redis configuration string or a redis:// URL; default: $SLUICE_REDIS, else the config file's \"redis\"). Never shown in logs or errors beyond host and port.",
+            HelpName = "HOST:PORT",
+        };
+        var batch = new Option<string?>("--batch")
+        {
+            Description = "With --redis: join the shared batch NAME, worked on by every sluice run started with the same file, --redis and --batch, on any machine. The first loads the file into Redis; each takes lines, sends them, and records every result once in Redis; a worker that dies (even kill -9) has its lines finished by the others after --takeover-after. Each worker writes -o once the whole batch is done; `sluice collect` writes it from anywhere. NAME: 1 to 100 of A-Z a-z 0-9 . _ -",
+            HelpName = "NAME",
+        };
+        var takeover = OptionKinds.Duration("--takeover-after", RunDefaults.TakeoverAfter, "With --batch: how long the lines of a worker that stopped renewing them (killed, lost its machine or network) wait before the other workers take them over. A live worker renews its lines every sixth of this, however slow its requests. At least 1s.");
         var logFormat = new Option<string>("--log-format")
         {
             Description = "text, or json: progress and summary as JSON lines, without the live display.",
@@ -81,9 +92,14 @@ internal static class RunCommand
             "result line per custom_id. Durable: every outcome is journalled, so after Ctrl-C, a crash or a quota stop " +
             "the same command resumes where it stopped. Exit codes: 0 all succeeded, 1 some failed for good, " +
             "2 usage or input error (nothing sent), 3 stopped early (run it again to resume), 4 Sluice itself failed " +
-            "(a full disk, an unwritable file, the input changed): one line says what; the journal is kept, so run it again to resume.")
+            "(a full disk, an unwritable file, the input changed): one line says what; the journal is kept, so run it again to resume." +
+            "\n\nOne batch on several machines (each has the file; Redis is reachable from all):\n" +
+            "  machine-1$ sluice run posts.jsonl --redis 10.0.0.5:6379 --batch posts-0612 -o results.jsonl\n" +
+            "  machine-2$ sluice run posts.jsonl --redis 10.0.0.5:6379 --batch posts-0612 -o results.jsonl\n" +
+            "  anywhere$  sluice collect --redis 10.0.0.5:6379 --batch posts-0612 -o results.jsonl\n" +
+            "Budgets (--rpm, --tpm, concurrency) are shared by all the workers, not multiplied by them.")
         {
-            input, output, errors, baseUrl, apiKeyEnv, provider, rpm, tpm, concurrency, maxAttempts, timeout, journal, mock, config, logFormat,
+            input, output, errors, baseUrl, apiKeyEnv, provider, rpm, tpm, concurrency, maxAttempts, timeout, journal, mock, config, redis, batch, takeover, logFormat,
         };
         foreach (var option in budgets)
         {
@@ -109,6 +125,9 @@ internal static class RunCommand
                 Timeout = parseResult.GetValue(timeout),
                 Journal = parseResult.GetValue(journal),
                 Mock = parseResult.GetValue(mock),
+                Redis = parseResult.GetValue(redis),
+                Batch = parseResult.GetValue(batch),
+                TakeoverAfter = parseResult.GetValue(takeover),
                 Json = parseResult.GetValue(logFormat) == "json",
             };
             var configuration = parseResult.InvocationConfiguration;
@@ -152,5 +171,17 @@ internal sealed record RunArguments
 
     public bool Mock { get; init; }
 
+    /// <summary>Where Redis is (<c>--redis</c>); may hold a password, never shown.</summary>
+    public string? Redis { get; init; }
+
+    /// <summary>The shared batch's name (<c>--batch</c>, needs <see cref="Redis"/>).</summary>
+    public string? Batch { get; init; }
+
+    /// <summary><c>--takeover-after</c>: how long a dead worker's lines wait before others take them.</summary>
+    public TimeSpan? TakeoverAfter { get; init; }
+
     public bool Json { get; init; }
+
+    // A record's generated ToString would show Redis's configuration, which may hold a password.
+    public override string ToString() => $"sluice run {Input}";
 }

@@ -7,13 +7,14 @@ namespace Sluice.Cli.Run;
 /// <summary>
 /// Settings of <c>sluice run</c> from a JSON file (<c>--config FILE</c>), the lowest precedence: an option wins over
 /// an environment variable, which wins over the file. Keys: <c>base_url</c>, <c>api_key_env</c>, <c>provider</c>,
-/// <c>rpm</c>, <c>tpm</c>, <c>concurrency</c> (a number or "auto"), <c>max_attempts</c>, <c>timeout</c> (a duration).
+/// <c>rpm</c>, <c>tpm</c>, <c>concurrency</c> (a number or "auto"), <c>max_attempts</c>, <c>timeout</c> (a duration),
+/// <c>redis</c> (host:port, a configuration string or a redis:// URL: budgets, and with --batch the batch, shared).
 /// The file names the key's variable, never the key. Any mistake — bad JSON, an unknown key, a bad value — is a
 /// <see cref="FormatException"/> naming the file and the key.
 /// </summary>
 internal sealed record RunConfigFile
 {
-    private static readonly string[] Keys = ["base_url", "api_key_env", "provider", "rpm", "tpm", "concurrency", "max_attempts", "timeout"];
+    private static readonly string[] Keys = ["base_url", "api_key_env", "provider", "rpm", "tpm", "concurrency", "max_attempts", "timeout", "redis"];
 
     public string? BaseUrl { get; init; }
 
@@ -30,6 +31,9 @@ internal sealed record RunConfigFile
     public int? MaxAttempts { get; init; }
 
     public TimeSpan? Timeout { get; init; }
+
+    /// <summary>Where Redis is; it may hold a password, so it is never shown.</summary>
+    public string? Redis { get; init; }
 
     public static RunConfigFile Empty { get; } = new();
 
@@ -77,6 +81,7 @@ internal sealed record RunConfigFile
                     "concurrency" => config with { Concurrency = value.ValueKind == JsonValueKind.String && String(value, where) == "auto" ? null : Positive(value, where) },
                     "max_attempts" => config with { MaxAttempts = Positive(value, where) },
                     "timeout" => config with { Timeout = Duration(String(value, where), where) },
+                    "redis" => config with { Redis = String(value, where) },
                     _ => throw new FormatException($"config file {path}: unknown setting \"{property.Name}\" (known: {string.Join(", ", Keys)})"),
                 };
             }

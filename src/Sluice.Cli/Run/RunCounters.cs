@@ -9,6 +9,7 @@ internal sealed class RunCounters
     private long _throttles;
     private long _tokens;
     private long _retries;
+    private long _batchLeft = -1;
 
     public required int Total { get; init; }
 
@@ -33,6 +34,19 @@ internal sealed class RunCounters
 
     /// <summary>Jobs that finished this run (committed).</summary>
     public long DoneThisRun => Succeeded + Failed;
+
+    /// <summary>The shared batch this worker is on (<c>--batch</c>), or null for a run of its own.</summary>
+    public string? BatchName { get; init; }
+
+    /// <summary>Results the shared batch held when this worker began.</summary>
+    public long BatchRecordedAtStart { get; init; }
+
+    /// <summary>Lines of the shared batch without a result, as last read from Redis; null for a run of its own.</summary>
+    public long? BatchLeft
+    {
+        get => Interlocked.Read(ref _batchLeft) is var left and >= 0 ? left : null;
+        set => Interlocked.Exchange(ref _batchLeft, value ?? -1);
+    }
 
     public void Attempted() => Interlocked.Increment(ref _attempts);
 

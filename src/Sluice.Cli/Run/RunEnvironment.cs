@@ -40,6 +40,12 @@ internal static class RunEnvironment
             : throw new FormatException($"{name}: '{text}' is not a duration; write it like 500ms, 10s, 2m or 1h");
     }
 
+    /// <summary>
+    /// <c>SLUICE_REDIS_GATE=local</c>: with <c>--redis</c>, keep each process's budgets in the process (the batch is still
+    /// shared). For diagnosis, and for tests of the batch alone.
+    /// </summary>
+    public static bool LocalGate => string.Equals(Read("SLUICE_REDIS_GATE"), "local", StringComparison.OrdinalIgnoreCase);
+
     /// <summary>A variable's trimmed text; null when unset or empty.</summary>
     public static string? Text(string name) => Read(name);
 

@@ -2,6 +2,8 @@ using Microsoft.Data.Sqlite;
 using Sluice.Cli.Common;
 using Sluice.Mock;
 using Sluice.Providers;
+using Sluice.Redis.Batch;
+using Sluice.Redis.Connection;
 using Sluice.Text;
 using Spectre.Console;
 
@@ -62,6 +64,7 @@ internal static class RunExecution
                 Concurrency = arguments.Concurrency ?? RunEnvironment.Concurrency("SLUICE_CONCURRENCY") ?? config.Concurrency,
                 MaxAttempts = arguments.MaxAttempts ?? RunEnvironment.PositiveInt("SLUICE_MAX_ATTEMPTS") ?? config.MaxAttempts ?? CommandDefaults.MaxAttempts,
                 Timeout = arguments.Timeout ?? RunEnvironment.Duration("SLUICE_TIMEOUT") ?? config.Timeout ?? CommandDefaults.Timeout,
+                Redis = arguments.Redis ?? RunEnvironment.Text("SLUICE_REDIS") ?? config.Redis,
             };
         }
         catch (FormatException exception)
@@ -83,6 +86,42 @@ internal static class RunExecution
         if (arguments.MaxAttempts > 1_000)
         {
             return await UsageAsync(error, $"--max-attempts must be at most 1000, not {arguments.MaxAttempts}").ConfigureAwait(false);
+        }
+
+        if (arguments.Batch is { } name)
+        {
+            if (arguments.Redis is null)
+            {
+                return await UsageAsync(error, "--batch needs --redis HOST:PORT: the batch is shared through Redis (or set SLUICE_REDIS, or \"redis\" in the config file)").ConfigureAwait(false);
+            }
+
+            if (arguments.TakeoverAfter is { } takeover && (takeover < TimeSpan.FromSeconds(1) || takeover > TimeSpan.FromDays(1)))
+            {
+                return await UsageAsync(error, $"--takeover-after must be from 1s to 1 day, not {DurationText.Format(takeover)}").ConfigureAwait(false);
+            }
+
+            if (!RedisBatchOptions.IsValidName(name))
+            {
+                return await UsageAsync(error, $"--batch: '{name}' is not a batch name; use 1 to {RedisBatchOptions.MaxNameLength} characters of A-Z a-z 0-9 . _ -").ConfigureAwait(false);
+            }
+        }
+
+        if (arguments.Batch is null && arguments.TakeoverAfter is not null)
+        {
+            return await UsageAsync(error, "--takeover-after applies to a shared batch only: add --batch NAME (and --redis)").ConfigureAwait(false);
+        }
+
+        if (arguments.Redis is { } redisText)
+        {
+            try
+            {
+                RedisConnection.Parse(redisText);
+            }
+            catch (ArgumentException exception)
+            {
+                // The parser's messages show the host only, never a password.
+                return await UsageAsync(error, $"--redis: {exception.Message.Replace($" (Parameter '{exception.ParamName}')", "", StringComparison.Ordinal)}").ConfigureAwait(false);
+            }
         }
 
         var provider = arguments.Provider ?? ProviderKind.OpenAI;
@@ -167,6 +206,12 @@ internal static class RunExecution
             return SluiceCommandLine.UsageError;
         }
 
+        // 5. A shared batch: its lines, results and progress live in Redis, not in a journal.
+        if (arguments.Batch is { } batchName)
+        {
+            return await WithSettingsAsync(settings => SharedBatchRun.ExecuteAsync(settings, batchName, validation, output, error, handleSignals, time, cancellationToken)).ConfigureAwait(false);
+        }
+
         // 5. The journal: what is done already, and proof that it belongs to this input.
         RunJournal journal;
         try
@@ -190,7 +235,12 @@ internal static class RunExecution
         await using (journal.ConfigureAwait(false))
         {
             var finished = journal.ReadFinishedIds();
+            return await WithSettingsAsync(settings => SendAsync(settings, journal, finished, validation, output, error, handleSignals, time, cancellationToken)).ConfigureAwait(false);
+        }
 
+        // Steps 6 and on: the provider answers, the mock runs if asked, and the settings are complete.
+        async Task<int> WithSettingsAsync(Func<RunSettings, Task<int>> send)
+        {
             // 6. The provider answers at all (a typo in --base-url should not become hours of retries).
             if (baseUrl is not null && await RunPreflight.UnreachableAsync(baseUrl, time, cancellationToken).ConfigureAwait(false) is { } unreachable)
             {
@@ -230,9 +280,11 @@ internal static class RunExecution
                     AdaptiveConcurrency = arguments.Concurrency is null,
                     MaxAttempts = arguments.MaxAttempts ?? CommandDefaults.MaxAttempts,
                     Timeout = arguments.Timeout ?? CommandDefaults.Timeout,
+                    Redis = arguments.Redis,
+                    TakeoverAfter = arguments.TakeoverAfter ?? RunDefaults.TakeoverAfter,
                     Json = arguments.Json,
                 };
-                return await SendAsync(settings, journal, finished, validation, output, error, handleSignals, time, cancellationToken).ConfigureAwait(false);
+                return await send(settings).ConfigureAwait(false);
             }
             finally
             {

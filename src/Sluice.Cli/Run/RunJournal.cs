@@ -10,7 +10,7 @@ namespace Sluice.Cli.Run;
 /// groups (everything that arrived while the previous commit was on disk), so committing never limits the run.
 /// An outcome counts as done only once its commit has returned. API keys are never written here.
 /// </summary>
-internal sealed class RunJournal : IAsyncDisposable
+internal sealed class RunJournal : IAsyncDisposable, IRunOutcomes
 {
     private const int SchemaVersion = 1;
 

@@ -98,8 +98,11 @@ internal sealed class RunProgress(RunCounters counters, RunSettings settings, Ti
         var c = counters;
         // Each counter read once, so the line adds up even while outcomes are being committed.
         long succeeded = c.Succeeded, failed = c.Failed, done = c.AlreadyDone + succeeded + failed;
+        string head = c.BatchName is { } batch
+            ? string.Create(CultureInfo.InvariantCulture, $"this worker {succeeded + failed:N0} · batch {batch} {c.BatchLeft ?? c.Total:N0} of {c.Total:N0} left")
+            : string.Create(CultureInfo.InvariantCulture, $"{done:N0}/{c.Total:N0} done ({Percent(done, c.Total)})");
         return string.Create(CultureInfo.InvariantCulture,
-            $"{done:N0}/{c.Total:N0} done ({Percent(done, c.Total)}) · {succeeded:N0} ok · {failed:N0} failed · " +
+            $"{head} · {succeeded:N0} ok · {failed:N0} failed · " +
             $"{RequestRate():F1} req/s{Budget(Current.StatedRequestsPerMinute)} · 429s {c.Throttles:N0} · retries {Retries():N0} · " +
             $"{c.Tokens:N0} tokens · ETA {Eta()} · limits {Current}");
     }
@@ -135,7 +138,19 @@ internal sealed class RunProgress(RunCounters counters, RunSettings settings, Ti
         var text = new System.Text.StringBuilder();
         var inv = CultureInfo.InvariantCulture;
         string earlier = c.AlreadyDone > 0 ? string.Create(inv, $" ({c.AlreadyDone:N0} finished by an earlier run)") : "";
-        text.AppendLine(inv, $"{c.Total:N0} requests: {resultLines - errorLines:N0} succeeded, {errorLines:N0} failed, {notDone:N0} not done{earlier}");
+        if (c.BatchName is { } batch)
+        {
+            text.AppendLine(inv, $"batch {batch}: {c.Total:N0} requests, {notDone:N0} left; this worker did {c.DoneThisRun:N0} ({c.Succeeded:N0} succeeded, {c.Failed:N0} failed)");
+            if (notDone == 0)
+            {
+                text.AppendLine(inv, $"  the whole batch: {resultLines - errorLines:N0} succeeded, {errorLines:N0} failed");
+            }
+        }
+        else
+        {
+            text.AppendLine(inv, $"{c.Total:N0} requests: {resultLines - errorLines:N0} succeeded, {errorLines:N0} failed, {notDone:N0} not done{earlier}");
+        }
+
         var limits = Current;
         text.AppendLine(inv, $"  time {seconds:F1} s · {c.DoneThisRun / seconds:F1} req/s{Budget(limits.StatedRequestsPerMinute)} · {c.Tokens / seconds:N0} tokens/s{TokenBudget(limits.TokensPerMinute)}");
         string efficiency = ideal is { } best && c.DoneThisRun > 0
@@ -144,7 +159,11 @@ internal sealed class RunProgress(RunCounters counters, RunSettings settings, Ti
         text.AppendLine(inv, $"  efficiency {efficiency}");
         text.AppendLine(inv, $"  limits {limits}");
         text.AppendLine(inv, $"  attempts {c.Attempts:N0} · retries {Retries():N0} · 429s {c.Throttles:N0}");
-        text.Append(inv, $"  results {settings.ResultsPath} ({resultLines:N0} lines) · errors {settings.ErrorsPath} ({errorLines:N0}) · journal {settings.JournalPath}");
+        text.Append(c.BatchName is null
+            ? string.Create(inv, $"  results {settings.ResultsPath} ({resultLines:N0} lines) · errors {settings.ErrorsPath} ({errorLines:N0}) · journal {settings.JournalPath}")
+            : notDone == 0
+                ? string.Create(inv, $"  results {settings.ResultsPath} ({resultLines:N0} lines) · errors {settings.ErrorsPath} ({errorLines:N0})")
+                : "  results: not written until the batch is complete (sluice collect writes them from any machine)");
         return text.ToString();
     }
 
@@ -153,7 +172,16 @@ internal sealed class RunProgress(RunCounters counters, RunSettings settings, Ti
         var c = counters;
         long succeeded = c.Succeeded, failed = c.Failed, done = c.AlreadyDone + succeeded + failed;
         var grid = new Grid().AddColumn().AddColumn();
-        grid.AddRow("[bold]done[/]", Escape(string.Create(CultureInfo.InvariantCulture, $"{done:N0} / {c.Total:N0} ({Percent(done, c.Total)})")));
+        if (c.BatchName is { } batch)
+        {
+            grid.AddRow("[bold]this worker[/]", (succeeded + failed).ToString("N0", CultureInfo.InvariantCulture));
+            grid.AddRow("[bold]batch[/]", Escape(string.Create(CultureInfo.InvariantCulture, $"{batch}: {c.BatchLeft ?? c.Total:N0} of {c.Total:N0} left")));
+        }
+        else
+        {
+            grid.AddRow("[bold]done[/]", Escape(string.Create(CultureInfo.InvariantCulture, $"{done:N0} / {c.Total:N0} ({Percent(done, c.Total)})")));
+        }
+
         grid.AddRow("[green]succeeded[/]", succeeded.ToString("N0", CultureInfo.InvariantCulture));
         grid.AddRow("[red]failed[/]", failed.ToString("N0", CultureInfo.InvariantCulture));
         var limits = Current;
@@ -173,6 +201,13 @@ internal sealed class RunProgress(RunCounters counters, RunSettings settings, Ti
     {
         long remaining = counters.Total - counters.AlreadyDone - counters.DoneThisRun;
         double rate = RequestRate();
+        if (counters.BatchLeft is { } left)
+        {
+            // A shared batch goes at every worker's pace together: its own rate since this worker joined.
+            remaining = left;
+            rate = (counters.Total - left - counters.BatchRecordedAtStart) / Math.Max(Elapsed.TotalSeconds, 0.001);
+        }
+
         return remaining <= 0 ? "0s" : rate <= 0 ? "unknown" : Format(TimeSpan.FromSeconds(remaining / rate));
     }
 
@@ -287,6 +322,16 @@ internal sealed class RunProgress(RunCounters counters, RunSettings settings, Ti
             writer.WriteNumber("throttles", c.Throttles);
             writer.WriteNumber("retries", Retries());
             writer.WriteNumber("tokens", c.Tokens);
+            if (c.BatchName is { } batch)
+            {
+                writer.WriteString("batch", batch);
+                writer.WriteNumber("worker_done", succeeded + failed);
+                if (c.BatchLeft is { } left)
+                {
+                    writer.WriteNumber("batch_left", left);
+                }
+            }
+
             extra?.Invoke(writer);
             writer.WriteEndObject();
         }

@@ -38,6 +38,12 @@ internal sealed record RunSettings
 
     public TimeSpan Timeout { get; init; } = CommandDefaults.Timeout;
 
+    /// <summary>Where Redis is, when budgets are shared through it; may hold a password, so never shown (see <c>RedisConnection.Describe</c>).</summary>
+    public string? Redis { get; init; }
+
+    /// <summary>With <c>--batch</c>: how long a dead worker's lines wait before the others take them over.</summary>
+    public TimeSpan TakeoverAfter { get; init; } = RunDefaults.TakeoverAfter;
+
     public bool Json { get; init; }
 
     // The key must not reach logs through a record's generated ToString.
@@ -53,6 +59,9 @@ internal static class RunDefaults
     public static readonly TimeSpan MockLatency = TimeSpan.FromMilliseconds(300);
 
     public static readonly TimeSpan MockJitter = TimeSpan.FromMilliseconds(200);
+
+    /// <summary><c>--takeover-after</c>'s default: a minute without renewal, and a dead worker's lines go to the others.</summary>
+    public static readonly TimeSpan TakeoverAfter = TimeSpan.FromMinutes(1);
 
     public static string DefaultResultsPath(string inputPath)
     {
