@@ -19,12 +19,14 @@ namespace Sluice.Integration.Tests.Redis;
 public sealed class SharedBudgetTests
 {
     private const int RequestsPerMinute = 600;
-    private const int PerReplica = 20;
+    private const int PerReplica = 40;
     private static readonly TimeSpan Bound = TimeSpan.FromSeconds(90);
 
     private static MockOptions Mock() => new()
     {
-        Limits = new MockLimits { RequestsPerMinute = RequestsPerMinute, Burst = TimeSpan.FromSeconds(1) },
+        // Two seconds of burst at the mock against the gate's one: room for requests bunched on their way by a busy
+        // machine, yet two replicas pacing alone (twice the rate) overrun it within the run.
+        Limits = new MockLimits { RequestsPerMinute = RequestsPerMinute, Burst = TimeSpan.FromSeconds(2) },
         ReplyTokens = 5,
     };
 
@@ -44,9 +46,8 @@ public sealed class SharedBudgetTests
         Assert.All(statuses.SelectMany(s => s), status => Assert.Equal(HttpStatusCode.OK, status));
         var stats = mock.GetStats();
         Assert.Equal(2 * PerReplica, stats.Succeeded);
-        // Pacing one budget from two processes: the upstream refuses nothing (its bucket and the gate's agree to within
-        // a request or two at the edges of a window; twice the rate would draw about twenty refusals).
-        Assert.True(stats.Rejected.Values.Sum() <= 2, $"the mock refused {stats.Rejected.Values.Sum()} requests");
+        // Pacing one budget from two processes: the upstream refuses nothing (twice the rate draws about thirty refusals).
+        Assert.True(stats.Rejected.Values.Sum() == 0, $"the mock refused {stats.Rejected.Values.Sum()} requests");
     }
 
     [Fact]
@@ -64,7 +65,7 @@ public sealed class SharedBudgetTests
         Assert.All(statuses.SelectMany(s => s), status => Assert.Equal(HttpStatusCode.OK, status));
         var stats = mock.GetStats();
         Assert.Equal(2 * PerReplica, stats.Succeeded);
-        Assert.True(stats.Rejected.Values.Sum() <= 2, $"the mock refused {stats.Rejected.Values.Sum()} requests");
+        Assert.True(stats.Rejected.Values.Sum() == 0, $"the mock refused {stats.Rejected.Values.Sum()} requests");
     }
 
     private static ServiceProvider Service(string redis)
