@@ -2,7 +2,7 @@
 # One batch of 20,000 requests over 4 `sluice run --batch` workers sharing a Redis, against `sluice mock`; one worker
 # is killed with SIGKILL a quarter of the way through and not restarted. Checks that `sluice collect` writes exactly
 # one valid result line per custom_id, and reports the wall time, each worker's count, and what the mock saw twice
-# (its per-custom_id statistics). Not part of the tests; docs/scale-out-batch.md quotes its figures.
+# (its per-custom_id statistics). Not part of the tests; docs/scale-out.md ("A batch across machines") quotes its figures.
 #
 #   bench/scale/redis-batch.sh [LINES] [WORKERS]      (defaults 20000 and 4; needs the .NET SDK, redis-server,
 #                                                       python3 and curl)

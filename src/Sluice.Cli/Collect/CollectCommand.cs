@@ -11,7 +11,7 @@ namespace Sluice.Cli.Collect;
 /// <summary>
 /// <c>sluice collect</c>: writes the results file of a batch shared through Redis (<c>sluice run --batch</c>), from
 /// any machine, once every line has its result: one line per custom_id, in input order, as <c>sluice run</c> writes it.
-/// Refuses while lines are unfinished, saying how many. docs/scale-out-batch.md describes it.
+/// Refuses while lines are unfinished, saying how many. docs/scale-out.md ("A batch across machines") describes it.
 /// </summary>
 internal static class CollectCommand
 {
