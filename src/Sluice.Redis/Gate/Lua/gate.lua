@@ -199,6 +199,7 @@ local function dayleft(f)
   return ''
 end
 
+local function run()
 if op == 'admit' or op == 'try' then
   -- 14 lease id, 15 ttl ms, 16 tokens, 17 input, 18 output, 19 member, 20 callers still waiting behind this one here
   if s['stop'] then return { 'stop', fmt(now), s['stop'] } end
@@ -416,3 +417,10 @@ elseif op == 'snapshot' then
   return out
 end
 return redis.error_reply('unknown op ' .. tostring(op))
+end
+
+local result = run()
+-- A partition nobody has used for a day and a bit is forgotten, so Redis holds what is in use, not every partition
+-- ever seen (a proxy's clients choose partition keys). Its per-day counts matter for 24 hours after their minute.
+for i = 1, 5 do redis.call('PEXPIRE', KEYS[i], DAY + 2 * 3600000) end
+return result
