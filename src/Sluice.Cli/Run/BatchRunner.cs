@@ -82,6 +82,9 @@ internal sealed class BatchRunner : IDisposable
     /// <summary>Graceful stop: nothing new starts, attempts in flight finish and are journalled.</summary>
     public void Drain() => _engine.Drain();
 
+    /// <summary>Whether the budgets are shared through Redis now; null when the gate is this process's own.</summary>
+    public RedisGateStatus? Sharing() => RedisGate.StatusOf(_engine.Gate);
+
     private const int MaxLinesInProgress = 5_000;
 
     /// <summary>Runs every request not in <paramref name="finished"/> until each ends or the run stops.</summary>

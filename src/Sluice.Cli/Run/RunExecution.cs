@@ -323,6 +323,7 @@ internal static class RunExecution
         using var hardStop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, signals.Aborting);
         using var runner = new BatchRunner(settings, journal, counters, time, new Random());
         progress.Limits = runner.Limits;
+        progress.Sharing = runner.Sharing;
         using var draining = signals.Stopping.Register(() =>
         {
             runner.Drain();

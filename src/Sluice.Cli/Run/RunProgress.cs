@@ -2,6 +2,8 @@ using System.Globalization;
 using System.Text.Json;
 using Sluice.Cli.Common;
 using Sluice.Gate;
+using Sluice.Redis.Connection;
+using Sluice.Redis.Gate;
 using Spectre.Console;
 
 namespace Sluice.Cli.Run;
@@ -23,6 +25,9 @@ internal sealed class RunProgress(RunCounters counters, RunSettings settings, Ti
 
     /// <summary>Reads the limits in force (configured or learned); none until the runner exists.</summary>
     public Func<RunLimits>? Limits { get; set; }
+
+    /// <summary>Whether the budgets are shared through Redis now, or held on this process's share while it is away; null without <c>--redis</c>.</summary>
+    public Func<RedisGateStatus?>? Sharing { get; set; }
 
     private RunLimits Current => Limits?.Invoke() ?? new RunLimits(
         settings.RequestsPerMinute,
@@ -104,8 +109,21 @@ internal sealed class RunProgress(RunCounters counters, RunSettings settings, Ti
         return string.Create(CultureInfo.InvariantCulture,
             $"{head} · {succeeded:N0} ok · {failed:N0} failed · " +
             $"{RequestRate():F1} req/s{Budget(Current.StatedRequestsPerMinute)} · 429s {c.Throttles:N0} · retries {Retries():N0} · " +
-            $"{c.Tokens:N0} tokens · ETA {Eta()} · limits {Current}");
+            $"{c.Tokens:N0} tokens · ETA {Eta()} · limits {Current}{(SharingText() is { } sharing ? " · " + sharing : "")}");
     }
+
+    /// <summary>
+    /// <c>redis shared by 4</c>, or <c>redis away for 12s, 1/4 of each budget here</c> — so a user sees at once
+    /// that the run paces on its own share; null without <c>--redis</c>.
+    /// </summary>
+    private string? SharingText() => Sharing?.Invoke() is not { } status
+        ? null
+        : status.Shared
+            ? string.Create(CultureInfo.InvariantCulture, $"redis shared by {status.Members}")
+            : string.Create(CultureInfo.InvariantCulture, $"redis away for {Sluice.Text.DurationText.Format(Away(status))}, 1/{Math.Max(1, status.Members)} of each budget here");
+
+    // Whole seconds: the line is read by people, and a fraction would change on every redraw.
+    private TimeSpan Away(RedisGateStatus status) => TimeSpan.FromSeconds(Math.Max(0, Math.Floor((time.GetUtcNow() - status.Since).TotalSeconds)));
 
     /// <summary>The end-of-run summary, several lines (or one JSON object).</summary>
     public string Summary(int notDone, string? stopReason, long resultLines, long errorLines)
@@ -158,6 +176,11 @@ internal sealed class RunProgress(RunCounters counters, RunSettings settings, Ti
             : c.DoneThisRun == 0 ? "n/a (nothing was sent)" : "n/a (no budget was configured or stated by the provider to compare with)";
         text.AppendLine(inv, $"  efficiency {efficiency}");
         text.AppendLine(inv, $"  limits {limits}");
+        if (SharingText() is { } sharing && settings.Redis is { } redis)
+        {
+            text.AppendLine(inv, $"  budgets through Redis at {RedisConnection.Describe(redis)}: {sharing} at the end");
+        }
+
         text.AppendLine(inv, $"  attempts {c.Attempts:N0} · retries {Retries():N0} · 429s {c.Throttles:N0}");
         text.Append(c.BatchName is null
             ? string.Create(inv, $"  results {settings.ResultsPath} ({resultLines:N0} lines) · errors {settings.ErrorsPath} ({errorLines:N0}) · journal {settings.JournalPath}")
@@ -330,6 +353,15 @@ internal sealed class RunProgress(RunCounters counters, RunSettings settings, Ti
                 {
                     writer.WriteNumber("batch_left", left);
                 }
+            }
+
+            if (Sharing?.Invoke() is { } status)
+            {
+                writer.WriteStartObject("redis");
+                writer.WriteBoolean("shared", status.Shared);
+                writer.WriteNumber("members", status.Members);
+                writer.WriteString("since", status.Since);
+                writer.WriteEndObject();
             }
 
             extra?.Invoke(writer);

@@ -122,6 +122,7 @@ internal static class SharedBatchRun
         using var hardStop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, signals.Aborting);
         using var runner = new BatchRunner(settings, outcomes, counters, time, new Random());
         progress.Limits = runner.Limits;
+        progress.Sharing = runner.Sharing;
         using var drain = signals.Stopping.Register(() =>
         {
             runner.Drain();
