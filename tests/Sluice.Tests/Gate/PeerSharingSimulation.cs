@@ -32,7 +32,7 @@ internal static class PeerSharingSimulation
     /// second. Answers take <paramref name="latency"/> ± <paramref name="jitter"/> seconds (a seeded uniform draw).
     /// <paramref name="startSpread"/> staggers the processes' starts over that many seconds.
     /// </summary>
-    public static Result Run(int peers, int jobsPerPeer, double perSecond, double latency, double jitter, int seed, double startSpread = 0)
+    public static Result Run(int peers, int jobsPerPeer, double perSecond, double latency, double jitter, int seed, double startSpread = 0, Action<string>? trace = null)
     {
         var time = new TrackingTimeProvider();
         var start = time.GetUtcNow();
@@ -46,6 +46,8 @@ internal static class PeerSharingSimulation
         long attempts = 0, throttled = 0, completed = 0;
         double lastAnswer = 0;
         var clients = new List<Client>();
+        int traceSecond = -1, traceRefused = 0;
+        int[] traceSent = new int[peers];
         for (int i = 0; i < peers; i++)
         {
             var gate = SluiceGate.Create(new GateOptions { DefaultLimits = new PartitionLimits { AdaptiveConcurrency = true } }, time);
@@ -77,6 +79,25 @@ internal static class PeerSharingSimulation
             attempts++;
             double now = Now();
             var answer = provider.TryAdmit(now);
+            int second = (int)now;
+            if (trace is not null)
+            {
+                if (second != traceSecond)
+                {
+                    if (traceSecond >= 0)
+                    {
+                        trace(FormattableString.Invariant($"t={traceSecond} sent {string.Join(",", traceSent)} refused {traceRefused} remaining {answer.Remaining}"));
+                    }
+
+                    traceSecond = second;
+                    Array.Clear(traceSent);
+                    traceRefused = 0;
+                }
+
+                traceSent[clients.IndexOf(client)]++;
+                traceRefused += answer.Accepted ? 0 : 1;
+            }
+
             double answerAt = answer.Accepted ? now + latency + (jitter * ((2 * random.NextDouble()) - 1)) : now + 0.001;
             Schedule(answerAt, () =>
             {

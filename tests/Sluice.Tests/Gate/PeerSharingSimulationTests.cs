@@ -15,7 +15,7 @@ public sealed class PeerSharingSimulationTests(ITestOutputHelper output)
     [InlineData(1, 1500, 25)]
     public void Peers_ShareOneBudget(int peers, int jobsPerPeer, double perSecond)
     {
-        var result = PeerSharingSimulation.Run(peers, jobsPerPeer, perSecond, latency: 0.3, jitter: 0.2, seed: 17);
+        var result = PeerSharingSimulation.Run(peers, jobsPerPeer, perSecond, latency: 0.3, jitter: 0.2, seed: 17, trace: peers == 10 ? output.WriteLine : null);
         output.WriteLine(result.ToString());
         Assert.Equal(peers * jobsPerPeer, result.Completed);
     }

@@ -1,0 +1,224 @@
+namespace Sluice.Adaptive;
+
+/// <summary>
+/// The share of one provider budget this process may spend when other processes, which it knows nothing of, spend the
+/// same budget (several <c>sluice run</c> workers, proxies or services on one API key, without Redis). Learned from the
+/// provider's own count: its <c>remaining</c> and <c>reset</c> headers count every process's requests, so between two
+/// answers the provider's budget fell by what <i>everyone</i> spent, while this process knows what <i>it</i> spent. Pure:
+/// timestamps and amounts come in, a share in (0, 1] comes out; no clock, no lock.
+/// </summary>
+/// <remarks>
+/// <para><b>The rule.</b> A provider budget is a bucket refilling at the stated rate <c>r</c> and holding
+/// <c>C = remaining + reset·r</c> (the headers give both). Between two counts <c>Δt</c> apart, everyone spent
+/// <c>r·Δt − Δremaining</c>, of which this process spent <c>own</c> (admitted, less what the provider refused). The
+/// share that would make everyone's spending, at the same proportions, add up to the budget is
+/// <c>own ÷ everyone</c>; it is aimed a little above or below that by how full the provider's bucket is,
+/// <c>× (1 + <see cref="FillGain"/>·(remaining ÷ C − <see cref="TargetFill"/>))</c>, so that the processes together
+/// keep the provider's bucket half full: never empty (a 429), never full (budget thrown away). Each new estimate moves
+/// the share at most <see cref="MaxStep"/>-fold and is blended with the old one (<see cref="Smoothing"/>). Every
+/// process doing the same converges on shares adding up to one, without knowing how many there are; when one stops,
+/// the others see the budget fall more slowly and take up its share.</para>
+/// <para><b>A 429</b> (a new refusal event, not one of a burst refused together) says the estimate was too high: the
+/// share is cut to <see cref="ThrottleCut"/> of itself at once, as AIMD does, and the dispatcher's throttle floor
+/// pauses the partition meanwhile. A single process learns a share of one and runs at the full stated rate.</para>
+/// </remarks>
+internal sealed class PeerShare
+{
+    /// <summary>The smallest share: a process among a thousand still sends.</summary>
+    public const double MinShare = 1.0 / 1024;
+
+    /// <summary>How full the processes together keep the provider's bucket.</summary>
+    public const double TargetFill = 0.5;
+
+    /// <summary>How strongly the provider's fill steers the share: at an empty bucket, aim 25% under the estimate.</summary>
+    public const double FillGain = 0.5;
+
+    /// <summary>The weight of a new estimate against the share in force (geometric blend).</summary>
+    public const double Smoothing = 0.5;
+
+    /// <summary>The share kept on a 429.</summary>
+    public const double ThrottleCut = 0.7;
+
+    /// <summary>The most a single estimate moves the share, as a factor either way.</summary>
+    public const double MaxStep = 2;
+
+    /// <summary>How full the provider's bucket must stay over a span for its budget to count as going unspent.</summary>
+    public const double RoomFill = 0.9;
+
+    /// <summary>The fewest units of its own spending that make a span measure (fewer, one more or less is noise).</summary>
+    public const double MinOwn = 4;
+
+    /// <summary>How many of its own spending records the share keeps to look back over a span; older ones are dropped.</summary>
+    public const int HistoryLength = 512;
+
+    /// <summary>The shortest span between two counts that measures.</summary>
+    public static readonly TimeSpan MinSpan = TimeSpan.FromSeconds(1);
+
+    /// <summary>The shortest span over which a bucket that stayed full doubles the share.</summary>
+    public static readonly TimeSpan RoomSpan = TimeSpan.FromSeconds(0.5);
+
+    /// <summary>A span this long measures even with fewer than <see cref="MinOwn"/> units spent.</summary>
+    public static readonly TimeSpan LongSpan = TimeSpan.FromSeconds(4);
+
+    private readonly double _ticksPerSecond;
+
+    // Cumulative own spending, by the instant it was admitted: a ring of (instant, total so far), oldest first.
+    private readonly long[] _at = new long[HistoryLength];
+    private readonly double[] _total = new double[HistoryLength];
+    private int _first;
+    private int _count;
+    private double _spent;
+
+    // The count the next span starts from: when the provider counted it, what it said remained, what we had spent by then.
+    private long? _anchorAt;
+    private double _anchorRemaining;
+    private double _anchorFill;
+    private double _anchorOwn;
+    private long _lastCutAt = long.MinValue;
+
+    /// <summary>Creates a share for timestamps that advance <paramref name="ticksPerSecond"/> per second.</summary>
+    public PeerShare(long ticksPerSecond) => _ticksPerSecond = ticksPerSecond;
+
+    /// <summary>The share of the provider's budget to spend, in [<see cref="MinShare"/>, 1]; 1 until learned otherwise.</summary>
+    public double Share { get; private set; } = 1;
+
+    /// <summary>True once the provider's count has been observed: only then does a 429 say anything about the share.</summary>
+    public bool HasObserved => _anchorAt is not null;
+
+    /// <summary>Counts <paramref name="amount"/> this process spent at <paramref name="now"/> (an admission).</summary>
+    public void Spent(long now, double amount)
+    {
+        _spent += amount;
+        if (_count > 0 && _at[Index(_count - 1)] == now)
+        {
+            _total[Index(_count - 1)] = _spent;
+            return;
+        }
+
+        if (_count == HistoryLength)
+        {
+            _first = (_first + 1) % HistoryLength;
+            _count--;
+        }
+
+        _at[Index(_count)] = now;
+        _total[Index(_count)] = _spent;
+        _count++;
+    }
+
+    /// <summary>
+    /// The provider refused <paramref name="amount"/> this process had counted as spent: it is taken off at
+    /// <paramref name="now"/> (the refusal comes back soon after the admission, so a span sees it nearly where it was).
+    /// </summary>
+    public void Refused(long now, double amount) => Spent(now, -amount);
+
+    /// <summary>
+    /// Takes the provider's count: <paramref name="remaining"/> left, its bucket full again in
+    /// <paramref name="resetSeconds"/>, refilling at <paramref name="ratePerSecond"/>, as counted at
+    /// <paramref name="countedAt"/> (the admission of the request whose answer said so). Returns true when the share
+    /// changed.
+    /// </summary>
+    public bool Observe(long countedAt, double remaining, double resetSeconds, double ratePerSecond)
+    {
+        if (remaining < 0 || resetSeconds < 0 || ratePerSecond <= 0 || double.IsNaN(remaining + resetSeconds + ratePerSecond))
+        {
+            return false;
+        }
+
+        if (_anchorAt is not { } from)
+        {
+            double full = remaining + (resetSeconds * ratePerSecond);
+            Anchor(countedAt, remaining, full > 0 ? Math.Clamp(remaining / full, 0, 1) : 0);
+            return false;
+        }
+
+        if (countedAt <= from)
+        {
+            // An answer to an earlier request, overtaken by a later one: its count is older than the anchor's.
+            return false;
+        }
+
+        double span = (countedAt - from) / _ticksPerSecond;
+        double own = (OwnAt(countedAt) ?? _spent) - _anchorOwn;
+        double capacity = remaining + (resetSeconds * ratePerSecond);
+        double fill = capacity > 0 ? Math.Clamp(remaining / capacity, 0, 1) : 0;
+        bool room = fill >= RoomFill && _anchorFill >= RoomFill;
+        if (span < (room ? RoomSpan : MinSpan).TotalSeconds || (!room && own < MinOwn && span < LongSpan.TotalSeconds))
+        {
+            return false;
+        }
+
+        double share;
+        if (room)
+        {
+            // The provider's bucket stayed (nearly) full: its budget is going unspent, and a count of what everyone
+            // spent says nothing (a full bucket refills nothing). Whoever is still sending takes more, fast.
+            share = Math.Min(1, Share * MaxStep);
+        }
+        else
+        {
+            // Everyone's spending over the span; never less than our own (the provider rounds what remains down).
+            double everyone = Math.Max((ratePerSecond * span) - (remaining - _anchorRemaining), Math.Max(own, 1e-9));
+            double estimate = Math.Max(0, own) / everyone * (1 + (FillGain * (fill - TargetFill)));
+            estimate = Math.Clamp(estimate, Share / MaxStep, Share * MaxStep);
+            share = Math.Clamp(Math.Pow(Share, 1 - Smoothing) * Math.Pow(estimate, Smoothing), MinShare, 1);
+        }
+
+        Anchor(countedAt, remaining, fill);
+        if (share == Share)
+        {
+            return false;
+        }
+
+        Share = share;
+        return true;
+    }
+
+    /// <summary>
+    /// A 429 to a request admitted at <paramref name="admittedAt"/>: a new refusal event cuts the share to
+    /// <see cref="ThrottleCut"/> of itself; refusals of requests admitted before the last cut belong to it. Returns true
+    /// when the share changed.
+    /// </summary>
+    public bool Throttled(long admittedAt, long now)
+    {
+        if (!HasObserved || admittedAt <= _lastCutAt)
+        {
+            return false;
+        }
+
+        _lastCutAt = now;
+        double share = Math.Max(MinShare, Share * ThrottleCut);
+        if (share == Share)
+        {
+            return false;
+        }
+
+        Share = share;
+        return true;
+    }
+
+    private void Anchor(long at, double remaining, double fill)
+    {
+        _anchorAt = at;
+        _anchorRemaining = remaining;
+        _anchorFill = fill;
+        _anchorOwn = OwnAt(at) ?? _spent;
+    }
+
+    /// <summary>What this process had spent by <paramref name="at"/>; null when that is older than the history kept.</summary>
+    private double? OwnAt(long at)
+    {
+        for (int i = _count - 1; i >= 0; i--)
+        {
+            if (_at[Index(i)] <= at)
+            {
+                return _total[Index(i)];
+            }
+        }
+
+        // Before every record kept: nothing spent yet if nothing was ever dropped.
+        return _count < HistoryLength ? 0 : null;
+    }
+
+    private int Index(int i) => (_first + i) % HistoryLength;
+}
