@@ -137,6 +137,16 @@ internal static class PeerBench
                     }
 
                     Interlocked.CompareExchange(ref firstArrival, time.GetTimestamp(), 0);
+                    (long received, long refused) last = (0, 0);
+                    for (int second = 0; options.Trace && !watching.IsCancellationRequested; second++)
+                    {
+                        // With --trace, what the mock saw each second: attempts and 429s.
+                        await Task.Delay(TimeSpan.FromSeconds(1), time, watching.Token).ConfigureAwait(false);
+                        var now = mock.GetStats();
+                        long refused = now.Rejected.Where(r => r.Key.StartsWith("rate_limit_", StringComparison.Ordinal)).Sum(r => r.Value);
+                        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"    t={second,3} s  attempts {now.Received - last.received,4}  429s {refused - last.refused,4}"));
+                        last = (now.Received, refused);
+                    }
                 },
                 watching.Token);
             var runs = slices.Select(slice => RunProcessAsync(cli, slice.Batch, slice.Results, mock.BaseUrl, options, redis?.Configuration, directory.FullName, cap.Token)).ToList();

@@ -24,6 +24,7 @@ internal sealed record PeerOptions
           --cli PATH            a built Sluice.Cli.dll to run (default: build src/Sluice.Cli of this checkout)
           --seed N              seeds the batch and the mock (default 17)
           --markdown FILE       also write the table as Markdown to FILE
+          --trace               print the mock's attempts and 429s each second
           --help                this text
         """;
 
@@ -47,6 +48,8 @@ internal sealed record PeerOptions
 
     public bool Help { get; init; }
 
+    public bool Trace { get; init; }
+
     public static (PeerOptions? Options, string? Error) Parse(IReadOnlyList<string> args)
     {
         ArgumentNullException.ThrowIfNull(args);
@@ -62,6 +65,9 @@ internal sealed record PeerOptions
             {
                 case "--help" or "-h":
                     options = options with { Help = true };
+                    break;
+                case "--trace":
+                    options = options with { Trace = true };
                     break;
                 case "--told":
                     options = options with { Told = true };

@@ -37,7 +37,7 @@ internal sealed class PeerShare
     public const double Smoothing = 0.5;
 
     /// <summary>The share kept on a 429.</summary>
-    public const double ThrottleCut = 0.7;
+    public const double ThrottleCut = 0.5;
 
     /// <summary>The most a single estimate moves the share, as a factor either way.</summary>
     public const double MaxStep = 2;
@@ -49,7 +49,10 @@ internal sealed class PeerShare
     public const double MinOwn = 4;
 
     /// <summary>How many of its own spending records the share keeps to look back over a span; older ones are dropped.</summary>
-    public const int HistoryLength = 512;
+    public const int HistoryLength = 256;
+
+    /// <summary>Spending closer together than this is recorded as one (the history stays short at any rate).</summary>
+    public static readonly TimeSpan Granularity = TimeSpan.FromMilliseconds(10);
 
     /// <summary>The shortest span between two counts that measures.</summary>
     public static readonly TimeSpan MinSpan = TimeSpan.FromSeconds(1);
@@ -62,22 +65,29 @@ internal sealed class PeerShare
 
     private readonly double _ticksPerSecond;
 
-    // Cumulative own spending, by the instant it was admitted: a ring of (instant, total so far), oldest first.
-    private readonly long[] _at = new long[HistoryLength];
-    private readonly double[] _total = new double[HistoryLength];
+    // Cumulative own spending, by the instant it was admitted: a ring of (instant, total so far), oldest first, grown
+    // as needed up to HistoryLength (a partition that sends little keeps little). Spending within Granularity of the
+    // newest record joins it.
+    private readonly long _granularity;
+    private long[] _at = new long[8];
+    private double[] _total = new double[8];
     private int _first;
     private int _count;
+    private bool _dropped;
     private double _spent;
 
     // The count the next span starts from: when the provider counted it, what it said remained, what we had spent by then.
     private long? _anchorAt;
     private double _anchorRemaining;
-    private double _anchorFill;
     private double _anchorOwn;
     private long _lastCutAt = long.MinValue;
 
     /// <summary>Creates a share for timestamps that advance <paramref name="ticksPerSecond"/> per second.</summary>
-    public PeerShare(long ticksPerSecond) => _ticksPerSecond = ticksPerSecond;
+    public PeerShare(long ticksPerSecond)
+    {
+        _ticksPerSecond = ticksPerSecond;
+        _granularity = Math.Max(1, (long)(ticksPerSecond * Granularity.TotalSeconds));
+    }
 
     /// <summary>The share of the provider's budget to spend, in [<see cref="MinShare"/>, 1]; 1 until learned otherwise.</summary>
     public double Share { get; private set; } = 1;
@@ -89,16 +99,24 @@ internal sealed class PeerShare
     public void Spent(long now, double amount)
     {
         _spent += amount;
-        if (_count > 0 && _at[Index(_count - 1)] == now)
+        if (_count > 0 && now - _at[Index(_count - 1)] < _granularity)
         {
             _total[Index(_count - 1)] = _spent;
             return;
         }
 
-        if (_count == HistoryLength)
+        if (_count == _at.Length)
         {
-            _first = (_first + 1) % HistoryLength;
-            _count--;
+            if (_at.Length < HistoryLength)
+            {
+                Grow();
+            }
+            else
+            {
+                _first = (_first + 1) % _at.Length;
+                _count--;
+                _dropped = true;
+            }
         }
 
         _at[Index(_count)] = now;
@@ -125,11 +143,32 @@ internal sealed class PeerShare
             return false;
         }
 
+        double capacity = remaining + (resetSeconds * ratePerSecond);
+        double fill = capacity > 0 ? Math.Clamp(remaining / capacity, 0, 1) : 0;
         if (_anchorAt is not { } from)
         {
-            double full = remaining + (resetSeconds * ratePerSecond);
-            Anchor(countedAt, remaining, full > 0 ? Math.Clamp(remaining / full, 0, 1) : 0);
-            return false;
+            // The first count: the provider's bucket is taken to have been full when this process first spent (the
+            // kindest guess: if others had emptied it, everyone's spending reads higher and our share lower), so what
+            // is missing from it now is everyone's spending since. This sets a share at the first answer, before a
+            // process that joins a busy key spends a whole budget of its own into it.
+            bool first = _count > 0 && _at[_first] <= countedAt && OwnAt(countedAt) is > 0;
+            double firstShare = Share;
+            if (first)
+            {
+                double since = (countedAt - _at[_first]) / _ticksPerSecond;
+                double spent = OwnAt(countedAt)!.Value;
+                double everyone = Math.Max((ratePerSecond * since) + (capacity - remaining), spent);
+                firstShare = Math.Clamp(spent / everyone * (1 + (FillGain * (fill - TargetFill))), MinShare, 1);
+            }
+
+            Anchor(countedAt, remaining);
+            if (firstShare == Share)
+            {
+                return false;
+            }
+
+            Share = firstShare;
+            return true;
         }
 
         if (countedAt <= from)
@@ -140,9 +179,9 @@ internal sealed class PeerShare
 
         double span = (countedAt - from) / _ticksPerSecond;
         double own = (OwnAt(countedAt) ?? _spent) - _anchorOwn;
-        double capacity = remaining + (resetSeconds * ratePerSecond);
-        double fill = capacity > 0 ? Math.Clamp(remaining / capacity, 0, 1) : 0;
-        bool room = fill >= RoomFill && _anchorFill >= RoomFill;
+        // A bucket full now (or at both ends of the span) is budget going unspent; and a count of everyone's spending
+        // over a span in which it was full would read the refill it could not hold as spent.
+        bool room = fill >= RoomFill;
         if (span < (room ? RoomSpan : MinSpan).TotalSeconds || (!room && own < MinOwn && span < LongSpan.TotalSeconds))
         {
             return false;
@@ -151,8 +190,7 @@ internal sealed class PeerShare
         double share;
         if (room)
         {
-            // The provider's bucket stayed (nearly) full: its budget is going unspent, and a count of what everyone
-            // spent says nothing (a full bucket refills nothing). Whoever is still sending takes more, fast.
+            // The provider's bucket is (nearly) full: its budget is going unspent. Whoever is still sending takes more, fast.
             share = Math.Min(1, Share * MaxStep);
         }
         else
@@ -164,7 +202,7 @@ internal sealed class PeerShare
             share = Math.Clamp(Math.Pow(Share, 1 - Smoothing) * Math.Pow(estimate, Smoothing), MinShare, 1);
         }
 
-        Anchor(countedAt, remaining, fill);
+        Anchor(countedAt, remaining);
         if (share == Share)
         {
             return false;
@@ -197,11 +235,10 @@ internal sealed class PeerShare
         return true;
     }
 
-    private void Anchor(long at, double remaining, double fill)
+    private void Anchor(long at, double remaining)
     {
         _anchorAt = at;
         _anchorRemaining = remaining;
-        _anchorFill = fill;
         _anchorOwn = OwnAt(at) ?? _spent;
     }
 
@@ -217,8 +254,21 @@ internal sealed class PeerShare
         }
 
         // Before every record kept: nothing spent yet if nothing was ever dropped.
-        return _count < HistoryLength ? 0 : null;
+        return _dropped ? null : 0;
     }
 
-    private int Index(int i) => (_first + i) % HistoryLength;
+    private int Index(int i) => (_first + i) % _at.Length;
+
+    private void Grow()
+    {
+        var at = new long[_at.Length * 2];
+        var total = new double[_at.Length * 2];
+        for (int i = 0; i < _count; i++)
+        {
+            at[i] = _at[Index(i)];
+            total[i] = _total[Index(i)];
+        }
+
+        (_at, _total, _first) = (at, total, 0);
+    }
 }

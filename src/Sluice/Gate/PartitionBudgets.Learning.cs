@@ -9,7 +9,8 @@ namespace Sluice.Gate;
 internal sealed partial class PartitionBudgets
 {
     // The shares of the provider's request and token budgets this process spends, learned from the provider's counts;
-    // made at the first count (a partition whose provider states none keeps nothing), indexed like _tokenBudgets.
+    // made at the first admission when budgets are learned (each keeps a short history of what was spent when), indexed
+    // like _tokenBudgets.
     private PeerShare? _requestShare;
     private readonly PeerShare?[] _tokenShares = new PeerShare?[WindowDimensions.Length + 1];
     private bool _shareChanged;
@@ -19,7 +20,7 @@ internal sealed partial class PartitionBudgets
     /// what remains: then a 429 rate measured here is this process's part among others on the key, which the share
     /// already accounts for, and taking it as the budget as well would count the others twice.
     /// </summary>
-    private bool ProbeMeasured => Probe?.IsMeasured == true && _requestShare is null;
+    private bool ProbeMeasured => Probe?.IsMeasured == true && _requestShare?.HasObserved != true;
 
     /// <summary>The share of the provider's request budget this process spends (1 until peers are seen).</summary>
     public double RequestShare => _requestShare?.Share ?? 1;
@@ -205,16 +206,21 @@ internal sealed partial class PartitionBudgets
         return share.Observe(countedAt, remaining, Math.Max(0, resetAt - now) / (double)_ticksPerSecond, providerRate);
     }
 
-    /// <summary>Counts an admission against every share learned so far.</summary>
+    /// <summary>Counts an admission against the shares (made at the first, when budgets are learned).</summary>
     private void SpendShares(in BudgetCost cost, long now)
     {
-        _requestShare?.Spent(now, 1);
+        if (!_limits.LearnBudgets)
+        {
+            return;
+        }
+
+        (_requestShare ??= new PeerShare(_ticksPerSecond)).Spent(now, 1);
         foreach (var dimension in WindowDimensions)
         {
             long amount = cost.For(dimension);
             if (amount > 0)
             {
-                _tokenShares[(int)dimension]?.Spent(now, amount);
+                (_tokenShares[(int)dimension] ??= new PeerShare(_ticksPerSecond)).Spent(now, amount);
             }
         }
     }

@@ -10,12 +10,13 @@ namespace Sluice.Tests.Gate;
 public sealed class PeerSharingSimulationTests(ITestOutputHelper output)
 {
     [Theory]
-    [InlineData(10, 150, 25)]
-    [InlineData(4, 375, 25)]
-    [InlineData(1, 1500, 25)]
-    public void Peers_ShareOneBudget(int peers, int jobsPerPeer, double perSecond)
+    [InlineData(10, 150, 25, 0)]
+    [InlineData(10, 150, 25, 5)]
+    [InlineData(4, 375, 25, 2)]
+    [InlineData(1, 1500, 25, 0)]
+    public void Peers_ShareOneBudget(int peers, int jobsPerPeer, double perSecond, double spread)
     {
-        var result = PeerSharingSimulation.Run(peers, jobsPerPeer, perSecond, latency: 0.3, jitter: 0.2, seed: 17, trace: peers == 10 ? output.WriteLine : null);
+        var result = PeerSharingSimulation.Run(peers, jobsPerPeer, perSecond, latency: 0.3, jitter: 0.2, seed: 17, spread, trace: peers == 10 && spread > 0 ? output.WriteLine : null);
         output.WriteLine(result.ToString());
         Assert.Equal(peers * jobsPerPeer, result.Completed);
     }
