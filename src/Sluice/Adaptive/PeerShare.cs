@@ -51,6 +51,9 @@ internal sealed class PeerShare
     /// <summary>How many of its own spending records the share keeps to look back over a span; older ones are dropped.</summary>
     public const int HistoryLength = 256;
 
+    /// <summary>The longest full refill of the provider's bucket for which the first count sets a share.</summary>
+    public static readonly TimeSpan FirstCountHorizon = TimeSpan.FromSeconds(2);
+
     /// <summary>Spending closer together than this is recorded as one (the history stays short at any rate).</summary>
     public static readonly TimeSpan Granularity = TimeSpan.FromMilliseconds(10);
 
@@ -151,7 +154,10 @@ internal sealed class PeerShare
             // kindest guess: if others had emptied it, everyone's spending reads higher and our share lower), so what
             // is missing from it now is everyone's spending since. This sets a share at the first answer, before a
             // process that joins a busy key spends a whole budget of its own into it.
-            bool first = _count > 0 && _at[_first] <= countedAt && OwnAt(countedAt) is > 0;
+            // Only for a bucket that refills in moments (a second's burst, as the mock and many gateways keep): one holding
+            // a minute's worth may have been emptied long before.
+            bool first = _count > 0 && _at[_first] <= countedAt && OwnAt(countedAt) is > 0
+                && capacity <= ratePerSecond * FirstCountHorizon.TotalSeconds;
             double firstShare = Share;
             if (first)
             {
