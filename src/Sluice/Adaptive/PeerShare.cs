@@ -14,7 +14,8 @@ namespace Sluice.Adaptive;
 /// share that would make everyone's spending, at the same proportions, add up to the budget is
 /// <c>own ÷ everyone</c>; it is aimed a little above or below that by how full the provider's bucket is,
 /// <c>× (1 + <see cref="FillGain"/>·(remaining ÷ C − <see cref="TargetFill"/>))</c>, so that the processes together
-/// keep the provider's bucket half full: never empty (a 429), never full (budget thrown away). Each new estimate moves
+/// keep the provider's bucket half full: never empty (a 429), never full (budget thrown away). A process whose part is
+/// <see cref="AlonePart"/> or more is alone on the key and takes the whole budget, its bucket included. Each new estimate moves
 /// the share at most <see cref="MaxStep"/>-fold and is blended with the old one (<see cref="Smoothing"/>). Every
 /// process doing the same converges on shares adding up to one, without knowing how many there are; when one stops,
 /// the others see the budget fall more slowly and take up its share.</para>
@@ -32,6 +33,9 @@ internal sealed class PeerShare
 
     /// <summary>How strongly the provider's fill steers the share: at an empty bucket, aim 25% under the estimate.</summary>
     public const double FillGain = 0.5;
+
+    /// <summary>The part of everyone's spending above which this process counts as alone on the key.</summary>
+    public const double AlonePart = 0.9;
 
     /// <summary>The weight of a new estimate against the share in force (geometric blend).</summary>
     public const double Smoothing = 0.5;
@@ -164,7 +168,9 @@ internal sealed class PeerShare
                 double since = (countedAt - _at[_first]) / _ticksPerSecond;
                 double spent = OwnAt(countedAt)!.Value;
                 double everyone = Math.Max((ratePerSecond * since) + (capacity - remaining), spent);
-                firstShare = Math.Clamp(spent / everyone * (1 + (FillGain * (fill - TargetFill))), MinShare, 1);
+                // A process alone has just spent its first wave out of the bucket, and is everyone: it keeps the budget.
+                double part = spent / everyone;
+                firstShare = Math.Clamp(part >= AlonePart ? 1 : part * (1 + (FillGain * (fill - TargetFill))), MinShare, 1);
             }
 
             Anchor(countedAt, remaining);
@@ -203,7 +209,10 @@ internal sealed class PeerShare
         {
             // Everyone's spending over the span; never less than our own (the provider rounds what remains down).
             double everyone = Math.Max((ratePerSecond * span) - (remaining - _anchorRemaining), Math.Max(own, 1e-9));
-            double estimate = Math.Max(0, own) / everyone * (1 + (FillGain * (fill - TargetFill)));
+            // Alone on the key (or nearly: the rest is noise in the count), the whole budget is ours and the provider's
+            // bucket is ours to empty, as a single process always did; only among others is the fill aimed at half.
+            double part = Math.Max(0, own) / everyone;
+            double estimate = part >= AlonePart ? 1 : part * (1 + (FillGain * (fill - TargetFill)));
             estimate = Math.Clamp(estimate, Share / MaxStep, Share * MaxStep);
             share = Math.Clamp(Math.Pow(Share, 1 - Smoothing) * Math.Pow(estimate, Smoothing), MinShare, 1);
         }

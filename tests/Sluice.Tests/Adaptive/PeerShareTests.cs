@@ -35,6 +35,21 @@ public sealed class PeerShareTests
     }
 
     [Fact]
+    public void Observe_AloneOnTheKeyWithTheProviderEmpty_KeepsTheWholeBudget()
+    {
+        // Alone, emptying the provider's bucket is what a single process always did: no aiming at half full.
+        var share = new PeerShare(TicksPerSecond);
+        share.Observe(0, remaining: 0, resetSeconds: 1, Rate);
+        Spend(share, from: 1, to: 10_000, perSecond: Rate * PeerShare.AlonePart);
+        for (long t = 1_000; t <= 10_000; t += 1_000)
+        {
+            share.Observe(t, remaining: 0, resetSeconds: 1, Rate);
+        }
+
+        Assert.Equal(1, share.Share);
+    }
+
+    [Fact]
     public void Observe_WhenOthersSpendThreeQuarters_SettlesOnAQuarter()
     {
         // We spend 2.5 a second; the provider's bucket holds steady at half, so everyone spends its 10 a second.
@@ -60,7 +75,49 @@ public sealed class PeerShareTests
         Assert.True(share.Observe(2_000, remaining: 0, resetSeconds: 1, Rate));
 
         double estimate = 10.0 / 28 * (1 + (PeerShare.FillGain * (0 - PeerShare.TargetFill)));
-        Assert.Equal(Math.Sqrt(PeerShare.MaxStep == 2 ? Math.Max(estimate, 0.5) : estimate), share.Share, precision: 6);
+        Assert.Equal(Math.Sqrt(Math.Max(estimate, 1 / PeerShare.MaxStep)), share.Share, precision: 6);
+    }
+
+    [Fact]
+    public void Observe_TheFirstCountOfABusyKey_SetsAShareAtOnce()
+    {
+        // We sent 2 at once; 300 ms later the provider's 10-a-second bucket holds 1 and is full again in 0.9 s: 9 are
+        // missing, and 3 refilled since we started, so everyone spent 12 (taking the bucket as full when we started):
+        // our part is 2 / 12.
+        var share = new PeerShare(TicksPerSecond);
+        share.Spent(0, 1);
+        share.Spent(0, 1);
+
+        Assert.True(share.Observe(300, remaining: 1, resetSeconds: 0.9, Rate));
+
+        // Aimed by the fill, as every estimate among others is: a tenth full, 20% under our part.
+        Assert.Equal(2.0 / 12 * (1 + (PeerShare.FillGain * (0.1 - PeerShare.TargetFill))), share.Share, precision: 9);
+        Assert.True(share.HasObserved);
+    }
+
+    [Fact]
+    public void Observe_TheFirstCountAlone_KeepsTheWholeBudget()
+    {
+        // Our first wave of 8 took 8 of the 10: we are everyone.
+        var share = new PeerShare(TicksPerSecond);
+        for (int i = 0; i < 8; i++)
+        {
+            share.Spent(0, 1);
+        }
+
+        Assert.False(share.Observe(0, remaining: 2, resetSeconds: 0.8, Rate));
+        Assert.Equal(1, share.Share);
+    }
+
+    [Fact]
+    public void Observe_TheFirstCountOfABucketHoldingAMinute_SetsNothing()
+    {
+        // A bucket a minute deep may have been emptied long before we started: the first count proves nothing.
+        var share = new PeerShare(TicksPerSecond);
+        share.Spent(0, 1);
+
+        Assert.False(share.Observe(300, remaining: 0, resetSeconds: 60, Rate));
+        Assert.Equal(1, share.Share);
     }
 
     [Fact]

@@ -22,18 +22,23 @@ internal static class PeerSharingSimulation
         /// <summary>Completion time over the ideal (every job at the provider's rate, plus one latency).</summary>
         public double Completion => Seconds / IdealSeconds;
 
+        /// <summary>The share of the provider's budget over the run that was spent on answers (ideal ÷ completion time).</summary>
+        public double BudgetUsed => IdealSeconds / Seconds;
+
         public override string ToString() =>
             FormattableString.Invariant($"attempts {Attempts}, 429s {Throttled} ({ThrottleShare:P2}), completed {Completed}, {Seconds:F2} s against ideal {IdealSeconds:F2} s = {Completion:F3}");
     }
 
     /// <summary>
-    /// Runs <paramref name="peers"/> processes, each with <paramref name="jobsPerPeer"/> jobs queued at the start (as
+    /// Runs one process per entry of <paramref name="jobs"/>, each with that many jobs queued at its start (as
     /// <c>sluice run</c> reads its slice ahead), against a provider allowing <paramref name="perSecond"/> requests a
     /// second. Answers take <paramref name="latency"/> ± <paramref name="jitter"/> seconds (a seeded uniform draw).
     /// <paramref name="startSpread"/> staggers the processes' starts over that many seconds.
     /// </summary>
-    public static Result Run(int peers, int jobsPerPeer, double perSecond, double latency, double jitter, int seed, double startSpread = 0, Action<string>? trace = null)
+    public static Result Run(IReadOnlyList<int> jobs, double perSecond, double latency, double jitter, int seed, double startSpread = 0, Action<string>? trace = null)
     {
+        ArgumentNullException.ThrowIfNull(jobs);
+        int peers = jobs.Count;
         var time = new TrackingTimeProvider();
         var start = time.GetUtcNow();
         var random = new Random(seed);
@@ -51,7 +56,7 @@ internal static class PeerSharingSimulation
         for (int i = 0; i < peers; i++)
         {
             var gate = SluiceGate.Create(new GateOptions { DefaultLimits = new PartitionLimits { AdaptiveConcurrency = true } }, time);
-            clients.Add(new Client(gate, gate.GetPartition("one key"), new ThrottleFloor()));
+            clients.Add(new Client(i, gate, gate.GetPartition("one key"), new ThrottleFloor()));
         }
 
         void CollectAdmissions()
@@ -94,7 +99,7 @@ internal static class PeerSharingSimulation
                     traceRefused = 0;
                 }
 
-                traceSent[clients.IndexOf(client)]++;
+                traceSent[client.Index]++;
                 traceRefused += answer.Accepted ? 0 : 1;
             }
 
@@ -130,7 +135,7 @@ internal static class PeerSharingSimulation
             double at = peers == 1 ? 0 : startSpread * i / (peers - 1);
             Schedule(at, () =>
             {
-                for (int j = 0; j < jobsPerPeer; j++)
+                for (int j = 0; j < jobs[client.Index]; j++)
                 {
                     client.Pending.Add(client.Partition.Enter(new AdmissionRequest()));
                 }
@@ -143,10 +148,10 @@ internal static class PeerSharingSimulation
             client.Gate.Dispose();
         }
 
-        return new Result(attempts, throttled, completed, lastAnswer, (peers * jobsPerPeer / perSecond) + latency);
+        return new Result(attempts, throttled, completed, lastAnswer, (jobs.Sum() / perSecond) + latency);
     }
 
-    private sealed record Client(SluiceGate Gate, GatePartition Partition, ThrottleFloor Floor)
+    private sealed record Client(int Index, SluiceGate Gate, GatePartition Partition, ThrottleFloor Floor)
     {
         public List<Task<GateLease>> Pending { get; } = [];
     }
