@@ -15,10 +15,16 @@ namespace Sluice.Adaptive;
 /// <c>own ÷ everyone</c>; it is aimed a little above or below that by how full the provider's bucket is,
 /// <c>× (1 + <see cref="FillGain"/>·(remaining ÷ C − <see cref="TargetFill"/>))</c>, so that the processes together
 /// keep the provider's bucket half full: never empty (a 429), never full (budget thrown away). A process whose part is
-/// <see cref="AlonePart"/> or more is alone on the key and takes the whole budget, its bucket included. Each new estimate moves
-/// the share at most <see cref="MaxStep"/>-fold and is blended with the old one (<see cref="Smoothing"/>). Every
-/// process doing the same converges on shares adding up to one, without knowing how many there are; when one stops,
-/// the others see the budget fall more slowly and take up its share.</para>
+/// <see cref="AlonePart"/> or more is alone on the key and takes the whole budget, its bucket included. Each new
+/// estimate moves the share at most <see cref="MaxStep"/>-fold and is blended with the old one (<see cref="Smoothing"/>).
+/// Every process doing the same converges on shares adding up to one, without knowing how many there are.</para>
+/// <para><b>A full provider bucket</b> (<see cref="RoomFill"/>) is budget going unspent, and a count over a span in which
+/// it was full would read the refill it could not hold as spent: the share doubles instead, at most every
+/// <see cref="RoomSpan"/>. When one process stops, the others take up its part within seconds.</para>
+/// <para><b>The first count</b> of a bucket that refills within <see cref="FirstCountHorizon"/> already says something:
+/// taking the bucket as full when this process first spent (the kindest guess), what is missing from it is everyone's
+/// spending since, so a process joining a busy key sets its share at its first answer instead of spending a whole
+/// budget of its own into the others.</para>
 /// <para><b>A 429</b> (a new refusal event, not one of a burst refused together) says the estimate was too high: the
 /// share is cut to <see cref="ThrottleCut"/> of itself at once, as AIMD does, and the dispatcher's throttle floor
 /// pauses the partition meanwhile. A single process learns a share of one and runs at the full stated rate.</para>
@@ -46,7 +52,7 @@ internal sealed class PeerShare
     /// <summary>The most a single estimate moves the share, as a factor either way.</summary>
     public const double MaxStep = 2;
 
-    /// <summary>How full the provider's bucket must stay over a span for its budget to count as going unspent.</summary>
+    /// <summary>How full the provider's bucket must be at a count for its budget to count as going unspent.</summary>
     public const double RoomFill = 0.9;
 
     /// <summary>The fewest units of its own spending that make a span measure (fewer, one more or less is noise).</summary>
@@ -86,6 +92,7 @@ internal sealed class PeerShare
     // The count the next span starts from: when the provider counted it, what it said remained, what we had spent by then.
     private long? _anchorAt;
     private double _anchorRemaining;
+    private double _part = double.NaN;
     private double _anchorOwn;
     private long _lastCutAt = long.MinValue;
 
@@ -211,8 +218,11 @@ internal sealed class PeerShare
             double everyone = Math.Max((ratePerSecond * span) - (remaining - _anchorRemaining), Math.Max(own, 1e-9));
             // Alone on the key (or nearly: the rest is noise in the count), the whole budget is ours and the provider's
             // bucket is ours to empty, as a single process always did; only among others is the fill aimed at half.
+            // Whether alone is judged on the part averaged over spans: one count's rounding must not cost a lone process
+            // a span at three quarters of its budget.
             double part = Math.Max(0, own) / everyone;
-            double estimate = part >= AlonePart ? 1 : part * (1 + (FillGain * (fill - TargetFill)));
+            _part = double.IsNaN(_part) ? part : (_part + part) / 2;
+            double estimate = Math.Max(part, _part) >= AlonePart ? 1 : part * (1 + (FillGain * (fill - TargetFill)));
             estimate = Math.Clamp(estimate, Share / MaxStep, Share * MaxStep);
             share = Math.Clamp(Math.Pow(Share, 1 - Smoothing) * Math.Pow(estimate, Smoothing), MinShare, 1);
         }

@@ -24,7 +24,7 @@ public sealed class PeerSharingSimulationTests(ITestOutputHelper output)
         var result = Run(Enumerable.Repeat(150, 10).ToArray(), seed, startSpread: 5);
 
         Assert.Equal(1_500, result.Completed);
-        Assert.InRange(result.ThrottleShare, 0, 0.04);
+        Assert.InRange(result.ThrottleShare, 0, 0.03);
         Assert.InRange(result.BudgetUsed, 0.93, 1.01);
     }
 
@@ -33,13 +33,13 @@ public sealed class PeerSharingSimulationTests(ITestOutputHelper output)
     [InlineData(18)]
     public void TenPeersStartingTogether_OnlyTheirBlindFirstWaveIsRefused(int seed)
     {
-        // Eight requests each before any answer, 80 against the provider's burst of 25: most of the first wave is
-        // refused, whatever anyone learns; after it, hardly a 429.
+        // Four requests each before any answer (the adaptive concurrency's start), 40 against the provider's burst of
+        // 25: part of the first wave is refused, whatever anyone learns; after it, hardly a 429.
         var result = Run(Enumerable.Repeat(150, 10).ToArray(), seed, startSpread: 0);
 
         Assert.Equal(1_500, result.Completed);
-        Assert.InRange(result.ThrottleShare, 0, 0.06);
-        Assert.InRange(result.BudgetUsed, 0.93, 1.01);
+        Assert.InRange(result.ThrottleShare, 0, 0.04);
+        Assert.InRange(result.BudgetUsed, 0.9, 1.01);
     }
 
     [Theory]
@@ -50,7 +50,7 @@ public sealed class PeerSharingSimulationTests(ITestOutputHelper output)
         var result = Run(Enumerable.Repeat(375, 4).ToArray(), seed, startSpread: 2);
 
         Assert.Equal(1_500, result.Completed);
-        Assert.InRange(result.ThrottleShare, 0, 0.02);
+        Assert.InRange(result.ThrottleShare, 0, 0.01);
         Assert.InRange(result.BudgetUsed, 0.95, 1.01);
     }
 
