@@ -59,13 +59,16 @@ internal sealed class PeerShare
     public const double MinOwn = 4;
 
     /// <summary>How many of its own spending records the share keeps to look back over a span; older ones are dropped.</summary>
-    public const int HistoryLength = 256;
+    public const int HistoryLength = 1024;
 
     /// <summary>The longest full refill of the provider's bucket for which the first count sets a share.</summary>
     public static readonly TimeSpan FirstCountHorizon = TimeSpan.FromSeconds(2);
 
-    /// <summary>Spending closer together than this is recorded as one (the history stays short at any rate).</summary>
-    public static readonly TimeSpan Granularity = TimeSpan.FromMilliseconds(10);
+    /// <summary>
+    /// Spending closer together than this is recorded as one: the history then covers at least 20 s at any rate, past
+    /// the latency of long answers, whose counts are that old when they arrive.
+    /// </summary>
+    public static readonly TimeSpan Granularity = TimeSpan.FromMilliseconds(20);
 
     /// <summary>The shortest span between two counts that measures.</summary>
     public static readonly TimeSpan MinSpan = TimeSpan.FromSeconds(1);
@@ -92,6 +95,7 @@ internal sealed class PeerShare
     // The count the next span starts from: when the provider counted it, what it said remained, what we had spent by then.
     private long? _anchorAt;
     private double _anchorRemaining;
+    private double _anchorRate;
     private double _part = double.NaN;
     private double _anchorOwn;
     private long _lastCutAt = long.MinValue;
@@ -161,6 +165,7 @@ internal sealed class PeerShare
         double fill = capacity > 0 ? Math.Clamp(remaining / capacity, 0, 1) : 0;
         if (_anchorAt is not { } from)
         {
+            _anchorRate = ratePerSecond;
             // The first count: the provider's bucket is taken to have been full when this process first spent (the
             // kindest guess: if others had emptied it, everyone's spending reads higher and our share lower), so what
             // is missing from it now is everyone's spending since. This sets a share at the first answer, before a
@@ -190,6 +195,14 @@ internal sealed class PeerShare
             return true;
         }
 
+        if (ratePerSecond != _anchorRate)
+        {
+            // The stated limit changed within the span: the refill over it is unknown, so it measures nothing.
+            Anchor(countedAt, remaining);
+            _anchorRate = ratePerSecond;
+            return false;
+        }
+
         if (countedAt <= from)
         {
             // An answer to an earlier request, overtaken by a later one: its count is older than the anchor's.
@@ -197,7 +210,14 @@ internal sealed class PeerShare
         }
 
         double span = (countedAt - from) / _ticksPerSecond;
-        double own = (OwnAt(countedAt) ?? _spent) - _anchorOwn;
+        if (OwnAt(countedAt) is not { } ownNow || double.IsNaN(_anchorOwn))
+        {
+            // A count older than the history kept: what we spent up to it is not known, so the span measures nothing.
+            Anchor(countedAt, remaining);
+            return false;
+        }
+
+        double own = ownNow - _anchorOwn;
         // A bucket full now (or at both ends of the span) is budget going unspent; and a count of everyone's spending
         // over a span in which it was full would read the refill it could not hold as spent.
         bool room = fill >= RoomFill;
@@ -264,7 +284,7 @@ internal sealed class PeerShare
     {
         _anchorAt = at;
         _anchorRemaining = remaining;
-        _anchorOwn = OwnAt(at) ?? _spent;
+        _anchorOwn = OwnAt(at) ?? double.NaN;
     }
 
     /// <summary>What this process had spent by <paramref name="at"/>; null when that is older than the history kept.</summary>

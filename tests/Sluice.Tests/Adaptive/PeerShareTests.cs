@@ -239,19 +239,19 @@ public sealed class PeerShareTests
     }
 
     [Fact]
-    public void Spent_BeyondTheHistoryKept_StillMeasuresFromTheLastCount()
+    public void Observe_ACountOlderThanTheHistoryKept_MeasuresNothing()
     {
-        // Far more admissions than the history holds between two counts: the span starts where the anchor was taken.
+        // More records than the history holds (one every 30 ms for 45 s): a count from the start is too old to know
+        // what we had spent by then, so it only starts a new span.
         var share = new PeerShare(TicksPerSecond);
         share.Observe(0, remaining: 5, resetSeconds: 0.5, Rate);
-        for (int i = 1; i <= PeerShare.HistoryLength * 3; i++)
+        for (long t = 30; t <= 45_000; t += 30)
         {
-            share.Spent(i, 0.01);
+            share.Spent(t, 1);
         }
 
-        share.Observe(4_000, remaining: 5, resetSeconds: 0.5, Rate);
-
-        Assert.True(share.Share < 1);
+        Assert.False(share.Observe(5_000, remaining: 0, resetSeconds: 1, Rate));
+        Assert.Equal(1, share.Share);
     }
 
     /// <summary>Spends at an even <paramref name="perSecond"/>, one unit at a time, over (from, to].</summary>
