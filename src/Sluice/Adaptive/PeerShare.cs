@@ -95,6 +95,7 @@ internal sealed class PeerShare
     // The count the next span starts from: when the provider counted it, what it said remained, what we had spent by then.
     private long? _anchorAt;
     private double _anchorRemaining;
+    private double _anchorFill;
     private double _anchorRate;
     private double _part = double.NaN;
     private double _anchorOwn;
@@ -185,7 +186,7 @@ internal sealed class PeerShare
                 firstShare = Math.Clamp(part >= AlonePart ? 1 : part * (1 + (FillGain * (fill - TargetFill))), MinShare, 1);
             }
 
-            Anchor(countedAt, remaining);
+            Anchor(countedAt, remaining, fill);
             if (firstShare == Share)
             {
                 return false;
@@ -198,7 +199,7 @@ internal sealed class PeerShare
         if (ratePerSecond != _anchorRate)
         {
             // The stated limit changed within the span: the refill over it is unknown, so it measures nothing.
-            Anchor(countedAt, remaining);
+            Anchor(countedAt, remaining, fill);
             _anchorRate = ratePerSecond;
             return false;
         }
@@ -213,7 +214,7 @@ internal sealed class PeerShare
         if (OwnAt(countedAt) is not { } ownNow || double.IsNaN(_anchorOwn))
         {
             // A count older than the history kept: what we spent up to it is not known, so the span measures nothing.
-            Anchor(countedAt, remaining);
+            Anchor(countedAt, remaining, fill);
             return false;
         }
 
@@ -243,11 +244,17 @@ internal sealed class PeerShare
             double part = Math.Max(0, own) / everyone;
             _part = double.IsNaN(_part) ? part : (_part + part) / 2;
             double estimate = Math.Max(part, _part) >= AlonePart ? 1 : part * (1 + (FillGain * (fill - TargetFill)));
+            if (_anchorFill >= RoomFill)
+            {
+                // Full when the span began, the bucket may have stayed full for part of it, refilling nothing: the
+                // count of everyone's spending is then too high and our part too low. It may raise the share, not cut it.
+                estimate = Math.Max(estimate, Share);
+            }
             estimate = Math.Clamp(estimate, Share / MaxStep, Share * MaxStep);
             share = Math.Clamp(Math.Pow(Share, 1 - Smoothing) * Math.Pow(estimate, Smoothing), MinShare, 1);
         }
 
-        Anchor(countedAt, remaining);
+        Anchor(countedAt, remaining, fill);
         if (share == Share)
         {
             return false;
@@ -280,8 +287,9 @@ internal sealed class PeerShare
         return true;
     }
 
-    private void Anchor(long at, double remaining)
+    private void Anchor(long at, double remaining, double fill)
     {
+        _anchorFill = fill;
         _anchorAt = at;
         _anchorRemaining = remaining;
         _anchorOwn = OwnAt(at) ?? double.NaN;
