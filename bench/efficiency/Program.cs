@@ -6,8 +6,26 @@ using System.Globalization;
 using System.Runtime.InteropServices;
 using Sluice.Efficiency;
 using Sluice.Efficiency.Measure;
+using Sluice.Efficiency.Peers;
 using Sluice.Efficiency.Runners;
 using Sluice.Efficiency.Scenarios;
+
+if (args.Length > 0 && args[0] == "peers")
+{
+    // Several `sluice run` processes on one key (issue 15): a table of its own, see Peers/PeerBench.cs.
+    using var stop = new CancellationTokenSource();
+    Console.CancelKeyPress += (_, e) =>
+    {
+        e.Cancel = true;
+        stop.Cancel();
+    };
+    using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, context =>
+    {
+        context.Cancel = true;
+        stop.Cancel();
+    });
+    return await PeerBench.RunAsync(args[1..], stop.Token);
+}
 
 var (line, error) = CommandLine.Parse(args);
 if (line is null)

@@ -23,8 +23,12 @@ namespace Sluice.Adaptive;
 /// </remarks>
 internal sealed class AimdLimit
 {
-    /// <summary>Where the limit starts: low enough that a first wave of unknown cost cannot flood an upstream.</summary>
-    public const int InitialLimit = 8;
+    /// <summary>
+    /// Where the limit starts: low enough that a first wave of unknown cost cannot flood an upstream, nor a key that
+    /// other processes are spending (ten processes starting together sent 80 requests blind at 8, into a provider
+    /// burst of 25); slow start doubles it with each round of answers.
+    /// </summary>
+    public const int InitialLimit = 4;
 
     /// <summary>The factor applied on a drop after slow start.</summary>
     public const double BackoffRatio = 0.9;

@@ -55,7 +55,7 @@ internal sealed partial class LocalPartition
             if (signal == PacingSignal.Throttled)
             {
                 bool newEvent = lease.AdmittedAt > _lastThrottleAt;
-                probedRate = _budgets.Throttled(lease.Admission, lease.AdmittedAt, now);
+                probedRate = _budgets.Throttled(lease.Admission, lease.AdmittedAt, ReservedCost(lease), now);
                 if (!waitStated)
                 {
                     pause = InferWaitLocked(newEvent, now);
@@ -213,20 +213,20 @@ internal sealed partial class LocalPartition
             switch (dimension)
             {
                 case BudgetDimension.Requests:
-                    learned = _budgets.ObserveRequests(remaining, limit, reset, now);
+                    learned = _budgets.ObserveRequests(remaining, limit, reset, now, countedSince);
                     perMinute = _budgets.RequestRate * 60;
                     break;
                 case BudgetDimension.Tokens:
                     // The total-token bucket is large against one request, so a count a latency old costs little; crediting
                     // the refill since admission let through requests the provider, counting a little later, refused
                     // (token-bound benchmark: 1 429 in 600, against none).
-                    learned = _budgets.ObserveTokens(dimension, remaining, limit, reset, now, countedSince: null);
+                    learned = _budgets.ObserveTokens(dimension, remaining, limit, reset, now, countedSince: null, countedAt: countedSince);
                     perMinute = _budgets.TokenRate(dimension) * 60;
                     break;
                 case BudgetDimension.InputTokens or BudgetDimension.OutputTokens:
                     // An output cap is often most of the second's worth the bucket holds: a count a latency old would throw
                     // that latency's refill away at every answer (Anthropic through the proxy: 0.92 instead of 0.98).
-                    learned = _budgets.ObserveTokens(dimension, remaining, limit, reset, now, countedSince);
+                    learned = _budgets.ObserveTokens(dimension, remaining, limit, reset, now, countedSince, countedAt: countedSince);
                     perMinute = _budgets.TokenRate(dimension) * 60;
                     break;
                 default:
@@ -235,7 +235,7 @@ internal sealed partial class LocalPartition
                     break;
             }
 
-            if (learned)
+            if (_budgets.TakeShareChange() | learned)
             {
                 effects = ScheduleLocked(now);
             }
@@ -243,10 +243,14 @@ internal sealed partial class LocalPartition
             _budgets.AssertInvariants();
         }
 
+        Apply(ref effects);
         if (learned)
         {
-            Apply(ref effects);
             Log.BudgetLearned(_logger, Key, dimension, perMinute);
         }
     }
+
+    /// <summary>What an admitted lease reserved from the token-side budgets, as admitted (before any settlement).</summary>
+    private static BudgetCost ReservedCost(GateLease lease) =>
+        new(lease.Reserved(BudgetDimension.Tokens), lease.Reserved(BudgetDimension.InputTokens), lease.Reserved(BudgetDimension.OutputTokens));
 }

@@ -89,7 +89,7 @@ internal sealed partial class PartitionBudgets
     {
         double? configuredRequests = _limits.RequestsPerWindow is { } r ? _limits.PerSecond(r) : null;
         double? probed = Probe?.RatePerSecond(now);
-        (double? requests, _requestSource) = Strictest(configuredRequests, _headerRequestsPerSecond, probed, measured: Probe?.IsMeasured == true);
+        (double? requests, _requestSource) = Strictest(configuredRequests, _headerRequestsPerSecond, probed, measured: ProbeMeasured);
         bool changed = SetRequestRate(requests, now);
         changed |= ApplyTokenBudgets(now);
         return changed;
@@ -159,6 +159,7 @@ internal sealed partial class PartitionBudgets
         }
 
         Probe?.Started(now);
+        SpendShares(cost, now);
         _requestsPerDay?.Spend(1, now);
         return _tokensPerDay is not null && cost.Tokens > 0 ? _tokensPerDay.Spend(cost.Tokens, now) : -1;
     }
@@ -246,14 +247,15 @@ internal sealed partial class PartitionBudgets
 
         if (rate is { } perSecond)
         {
-            double capacity = RequestCapacity(perSecond);
+            double shared = SharedRequestRate(perSecond);
+            double capacity = RequestCapacity(shared);
             if (_requestRate is null)
             {
-                _requests = new TokenBucket(perSecond, capacity, now, _ticksPerSecond);
+                _requests = new TokenBucket(shared, capacity, now, _ticksPerSecond);
             }
             else
             {
-                _requests.Reconfigure(perSecond, capacity, now);
+                _requests.Reconfigure(shared, capacity, now);
             }
         }
 
@@ -295,14 +297,15 @@ internal sealed partial class PartitionBudgets
 
             if (rate is { } perSecond)
             {
-                double capacity = TokenCapacity(dimension, perSecond);
+                double shared = SharedTokenRate(dimension, perSecond);
+                double capacity = TokenCapacity(dimension, shared);
                 if (budget.Rate is null)
                 {
-                    budget.Bucket = new TokenBucket(perSecond, capacity, now, _ticksPerSecond);
+                    budget.Bucket = new TokenBucket(shared, capacity, now, _ticksPerSecond);
                 }
                 else
                 {
-                    budget.Bucket.Reconfigure(perSecond, capacity, now);
+                    budget.Bucket.Reconfigure(shared, capacity, now);
                 }
             }
 

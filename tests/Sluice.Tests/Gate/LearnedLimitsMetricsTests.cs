@@ -2,6 +2,7 @@ using System.Diagnostics.Metrics;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.Metrics.Testing;
 using Microsoft.Extensions.Time.Testing;
+using Sluice.Adaptive;
 using Sluice.Gate;
 
 namespace Sluice.Tests.Gate;
@@ -32,7 +33,7 @@ public sealed class LearnedLimitsMetricsTests : IDisposable
         requests.RecordObservableInstruments();
         tokens.RecordObservableInstruments();
 
-        Assert.Equal(8, Latest(concurrency, "learned"));
+        Assert.Equal(AimdLimit.InitialLimit, Latest(concurrency, "learned"));
         Assert.Equal(500, Latest(requests, "learned"));
         Assert.Null(Latest(requests, "plain"));
         Assert.Equal(90_000, Latest(tokens, "plain"));

@@ -67,17 +67,17 @@ public sealed class PartitionControlTests
     [Fact]
     public void AcquireAsync_WithAdaptiveConcurrency_BeforeAnyAnswer_WaitsForTheLittleFloorToLetOneMoreIn()
     {
-        // The adaptive limit starts at 8. Before any answer, the floor for 100 requests a second grows with the age
-        // of the first admission: a ninth in flight is allowed once 7 / (100 x 1.5) s = 46.7 ms have passed.
+        // The adaptive limit starts at 4. Before any answer, the floor for 100 requests a second grows with the age
+        // of the first admission: a fifth in flight is allowed once 3 / (100 x 1.5) s = 20 ms have passed.
         var (partition, time, gate) = GateTestKit.Create(new PartitionLimits { AdaptiveConcurrency = true, MaxConcurrency = 64, RequestsPerWindow = 6_000 });
         using var _ = gate;
         var leases = Enumerable.Range(0, AimdLimit.InitialLimit).Select(_ => partition.Enter(new AdmissionRequest()).Admitted()).ToList();
 
         var ninth = partition.Enter(new AdmissionRequest());
         ninth.AssertWaiting();
-        time.Advance(TimeSpan.FromMilliseconds(46));
+        time.Advance(TimeSpan.FromMilliseconds(19));
         ninth.AssertWaiting();
-        time.Advance(TimeSpan.FromMilliseconds(1));
+        time.Advance(TimeSpan.FromMilliseconds(2));
 
         leases.Add(ninth.Admitted());
         leases.ForEach(l => l.Dispose());
