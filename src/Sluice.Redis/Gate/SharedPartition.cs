@@ -190,6 +190,8 @@ internal sealed partial class SharedPartition : GatePartition, IDisposable
             Volatile.Write(ref _throttleStreak, 0);
         }
 
+        LocalAnswer(signal);
+
         if (signal != PacingSignal.Throttled || waitStated)
         {
             return TimeSpan.Zero;
@@ -201,6 +203,11 @@ internal sealed partial class SharedPartition : GatePartition, IDisposable
         PauseUntil(_time.GetUtcNow() + pause);
         return pause;
     }
+
+    protected override void HeadersObserved() => HeardHeaders();
+
+    /// <summary>An answer's headers were all observed (what <see cref="HeadersObserved"/> does; tests call it here).</summary>
+    internal void HeardHeaders() => LocalAnswer(PacingSignal.None);
 
     public override void UpdateLimits(PartitionLimits limits)
     {
@@ -225,6 +232,7 @@ internal sealed partial class SharedPartition : GatePartition, IDisposable
             }
 
             local.UpdateLimits(share);
+            local.ConcurrencyLimit = LocalConcurrency(share, copy.MaxConcurrency);
         }
         else
         {
