@@ -243,6 +243,23 @@ internal sealed partial class SharedPartition
             state = _localState is { } s && ReferenceEquals(s.Episode, episode) ? s : null;
         }
 
+        // A Redis that came back empty has forgotten what the provider stated: say it again first (a reset of now lowers
+        // nothing), so that what was admitted alone is charged to those budgets and they pace at once, not only after
+        // the next answer (a budget learned from headers, the common case, would otherwise not pace at all until then).
+        long?[] stated;
+        lock (_lock)
+        {
+            stated = (long?[])_stated.Clone();
+        }
+
+        for (int dimension = 0; dimension < stated.Length; dimension++)
+        {
+            if (stated[dimension] is { } limit)
+            {
+                await EvaluateAsync("observe", [dimension, limit, _gate.NowMs(), limit, ""]).ConfigureAwait(false);
+            }
+        }
+
         if (state is not null)
         {
             var extra = new StackExchange.Redis.RedisValue[9];
