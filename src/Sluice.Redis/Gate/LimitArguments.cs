@@ -41,27 +41,32 @@ internal static class LimitArguments
         return args;
     }
 
-    /// <summary>The share of <paramref name="limits"/> one of <paramref name="members"/> processes may use alone: every budget and the concurrency divided, at least 1.</summary>
+    /// <summary>
+    /// The share of <paramref name="limits"/> one of <paramref name="members"/> processes may use alone: every budget and
+    /// the concurrency divided, at least 1. Only the public settings are carried over, and the concurrency is fixed: the
+    /// in-process partition holding the share never hears the dispatcher (its outcomes and headers go to the shared
+    /// partition, which sets the share's concurrency itself), so neither adaptive concurrency nor a wait for the first
+    /// headers could ever learn or end there.
+    /// </summary>
     public static PartitionLimits Share(PartitionLimits limits, int members, int concurrency)
     {
-        var share = limits.Clone();
-        if (members <= 1)
+        members = Math.Max(1, members);
+        return new PartitionLimits
         {
-            share.MaxConcurrency = concurrency;
-            return share;
-        }
-
-        share.MaxConcurrency = Math.Max(1, concurrency / members);
-        share.RequestsPerWindow = Divide(limits.RequestsPerWindow, members);
-        share.TokensPerWindow = Divide(limits.TokensPerWindow, members);
-        share.InputTokensPerWindow = Divide(limits.InputTokensPerWindow, members);
-        share.OutputTokensPerWindow = Divide(limits.OutputTokensPerWindow, members);
-        share.RequestsPerDay = Divide(limits.RequestsPerDay, members);
-        share.TokensPerDay = Divide(limits.TokensPerDay, members);
-        share.RequestBurst = Divide(limits.RequestBurst, members);
-        share.TokenBurst = Divide(limits.TokenBurst, members);
-        share.MaxQueueLength = limits.MaxQueueLength;
-        return share;
+            MaxConcurrency = members <= 1 ? concurrency : Math.Max(1, concurrency / members),
+            AdaptiveConcurrency = false,
+            LearnBudgets = limits.LearnBudgets,
+            Window = limits.Window,
+            RequestsPerWindow = Divide(limits.RequestsPerWindow, members),
+            TokensPerWindow = Divide(limits.TokensPerWindow, members),
+            InputTokensPerWindow = Divide(limits.InputTokensPerWindow, members),
+            OutputTokensPerWindow = Divide(limits.OutputTokensPerWindow, members),
+            RequestsPerDay = Divide(limits.RequestsPerDay, members),
+            TokensPerDay = Divide(limits.TokensPerDay, members),
+            RequestBurst = Divide(limits.RequestBurst, members),
+            TokenBurst = Divide(limits.TokenBurst, members),
+            MaxQueueLength = limits.MaxQueueLength,
+        };
     }
 
     /// <summary>

@@ -117,12 +117,18 @@ internal sealed partial class SharedGate
                 return;
             }
 
+            // Since it left Redis; a gate that never reached Redis has been away since it was made.
+            var now = Clock.GetUtcNow();
+            if (_mode == GateMode.Shared)
+            {
+                _since = now;
+            }
+
             _mode = GateMode.Local;
-            _since = Clock.GetUtcNow();
             episode = new LocalEpisode(
                 SluiceGate.Create(new GateOptions { MaxPartitions = Math.Max(1, _maxPartitions), PartitionIdleTimeout = Timeout.InfiniteTimeSpan }, Clock, LoggerFactory),
                 _members,
-                _since);
+                now);
             _local?.Gate.Dispose();
             _local = episode;
         }

@@ -66,15 +66,23 @@ internal sealed partial class SharedGate : SluiceGate
 
         // The first heartbeat says whether Redis is there; without it the gate starts on its local share.
         _heartbeat = time.CreateTimer(static state => ((SharedGate)state!).OnHeartbeat(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
-        try
+        if (!_redis.IsConnected)
         {
-            _members = Math.Max(1, (int)(long)Database.ScriptEvaluate(GateScripts.Members, [PartitionKeys.Members(Prefix)], [NowMs(), (long)LeaseTimeToLive.TotalMilliseconds, MemberId, "0"]));
-            _mode = GateMode.Shared;
-            RedisGateLog.Started(Logger, Described, Prefix, _members);
+            // Connect has waited its timeout already: a call now would only wait as long again, admitting nothing.
+            GoLocal(new IOException("sluice: could not connect to Redis at " + Described));
         }
-        catch (Exception e) when (IsUnavailable(e))
+        else
         {
-            GoLocal(e);
+            try
+            {
+                _members = Math.Max(1, (int)(long)Database.ScriptEvaluate(GateScripts.Members, [PartitionKeys.Members(Prefix)], [NowMs(), (long)LeaseTimeToLive.TotalMilliseconds, MemberId, "0"]));
+                _mode = GateMode.Shared;
+                RedisGateLog.Started(Logger, Described, Prefix, _members);
+            }
+            catch (Exception e) when (IsUnavailable(e))
+            {
+                GoLocal(e);
+            }
         }
 
         ScheduleHeartbeat();

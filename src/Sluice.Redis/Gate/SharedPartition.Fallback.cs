@@ -1,3 +1,4 @@
+using Sluice.Adaptive;
 using Sluice.Gate;
 
 namespace Sluice.Redis.Gate;
@@ -9,6 +10,14 @@ namespace Sluice.Redis.Gate;
 /// concurrency less the Redis slots this process still holds. Rejoining, it charges Redis with what it admitted
 /// alone (what each bucket has not refilled, what each day counted) and registers its local leases' slots.
 /// </summary>
+/// <remarks>
+/// The in-process partition never hears the dispatcher: outcomes and headers reach this partition, which passes on what
+/// the provider states (its rates, which the local share learns and paces by) and sets the share's concurrency itself.
+/// While no rate paces the share (none configured, none stated yet), one request goes alone until an answer comes
+/// back, then one more may go per success and a 429 halves it (a slow start, as the in-process gate's adaptive
+/// concurrency does); once a rate is known the buckets pace, so the share's whole concurrency is allowed. Budgets
+/// learned through Redis before it went away are carried over, their buckets empty.
+/// </remarks>
 internal sealed partial class SharedPartition
 {
     private static readonly BudgetDimension[] RateDimensions =
@@ -21,6 +30,9 @@ internal sealed partial class SharedPartition
     private LocalState? _localState;
     private long _localRequests;
     private long _localTokens;
+
+    // The local share's in-flight limit while no rate paces it (see the remarks); guarded by _localLock.
+    private int _localLimit = 1;
 
     /// <summary>The local partition of the current episode, made if needed; false while shared (or rejoining).</summary>
     private bool Local(out GatePartition partition, out PartitionLimits share)
@@ -47,6 +59,7 @@ internal sealed partial class SharedPartition
             }
 
             PartitionLimits limits;
+            long?[] stated;
             string? stop;
             long pausedUntil;
             (double? Requests, double? Tokens) dayLeft;
@@ -56,6 +69,7 @@ internal sealed partial class SharedPartition
                 stop = _stopReason;
                 pausedUntil = _pausedUntilMs;
                 dayLeft = _dayLeft;
+                stated = (long?[])_stated.Clone();
             }
 
             int members = Math.Max(1, episode.Members);
@@ -64,10 +78,13 @@ internal sealed partial class SharedPartition
             partition.UpdateLimits(share);
             var now = _time.GetUtcNow();
 
-            // Empty buckets: what this process (and the others) admitted through Redis just before still counts.
+            // Empty buckets: what this process (and the others) admitted through Redis just before still counts. A rate
+            // the provider stated is this process's part of it, as when it is stated while Redis is away (Observe):
+            // without it a budget learned from headers, the common case, would not pace the share at all.
             foreach (var dimension in RateDimensions)
             {
-                partition.ObserveBudget(dimension, 0, now + TimeSpan.FromMinutes(1));
+                long? part = share.LearnBudgets && stated[(int)dimension] is { } limit ? Math.Max(1, limit / members) : null;
+                partition.ObserveBudget(dimension, 0, now + TimeSpan.FromMinutes(1), part);
             }
 
             if (share.RequestsPerDay is { } requestsPerDay)
@@ -90,6 +107,7 @@ internal sealed partial class SharedPartition
                 partition.Stop(stop);
             }
 
+            _localLimit = 1;
             partition.ConcurrencyLimit = LocalConcurrency(share, Volatile.Read(ref _concurrency));
             _localRequests = 0;
             _localTokens = 0;
@@ -121,17 +139,56 @@ internal sealed partial class SharedPartition
         return local with { Key = Key, InFlight = local.InFlight + held, Queued = queued };
     }
 
-    /// <summary>The local share's concurrency: 1/N of the limit, less the Redis slots this process still holds, at least 1.</summary>
+    /// <summary>
+    /// The local share's concurrency: 1/N of the limit, less the Redis slots this process still holds, at least 1; while
+    /// no rate paces the share, no more than the slow start allows.
+    /// </summary>
     private int LocalConcurrency(PartitionLimits share, int limit)
     {
         int members = Math.Max(1, _gate.Episode?.Members ?? 1);
         int held;
+        bool paced;
         lock (_lock)
         {
             held = _held.Count;
+            paced = PacedLocked(share);
         }
 
-        return Math.Max(1, (members <= 1 ? limit : Math.Max(1, limit / members)) - held);
+        int full = Math.Max(1, (members <= 1 ? limit : Math.Max(1, limit / members)) - held);
+        return paced ? full : Math.Min(full, Volatile.Read(ref _localLimit));
+    }
+
+    /// <summary>Whether a rate paces the local share: one configured, or (learning) one the provider stated.</summary>
+    private bool PacedLocked(PartitionLimits share) =>
+        share.RequestsPerWindow is not null || share.TokensPerWindow is not null || share.InputTokensPerWindow is not null || share.OutputTokensPerWindow is not null
+        || (share.LearnBudgets && RateDimensions.Any(d => _stated[(int)d] is not null));
+
+    /// <summary>
+    /// An answer (or its headers) reached this partition: on the local share, the slow start moves (one more after a
+    /// success, half after a 429) and the share's concurrency is set again, a stated rate now lifting it.
+    /// </summary>
+    private void LocalAnswer(PacingSignal signal)
+    {
+        if (!Local(out var local, out var share))
+        {
+            return;
+        }
+
+        int limit = Volatile.Read(ref _concurrency);
+        lock (_localLock)
+        {
+            if (signal == PacingSignal.Success)
+            {
+                _localLimit = Math.Min(Math.Max(1, limit), _localLimit + 1);
+            }
+            else if (signal == PacingSignal.Throttled)
+            {
+                _localLimit = Math.Max(1, _localLimit / 2);
+            }
+        }
+
+        local.ConcurrencyLimit = LocalConcurrency(share, limit);
+        Kick();
     }
 
     private Outcome AttemptLocal(AdmissionRequest request)
@@ -184,6 +241,23 @@ internal sealed partial class SharedPartition
         lock (_localLock)
         {
             state = _localState is { } s && ReferenceEquals(s.Episode, episode) ? s : null;
+        }
+
+        // A Redis that came back empty has forgotten what the provider stated: say it again first (a reset of now lowers
+        // nothing), so that what was admitted alone is charged to those budgets and they pace at once, not only after
+        // the next answer (a budget learned from headers, the common case, would otherwise not pace at all until then).
+        long?[] stated;
+        lock (_lock)
+        {
+            stated = (long?[])_stated.Clone();
+        }
+
+        for (int dimension = 0; dimension < stated.Length; dimension++)
+        {
+            if (stated[dimension] is { } limit)
+            {
+                await EvaluateAsync("observe", [dimension, limit, _gate.NowMs(), limit, ""]).ConfigureAwait(false);
+            }
         }
 
         if (state is not null)

@@ -190,6 +190,8 @@ internal sealed partial class SharedPartition : GatePartition, IDisposable
             Volatile.Write(ref _throttleStreak, 0);
         }
 
+        LocalAnswer(signal);
+
         if (signal != PacingSignal.Throttled || waitStated)
         {
             return TimeSpan.Zero;
@@ -201,6 +203,11 @@ internal sealed partial class SharedPartition : GatePartition, IDisposable
         PauseUntil(_time.GetUtcNow() + pause);
         return pause;
     }
+
+    protected override void HeadersObserved() => HeardHeaders();
+
+    /// <summary>An answer's headers were all observed (what <see cref="HeadersObserved"/> does; tests call it here).</summary>
+    internal void HeardHeaders() => LocalAnswer(PacingSignal.None);
 
     public override void UpdateLimits(PartitionLimits limits)
     {
@@ -225,6 +232,7 @@ internal sealed partial class SharedPartition : GatePartition, IDisposable
             }
 
             local.UpdateLimits(share);
+            local.ConcurrencyLimit = LocalConcurrency(share, copy.MaxConcurrency);
         }
         else
         {
@@ -373,13 +381,39 @@ internal sealed partial class SharedPartition : GatePartition, IDisposable
     private RedisResult Evaluate(string op, RedisValue[] extra) =>
         _gate.Database.ScriptEvaluate(GateScripts.Gate, _keys.All, Arguments(op, extra));
 
+    /// <summary>
+    /// The configured limits with the budgets the provider stated put in where they are stricter (or none is
+    /// configured), as configured ones: scaled for a rejoin's grace, a budget learned from headers (the common case)
+    /// must shrink too, or the first process back would take all of it while the others still spend their local share.
+    /// </summary>
+    private PartitionLimits WithStatedLocked()
+    {
+        var limits = _limits.Clone();
+        if (!limits.LearnBudgets)
+        {
+            return limits;
+        }
+
+        double perWindow = limits.Window.TotalSeconds / 60;
+        long? Stated(BudgetDimension dimension, long? configured, double scale) =>
+            _stated[(int)dimension] is { } stated && Math.Max(1, (long)(stated * scale)) is var value && (configured is null || value < configured) ? value : configured;
+
+        limits.RequestsPerWindow = (int?)Stated(BudgetDimension.Requests, limits.RequestsPerWindow, perWindow);
+        limits.TokensPerWindow = Stated(BudgetDimension.Tokens, limits.TokensPerWindow, perWindow);
+        limits.InputTokensPerWindow = Stated(BudgetDimension.InputTokens, limits.InputTokensPerWindow, perWindow);
+        limits.OutputTokensPerWindow = Stated(BudgetDimension.OutputTokens, limits.OutputTokensPerWindow, perWindow);
+        limits.RequestsPerDay = (int?)Stated(BudgetDimension.RequestsPerDay, limits.RequestsPerDay, 1);
+        limits.TokensPerDay = Stated(BudgetDimension.TokensPerDay, limits.TokensPerDay, 1);
+        return limits;
+    }
+
     private RedisValue[] Arguments(string op, RedisValue[] extra)
     {
         RedisValue[] limits;
         double factor = _gate.ShareFactor;
         lock (_lock)
         {
-            limits = factor < 1 ? LimitArguments.Of(LimitArguments.Scale(_limits, factor)) : _limitArgs;
+            limits = factor < 1 ? LimitArguments.Of(LimitArguments.Scale(WithStatedLocked(), factor)) : _limitArgs;
         }
 
         var args = LimitArguments.For(limits, op, _gate.NowMs(), _gate.MemberId, extra.Length);
