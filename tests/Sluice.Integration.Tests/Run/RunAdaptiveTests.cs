@@ -82,7 +82,9 @@ public sealed class RunAdaptiveTests
         using var files = new BatchFiles(100, model: _ => "claude-haiku-4-5", url: "/v1/messages");
         await using var mock = await MockServer.StartAsync(new MockOptions
         {
-            Limits = new MockLimits { OutputTokensPerMinute = 30_000, InputTokensPerMinute = 600_000 },
+            // Two seconds of burst at the mock against the one Sluice paces with: a busy machine can hold paced requests
+            // back and send them together (a CI run once drew 22 refusals so); unpaced, the caps still overrun it.
+            Limits = new MockLimits { OutputTokensPerMinute = 30_000, InputTokensPerMinute = 600_000, Burst = TimeSpan.FromSeconds(2) },
             RateLimitHeaders = false,
             ReplyTokens = 40,
             Latency = TimeSpan.FromMilliseconds(30),
