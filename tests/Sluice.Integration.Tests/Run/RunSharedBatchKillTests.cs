@@ -99,7 +99,8 @@ public sealed class RunSharedBatchKillTests(ITestOutputHelper log)
             var ids = mock.GetStats().CustomIds;
             log.WriteLine($"mock: {ids.Total} requests, {ids.Distinct} distinct ids, {ids.DuplicateSuccesses} answered twice");
             Assert.Equal(600, ids.Distinct);
-            Assert.InRange(ids.DuplicateSuccesses, 0, (int)held);
+            // Plus, on a busy machine, a worker's own hedges and tries cut by a learned timeout (3% of lines seen in CI).
+            Assert.InRange(ids.DuplicateSuccesses, 0, (int)held + 60);
             Assert.Equal(0, mock.GetStats().BudgetViolations.Total);
         }
         finally
