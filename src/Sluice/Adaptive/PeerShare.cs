@@ -101,6 +101,11 @@ internal sealed class PeerShare
     private double _anchorOwn;
     private long _lastCutAt = long.MinValue;
 
+    // The provider bucket's size as read from counts whose reset was written to the second: the smallest read at the
+    // stated rate in force (rounding only adds).
+    private double _capacity;
+    private double _capacityRate = double.NaN;
+
     /// <summary>Creates a share for timestamps that advance <paramref name="ticksPerSecond"/> per second.</summary>
     public PeerShare(long ticksPerSecond)
     {
@@ -155,7 +160,21 @@ internal sealed class PeerShare
     /// <paramref name="countedAt"/> (the admission of the request whose answer said so). Returns true when the share
     /// changed.
     /// </summary>
-    public bool Observe(long countedAt, double remaining, double resetSeconds, double ratePerSecond)
+    public bool Observe(long countedAt, double remaining, double resetSeconds, double ratePerSecond) =>
+        Observe(countedAt, remaining, resetSeconds, ratePerSecond, resetToTheSecond: false);
+
+    /// <summary>
+    /// Takes the provider's count, as <see cref="Observe(long, double, double, double)"/>; <paramref name="resetToTheSecond"/>
+    /// says the reset was written to the whole second (Anthropic's RFC 3339 instants), so it may be up to a second late.
+    /// </summary>
+    /// <remarks>
+    /// A reset a second late puts a second's refill into the bucket's size: a bucket holding a second's worth reads as
+    /// holding two, a full one as half empty, and the missing half as everyone else's spending (a lone proxy behind the
+    /// mock learned a share of 0.06 and ran at a third of the budget). Rounding only ever adds, so the smallest size
+    /// read since the stated rate last changed is the best one; and a single such count cannot say how full the
+    /// bucket was at the start, so it sets no first share.
+    /// </remarks>
+    public bool Observe(long countedAt, double remaining, double resetSeconds, double ratePerSecond, bool resetToTheSecond)
     {
         if (remaining < 0 || resetSeconds < 0 || ratePerSecond <= 0 || double.IsNaN(remaining + resetSeconds + ratePerSecond))
         {
@@ -163,6 +182,12 @@ internal sealed class PeerShare
         }
 
         double capacity = remaining + (resetSeconds * ratePerSecond);
+        if (resetToTheSecond)
+        {
+            capacity = _capacityRate == ratePerSecond ? Math.Min(_capacity, capacity) : capacity;
+            (_capacity, _capacityRate) = (capacity, ratePerSecond);
+        }
+
         double fill = capacity > 0 ? Math.Clamp(remaining / capacity, 0, 1) : 0;
         if (_anchorAt is not { } from)
         {
@@ -173,7 +198,7 @@ internal sealed class PeerShare
             // process that joins a busy key spends a whole budget of its own into it.
             // Only for a bucket that refills in moments (a second's burst, as the mock and many gateways keep): one holding
             // a minute's worth may have been emptied long before.
-            bool first = _count > 0 && _at[_first] <= countedAt && OwnAt(countedAt) is > 0
+            bool first = !resetToTheSecond && _count > 0 && _at[_first] <= countedAt && OwnAt(countedAt) is > 0
                 && capacity <= ratePerSecond * FirstCountHorizon.TotalSeconds;
             double firstShare = Share;
             if (first)

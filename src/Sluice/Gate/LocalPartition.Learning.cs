@@ -203,6 +203,9 @@ internal sealed partial class LocalPartition
         }
 
         TimeSpan untilReset = resetAt - _time.GetUtcNow();
+        // Anthropic writes its resets to the whole second (rounded up); a reset computed from a duration practically never
+        // falls on one. The share of a budget among peers must allow for a second's error in the bucket's size.
+        bool resetToTheSecond = resetAt.UtcTicks % TimeSpan.TicksPerSecond == 0;
         Effects effects = default;
         bool learned;
         double? perMinute;
@@ -213,20 +216,20 @@ internal sealed partial class LocalPartition
             switch (dimension)
             {
                 case BudgetDimension.Requests:
-                    learned = _budgets.ObserveRequests(remaining, limit, reset, now, countedSince);
+                    learned = _budgets.ObserveRequests(remaining, limit, reset, now, countedSince, resetToTheSecond);
                     perMinute = _budgets.RequestRate * 60;
                     break;
                 case BudgetDimension.Tokens:
                     // The total-token bucket is large against one request, so a count a latency old costs little; crediting
                     // the refill since admission let through requests the provider, counting a little later, refused
                     // (token-bound benchmark: 1 429 in 600, against none).
-                    learned = _budgets.ObserveTokens(dimension, remaining, limit, reset, now, countedSince: null, countedAt: countedSince);
+                    learned = _budgets.ObserveTokens(dimension, remaining, limit, reset, now, countedSince: null, countedAt: countedSince, resetToTheSecond);
                     perMinute = _budgets.TokenRate(dimension) * 60;
                     break;
                 case BudgetDimension.InputTokens or BudgetDimension.OutputTokens:
                     // An output cap is often most of the second's worth the bucket holds: a count a latency old would throw
                     // that latency's refill away at every answer (Anthropic through the proxy: 0.92 instead of 0.98).
-                    learned = _budgets.ObserveTokens(dimension, remaining, limit, reset, now, countedSince, countedAt: countedSince);
+                    learned = _budgets.ObserveTokens(dimension, remaining, limit, reset, now, countedSince, countedAt: countedSince, resetToTheSecond);
                     perMinute = _budgets.TokenRate(dimension) * 60;
                     break;
                 default:

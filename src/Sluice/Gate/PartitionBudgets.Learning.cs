@@ -105,7 +105,7 @@ internal sealed partial class PartitionBudgets
     /// The provider's view of the request budget: adopts a stated limit (per minute) unless a lower one is configured,
     /// and lowers what is left until <paramref name="resetAt"/>. Returns true when a budget in force changed.
     /// </summary>
-    public bool ObserveRequests(long remaining, long? limit, long resetAt, long now, long? countedAt = null)
+    public bool ObserveRequests(long remaining, long? limit, long resetAt, long now, long? countedAt = null, bool resetToTheSecond = false)
     {
         bool learned = false;
         if (_limits.LearnBudgets && limit is { } stated && _headerRequestsPerSecond != stated / ProviderWindowSeconds)
@@ -118,7 +118,7 @@ internal sealed partial class PartitionBudgets
         {
             // The provider's count of what is left is in its own units; without a stated limit, ours stands in.
             _requests.Observe(remaining, limit ?? (rate * ProviderWindowSeconds), resetAt, now);
-            if (countedAt is { } at && ObserveShare(ref _requestShare, at, remaining, limit, rate, resetAt, now))
+            if (countedAt is { } at && ObserveShare(ref _requestShare, at, remaining, limit, rate, resetAt, now, resetToTheSecond))
             {
                 _requests.Reconfigure(SharedRequestRate(rate), RequestCapacity(SharedRequestRate(rate)), now);
                 _shareChanged = true;
@@ -132,7 +132,7 @@ internal sealed partial class PartitionBudgets
     /// The provider's view of a per-minute token budget (<see cref="BudgetDimension.Tokens"/>, input or output); see
     /// <see cref="ObserveRequests"/>. <paramref name="countedSince"/>: the earliest instant the count may be from.
     /// </summary>
-    public bool ObserveTokens(BudgetDimension dimension, long remaining, long? limit, long resetAt, long now, long? countedSince, long? countedAt = null)
+    public bool ObserveTokens(BudgetDimension dimension, long remaining, long? limit, long resetAt, long now, long? countedSince, long? countedAt = null, bool resetToTheSecond = false)
     {
         bool learned = false;
         ref var budget = ref _tokenBudgets[(int)dimension];
@@ -145,7 +145,7 @@ internal sealed partial class PartitionBudgets
         if (budget.Rate is { } rate)
         {
             budget.Bucket.Observe(remaining, limit ?? (rate * ProviderWindowSeconds), resetAt, now, countedSince);
-            if (countedAt is { } at && ObserveShare(ref _tokenShares[(int)dimension], at, remaining, limit, rate, resetAt, now))
+            if (countedAt is { } at && ObserveShare(ref _tokenShares[(int)dimension], at, remaining, limit, rate, resetAt, now, resetToTheSecond))
             {
                 double shared = SharedTokenRate(dimension, rate);
                 budget.Bucket.Reconfigure(shared, TokenCapacity(dimension, shared), now);
@@ -192,9 +192,9 @@ internal sealed partial class PartitionBudgets
     /// <summary>
     /// Feeds one provider count to a share, made at the first count: the provider refills at its stated limit per
     /// minute (else at the budget in force), and is full again at <paramref name="resetAt"/>. Returns true when the
-    /// share changed.
+    /// share changed. <paramref name="resetToTheSecond"/>: the reset was written to the whole second (see <see cref="PeerShare"/>).
     /// </summary>
-    private bool ObserveShare(ref PeerShare? share, long countedAt, long remaining, long? limit, double rate, long resetAt, long now)
+    private bool ObserveShare(ref PeerShare? share, long countedAt, long remaining, long? limit, double rate, long resetAt, long now, bool resetToTheSecond)
     {
         if (!_limits.LearnBudgets)
         {
@@ -203,7 +203,7 @@ internal sealed partial class PartitionBudgets
 
         share ??= new PeerShare(_ticksPerSecond);
         double providerRate = limit is { } stated ? stated / ProviderWindowSeconds : rate;
-        return share.Observe(countedAt, remaining, Math.Max(0, resetAt - now) / (double)_ticksPerSecond, providerRate);
+        return share.Observe(countedAt, remaining, Math.Max(0, resetAt - now) / (double)_ticksPerSecond, providerRate, resetToTheSecond);
     }
 
     /// <summary>Counts an admission against the shares (made at the first, when budgets are learned).</summary>

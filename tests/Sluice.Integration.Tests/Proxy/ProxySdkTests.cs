@@ -167,7 +167,8 @@ public sealed class ProxySdkTests(ITestOutputHelper output)
         await using var fixture = await ProxyFixture.StartAsync(
             new MockOptions { Limits = limits, Latency = TimeSpan.FromMilliseconds(30), ReplyTokens = 60, Seed = 12 },
             mock => ProxyFixture.Single(mock, apiKey: UpstreamKey, provider: ProviderKind.Anthropic));
-        var anthropic = new AnthropicClient { ApiKey = "unused", BaseUrl = fixture.Proxy.BaseUrl.ToString(), MaxRetries = 0 };
+        // The SDK's own 30 s timeout is not what this test checks: a busy CI machine once took 37 s over the 120 calls.
+        var anthropic = new AnthropicClient { ApiKey = "unused", BaseUrl = fixture.Proxy.BaseUrl.ToString(), MaxRetries = 0, Timeout = TimeSpan.FromSeconds(120) };
 
         long started = TimeProvider.System.GetTimestamp();
         var outputs = await Task.WhenAll(Enumerable.Range(0, 120).Select(async i =>

@@ -121,6 +121,50 @@ public sealed class PeerShareTests
     }
 
     [Fact]
+    public void Observe_TheFirstCountWithAResetToTheSecond_SetsNothing()
+    {
+        // Anthropic writes 0.2 s as the next whole second: the bucket reads as holding up to twice what it does, and the
+        // missing half would be taken for others' spending.
+        var share = new PeerShare(TicksPerSecond);
+        share.Spent(0, 1);
+
+        Assert.False(share.Observe(30, remaining: 8, resetSeconds: 0.97, Rate, resetToTheSecond: true));
+        Assert.Equal(1, share.Share);
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Observe_AloneWithResetsRoundedUpToTheSecond_KeepsTheBudgetOnlyWhenToldSo(bool toldRounded)
+    {
+        // Alone, spending 8 of the 10 a second the provider refills: its bucket stays nearly full. Every reset is written
+        // as the next whole second, so a count reads the bucket as holding 10 to 20, a full bucket as half empty, and
+        // the refill it could not hold as others' spending. Told the resets are rounded, the process keeps its budget;
+        // not told, it gives a part of it away (a lone proxy behind the mock fell to a share of 0.06 this way).
+        var share = new PeerShare(TicksPerSecond);
+        double level = 10;
+        long last = 0;
+        double total = 0;
+        int counts = 0;
+        for (long t = 125; t <= 30_000; t += 125)
+        {
+            level = Math.Min(10, level + ((t - last) / 1000.0 * Rate)) - 1;
+            share.Spent(t, 1);
+            last = t;
+            if (t % 375 == 0)
+            {
+                double exactReset = (t / 1000.0) + ((10 - level) / Rate);
+                share.Observe(t, Math.Floor(level), Math.Ceiling(exactReset) - (t / 1000.0), Rate, toldRounded);
+                total += share.Share;
+                counts++;
+            }
+        }
+
+        double mean = total / counts;
+        Assert.True(toldRounded ? mean >= 0.95 : mean < 0.9, $"the mean share was {mean:F3}");
+    }
+
+    [Fact]
     public void Observe_ASingleEstimate_MovesTheShareAtMostTwofold()
     {
         var share = new PeerShare(TicksPerSecond);
