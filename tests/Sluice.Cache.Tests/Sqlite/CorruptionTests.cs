@@ -143,12 +143,12 @@ public sealed class CorruptionTests : IDisposable
         using var connection = new SqliteConnection($"Data Source={CachePath};Pooling=False");
         connection.Open();
         using var read = connection.CreateCommand();
-        read.CommandText = "SELECT entry FROM answers WHERE key = $key";
+        read.CommandText = "SELECT b.entry FROM answers AS a JOIN bodies AS b ON b.id = a.body WHERE a.key = $key";
         read.Parameters.AddWithValue("$key", key);
         var entry = (byte[])read.ExecuteScalar()!;
         entry[entry.Length / 2] ^= 0x10;
         using var write = connection.CreateCommand();
-        write.CommandText = "UPDATE answers SET entry = $entry WHERE key = $key";
+        write.CommandText = "UPDATE bodies SET entry = $entry WHERE id = (SELECT body FROM answers WHERE key = $key)";
         write.Parameters.AddWithValue("$key", key);
         write.Parameters.AddWithValue("$entry", entry);
         Assert.Equal(1, write.ExecuteNonQuery());
