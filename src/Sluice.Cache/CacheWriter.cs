@@ -19,7 +19,7 @@ internal sealed class CacheWriter : IDisposable
     private readonly SqliteConnection _connection;
     private readonly SqliteResponseCacheOptions _options;
     private readonly TimeProvider _time;
-    private readonly Action<SqliteException> _onError;
+    private readonly Action<Exception> _onError;
     private readonly Action<long, long> _onTotals;
     private readonly Action<int> _onStored;
     private readonly Channel<WriteOp> _queue = Channel.CreateBounded<WriteOp>(new BoundedChannelOptions(4096) { SingleReader = true });
@@ -38,7 +38,7 @@ internal sealed class CacheWriter : IDisposable
     private readonly Task _loop;
     private long _lastPrune = long.MinValue;
 
-    public CacheWriter(SqliteConnection connection, SqliteResponseCacheOptions options, TimeProvider time, Action<SqliteException> onError, Action<long, long> onTotals, Action<int> onStored)
+    public CacheWriter(SqliteConnection connection, SqliteResponseCacheOptions options, TimeProvider time, Action<Exception> onError, Action<long, long> onTotals, Action<int> onStored)
     {
         _connection = connection;
         _options = options;
@@ -126,7 +126,9 @@ internal sealed class CacheWriter : IDisposable
                 _onStored(Apply(_batch));
                 MaybePrune();
             }
-            catch (SqliteException exception)
+#pragma warning disable CA1031 // The writer must outlive any fault: callers wait on it, and a cache never fails them.
+            catch (Exception exception)
+#pragma warning restore CA1031
             {
                 _onError(exception);
             }

@@ -54,6 +54,49 @@ public sealed class CorruptionTests : IDisposable
     }
 
     [Fact]
+    public async Task AFileDamagedWhileInUse_IsDetectedAtRead_WithOneWarning_AndNothingThrows()
+    {
+        using var cache = Open();
+        for (int i = 0; i < 600; i++)
+        {
+            await cache.StoreAsync(Answers.Key(i), Answers.Chat($"answer number {i}: {new string((char)('a' + (i % 26)), i % 300)}", _time.GetUtcNow())).AsTask().DefaultTimeout();
+        }
+
+        // Everything into the main file, then its middle third overwritten, as a failing disk would.
+        using (var connection = new SqliteConnection($"Data Source={CachePath};Pooling=False"))
+        {
+            connection.Open();
+            using var checkpoint = connection.CreateCommand();
+            checkpoint.CommandText = "PRAGMA wal_checkpoint(TRUNCATE)";
+            checkpoint.ExecuteNonQuery();
+        }
+
+        await using (var file = new FileStream(CachePath, FileMode.Open, FileAccess.Write, FileShare.ReadWrite))
+        {
+            var garbage = new byte[file.Length / 3];
+            new Random(11).NextBytes(garbage);
+            file.Position = file.Length / 3;
+            await file.WriteAsync(garbage);
+        }
+
+        int hits = 0;
+        for (int i = 0; i < 600; i++)
+        {
+            if (await cache.TryGetAsync(Answers.Key(i)).DefaultTimeout() is { } answer)
+            {
+                hits++;
+                Assert.Equal(Answers.ChatJson($"answer number {i}: {new string((char)('a' + (i % 26)), i % 300)}"), System.Text.Encoding.UTF8.GetString(answer.Body.Span));
+            }
+        }
+
+        await cache.StoreAsync(Answers.Key(1000), Answers.Chat("after", _time.GetUtcNow())).AsTask().DefaultTimeout();
+        Assert.NotNull(cache.Statistics.DisabledReason);
+        Assert.True(hits < 600, "no lookup met the damage");
+        var warning = Assert.Single(_logger.Collector.GetSnapshot());
+        Assert.Contains("cannot be used", warning.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task AnotherProgramsDatabase_IsLeftUntouched_WithOneWarning()
     {
         using (var connection = new SqliteConnection($"Data Source={CachePath};Pooling=False"))
