@@ -146,8 +146,9 @@ public sealed partial class SluiceEngine
 
     /// <summary>
     /// <see cref="SendAllAsync"/> through a cache: each request is looked up as it is read; hits are yielded at once,
-    /// misses go on to the dispatcher, and both are yielded as they end. Bounded: a hit waits for room among the
-    /// <paramref name="maxInProgress"/> answers not yet taken by the caller.
+    /// misses go on to the dispatcher, and both are yielded as they end. Bounded: besides the dispatcher's
+    /// <paramref name="maxInProgress"/>, at most as many ended requests wait for the caller to take them. Cancelling
+    /// ends the misses as the dispatcher ends them (each with its result); a request read is never lost.
     /// </summary>
     private async IAsyncEnumerable<SluiceResponse> SendAllThroughCacheAsync(
         ResponseCache cache,
@@ -158,11 +159,14 @@ public sealed partial class SluiceEngine
     {
         var ended = Channel.CreateBounded<SluiceResponse>(new BoundedChannelOptions(maxInProgress) { SingleReader = true });
         var keys = new Dictionary<SluiceRequest, CacheKey>(ReferenceEqualityComparer.Instance);
-        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
 
-        async IAsyncEnumerable<SluiceRequest> MissesOf([EnumeratorCancellation] CancellationToken token)
+        // Cancelled only when the caller stops taking answers: until then every request read gets its one answer.
+        using var callerGone = new CancellationTokenSource();
+        using var sending = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, callerGone.Token);
+
+        async IAsyncEnumerable<SluiceRequest> MissesOf([EnumeratorCancellation] CancellationToken reading)
         {
-            await foreach (var request in requests.WithCancellation(token).ConfigureAwait(false))
+            await foreach (var request in requests.WithCancellation(reading).ConfigureAwait(false))
             {
                 if (!request.HasContent)
                 {
@@ -170,10 +174,11 @@ public sealed partial class SluiceEngine
                     continue;
                 }
 
-                var (key, hit) = await LookUpAsync(cache, request, token).ConfigureAwait(false);
+                // Once read, a request is answered: its lookup and its hit's delivery ignore the reading token.
+                var (key, hit) = await LookUpAsync(cache, request, CancellationToken.None).ConfigureAwait(false);
                 if (hit is not null)
                 {
-                    await ended.Writer.WriteAsync(hit, token).ConfigureAwait(false);
+                    await ended.Writer.WriteAsync(hit, callerGone.Token).ConfigureAwait(false);
                     continue;
                 }
 
@@ -190,7 +195,7 @@ public sealed partial class SluiceEngine
         {
             try
             {
-                await foreach (var response in SendAllUncachedAsync(MissesOf(stop.Token), maxInProgress, options, stop.Token).ConfigureAwait(false))
+                await foreach (var response in SendAllUncachedAsync(MissesOf(CancellationToken.None), maxInProgress, options, sending.Token).ConfigureAwait(false))
                 {
                     bool looked;
                     CacheKey key;
@@ -206,7 +211,7 @@ public sealed partial class SluiceEngine
 
                     try
                     {
-                        await ended.Writer.WriteAsync(response, stop.Token).ConfigureAwait(false);
+                        await ended.Writer.WriteAsync(response, callerGone.Token).ConfigureAwait(false);
                     }
                     catch (OperationCanceledException)
                     {
@@ -234,7 +239,7 @@ public sealed partial class SluiceEngine
         finally
         {
             // The caller stopped taking answers (or all are taken): stop the pump and let go of what it still holds.
-            await stop.CancelAsync().ConfigureAwait(false);
+            await callerGone.CancelAsync().ConfigureAwait(false);
             await pump.ConfigureAwait(false);
             while (ended.Reader.TryRead(out var left))
             {

@@ -226,6 +226,42 @@ public sealed class EngineCacheTests : IDisposable
         Assert.Equal(50, transport.Calls);
     }
 
+    [Fact]
+    public async Task ABatchWhoseInputFails_EndsWithTheInputsError_AfterTheAnswersAlreadyTaken()
+    {
+        var transport = new ScriptedTransport((_, _) => ScriptedTransport.Completion());
+        using var engine = Make(transport, _time);
+        var options = new SluiceSendOptions { Cache = _cache };
+        await DrainAsync(engine.SendAllAsync(Batch(engine, changed: -1), maxInProgress: 4, options));
+
+        var answered = new List<SluiceResponse>();
+        var error = await Assert.ThrowsAsync<InvalidDataException>(async () =>
+        {
+            await foreach (var response in engine.SendAllAsync(FailingAfter(engine, 10), maxInProgress: 4, options))
+            {
+                response.Message?.Dispose();
+                answered.Add(response);
+            }
+        }).DefaultTimeout();
+
+        Assert.Equal("line 11 is not JSON", error.Message);
+        Assert.Equal(10, answered.Count);
+        Assert.All(answered, r => Assert.True(r.FromCache));
+    }
+
+    private static async IAsyncEnumerable<SluiceRequest> FailingAfter(SluiceEngine engine, int count)
+    {
+        await foreach (var request in Batch(engine, changed: -1))
+        {
+            if (count-- == 0)
+            {
+                throw new InvalidDataException("line 11 is not JSON");
+            }
+
+            yield return request;
+        }
+    }
+
     private static async IAsyncEnumerable<SluiceRequest> Batch(SluiceEngine engine, int changed, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         for (int i = 0; i < 50; i++)
