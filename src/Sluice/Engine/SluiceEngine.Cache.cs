@@ -20,6 +20,9 @@ public sealed partial class SluiceEngine
     /// <summary>The largest answer stored: a bigger one (a long stream) is passed through and not kept.</summary>
     internal const int MaxCachedAnswerBytes = 8 << 20;
 
+    /// <summary>The longest a caller waits for its answer to be stored.</summary>
+    private static readonly TimeSpan MaxStoreWait = TimeSpan.FromSeconds(1);
+
     private static CacheKey CacheKeyOf(ProviderKind provider, SluiceRequest request)
     {
         var uri = request.Template.RequestUri;
@@ -37,9 +40,10 @@ public sealed partial class SluiceEngine
         {
             answer = await cache.TryGetAsync(key, cancellationToken).ConfigureAwait(false);
         }
-        catch (Exception exception) when (exception is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+#pragma warning disable CA1031 // A cache's fault is a miss, and a lookup cancelled is one too: the dispatcher then ends the request as it ends any cancelled one.
+        catch (Exception)
+#pragma warning restore CA1031
         {
-            // A cache's fault is a miss; the request is sent.
             return (key, null);
         }
 
@@ -79,7 +83,7 @@ public sealed partial class SluiceEngine
         var time = Gate.Time;
         if (message.Content is WatchedStreamContent stream)
         {
-            stream.TeeTo(new StreamTee(MaxCachedAnswerBytes, (body, usage) => StoreAsync(cache, key, new CachedAnswer
+            stream.TeeTo(new StreamTee(MaxCachedAnswerBytes, (body, usage) => StoreAsync(cache, key, time, new CachedAnswer
             {
                 StatusCode = status,
                 ContentType = contentType,
@@ -107,7 +111,7 @@ public sealed partial class SluiceEngine
             return;
         }
 
-        await StoreAsync(cache, key, new CachedAnswer
+        await StoreAsync(cache, key, time, new CachedAnswer
         {
             StatusCode = status,
             ContentType = contentType,
@@ -117,16 +121,33 @@ public sealed partial class SluiceEngine
         }).ConfigureAwait(false);
     }
 
-    private static async ValueTask StoreAsync(ResponseCache cache, CacheKey key, CachedAnswer answer)
+    /// <summary>
+    /// Stores an answer, waiting for it at most <see cref="MaxStoreWait"/>: a caller (a stream's last read, a buffered
+    /// answer's return) is never held long by a cache that is slow (another process holding its write lock); the store
+    /// then finishes on its own.
+    /// </summary>
+    private static async ValueTask StoreAsync(ResponseCache cache, CacheKey key, TimeProvider time, CachedAnswer answer)
     {
+        Task storing;
         try
         {
-            await cache.StoreAsync(key, answer).ConfigureAwait(false);
+            storing = cache.StoreAsync(key, answer).AsTask();
         }
 #pragma warning disable CA1031 // A cache that fails to store costs a later request a send, never this one its answer.
         catch (Exception)
+        {
+            return;
+        }
+
+        try
+        {
+            await storing.WaitAsync(MaxStoreWait, time).ConfigureAwait(false);
+        }
+        catch (Exception)
 #pragma warning restore CA1031
         {
+            // Failed, or still going: either way this answer is delivered; a late failure is observed, not thrown.
+            _ = storing.ContinueWith(static done => done.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
         }
     }
 
