@@ -1,4 +1,5 @@
 using Sluice.Dispatch;
+using Sluice.Spend;
 
 namespace Sluice.Engine;
 
@@ -33,4 +34,13 @@ public sealed class SluiceSendOptions
     /// <see cref="AttemptOutcomeKind.Transient"/>.
     /// </summary>
     public Action<AttemptOutcomeKind>? AttemptEnded { get; init; }
+
+    /// <summary>
+    /// Spend caps this face adds to the partition's own (<see cref="Http.SluiceHandlerOptions.MaxSpendPerDay"/>): a
+    /// run's <c>--max-spend</c>, a proxy's cap per upstream or per client. Each try reserves its worst case in every
+    /// one before it is sent and settles to its real cost when its answer ends; a try any cap refuses is not sent, and
+    /// its job ends <see cref="JobEndReason.SpendCapReached"/>. A cap may be shared by any number of requests and engines.
+    /// </summary>
+    /// <value>Defaults to <see langword="null"/>: no caps but the partition's.</value>
+    public IReadOnlyList<SpendCap>? SpendCaps { get; init; }
 }
