@@ -31,6 +31,7 @@ internal static class EntryCodec
         Output = 8,
         Cost = 16,
         ContentType = 32,
+        CachedInput = 64,
     }
 
     /// <summary>Encodes an answer.</summary>
@@ -44,6 +45,7 @@ internal static class EntryCodec
         fields |= answer.Usage.Output is not null ? Fields.Output : 0;
         fields |= answer.Cost is not null ? Fields.Cost : 0;
         fields |= answer.ContentType is not null ? Fields.ContentType : 0;
+        fields |= answer.Usage.CachedInput is not null ? Fields.CachedInput : 0;
         int contentTypeLength = answer.ContentType is { } type ? Encoding.UTF8.GetByteCount(type) : 0;
         if (contentTypeLength > ushort.MaxValue)
         {
@@ -51,7 +53,7 @@ internal static class EntryCodec
         }
 
         var body = answer.Body.Span;
-        int headerLength = 1 + 1 + 4 + 4 + 8 + (3 * 8) + 16 + 2 + contentTypeLength;
+        int headerLength = 1 + 1 + 4 + 4 + 8 + (4 * 8) + 16 + 2 + contentTypeLength;
         byte[] rented = ArrayPool<byte>.Shared.Rent(headerLength + BrotliEncoder.GetMaxCompressedLength(body.Length));
         try
         {
@@ -68,6 +70,7 @@ internal static class EntryCodec
             at += WriteOptional(span[at..], answer.Usage.Total);
             at += WriteOptional(span[at..], answer.Usage.Input);
             at += WriteOptional(span[at..], answer.Usage.Output);
+            at += WriteOptional(span[at..], answer.Usage.CachedInput);
             if (answer.Cost is { } cost)
             {
                 Span<int> bits = stackalloc int[4];
@@ -146,6 +149,7 @@ internal static class EntryCodec
         long? total = ReadOptional(blob, ref at, fields.HasFlag(Fields.Total));
         long? input = ReadOptional(blob, ref at, fields.HasFlag(Fields.Input));
         long? output = ReadOptional(blob, ref at, fields.HasFlag(Fields.Output));
+        long? cachedInput = ReadOptional(blob, ref at, fields.HasFlag(Fields.CachedInput));
         decimal? cost = null;
         if (fields.HasFlag(Fields.Cost))
         {
@@ -176,7 +180,7 @@ internal static class EntryCodec
             ContentType = contentType,
             Body = body,
             IsStream = fields.HasFlag(Fields.Stream),
-            Usage = new TokenUsage(total, input, output),
+            Usage = new TokenUsage(total, input, output) { CachedInput = cachedInput },
             Cost = cost,
             StoredAt = DateTimeOffset.FromUnixTimeMilliseconds(storedAt),
         };

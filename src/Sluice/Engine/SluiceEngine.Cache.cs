@@ -90,6 +90,8 @@ public sealed partial class SluiceEngine
                 Body = body,
                 IsStream = true,
                 Usage = usage,
+                // Read at the stream's end, once its try's spend has settled to the real usage.
+                Cost = response.Cost,
                 StoredAt = time.GetUtcNow(),
             })));
             return;
@@ -117,6 +119,7 @@ public sealed partial class SluiceEngine
             ContentType = contentType,
             Body = bytes,
             Usage = response.Usage,
+            Cost = response.Cost,
             StoredAt = time.GetUtcNow(),
         }).ConfigureAwait(false);
     }

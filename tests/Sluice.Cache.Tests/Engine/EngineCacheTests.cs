@@ -47,9 +47,11 @@ public sealed class EngineCacheTests : IDisposable
         using var engine = Make(transport, _time);
         var options = new SluiceSendOptions { Cache = _cache };
 
-        using var first = await engine.SendAsync(await engine.CaptureAsync(Post(Deterministic)), options).DefaultTimeout().ContinueWith(t => t.Result.Message!);
+        var sent = await engine.SendAsync(await engine.CaptureAsync(Post(Deterministic)), options).DefaultTimeout();
+        using var first = sent.Message!;
         string firstBody = await first.Content.ReadAsStringAsync();
         Assert.Equal("miss", Assert.Single(first.Headers.GetValues("x-sluice-cache")));
+        Assert.True(sent.Cost > 0, "gpt-4o-mini is priced: the answer sent cost something");
 
         // The same question written another way: other key order, spacing, and a user field.
         var again = await engine.SendAsync(await engine.CaptureAsync(Post("""{ "max_tokens": 16, "messages": [{"content":"hello","role":"user"}], "model": "gpt-4o-mini", "temperature": 0, "user": "bob" }""")), options).DefaultTimeout();
@@ -58,6 +60,9 @@ public sealed class EngineCacheTests : IDisposable
         Assert.True(again.IsSuccess);
         Assert.Equal((JobStatus.Succeeded, JobEndReason.None, 0), (again.Status, again.Reason, again.Attempts));
         Assert.Equal(new Sluice.Providers.TokenUsage(16, 11, 5), again.Usage);
+        Assert.Equal(0m, again.Cost);
+        var stored = await _cache.TryGetAsync(CacheKey.For(engine.Provider, "/v1/chat/completions", again.Request.Body.Span)).DefaultTimeout();
+        Assert.Equal(sent.Cost, stored!.Cost);
         using var message = again.Message!;
         Assert.Equal(HttpStatusCode.OK, message.StatusCode);
         Assert.Equal("hit", Assert.Single(message.Headers.GetValues("x-sluice-cache")));
@@ -93,6 +98,9 @@ public sealed class EngineCacheTests : IDisposable
         Assert.Equal(Encoding.UTF8.GetBytes(Events), received);
         Assert.Equal(received, copy.ToArray());
         Assert.Equal(new Sluice.Providers.TokenUsage(11, 9, 2), second.Usage);
+        Assert.Equal(0m, second.Cost);
+        Assert.Equal(first.Cost, (await _cache.TryGetAsync(CacheKey.For(engine.Provider, "/v1/chat/completions", second.Request.Body.Span)).DefaultTimeout())!.Cost);
+        Assert.True(first.Cost > 0, "the stream's cost, settled at its end, is what was stored");
         Assert.Equal(1, transport.Calls);
     }
 

@@ -12,7 +12,7 @@ internal static class Answers
         StatusCode = 200,
         ContentType = "application/json; charset=utf-8",
         Body = Encoding.UTF8.GetBytes(ChatJson(text)),
-        Usage = new TokenUsage(120, 100, 20),
+        Usage = new TokenUsage(120, 100, 20) { CachedInput = 64 },
         Cost = cost,
         StoredAt = storedAt,
     };
