@@ -124,7 +124,9 @@ internal static class EntryCodec
             damage = null;
             return true;
         }
-        catch (Exception exception) when (exception is ArgumentException or InvalidDataException or IndexOutOfRangeException or ArgumentOutOfRangeException)
+#pragma warning disable CA1031 // Whatever a damaged blob makes the decoder throw, it is a damaged entry: a miss.
+        catch (Exception)
+#pragma warning restore CA1031
         {
             damage = "its content cannot be read";
             return false;

@@ -154,7 +154,7 @@ public sealed class SqliteResponseCache : ResponseCache
                     }
                 }
 
-                _writer = new CacheWriter(connection, _options, _time, OnWriteError, OnTotals, stored => Interlocked.Add(ref _stores, stored));
+                _writer = new CacheWriter(connection, _options, _time, OnFault, OnTotals, stored => Interlocked.Add(ref _stores, stored));
             }
             catch
             {
@@ -212,6 +212,14 @@ public sealed class SqliteResponseCache : ResponseCache
         {
             reader?.Dispose();
             OnReadError(exception);
+            return null;
+        }
+#pragma warning disable CA1031 // A row of the wrong shape (a value of another type) is a fault of the file, never the caller's.
+        catch (Exception exception)
+#pragma warning restore CA1031
+        {
+            reader?.Dispose();
+            OnFault(exception);
             return null;
         }
 
@@ -285,7 +293,7 @@ public sealed class SqliteResponseCache : ResponseCache
         }
     }
 
-    private void OnWriteError(Exception exception)
+    private void OnFault(Exception exception)
     {
         if (exception is SqliteException sqlite)
         {
