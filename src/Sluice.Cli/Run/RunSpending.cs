@@ -1,5 +1,6 @@
 using System.Globalization;
 using Microsoft.Extensions.Logging;
+using Sluice.Cache;
 using Sluice.Caching;
 using Sluice.Cli.Common;
 using Sluice.Spend;
@@ -35,7 +36,7 @@ internal sealed record RunSpending(PriceTable Prices, decimal? MaxSpend, decimal
             time);
 
         // A cache that turned itself off without logging still says so once.
-        if (cache.Statistics.Disabled is { } reason)
+        if (cache.Statistics.DisabledReason is { } reason)
         {
             warnings.Warn($"the response cache {CachePath} is not used: {reason}");
         }
