@@ -16,8 +16,8 @@ internal static class DryRunReport
     {
         var inv = CultureInfo.InvariantCulture;
         var rows = scan.Models.Select(m => (Name: TerminalText.Escape(m.Key), m.Value.Lines, m.Value.InputTokens, m.Value.OutputTokens, Cost: Cost(m.Value.WorstCase)))
-            .Append(("total", scan.Lines, scan.Models.Values.Sum(m => m.InputTokens), scan.Models.Values.Sum(m => m.OutputTokens),
-                (scan.AllPriced ? "" : "at least ") + SpendAmountText.Format(scan.WorstCase)))
+            .Append((Name: "total", scan.Lines, InputTokens: scan.Models.Values.Sum(m => m.InputTokens), OutputTokens: scan.Models.Values.Sum(m => m.OutputTokens),
+                Cost: (scan.AllPriced ? "" : "at least ") + SpendAmountText.Format(scan.WorstCase)))
             .ToList();
         string[] head = ["model", "lines", "input tokens (est.)", "output cap tokens", "worst-case cost"];
         var cells = rows.Select(r => new[] { r.Name, r.Lines.ToString("N0", inv), r.InputTokens.ToString("N0", inv), r.OutputTokens.ToString("N0", inv), r.Cost }).ToList();

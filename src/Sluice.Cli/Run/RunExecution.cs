@@ -442,7 +442,7 @@ internal static class RunExecution
         string? reason = runner.StopReason ?? (interrupted || signals.Received > 0 ? "interrupted" : null);
         if (runner.CapStop is { } capStop)
         {
-            reason = RunSpending.CapStopReason(capStop, notDone);
+            reason = spending.CapStopReason(capStop, notDone);
         }
 
         progress.CacheFile = cache is null ? null : settings.CachePath;
