@@ -26,7 +26,7 @@ public sealed class RunSpendUsageTests : IDisposable
     }
 
     private static string Line(string id, string model) =>
-        $$"""{"custom_id":"{{id}}","method":"POST","url":"/v1/chat/completions","body":{"model":"{{model}}","max_tokens":10,"messages":[{"role":"user","content":"hi"}]}}""";
+        $$$"""{"custom_id":"{{{id}}}","method":"POST","url":"/v1/chat/completions","body":{"model":"{{{model}}}","max_tokens":10,"messages":[{"role":"user","content":"hi"}]}}""";
 
     private static async Task<(int ExitCode, string Output, string Error)> InvokeAsync(params string[] args)
     {
@@ -140,7 +140,7 @@ public sealed class RunSpendUsageTests : IDisposable
         Assert.Equal(2, exitCode);
         Assert.Contains(prices, error, StringComparison.Ordinal);
         Assert.Contains("cheap", error, StringComparison.Ordinal);
-        Assert.Contains("line 4", error, StringComparison.Ordinal);
+        Assert.Contains($"{prices}:4:", error, StringComparison.Ordinal);
     }
 
     [Fact]
