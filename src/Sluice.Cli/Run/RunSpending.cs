@@ -50,8 +50,8 @@ internal sealed record RunSpending(PriceTable Prices, decimal? MaxSpend, decimal
         var inv = CultureInfo.InvariantCulture;
         string earlier = EarlierSpent > 0 ? string.Create(inv, $" ({SpendAmountText.Format(EarlierSpent)} of it by earlier runs)") : "";
         return string.Create(inv,
-            $"the spend cap {SpendAmountText.Format(MaxSpend ?? stop.Limit)} is reached: {SpendAmountText.Format(EarlierSpent + stop.Settled)} spent{earlier}, " +
-            $"{SpendAmountText.Format(stop.Reserved)} reserved by requests in flight at the stop, the next request's worst case would pass it; {linesLeft:N0} lines left");
+            $"the spend cap {SpendAmountText.Format(MaxSpend ?? stop.Limit)} is reached: when the next request's worst case would have passed it, " +
+            $"{SpendAmountText.Format(EarlierSpent + stop.Settled)} was spent{earlier} and {SpendAmountText.Format(stop.Reserved)} reserved by requests in flight; {linesLeft:N0} lines left");
     }
 }
 
