@@ -156,10 +156,12 @@ internal sealed class BatchRunner : IDisposable
                 _counters.Used(used);
             }
 
-            var meta = new LineMeta(result.Cost, result.FromCache);
+            // An answer from the cache cost nothing this time, whatever it cost when it was paid for.
+            decimal? cost = result.FromCache ? 0m : result.Cost;
+            var meta = new LineMeta(cost, result.FromCache);
             if (result.Status is JobStatus.Succeeded or JobStatus.Failed)
             {
-                _counters.Paid(result.Cost, result.FromCache, result.Usage.Total, result.FromCache ? _engine.CostOf(result.Request, result.Usage) : null);
+                _counters.Paid(cost, result.FromCache, result.Usage.Total, result.FromCache ? _engine.CostOf(result.Request, result.Usage) : null);
                 if (result.Cost is null && !result.FromCache && result.Request.Model is { } unpriced && _unpriced.Count < 100)
                 {
                     _unpriced.TryAdd(unpriced, 0);
