@@ -1,3 +1,5 @@
+using Microsoft.Extensions.Configuration;
+using Sluice.Http;
 using Sluice.Providers;
 using Sluice.Spend;
 
@@ -200,6 +202,31 @@ public sealed class PriceTableTests : IDisposable
         Assert.Equal(path, error.FilePath);
         Assert.Null(error.Line);
         Assert.Contains("cannot be read", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Configuration_BindsAPathToTheFileLaidOverTheShippedPrices()
+    {
+        string path = Write("""{ "asOf": "2099-01-01", "openai": { "models": { "ft:custom": { "input": 1, "output": 2 } } } }""");
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?> { ["Sluice:Prices"] = path, ["Sluice:MaxSpendPerDay"] = "2.50" }).Build();
+
+        var options = configuration.GetSection("Sluice").Get<SluiceHandlerOptions>()!;
+
+        Assert.Equal(2.50m, options.MaxSpendPerDay);
+        Assert.True(options.Prices!.TryFind(ProviderKind.OpenAI, "ft:custom", out _));
+        Assert.True(options.Prices.TryFind(ProviderKind.OpenAI, "gpt-4o", out _));
+    }
+
+    [Fact]
+    public void Configuration_WithABadPricesFile_SaysWhichLine()
+    {
+        string path = Write("{\n  \"asOf\": \"2099-01-01\",\n  \"groq\": {}\n}");
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?> { ["Sluice:Prices"] = path }).Build();
+
+        var error = Assert.ThrowsAny<Exception>(() => configuration.GetSection("Sluice").Get<SluiceHandlerOptions>());
+
+        var cause = Assert.IsType<PriceTableException>(error.InnerException);
+        Assert.Equal(3, cause.Line);
     }
 
     private string Write(string json)
