@@ -114,7 +114,7 @@ internal sealed class RunProgress(RunCounters counters, RunSettings settings, Ti
             : string.Create(CultureInfo.InvariantCulture, $"{done:N0}/{c.Total:N0} done ({Percent(done, c.Total)})");
         return string.Create(CultureInfo.InvariantCulture,
             $"{head} · {succeeded:N0} ok · {failed:N0} failed · " +
-            $"{RequestRate():F1} req/s{Budget(Current.StatedRequestsPerMinute)} · 429s {c.Throttles:N0} · retries {Retries():N0} · " +
+            $"{SentRate():F1} req/s{Budget(Current.StatedRequestsPerMinute)} · 429s {c.Throttles:N0} · retries {Retries():N0} · " +
             $"{c.Tokens:N0} tokens{CostText()} · ETA {Eta()} · limits {Current}{(SharingText() is { } sharing ? " · " + sharing : "")}");
     }
 
@@ -176,7 +176,7 @@ internal sealed class RunProgress(RunCounters counters, RunSettings settings, Ti
                 writer.WriteString("stop_reason", stopReason);
                 writer.WriteNumber("seconds", Math.Round(seconds, 2));
                 writer.WriteNumber("tokens_per_second", Math.Round(c.Tokens / seconds, 1));
-                if (ideal is { } i && c.DoneThisRun > 0)
+                if (ideal is { } i && Sent() > 0)
                 {
                     writer.WriteNumber("efficiency", Math.Round(Math.Min(1, i / seconds), 3));
                 }
@@ -212,10 +212,10 @@ internal sealed class RunProgress(RunCounters counters, RunSettings settings, Ti
         }
 
         var limits = Current;
-        text.AppendLine(inv, $"  time {seconds:F1} s · {c.DoneThisRun / seconds:F1} req/s{Budget(limits.StatedRequestsPerMinute)} · {c.Tokens / seconds:N0} tokens/s{TokenBudget(limits.TokensPerMinute)}");
-        string efficiency = ideal is { } best && c.DoneThisRun > 0
+        text.AppendLine(inv, $"  time {seconds:F1} s · {Sent() / seconds:F1} req/s{Budget(limits.StatedRequestsPerMinute)} · {c.Tokens / seconds:N0} tokens/s{TokenBudget(limits.TokensPerMinute)}");
+        string efficiency = ideal is { } best && Sent() > 0
             ? string.Create(inv, $"{Math.Min(100, 100 * best / seconds):F0}% (the budget allows this run in {best:F1} s)")
-            : c.DoneThisRun == 0 ? "n/a (nothing was sent)" : "n/a (no budget was configured or stated by the provider to compare with)";
+            : Sent() == 0 ? "n/a (nothing was sent)" : "n/a (no budget was configured or stated by the provider to compare with)";
         text.AppendLine(inv, $"  efficiency {efficiency}");
         text.AppendLine(inv, $"  limits {limits}");
         if (SharingText() is { } sharing && settings.Redis is { } redis)
@@ -254,7 +254,7 @@ internal sealed class RunProgress(RunCounters counters, RunSettings settings, Ti
 
         var (projected, basis) = Projection();
         long toDo = c.Total - c.AlreadyDone;
-        if (projected is { } p && toDo > 0)
+        if (projected is { } p && toDo > 0 && c.DoneThisRun < toDo)
         {
             line.Append(inv, $" · projected {SpendAmountText.Format(p)} for its {toDo:N0} lines {basis}");
         }
@@ -305,7 +305,7 @@ internal sealed class RunProgress(RunCounters counters, RunSettings settings, Ti
         grid.AddRow("[green]succeeded[/]", succeeded.ToString("N0", CultureInfo.InvariantCulture));
         grid.AddRow("[red]failed[/]", failed.ToString("N0", CultureInfo.InvariantCulture));
         var limits = Current;
-        grid.AddRow("rate", Escape(string.Create(CultureInfo.InvariantCulture, $"{RequestRate():F1} req/s{Budget(limits.StatedRequestsPerMinute)}")));
+        grid.AddRow("rate", Escape(string.Create(CultureInfo.InvariantCulture, $"{SentRate():F1} req/s{Budget(limits.StatedRequestsPerMinute)}")));
         grid.AddRow("limits", Escape(limits.ToString()));
         grid.AddRow("429s / retries", string.Create(CultureInfo.InvariantCulture, $"{c.Throttles:N0} / {Retries():N0}"));
         grid.AddRow("tokens", c.Tokens.ToString("N0", CultureInfo.InvariantCulture));
@@ -317,6 +317,12 @@ internal sealed class RunProgress(RunCounters counters, RunSettings settings, Ti
     private long Retries() => counters.Retries;
 
     private double RequestRate() => counters.DoneThisRun / Math.Max(Elapsed.TotalSeconds, 0.001);
+
+    // Answers from the cache were not sent: the rate against the provider's budget, and the time the budget allows,
+    // count only what was sent.
+    private long Sent() => Math.Max(0, counters.DoneThisRun - counters.CacheHits);
+
+    private double SentRate() => Sent() / Math.Max(Elapsed.TotalSeconds, 0.001);
 
     private string Eta()
     {
@@ -339,7 +345,7 @@ internal sealed class RunProgress(RunCounters counters, RunSettings settings, Ti
         double? ideal = null;
         if (limits.StatedRequestsPerMinute is { } rpm)
         {
-            ideal = counters.DoneThisRun * 60.0 / rpm;
+            ideal = Sent() * 60.0 / rpm;
         }
 
         if (limits.TokensPerMinute is { } tpm)
@@ -439,7 +445,7 @@ internal sealed class RunProgress(RunCounters counters, RunSettings settings, Ti
             writer.WriteNumber("done", c.AlreadyDone + succeeded + failed);
             writer.WriteNumber("succeeded", succeeded);
             writer.WriteNumber("failed", failed);
-            writer.WriteNumber("requests_per_second", Math.Round(RequestRate(), 2));
+            writer.WriteNumber("requests_per_second", Math.Round(SentRate(), 2));
             writer.WriteNumber("throttles", c.Throttles);
             writer.WriteNumber("retries", Retries());
             writer.WriteNumber("tokens", c.Tokens);
