@@ -145,7 +145,7 @@ public sealed class PriceTableTests : IDisposable
             "gpt-4o": { "input": 2.50 "output": 10 }
           } }
         }
-        """, 4, "not valid JSON")]
+        """, 4, "not valid JSON at column 31: '\"' is invalid after a value")]
     [InlineData("""
         {
           "asOf": "2025-11-24",
