@@ -393,7 +393,7 @@ internal static class RunExecution
         using var signals = handleSignals ? StopSignals.Listen() : StopSignals.Ignore();
         using var hardStop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, signals.Aborting);
         using var cache = spending.OpenCache(error, settings.Json, time);
-        var cap = spending.MaxSpend is { } limit ? new SpendCap(limit - spending.EarlierSpent, SpendWindow.Total, time) : null;
+        var cap = spending.MaxSpend is { } limit ? new SpendCap(limit - spending.EarlierSpent, SpendWindow.Total, time) { Name = "--max-spend" } : null;
         using var runner = new BatchRunner(settings, journal, counters, time, new Random(), prices: spending.Prices, cap: cap, cache: cache);
         progress.Limits = runner.Limits;
         progress.Sharing = runner.Sharing;
