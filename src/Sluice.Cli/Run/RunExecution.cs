@@ -446,6 +446,7 @@ internal static class RunExecution
         }
 
         progress.CacheFile = cache is null ? null : settings.CachePath;
+        progress.CacheUnusable = cache?.Statistics.DisabledReason is not null;
         progress.Unpriced = runner.Unpriced;
         await output.WriteLineAsync(progress.Summary(notDone, notDone > 0 ? reason : null, resultLines, errorLines)).ConfigureAwait(false);
         if (runner.FirstFailure is { } firstFailure && !settings.Json)

@@ -32,6 +32,9 @@ internal sealed class RunProgress(RunCounters counters, RunSettings settings, Ti
     /// <summary>The response cache's file when the run has one, for the summary.</summary>
     public string? CacheFile { get; set; }
 
+    /// <summary>Whether the cache could not be used (a warning said why), so the summary does not say it was empty.</summary>
+    public bool CacheUnusable { get; set; }
+
     /// <summary>Models whose answers had no price, named in the summary.</summary>
     public IReadOnlyCollection<string> Unpriced { get; set; } = [];
 
@@ -282,6 +285,11 @@ internal sealed class RunProgress(RunCounters counters, RunSettings settings, Ti
         }
 
         var inv = CultureInfo.InvariantCulture;
+        if (CacheUnusable)
+        {
+            return $"  cache {CacheFile}: not used (see the warning above); every line was sent";
+        }
+
         return c.CacheHits == 0
             ? string.Create(inv, $"  cache {CacheFile}: no answer was there yet (this run's answers are kept for the next)")
             : string.Create(inv, $"  cache {c.CacheHits:N0} answered from {CacheFile}, nothing sent: saved {c.CacheHits:N0} requests, {c.SavedTokens:N0} tokens, {SpendAmountText.Format(c.Saved)}");

@@ -160,6 +160,7 @@ public sealed class RunSpendAndCacheTests
         var warning = Assert.Single(warnings);
         Assert.Contains("warning", warning, StringComparison.Ordinal);
         Assert.Contains(cache, warning, StringComparison.Ordinal);
+        Assert.Contains("not used (see the warning above)", output, StringComparison.Ordinal);
     }
 
     [Fact]
