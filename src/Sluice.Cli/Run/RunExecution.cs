@@ -68,7 +68,8 @@ internal static class RunExecution
                 Redis = arguments.Redis ?? RunEnvironment.Text("SLUICE_REDIS") ?? config.Redis,
                 Prices = arguments.Prices ?? RunEnvironment.Text("SLUICE_PRICES") ?? config.Prices,
                 MaxSpend = arguments.MaxSpend ?? RunEnvironment.Amount("SLUICE_MAX_SPEND") ?? config.MaxSpend,
-                Cache = arguments.Cache ?? (arguments.NoCache ? null : RunEnvironment.Text("SLUICE_CACHE") ?? config.Cache),
+                // A cache named by the environment or the file is for runs of their own; a shared batch has none.
+                Cache = arguments.Cache ?? (arguments.NoCache || arguments.Batch is not null ? null : RunEnvironment.Text("SLUICE_CACHE") ?? config.Cache),
                 CacheMaxBytes = arguments.CacheMaxBytes ?? config.CacheMaxBytes,
                 CacheMaxAge = arguments.CacheMaxAge ?? config.CacheMaxAge,
             };
