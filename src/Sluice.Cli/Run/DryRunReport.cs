@@ -12,7 +12,7 @@ namespace Sluice.Cli.Run;
 /// </summary>
 internal static class DryRunReport
 {
-    public static string Text(RunCostScan scan, string inputPath, string pricesDescription)
+    public static string Text(RunCostScan scan, string inputPath, string pricesDescription, decimal? cap = null)
     {
         var inv = CultureInfo.InvariantCulture;
         var rows = scan.Models.Select(m => (Name: TerminalText.Escape(m.Key), m.Value.Lines, m.Value.InputTokens, m.Value.OutputTokens, Cost: Cost(m.Value.WorstCase)))
@@ -37,6 +37,13 @@ internal static class DryRunReport
         {
             string list = string.Join(", ", unpriced.Select(m => string.Create(inv, $"{TerminalText.Escape(m.Key)} ({m.Value.Lines:N0} line{(m.Value.Lines == 1 ? "" : "s")}, first on line {m.Value.FirstLine})")));
             text.AppendLine(inv, $"  no price for: {list}; their cost is not in the total. Add them with --prices FILE (see docs/spend.md).");
+        }
+
+        if (cap is { } limit)
+        {
+            text.AppendLine(scan.WorstCase <= limit && scan.AllPriced
+                ? $"  --max-spend {SpendAmountText.Format(limit)}: the whole file fits under it even at its worst case."
+                : $"  --max-spend {SpendAmountText.Format(limit)}: the worst case passes it; a run stops before the cap (exit 3) unless answers cost less than their worst case, and a rerun with a higher cap finishes it.");
         }
 
         text.Append("  Worst case: every prompt as estimated and every answer as long as its output cap; answers usually cost less.");

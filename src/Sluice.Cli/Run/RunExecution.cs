@@ -236,7 +236,7 @@ internal static class RunExecution
             var dryBase = baseUrl ?? (RunDefaults.DefaultBaseUrl(provider) is { } known ? new Uri(known) : RunPrices.Placeholder);
             var scan = await RunCostScan.ScanAsync(input, validation, new HashSet<string>(), provider, dryBase, prices, cancellationToken).ConfigureAwait(false);
             string described = RunPrices.Describe(prices, arguments.Prices);
-            await output.WriteLineAsync(arguments.Json ? DryRunReport.Json(scan, time, described) : DryRunReport.Text(scan, input, described)).ConfigureAwait(false);
+            await output.WriteLineAsync(arguments.Json ? DryRunReport.Json(scan, time, described) : DryRunReport.Text(scan, input, described, arguments.MaxSpend)).ConfigureAwait(false);
             return AllSucceeded;
         }
 

@@ -204,4 +204,17 @@ public sealed class RunSpendUsageTests : IDisposable
         Assert.Contains("line 4:", error, StringComparison.Ordinal);
         Assert.Contains("nothing was sent", error, StringComparison.Ordinal);
     }
+
+    [Theory]
+    [InlineData("0.000001", "the worst case passes it")]
+    [InlineData("100", "the whole file fits under it even at its worst case")]
+    public async Task DryRun_WithACap_SaysWhetherTheWorstCaseFits(string cap, string expected)
+    {
+        File.WriteAllLines(Input, [Line("a", "gpt-4o-mini"), Line("b", "gpt-4o-mini")]);
+
+        var (exitCode, output, _) = await InvokeAsync("run", Input, "--dry-run", "--max-spend", cap);
+
+        Assert.Equal(0, exitCode);
+        Assert.Contains(expected, output, StringComparison.Ordinal);
+    }
 }
