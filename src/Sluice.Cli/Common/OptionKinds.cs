@@ -80,6 +80,60 @@ internal static class OptionKinds
         },
     };
 
+    /// <summary>An amount in US dollars, more than 0 (<c>5</c>, <c>5.00</c>, <c>$0.25</c>).</summary>
+    public static Option<decimal?> Amount(string name, string description) => new(name)
+    {
+        Description = description,
+        HelpName = "USD",
+        CustomParser = result =>
+        {
+            string text = result.Tokens.Count > 0 ? result.Tokens[^1].Value : "";
+            if (SpendAmountText.TryParsePositive(text, out decimal amount))
+            {
+                return amount;
+            }
+
+            result.AddError(SpendAmountText.Problem(name, text) + ".");
+            return null;
+        },
+    };
+
+    /// <summary>A size on disk: <c>500MB</c>, <c>1GB</c> (binary units).</summary>
+    public static Option<long?> ByteSize(string name, long defaultValue, string description) => new(name)
+    {
+        Description = $"{description} Written 500MB, 1GB, 1.5GB (default: {ByteSizeText.Format(defaultValue).Replace(" ", "", StringComparison.Ordinal)}).",
+        HelpName = "SIZE",
+        CustomParser = result =>
+        {
+            string text = result.Tokens.Count > 0 ? result.Tokens[^1].Value : "";
+            if (ByteSizeText.TryParse(text, out long bytes))
+            {
+                return bytes;
+            }
+
+            result.AddError($"{name}: '{text}' is not a size; write it like 500MB or 1GB.");
+            return null;
+        },
+    };
+
+    /// <summary>A duration that may run to days: <c>30d</c>, <c>12h</c>, <c>1d12h</c>.</summary>
+    public static Option<TimeSpan?> LongDuration(string name, TimeSpan defaultValue, string description) => new(name)
+    {
+        Description = $"{description} Written 30d, 12h, 90m or 1d12h (default: {LongDurationText.Format(defaultValue)}).",
+        HelpName = "DURATION",
+        CustomParser = result =>
+        {
+            string text = result.Tokens.Count > 0 ? result.Tokens[^1].Value : "";
+            if (LongDurationText.TryParse(text, out var duration) && duration > TimeSpan.Zero)
+            {
+                return duration;
+            }
+
+            result.AddError($"{name}: '{text}' is not a duration more than 0; write it like 30d, 12h or 90m.");
+            return null;
+        },
+    };
+
     public static IPEndPoint? ParseEndPoint(ArgumentResult result)
     {
         var text = result.Tokens.Count > 0 ? result.Tokens[0].Value.Trim() : "";

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Net.Http.Headers;
 using System.Runtime.CompilerServices;
+using Sluice.Caching;
 using Sluice.Cli.Common;
 using Sluice.Dispatch;
 using Sluice.Engine;
@@ -8,6 +9,7 @@ using Sluice.Gate;
 using Sluice.Http;
 using Sluice.Providers;
 using Sluice.Redis.Gate;
+using Sluice.Spend;
 
 namespace Sluice.Cli.Run;
 
@@ -29,8 +31,31 @@ internal sealed class BatchRunner : IDisposable
     private readonly ConcurrentDictionary<string, int> _inProgress = new(StringComparer.Ordinal);
     private int _firstFailureLine = int.MaxValue;
 
-    public BatchRunner(RunSettings settings, IRunOutcomes journal, RunCounters counters, TimeProvider time, Random random, HttpMessageHandler? handler = null)
+    private readonly SpendCap? _cap;
+    private int _capReached;
+
+    /// <summary>Makes a runner over its own engine.</summary>
+    /// <param name="settings">The run's settings.</param>
+    /// <param name="journal">Where final outcomes go.</param>
+    /// <param name="counters">The run's live counts.</param>
+    /// <param name="time">The clock.</param>
+    /// <param name="random">Backoff jitter.</param>
+    /// <param name="handler">The transport; the engine's own when null.</param>
+    /// <param name="prices">The price table (the shipped one when null).</param>
+    /// <param name="cap">The run's spend cap (<c>--max-spend</c>), reserved by every try; none when null.</param>
+    /// <param name="cache">The response cache that answers requests already paid for; none when null.</param>
+    public BatchRunner(
+        RunSettings settings,
+        IRunOutcomes journal,
+        RunCounters counters,
+        TimeProvider time,
+        Random random,
+        HttpMessageHandler? handler = null,
+        PriceTable? prices = null,
+        SpendCap? cap = null,
+        ResponseCache? cache = null)
     {
+        _cap = cap;
         _settings = settings;
         _journal = journal;
         _counters = counters;
@@ -50,6 +75,7 @@ internal sealed class BatchRunner : IDisposable
                 AdaptiveConcurrency = settings.AdaptiveConcurrency,
                 GateFactory = SharedGate(settings),
                 Retry = new DispatcherOptions { MaxAttempts = settings.MaxAttempts, AttemptTimeout = settings.Timeout },
+                Prices = prices,
             },
             handler,
             time,
@@ -64,6 +90,8 @@ internal sealed class BatchRunner : IDisposable
                     _counters.Throttled();
                 }
             },
+            SpendCaps = cap is null ? null : [cap],
+            Cache = cache,
         };
     }
 
@@ -72,6 +100,14 @@ internal sealed class BatchRunner : IDisposable
 
     /// <summary>The job earliest in the file that failed for good this run, described for the summary.</summary>
     public string? FirstFailure { get; private set; }
+
+    /// <summary>The cap as it stood when it first refused a request (its spent and reserved then); null while it never did.</summary>
+    public SpendCapSnapshot? CapStop { get; private set; }
+
+    /// <summary>The models whose answers had no price this run, so their cost is not in the figures.</summary>
+    public IReadOnlyCollection<string> Unpriced => [.. _unpriced.Keys];
+
+    private readonly ConcurrentDictionary<string, byte> _unpriced = new(StringComparer.Ordinal);
 
     /// <summary>Jobs that ended without completing this run.</summary>
     public int NotCompleted { get; private set; }
@@ -115,9 +151,21 @@ internal sealed class BatchRunner : IDisposable
 
             var answer = await AnswerOf(result).ConfigureAwait(false);
             _counters.Retried(Math.Max(0, result.Attempts - 1));
-            if (result.IsSuccess && result.Usage.Total is { } used)
+            if (result.IsSuccess && !result.FromCache && result.Usage.Total is { } used)
             {
                 _counters.Used(used);
+            }
+
+            // An answer from the cache cost nothing this time, whatever it cost when it was paid for.
+            decimal? cost = result.FromCache ? 0m : result.Cost;
+            var meta = new LineMeta(cost, result.FromCache);
+            if (result.Status is JobStatus.Succeeded or JobStatus.Failed)
+            {
+                _counters.Paid(cost, result.FromCache, result.Usage.Total, result.FromCache ? _engine.CostOf(result.Request, result.Usage) : null);
+                if (result.Cost is null && !result.FromCache && result.Request.Model is { } unpriced && _unpriced.Count < 100)
+                {
+                    _unpriced.TryAdd(unpriced, 0);
+                }
             }
 
             _inProgress.TryRemove(result.Request.Id, out int lineNumber);
@@ -125,7 +173,7 @@ internal sealed class BatchRunner : IDisposable
             switch (result.Status)
             {
                 case JobStatus.Succeeded:
-                    _ = _journal.RecordAsync(request.CustomId, request.LineNumber, succeeded: true, OutputLine.Create(RecordId(), request.CustomId, answer, error: null));
+                    _ = _journal.RecordAsync(request.CustomId, request.LineNumber, succeeded: true, OutputLine.Create(RecordId(), request.CustomId, answer, error: null, meta));
                     break;
                 case JobStatus.Failed:
                     (string Code, string Message) error = (ErrorCode(result, answer), result.Error ?? result.Reason.ToString());
@@ -136,11 +184,19 @@ internal sealed class BatchRunner : IDisposable
                         FirstFailure = TerminalText.Escape($"{request.CustomId} (line {request.LineNumber}): {error.Message}");
                     }
 
-                    _ = _journal.RecordAsync(request.CustomId, request.LineNumber, succeeded: false, OutputLine.Create(RecordId(), request.CustomId, answer, error));
+                    _ = _journal.RecordAsync(request.CustomId, request.LineNumber, succeeded: false, OutputLine.Create(RecordId(), request.CustomId, answer, error, meta));
                     break;
                 default:
                     NotCompleted++;
-                    if (StopReason is null || result.Reason is JobEndReason.QuotaExhausted or JobEndReason.AuthFailed or JobEndReason.Parked)
+                    if (result.Reason == JobEndReason.SpendCapReached && Interlocked.Exchange(ref _capReached, 1) == 0)
+                    {
+                        // The first refusal stops the run taking lines: those in flight finish and are journalled; the
+                        // refused one and the rest stay pending for a rerun with a higher cap.
+                        CapStop = _cap?.GetSnapshot();
+                        _engine.Drain();
+                    }
+
+                    if (StopReason is null || result.Reason is JobEndReason.QuotaExhausted or JobEndReason.AuthFailed or JobEndReason.Parked or JobEndReason.SpendCapReached)
                     {
                         StopReason = TerminalText.Escape(Describe(result));
                     }
@@ -225,6 +281,7 @@ internal sealed class BatchRunner : IDisposable
         JobEndReason.AuthFailed => $"the provider rejected the API key: {result.Error}",
         JobEndReason.Parked => $"the provider asked for a pause longer than a run should sleep: {result.Error}",
         JobEndReason.PartitionStopped => $"requests stopped: {result.Error}",
+        JobEndReason.SpendCapReached => $"the spend cap: {result.Error}",
         JobEndReason.Drained or JobEndReason.Canceled => "interrupted",
         _ => $"{result.Reason}: {result.Error}",
     };

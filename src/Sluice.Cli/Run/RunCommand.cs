@@ -78,6 +78,27 @@ internal static class RunCommand
             HelpName = "NAME",
         };
         var takeover = OptionKinds.Duration("--takeover-after", RunDefaults.TakeoverAfter, "With --batch: how long the lines of a worker that stopped renewing them (killed, lost its machine or network) wait before the other workers take them over. A live worker renews its lines every sixth of this, however slow its requests. At least 1s.");
+        var prices = new Option<string?>("--prices")
+        {
+            Description = "A JSON price file (USD per million tokens, the format of the table Sluice ships) whose models add to or replace the shipped prices, e.g. --prices my-prices.json (default: $SLUICE_PRICES, else the config file's \"prices\"; the shipped table alone without it).",
+            HelpName = "FILE",
+        };
+        var maxSpend = OptionKinds.Amount("--max-spend", "Never let this run's cost pass this many US dollars, e.g. --max-spend 5.00: each request reserves its worst case (prompt estimate + output cap, priced) before it is sent and settles to its real usage; when the next would pass the cap the run stops taking lines, lets those in flight finish, and exits 3. Run again with a higher cap (or none) to finish the rest; nothing is sent twice. Every line's model needs a price (see --prices) (default: $SLUICE_MAX_SPEND, else the config file's \"max_spend\"; no cap).");
+        var dryRun = new Option<bool>("--dry-run")
+        {
+            Description = "Check every line and estimate, per model, the lines, input tokens, output cap and worst-case cost, then stop: nothing is sent and no results or journal are written, e.g. sluice run posts.jsonl --dry-run. No API key needed.",
+        };
+        var cache = new Option<string?>("--cache")
+        {
+            Description = $"The response cache (SQLite): an answer stored there is used instead of sending the same request again (same provider, endpoint and body; user and metadata fields aside), e.g. --cache ~/.cache/sluice.db to share one across folders (default: $SLUICE_CACHE, else the config file's \"cache\", else {RunDefaults.CacheFileName} beside the results, shared by every run writing results there).",
+            HelpName = "FILE",
+        };
+        var noCache = new Option<bool>("--no-cache")
+        {
+            Description = "Send every request, neither reading nor writing the response cache.",
+        };
+        var cacheMaxSize = OptionKinds.ByteSize("--cache-max-size", RunDefaults.CacheMaxBytes, "The most the response cache may hold on disk; the oldest entries go first, e.g. --cache-max-size 500MB.");
+        var cacheMaxAge = OptionKinds.LongDuration("--cache-max-age", RunDefaults.CacheMaxAge, "How long a cached answer is used; older ones are sent again, e.g. --cache-max-age 7d.");
         var logFormat = new Option<string>("--log-format")
         {
             Description = "text, or json: progress and summary as JSON lines, without the live display.",
@@ -97,9 +118,14 @@ internal static class RunCommand
             "  machine-1$ sluice run posts.jsonl --redis 10.0.0.5:6379 --batch posts-0612 -o results.jsonl\n" +
             "  machine-2$ sluice run posts.jsonl --redis 10.0.0.5:6379 --batch posts-0612 -o results.jsonl\n" +
             "  anywhere$  sluice collect --redis 10.0.0.5:6379 --batch posts-0612 -o results.jsonl\n" +
-            "Budgets (--rpm, --tpm, concurrency) are shared by all the workers, not multiplied by them.")
+            "Budgets (--rpm, --tpm, concurrency) are shared by all the workers, not multiplied by them." +
+            "\n\nWhat it costs, and a cached rerun:\n" +
+            "  sluice run posts.jsonl --dry-run             # lines, tokens and worst-case cost per model; sends nothing\n" +
+            "  sluice run posts.jsonl --max-spend 5.00      # stops before $5 (exit 3); rerun with a higher cap to finish\n" +
+            "  sluice run posts-v2.jsonl -o v2.jsonl        # unchanged lines are answered from sluice-cache.db, not paid again")
         {
             input, output, errors, baseUrl, apiKeyEnv, provider, rpm, tpm, concurrency, maxAttempts, timeout, journal, mock, config, redis, batch, takeover, logFormat,
+            prices, maxSpend, dryRun, cache, noCache, cacheMaxSize, cacheMaxAge,
         };
         foreach (var option in budgets)
         {
@@ -129,6 +155,13 @@ internal static class RunCommand
                 Batch = parseResult.GetValue(batch),
                 TakeoverAfter = parseResult.GetValue(takeover),
                 Json = parseResult.GetValue(logFormat) == "json",
+                Prices = parseResult.GetValue(prices),
+                MaxSpend = parseResult.GetValue(maxSpend),
+                DryRun = parseResult.GetValue(dryRun),
+                Cache = parseResult.GetValue(cache),
+                NoCache = parseResult.GetValue(noCache),
+                CacheMaxBytes = parseResult.GetValue(cacheMaxSize),
+                CacheMaxAge = parseResult.GetValue(cacheMaxAge),
             };
             var configuration = parseResult.InvocationConfiguration;
             return await RunExecution.ExecuteAsync(arguments, configuration.Output, configuration.Error, handleSignals: true, cancellationToken).ConfigureAwait(false);
@@ -181,6 +214,27 @@ internal sealed record RunArguments
     public TimeSpan? TakeoverAfter { get; init; }
 
     public bool Json { get; init; }
+
+    /// <summary><c>--prices</c>: a price file over the shipped table.</summary>
+    public string? Prices { get; init; }
+
+    /// <summary><c>--max-spend</c>: the run's cost cap in US dollars.</summary>
+    public decimal? MaxSpend { get; init; }
+
+    /// <summary><c>--dry-run</c>: validate and estimate, send nothing.</summary>
+    public bool DryRun { get; init; }
+
+    /// <summary><c>--cache</c>: the response cache's file.</summary>
+    public string? Cache { get; init; }
+
+    /// <summary><c>--no-cache</c>: neither read nor write the response cache.</summary>
+    public bool NoCache { get; init; }
+
+    /// <summary><c>--cache-max-size</c>, in bytes.</summary>
+    public long? CacheMaxBytes { get; init; }
+
+    /// <summary><c>--cache-max-age</c>.</summary>
+    public TimeSpan? CacheMaxAge { get; init; }
 
     // A record's generated ToString would show Redis's configuration, which may hold a password.
     public override string ToString() => $"sluice run {Input}";

@@ -48,6 +48,98 @@ internal sealed class RunCounters
         set => Interlocked.Exchange(ref _batchLeft, value ?? -1);
     }
 
+    private readonly Lock _money = new();
+    private decimal _spent;
+    private decimal _saved;
+    private long _cacheHits;
+    private long _savedTokens;
+    private long _priced;
+    private long _answered;
+
+    /// <summary>What this run's answers cost at the provider, summed over those with a price.</summary>
+    public decimal Spent
+    {
+        get
+        {
+            lock (_money)
+            {
+                return _spent;
+            }
+        }
+    }
+
+    /// <summary>What the answers from the cache would have cost sent again, where their model has a price.</summary>
+    public decimal Saved
+    {
+        get
+        {
+            lock (_money)
+            {
+                return _saved;
+            }
+        }
+    }
+
+    /// <summary>Jobs answered from the response cache this run, nothing sent.</summary>
+    public long CacheHits => Interlocked.Read(ref _cacheHits);
+
+    /// <summary>The tokens the cached answers had used when they were paid for.</summary>
+    public long SavedTokens => Interlocked.Read(ref _savedTokens);
+
+    /// <summary>Jobs that ended with an answer this run (sent or cached), counted for the projection.</summary>
+    public long Answered => Interlocked.Read(ref _answered);
+
+    /// <summary>Of <see cref="Answered"/>, those whose cost is known.</summary>
+    public long Priced => Interlocked.Read(ref _priced);
+
+    /// <summary>What earlier runs of the batch spent, read from the journal when a cap counts it.</summary>
+    public decimal EarlierSpent { get; init; }
+
+    /// <summary>The cap given with <c>--max-spend</c>, shown beside what is spent.</summary>
+    public decimal? SpendCap { get; init; }
+
+    /// <summary>The worst case of the lines this run has to do, from their estimates (a scan before sending); null when not scanned.</summary>
+    public decimal? EstimatedWorstCase { get; set; }
+
+    /// <summary>Counts one job's answer: what it cost (null: unknown), and for a cache hit what it saved.</summary>
+    public void Paid(decimal? cost, bool cached, long? tokens, decimal? saved)
+    {
+        Interlocked.Increment(ref _answered);
+        if (cached)
+        {
+            Interlocked.Increment(ref _cacheHits);
+            Interlocked.Add(ref _savedTokens, tokens ?? 0);
+        }
+
+        if (cost is null && !cached)
+        {
+            return;
+        }
+
+        Interlocked.Increment(ref _priced);
+        lock (_money)
+        {
+            _spent += cost ?? 0;
+            _saved += cached ? saved ?? 0 : 0;
+        }
+    }
+
+    /// <summary>
+    /// The run's projected cost: what is spent over the answers so far, times the lines this run has to do; null
+    /// before the first priced answer. Cache hits count as answers costing nothing, as they will on the rest.
+    /// </summary>
+    public decimal? Projected()
+    {
+        long priced = Priced;
+        long toDo = Total - AlreadyDone;
+        if (priced == 0 || toDo <= 0)
+        {
+            return null;
+        }
+
+        return Spent / priced * toDo;
+    }
+
     public void Attempted() => Interlocked.Increment(ref _attempts);
 
     public void Retried(long retries) => Interlocked.Add(ref _retries, retries);

@@ -1,11 +1,13 @@
 using System.Globalization;
+using Sluice.Cli.Common;
 using Sluice.Text;
 
 namespace Sluice.Cli.Run;
 
 /// <summary>
 /// Settings of <c>sluice run</c> read from environment variables (<c>SLUICE_RPM</c>, <c>SLUICE_TPM</c>,
-/// <c>SLUICE_CONCURRENCY</c>, <c>SLUICE_MAX_ATTEMPTS</c>, <c>SLUICE_TIMEOUT</c>) when the option is not given. A value
+/// <c>SLUICE_CONCURRENCY</c>, <c>SLUICE_MAX_ATTEMPTS</c>, <c>SLUICE_TIMEOUT</c>, <c>SLUICE_PRICES</c>,
+/// <c>SLUICE_MAX_SPEND</c>, <c>SLUICE_CACHE</c>) when the option is not given. A value
 /// that does not parse is a usage error naming the variable, never silently ignored.
 /// </summary>
 internal static class RunEnvironment
@@ -21,6 +23,20 @@ internal static class RunEnvironment
         return int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out int value) && value >= 1
             ? value
             : throw new FormatException($"{name} must be a whole number at least 1, not '{text}'");
+    }
+
+    /// <summary>An amount in US dollars more than 0 (<c>SLUICE_MAX_SPEND</c>).</summary>
+    public static decimal? Amount(string name)
+    {
+        string? text = Read(name);
+        if (text is null)
+        {
+            return null;
+        }
+
+        return SpendAmountText.TryParsePositive(text, out decimal amount)
+            ? amount
+            : throw new FormatException(SpendAmountText.Problem(name, text));
     }
 
     /// <summary>A number, or <c>auto</c> (null: the default cap).</summary>

@@ -4,6 +4,7 @@ using Sluice.Mock;
 using Sluice.Providers;
 using Sluice.Redis.Batch;
 using Sluice.Redis.Connection;
+using Sluice.Spend;
 using Sluice.Text;
 using Spectre.Console;
 
@@ -65,6 +66,12 @@ internal static class RunExecution
                 MaxAttempts = arguments.MaxAttempts ?? RunEnvironment.PositiveInt("SLUICE_MAX_ATTEMPTS") ?? config.MaxAttempts ?? CommandDefaults.MaxAttempts,
                 Timeout = arguments.Timeout ?? RunEnvironment.Duration("SLUICE_TIMEOUT") ?? config.Timeout ?? CommandDefaults.Timeout,
                 Redis = arguments.Redis ?? RunEnvironment.Text("SLUICE_REDIS") ?? config.Redis,
+                Prices = arguments.Prices ?? RunEnvironment.Text("SLUICE_PRICES") ?? config.Prices,
+                MaxSpend = arguments.MaxSpend ?? RunEnvironment.Amount("SLUICE_MAX_SPEND") ?? config.MaxSpend,
+                // A cache named by the environment or the file is for runs of their own; a shared batch has none.
+                Cache = arguments.Cache ?? (arguments.NoCache || arguments.Batch is not null ? null : RunEnvironment.Text("SLUICE_CACHE") ?? config.Cache),
+                CacheMaxBytes = arguments.CacheMaxBytes ?? config.CacheMaxBytes,
+                CacheMaxAge = arguments.CacheMaxAge ?? config.CacheMaxAge,
             };
         }
         catch (FormatException exception)
@@ -106,6 +113,11 @@ internal static class RunExecution
             }
         }
 
+        if (RunSpendChecks.Problem(arguments) is { } spendProblem)
+        {
+            return await UsageAsync(error, spendProblem).ConfigureAwait(false);
+        }
+
         if (arguments.Batch is null && arguments.TakeoverAfter is not null)
         {
             return await UsageAsync(error, "--takeover-after applies to a shared batch only: add --batch NAME (and --redis)").ConfigureAwait(false);
@@ -133,16 +145,28 @@ internal static class RunExecution
             return await UsageAsync(error, $"cannot read {input}: {unreadable}").ConfigureAwait(false);
         }
 
-        // 2. The outputs can be written.
+        // 1b. The prices: the shipped table, with the user's file over it.
+        PriceTable prices;
+        try
+        {
+            prices = RunPrices.Load(arguments.Prices);
+        }
+        catch (PriceTableException exception)
+        {
+            return await UsageAsync(error, exception.Message).ConfigureAwait(false);
+        }
+
+        // 2. The outputs can be written (a dry run writes none). The cache is beside the results unless named.
         string results = arguments.Output ?? RunDefaults.DefaultResultsPath(input);
         string errors = arguments.Errors ?? RunDefaults.DefaultErrorsPath(results);
         string journalPath = arguments.Journal ?? RunDefaults.DefaultJournalPath(results);
-        if (RunPreflight.Collision(input, results, errors, journalPath) is { } collision)
+        string? cachePath = arguments.NoCache || arguments.Batch is not null || arguments.DryRun ? null : arguments.Cache ?? RunDefaults.DefaultCachePath(results);
+        if (RunPreflight.Collision(input, results, errors, journalPath, cachePath) is { } collision)
         {
             return await UsageAsync(error, collision).ConfigureAwait(false);
         }
 
-        foreach (var (what, path) in new[]
+        foreach (var (what, path) in arguments.DryRun ? [] : new[]
         {
             ("results", results), ("results' temporary file", RunJournal.TemporaryPath(results)),
             ("errors", errors), ("errors' temporary file", RunJournal.TemporaryPath(errors)),
@@ -158,7 +182,7 @@ internal static class RunExecution
         // 3. A key and a base URL, unless the mock stands in for the provider.
         string? apiKey = null;
         Uri? baseUrl = null;
-        if (!arguments.Mock)
+        if (!arguments.Mock && !arguments.DryRun)
         {
             string variable = arguments.ApiKeyEnv ?? RunDefaults.ApiKeyVariable(provider);
             apiKey = Environment.GetEnvironmentVariable(variable);
@@ -206,6 +230,16 @@ internal static class RunExecution
             return SluiceCommandLine.UsageError;
         }
 
+        // 4b. A dry run prices the file and stops: nothing sent, nothing written.
+        if (arguments.DryRun)
+        {
+            var dryBase = baseUrl ?? (RunDefaults.DefaultBaseUrl(provider) is { } known ? new Uri(known) : RunPrices.Placeholder);
+            var scan = await RunCostScan.ScanAsync(input, validation, new HashSet<string>(), provider, dryBase, prices, cancellationToken).ConfigureAwait(false);
+            string described = RunPrices.Describe(prices, arguments.Prices);
+            await output.WriteLineAsync(arguments.Json ? DryRunReport.Json(scan, time, described) : DryRunReport.Text(scan, input, described, arguments.MaxSpend)).ConfigureAwait(false);
+            return AllSucceeded;
+        }
+
         // 5. A shared batch: its lines, results and progress live in Redis, not in a journal.
         if (arguments.Batch is { } batchName)
         {
@@ -235,7 +269,39 @@ internal static class RunExecution
         await using (journal.ConfigureAwait(false))
         {
             var finished = journal.ReadFinishedIds();
-            return await WithSettingsAsync(settings => SendAsync(settings, journal, finished, validation, output, error, handleSignals, time, cancellationToken)).ConfigureAwait(false);
+
+            // 5b. Under a spend cap every line must have a price: refused before the first request, not in the middle.
+            decimal? worstCase = null;
+            if (arguments.MaxSpend is not null)
+            {
+                var scan = await RunCostScan.ScanAsync(input, validation, finished, provider, baseUrl ?? RunPrices.Placeholder, prices, cancellationToken).ConfigureAwait(false);
+                if (!scan.AllPriced)
+                {
+                    var (model, estimate) = scan.Models.First(m => m.Value.WorstCase is null);
+                    int others = scan.Models.Count(m => m.Value.WorstCase is null) - 1;
+                    return await UsageAsync(error, $"--max-spend needs a price for every line's model, and {model} (line {estimate.FirstLine}" +
+                        $"{(estimate.Lines > 1 ? $" and {estimate.Lines - 1:N0} more" : "")}) has none in {RunPrices.Describe(prices, arguments.Prices)}" +
+                        $"{(others > 0 ? $"; {others} more model{(others == 1 ? "" : "s")} lack one too" : "")}. Add it with --prices FILE (see docs/spend.md), or run without --max-spend").ConfigureAwait(false);
+                }
+
+                worstCase = scan.WorstCase;
+            }
+
+            var spending = new RunSpending(prices, arguments.MaxSpend, worstCase, cachePath, arguments.CacheMaxBytes ?? RunDefaults.CacheMaxBytes, arguments.CacheMaxAge ?? RunDefaults.CacheMaxAge)
+            {
+                EarlierSpent = arguments.MaxSpend is null ? 0 : journal.ReadSpent(),
+            };
+            if (spending.MaxSpend is { } cap && spending.EarlierSpent >= cap && finished.Count < validation.Requests)
+            {
+                // The cap is the batch's: earlier runs spent it all, so this one sends nothing.
+                int left = validation.Requests - finished.Count;
+                string message = $"stopped early (the spend cap {SpendAmountText.Format(cap)} is reached: earlier runs of this batch spent {SpendAmountText.Format(spending.EarlierSpent)}; {left:N0} lines left). " +
+                    "Run again with a higher --max-spend (or without it) to finish them; nothing is sent twice.";
+                await error.WriteLineAsync(arguments.Json ? RunProgress.JsonMessage(time, "stopped", message) : $"{Name}: {message}").ConfigureAwait(false);
+                return StoppedEarly;
+            }
+
+            return await WithSettingsAsync(settings => SendAsync(settings, spending, journal, finished, validation, output, error, handleSignals, time, cancellationToken)).ConfigureAwait(false);
         }
 
         // Steps 6 and on: the provider answers, the mock runs if asked, and the settings are complete.
@@ -283,6 +349,11 @@ internal static class RunExecution
                     Redis = arguments.Redis,
                     TakeoverAfter = arguments.TakeoverAfter ?? RunDefaults.TakeoverAfter,
                     Json = arguments.Json,
+                    PricesPath = arguments.Prices,
+                    MaxSpend = arguments.MaxSpend,
+                    CachePath = cachePath,
+                    CacheMaxBytes = arguments.CacheMaxBytes ?? RunDefaults.CacheMaxBytes,
+                    CacheMaxAge = arguments.CacheMaxAge ?? RunDefaults.CacheMaxAge,
                 };
                 return await send(settings).ConfigureAwait(false);
             }
@@ -299,6 +370,7 @@ internal static class RunExecution
     // Steps 7 to 9: send, rebuild the outputs, summarise.
     private static async Task<int> SendAsync(
         RunSettings settings,
+        RunSpending spending,
         RunJournal journal,
         HashSet<string> finished,
         RequestFile.Validation validation,
@@ -309,7 +381,7 @@ internal static class RunExecution
         CancellationToken cancellationToken)
     {
         int total = validation.Requests;
-        var counters = new RunCounters { Total = total, AlreadyDone = finished.Count };
+        var counters = new RunCounters { Total = total, AlreadyDone = finished.Count, SpendCap = spending.MaxSpend, EarlierSpent = spending.EarlierSpent, EstimatedWorstCase = spending.WorstCase };
         journal.OnCommitted = counters.Committed;
         bool live = !settings.Json && ReferenceEquals(output, Console.Out) && !Console.IsOutputRedirected && AnsiConsole.Profile.Capabilities.Interactive;
         var progress = new RunProgress(counters, settings, time, output, live);
@@ -321,7 +393,9 @@ internal static class RunExecution
 
         using var signals = handleSignals ? StopSignals.Listen() : StopSignals.Ignore();
         using var hardStop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, signals.Aborting);
-        using var runner = new BatchRunner(settings, journal, counters, time, new Random());
+        using var cache = spending.OpenCache(error, settings.Json, time);
+        var cap = spending.MaxSpend is { } limit ? new SpendCap(limit - spending.EarlierSpent, SpendWindow.Total, time) { Name = "--max-spend" } : null;
+        using var runner = new BatchRunner(settings, journal, counters, time, new Random(), prices: spending.Prices, cap: cap, cache: cache);
         progress.Limits = runner.Limits;
         progress.Sharing = runner.Sharing;
         using var draining = signals.Stopping.Register(() =>
@@ -367,6 +441,14 @@ internal static class RunExecution
         var (resultLines, errorLines) = await journal.WriteOutputsAsync(settings.ResultsPath, settings.ErrorsPath, CancellationToken.None).ConfigureAwait(false);
         int notDone = (int)Math.Max(0, total - resultLines);
         string? reason = runner.StopReason ?? (interrupted || signals.Received > 0 ? "interrupted" : null);
+        if (runner.CapStop is { } capStop)
+        {
+            reason = spending.CapStopReason(capStop, notDone);
+        }
+
+        progress.CacheFile = cache is null ? null : settings.CachePath;
+        progress.CacheUnusable = cache?.Statistics.DisabledReason is not null;
+        progress.Unpriced = runner.Unpriced;
         await output.WriteLineAsync(progress.Summary(notDone, notDone > 0 ? reason : null, resultLines, errorLines)).ConfigureAwait(false);
         if (runner.FirstFailure is { } firstFailure && !settings.Json)
         {
@@ -374,7 +456,9 @@ internal static class RunExecution
         }
         if (notDone > 0)
         {
-            string message = $"stopped early ({reason ?? "unknown reason"}); {notDone:N0} requests not done. Run the same command again to resume.";
+            string message = runner.CapStop is not null
+                ? $"stopped early ({reason}). Run again with a higher --max-spend (or without it) to finish them; nothing is sent twice."
+                : $"stopped early ({reason ?? "unknown reason"}); {notDone:N0} requests not done. Run the same command again to resume.";
             await error.WriteLineAsync(settings.Json ? RunProgress.JsonMessage(time, "stopped", message) : $"{Name}: {message}").ConfigureAwait(false);
             return StoppedEarly;
         }

@@ -118,6 +118,20 @@ internal sealed class RunJournal : IAsyncDisposable, IRunOutcomes
         return ids;
     }
 
+    /// <summary>
+    /// What the finished lines cost, from the <c>sluice.cost</c> each output line carries (lines written before costs
+    /// were, and those of models without a price, add nothing): a spend cap counts it, so that a rerun does not
+    /// spend the cap again.
+    /// </summary>
+    public decimal ReadSpent()
+    {
+        using var command = _connection.CreateCommand();
+        command.CommandText = "SELECT total(json_extract(output, '$.sluice.cost')) FROM outcomes WHERE json_valid(output)";
+        double spent = Convert.ToDouble(command.ExecuteScalar(), CultureInfo.InvariantCulture);
+        // Summed as floating point by SQLite: rounded to a millionth of a cent, far below any price.
+        return Math.Round((decimal)spent, 8);
+    }
+
     /// <summary>Queues a final outcome; the task completes once it is committed.</summary>
     public Task RecordAsync(string customId, int lineNumber, bool succeeded, string outputLine)
     {

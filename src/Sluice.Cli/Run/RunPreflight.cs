@@ -40,8 +40,11 @@ internal static class RunPreflight
     /// files beside the journal count: <c>sluice run X.tmp -o X</c> would otherwise replace its own input. Paths are
     /// compared whole (and without case where the file system ignores it), with a symbolic link read as its target.
     /// </summary>
-    public static string? Collision(string input, string results, string errors, string journal)
+    public static string? Collision(string input, string results, string errors, string journal, string? cache = null)
     {
+        (string What, string Path)[] cacheFiles = cache is null
+            ? []
+            : [("the response cache", cache), ("the cache's write-ahead log", cache + "-wal"), ("the cache's shared memory", cache + "-shm"), ("the cache's rollback journal", cache + "-journal")];
         (string What, string Path)[] files =
         [
             ("the input", input),
@@ -51,6 +54,7 @@ internal static class RunPreflight
             ("the results' temporary file", RunJournal.TemporaryPath(results)),
             ("the errors' temporary file", RunJournal.TemporaryPath(errors)),
             .. RunJournal.Companions(journal),
+            .. cacheFiles,
         ];
         var seen = new Dictionary<string, string>(OperatingSystem.IsWindows() || OperatingSystem.IsMacOS() ? StringComparer.OrdinalIgnoreCase : StringComparer.Ordinal);
         foreach (var (what, path) in files)
@@ -58,7 +62,7 @@ internal static class RunPreflight
             string canonical = Canonical(path);
             if (seen.TryGetValue(canonical, out string? other))
             {
-                return $"{other} and {what} would be the same file, {path}: the input, results, errors and journal must be four different files, " +
+                return $"{other} and {what} would be the same file, {path}: the input, results, errors and journal must be four different files (and the response cache a fifth), " +
                     "and none may be another's temporary file (.tmp) or the journal's -wal, -shm or -journal file";
             }
 

@@ -29,6 +29,15 @@ internal sealed class RunProgress(RunCounters counters, RunSettings settings, Ti
     /// <summary>Whether the budgets are shared through Redis now, or held on this process's share while it is away; null without <c>--redis</c>.</summary>
     public Func<RedisGateStatus?>? Sharing { get; set; }
 
+    /// <summary>The response cache's file when the run has one, for the summary.</summary>
+    public string? CacheFile { get; set; }
+
+    /// <summary>Whether the cache could not be used (a warning said why), so the summary does not say it was empty.</summary>
+    public bool CacheUnusable { get; set; }
+
+    /// <summary>Models whose answers had no price, named in the summary.</summary>
+    public IReadOnlyCollection<string> Unpriced { get; set; } = [];
+
     private RunLimits Current => Limits?.Invoke() ?? new RunLimits(
         settings.RequestsPerMinute,
         settings.RequestsPerMinute is null ? BudgetSource.None : BudgetSource.Configured,
@@ -108,8 +117,39 @@ internal sealed class RunProgress(RunCounters counters, RunSettings settings, Ti
             : string.Create(CultureInfo.InvariantCulture, $"{done:N0}/{c.Total:N0} done ({Percent(done, c.Total)})");
         return string.Create(CultureInfo.InvariantCulture,
             $"{head} · {succeeded:N0} ok · {failed:N0} failed · " +
-            $"{RequestRate():F1} req/s{Budget(Current.StatedRequestsPerMinute)} · 429s {c.Throttles:N0} · retries {Retries():N0} · " +
-            $"{c.Tokens:N0} tokens · ETA {Eta()} · limits {Current}{(SharingText() is { } sharing ? " · " + sharing : "")}");
+            $"{SentRate():F1} req/s{Budget(Current.StatedRequestsPerMinute)} · 429s {c.Throttles:N0} · retries {Retries():N0} · " +
+            $"{c.Tokens:N0} tokens{CostText()} · ETA {Eta()} · limits {Current}{(SharingText() is { } sharing ? " · " + sharing : "")}");
+    }
+
+    /// <summary>
+    /// <c> · $0.42 spent of $5.00 · projected $1.10 (from 200 answers)</c>, or before any answer the worst case from
+    /// the lines' estimates; <c> · 49 from cache</c> when the cache answered.
+    /// </summary>
+    private string CostText()
+    {
+        var c = counters;
+        var inv = CultureInfo.InvariantCulture;
+        string cap = c.SpendCap is { } limit ? " of " + SpendAmountText.Format(limit) + (c.EarlierSpent > 0 ? $" ({SpendAmountText.Format(c.EarlierSpent)} before this run)" : "") : "";
+        string text = $" · {SpendAmountText.Format(c.Spent)} spent{cap}";
+        var (projected, basis) = Projection();
+        if (projected is { } p)
+        {
+            text += $" · projected {SpendAmountText.Format(p)} {basis}";
+        }
+
+        return c.CacheHits > 0 ? text + string.Create(inv, $" · {c.CacheHits:N0} from cache") : text;
+    }
+
+    /// <summary>The run's projected cost and what it rests on: the answers so far, else the lines' worst case.</summary>
+    private (decimal? Projected, string Basis) Projection()
+    {
+        var c = counters;
+        if (c.Projected() is { } measured)
+        {
+            return (measured, string.Create(CultureInfo.InvariantCulture, $"(from {c.Priced:N0} answers' cost)"));
+        }
+
+        return c.EstimatedWorstCase is { } worst ? (worst, "(at most: the lines' worst case)") : (null, "");
     }
 
     /// <summary>
@@ -139,7 +179,7 @@ internal sealed class RunProgress(RunCounters counters, RunSettings settings, Ti
                 writer.WriteString("stop_reason", stopReason);
                 writer.WriteNumber("seconds", Math.Round(seconds, 2));
                 writer.WriteNumber("tokens_per_second", Math.Round(c.Tokens / seconds, 1));
-                if (ideal is { } i && c.DoneThisRun > 0)
+                if (ideal is { } i && Sent() > 0)
                 {
                     writer.WriteNumber("efficiency", Math.Round(Math.Min(1, i / seconds), 3));
                 }
@@ -169,11 +209,16 @@ internal sealed class RunProgress(RunCounters counters, RunSettings settings, Ti
             text.AppendLine(inv, $"{c.Total:N0} requests: {resultLines - errorLines:N0} succeeded, {errorLines:N0} failed, {notDone:N0} not done{earlier}");
         }
 
+        if (notDone > 0 && stopReason is not null)
+        {
+            text.AppendLine(inv, $"  stopped early: {stopReason}");
+        }
+
         var limits = Current;
-        text.AppendLine(inv, $"  time {seconds:F1} s · {c.DoneThisRun / seconds:F1} req/s{Budget(limits.StatedRequestsPerMinute)} · {c.Tokens / seconds:N0} tokens/s{TokenBudget(limits.TokensPerMinute)}");
-        string efficiency = ideal is { } best && c.DoneThisRun > 0
+        text.AppendLine(inv, $"  time {seconds:F1} s · {Sent() / seconds:F1} req/s{Budget(limits.StatedRequestsPerMinute)} · {c.Tokens / seconds:N0} tokens/s{TokenBudget(limits.TokensPerMinute)}");
+        string efficiency = ideal is { } best && Sent() > 0
             ? string.Create(inv, $"{Math.Min(100, 100 * best / seconds):F0}% (the budget allows this run in {best:F1} s)")
-            : c.DoneThisRun == 0 ? "n/a (nothing was sent)" : "n/a (no budget was configured or stated by the provider to compare with)";
+            : Sent() == 0 ? "n/a (nothing was sent)" : "n/a (no budget was configured or stated by the provider to compare with)";
         text.AppendLine(inv, $"  efficiency {efficiency}");
         text.AppendLine(inv, $"  limits {limits}");
         if (SharingText() is { } sharing && settings.Redis is { } redis)
@@ -182,12 +227,72 @@ internal sealed class RunProgress(RunCounters counters, RunSettings settings, Ti
         }
 
         text.AppendLine(inv, $"  attempts {c.Attempts:N0} · retries {Retries():N0} · 429s {c.Throttles:N0}");
+        if (c.BatchName is null)
+        {
+            text.AppendLine(CostSummary());
+            if (CacheSummary() is { } cached)
+            {
+                text.AppendLine(cached);
+            }
+        }
+
         text.Append(c.BatchName is null
             ? string.Create(inv, $"  results {settings.ResultsPath} ({resultLines:N0} lines) · errors {settings.ErrorsPath} ({errorLines:N0}) · journal {settings.JournalPath}")
             : notDone == 0
                 ? string.Create(inv, $"  results {settings.ResultsPath} ({resultLines:N0} lines) · errors {settings.ErrorsPath} ({errorLines:N0})")
                 : "  results: not written until the batch is complete (sluice collect writes them from any machine)");
         return text.ToString();
+    }
+
+    /// <summary><c>  cost $0.42 this run · projected $1.10 for its 500 lines (from 200 answers' cost) · cap $5.00</c>.</summary>
+    private string CostSummary()
+    {
+        var c = counters;
+        var inv = CultureInfo.InvariantCulture;
+        var line = new System.Text.StringBuilder(string.Create(inv, $"  cost {SpendAmountText.Format(c.Spent)} this run"));
+        if (c.EarlierSpent > 0)
+        {
+            line.Append(inv, $" ({SpendAmountText.Format(c.EarlierSpent + c.Spent)} with earlier runs)");
+        }
+
+        var (projected, basis) = Projection();
+        long toDo = c.Total - c.AlreadyDone;
+        if (projected is { } p && toDo > 0 && c.DoneThisRun < toDo)
+        {
+            line.Append(inv, $" · projected {SpendAmountText.Format(p)} for its {toDo:N0} lines {basis}");
+        }
+
+        if (c.SpendCap is { } cap)
+        {
+            line.Append(inv, $" · cap {SpendAmountText.Format(cap)}");
+        }
+
+        if (Unpriced.Count > 0)
+        {
+            line.Append(inv, $" · no price for {TerminalText.Escape(string.Join(", ", Unpriced.Order(StringComparer.Ordinal)))}: not counted (add with --prices)");
+        }
+
+        return line.ToString();
+    }
+
+    /// <summary><c>  cache 49 answered from sluice-cache.db: saved 49 requests, 3,400 tokens, $0.0021</c>; null without hits or a cache.</summary>
+    private string? CacheSummary()
+    {
+        var c = counters;
+        if (CacheFile is null)
+        {
+            return null;
+        }
+
+        var inv = CultureInfo.InvariantCulture;
+        if (CacheUnusable)
+        {
+            return $"  cache {CacheFile}: not used (see the warning above); every line was sent";
+        }
+
+        return c.CacheHits == 0
+            ? string.Create(inv, $"  cache {CacheFile}: no answer was there yet (this run's answers are kept for the next)")
+            : string.Create(inv, $"  cache {c.CacheHits:N0} answered from {CacheFile}, nothing sent: saved {c.CacheHits:N0} requests, {c.SavedTokens:N0} tokens, {SpendAmountText.Format(c.Saved)}");
     }
 
     private Panel Panel()
@@ -208,10 +313,11 @@ internal sealed class RunProgress(RunCounters counters, RunSettings settings, Ti
         grid.AddRow("[green]succeeded[/]", succeeded.ToString("N0", CultureInfo.InvariantCulture));
         grid.AddRow("[red]failed[/]", failed.ToString("N0", CultureInfo.InvariantCulture));
         var limits = Current;
-        grid.AddRow("rate", Escape(string.Create(CultureInfo.InvariantCulture, $"{RequestRate():F1} req/s{Budget(limits.StatedRequestsPerMinute)}")));
+        grid.AddRow("rate", Escape(string.Create(CultureInfo.InvariantCulture, $"{SentRate():F1} req/s{Budget(limits.StatedRequestsPerMinute)}")));
         grid.AddRow("limits", Escape(limits.ToString()));
         grid.AddRow("429s / retries", string.Create(CultureInfo.InvariantCulture, $"{c.Throttles:N0} / {Retries():N0}"));
         grid.AddRow("tokens", c.Tokens.ToString("N0", CultureInfo.InvariantCulture));
+        grid.AddRow("cost", Escape(CostText().TrimStart(' ', '·').Trim()));
         grid.AddRow("ETA", Escape(Eta()));
         return new Panel(grid) { Header = new PanelHeader(Escape($"sluice run {Path.GetFileName(settings.InputPath)}")) };
     }
@@ -219,6 +325,12 @@ internal sealed class RunProgress(RunCounters counters, RunSettings settings, Ti
     private long Retries() => counters.Retries;
 
     private double RequestRate() => counters.DoneThisRun / Math.Max(Elapsed.TotalSeconds, 0.001);
+
+    // Answers from the cache were not sent: the rate against the provider's budget, and the time the budget allows,
+    // count only what was sent.
+    private long Sent() => Math.Max(0, counters.DoneThisRun - counters.CacheHits);
+
+    private double SentRate() => Sent() / Math.Max(Elapsed.TotalSeconds, 0.001);
 
     private string Eta()
     {
@@ -241,7 +353,7 @@ internal sealed class RunProgress(RunCounters counters, RunSettings settings, Ti
         double? ideal = null;
         if (limits.StatedRequestsPerMinute is { } rpm)
         {
-            ideal = counters.DoneThisRun * 60.0 / rpm;
+            ideal = Sent() * 60.0 / rpm;
         }
 
         if (limits.TokensPerMinute is { } tpm)
@@ -341,10 +453,35 @@ internal sealed class RunProgress(RunCounters counters, RunSettings settings, Ti
             writer.WriteNumber("done", c.AlreadyDone + succeeded + failed);
             writer.WriteNumber("succeeded", succeeded);
             writer.WriteNumber("failed", failed);
-            writer.WriteNumber("requests_per_second", Math.Round(RequestRate(), 2));
+            writer.WriteNumber("requests_per_second", Math.Round(SentRate(), 2));
             writer.WriteNumber("throttles", c.Throttles);
             writer.WriteNumber("retries", Retries());
             writer.WriteNumber("tokens", c.Tokens);
+            writer.WriteNumber("spent", Math.Round(c.Spent, 6));
+            var (projected, _) = Projection();
+            if (projected is { } p)
+            {
+                writer.WriteNumber("projected", Math.Round(p, 6));
+                writer.WriteString("projected_from", c.Projected() is null ? "worst_case" : "answers");
+            }
+            else
+            {
+                writer.WriteNull("projected");
+            }
+
+            if (c.SpendCap is { } cap)
+            {
+                writer.WriteNumber("spend_cap", cap);
+                writer.WriteNumber("spent_before", Math.Round(c.EarlierSpent, 6));
+            }
+
+            writer.WriteNumber("cache_hits", c.CacheHits);
+            if (c.CacheHits > 0)
+            {
+                writer.WriteNumber("saved_tokens", c.SavedTokens);
+                writer.WriteNumber("saved_cost", Math.Round(c.Saved, 6));
+            }
+
             if (c.BatchName is { } batch)
             {
                 writer.WriteString("batch", batch);

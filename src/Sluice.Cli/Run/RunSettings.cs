@@ -46,6 +46,21 @@ internal sealed record RunSettings
 
     public bool Json { get; init; }
 
+    /// <summary><c>--prices</c>: a price file over the shipped table; null for the shipped table alone.</summary>
+    public string? PricesPath { get; init; }
+
+    /// <summary><c>--max-spend</c>: the run's cost cap in US dollars; null for none.</summary>
+    public decimal? MaxSpend { get; init; }
+
+    /// <summary>The response cache's file; null with <c>--no-cache</c>.</summary>
+    public string? CachePath { get; init; }
+
+    /// <summary>The most the response cache may hold on disk.</summary>
+    public long CacheMaxBytes { get; init; } = RunDefaults.CacheMaxBytes;
+
+    /// <summary>How long a cached answer is used.</summary>
+    public TimeSpan CacheMaxAge { get; init; } = RunDefaults.CacheMaxAge;
+
     // The key must not reach logs through a record's generated ToString.
     public override string ToString() => $"sluice run {InputPath} -> {ResultsPath}";
 }
@@ -62,6 +77,18 @@ internal static class RunDefaults
 
     /// <summary><c>--takeover-after</c>'s default: a minute without renewal, and a dead worker's lines go to the others.</summary>
     public static readonly TimeSpan TakeoverAfter = TimeSpan.FromMinutes(1);
+
+    /// <summary>The response cache's file name beside the results: one cache for every run that writes results there.</summary>
+    public const string CacheFileName = "sluice-cache.db";
+
+    /// <summary><c>--cache-max-size</c>'s default: 1 GiB.</summary>
+    public const long CacheMaxBytes = 1L << 30;
+
+    /// <summary><c>--cache-max-age</c>'s default: 30 days.</summary>
+    public static readonly TimeSpan CacheMaxAge = TimeSpan.FromDays(30);
+
+    public static string DefaultCachePath(string resultsPath) =>
+        Path.Combine(Path.GetDirectoryName(resultsPath) ?? "", CacheFileName);
 
     public static string DefaultResultsPath(string inputPath)
     {
