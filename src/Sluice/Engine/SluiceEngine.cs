@@ -23,7 +23,7 @@ namespace Sluice.Engine;
 /// scope is the upstream (its host unless the face names it), the credential appears only as a short hash, and the
 /// model group picks the partition's limits from <see cref="SluiceHandlerOptions.Partitions"/>.
 /// </remarks>
-public sealed class SluiceEngine : IDisposable
+public sealed partial class SluiceEngine : IDisposable
 {
     private readonly SluiceHandlerOptions _options;
     private readonly ProviderProfile _profile;

@@ -25,6 +25,18 @@ public sealed class SluiceResponse
         Usage = result.Value?.Usage ?? default;
     }
 
+    /// <summary>A request answered from the cache: nothing was sent, nothing waited at the gate.</summary>
+    internal SluiceResponse(SluiceRequest request, HttpResponseMessage message, TokenUsage usage, TimeSpan elapsed)
+    {
+        Request = request;
+        Message = message;
+        Status = JobStatus.Succeeded;
+        Reason = JobEndReason.None;
+        Elapsed = elapsed;
+        Usage = usage;
+        FromCache = true;
+    }
+
     /// <summary>The request.</summary>
     public SluiceRequest Request { get; }
 
@@ -67,4 +79,11 @@ public sealed class SluiceResponse
 
     /// <summary>The tokens the final answer reported; empty for a stream (settled as it is read) or a failure.</summary>
     public TokenUsage Usage { get; }
+
+    /// <summary>
+    /// True when the answer came from <see cref="SluiceSendOptions.Cache"/> without sending: <see cref="Attempts"/> is
+    /// 0, <see cref="Usage"/> is what the answer reported when it was paid for, and the message carries
+    /// <c>x-sluice-cache: hit</c>.
+    /// </summary>
+    public bool FromCache { get; }
 }

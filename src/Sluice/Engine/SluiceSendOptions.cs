@@ -1,3 +1,4 @@
+using Sluice.Caching;
 using Sluice.Dispatch;
 
 namespace Sluice.Engine;
@@ -33,4 +34,14 @@ public sealed class SluiceSendOptions
     /// <see cref="AttemptOutcomeKind.Transient"/>.
     /// </summary>
     public Action<AttemptOutcomeKind>? AttemptEnded { get; init; }
+
+    /// <summary>
+    /// Answers already paid for: when set, a request with a body is looked up by its <see cref="CacheKey"/> before it
+    /// waits at the gate, and a hit is answered without sending (<see cref="SluiceResponse.FromCache"/>, header
+    /// <c>x-sluice-cache: hit</c>); a miss is sent as usual and its 2xx answer stored once it is complete and valid (a
+    /// buffered body that parses as JSON, a stream that ended with its terminator), its message marked
+    /// <c>x-sluice-cache: miss</c>. Which requests may be cached at all (<see cref="CachePolicy"/>) is the face's
+    /// choice: it sets this only for those. <see langword="null"/>: no cache.
+    /// </summary>
+    public ResponseCache? Cache { get; init; }
 }
