@@ -103,6 +103,12 @@ internal sealed class ProxyForwarder(
             return;
         }
 
+        if (!ProxyCacheDirective.TryRead(request.Headers, out string? cacheDirective))
+        {
+            await TurnAwayAsync(context, 400, errorStyle, "invalid_cache_header", $"sluice proxy: {ProxyCacheDirective.HeaderName} must be 'use' or 'off'.").ConfigureAwait(false);
+            return;
+        }
+
         // 2. The body (its bytes held until the answer is relayed), and the upstream.
         using var held = _buffers.Open();
         byte[]? body;
@@ -166,6 +172,9 @@ internal sealed class ProxyForwarder(
         }
 
         ProxyHeaders.CopyRequestHeaders(request.Headers, message, keyHeld: upstream.ApiKey is not null);
+        // The proxy's own header: it says what the proxy does, and is nothing for the upstream to see.
+        message.Headers.Remove(ProxyCacheDirective.HeaderName);
+        var cacheUse = ProxyCacheDirective.Decide(upstream, settings.Cache is not null, cacheDirective, request.Method, body);
         if (upstream.ApiKey is { } key)
         {
             ProviderCredentials.Add(message, upstream.Provider, key);
@@ -212,6 +221,7 @@ internal sealed class ProxyForwarder(
             {
                 AttemptStarting = clock.Pause,
                 StopsPartition = runtime.StopsPartition,
+                Cache = cacheUse == CacheUse.Use ? settings.Cache : null,
                 AttemptEnded = kind =>
                 {
                     if (kind is AttemptOutcomeKind.Throttled or AttemptOutcomeKind.Transient)
@@ -233,10 +243,18 @@ internal sealed class ProxyForwarder(
             if (answer is not null)
             {
                 metrics.Responses.Add(1, Tag("sluice.upstream", upstream.Name), Tag("http.response.status_code", (int)answer.StatusCode));
+                if (cacheUse != CacheUse.None)
+                {
+                    string cacheResult = cacheUse == CacheUse.Bypass ? ProxyCacheDirective.Bypass : result.FromCache ? "hit" : "miss";
+                    runtime.CountCache(cacheResult);
+                    metrics.Cache.Add(1, Tag("sluice.upstream", upstream.Name), Tag("sluice.cache.result", cacheResult));
+                }
+
                 // An answer to HEAD has no body, so it is never a stream, whatever the request body asked for.
                 bool stream = outgoing.IsStreaming && answer.IsSuccessStatusCode && !HttpMethods.IsHead(request.Method);
                 // Sluice asked for usage on the client's behalf if the body did not: then the client does not see it.
-                await ProxyRelay.RelayAsync(context, answer, stream, stream && outgoing.UsageAdded ? new UsageChunkFilter() : null, upstream.ApiKey).ConfigureAwait(false);
+                await ProxyRelay.RelayAsync(context, answer, stream, stream && outgoing.UsageAdded ? new UsageChunkFilter() : null, upstream.ApiKey,
+                    cacheUse == CacheUse.Bypass ? ProxyCacheDirective.Bypass : null).ConfigureAwait(false);
                 return;
             }
 

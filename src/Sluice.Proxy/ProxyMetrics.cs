@@ -16,12 +16,20 @@ internal sealed class ProxyMetrics
 
     private readonly Func<IEnumerable<(ProxyUpstreamRuntime Runtime, GatePartition Partition)>> _partitions;
 
-    public ProxyMetrics(IMeterFactory meterFactory, Func<IEnumerable<(ProxyUpstreamRuntime Runtime, GatePartition Partition)>> partitions)
+    public ProxyMetrics(IMeterFactory meterFactory, Func<IEnumerable<(ProxyUpstreamRuntime Runtime, GatePartition Partition)>> partitions, Sluice.Caching.ResponseCache? cache = null)
     {
         _partitions = partitions;
         var meter = meterFactory.Create(MeterName);
         Responses = meter.CreateCounter<long>("sluice.proxy.responses", "{response}", "Answers given to clients, by upstream and HTTP status.");
+        Cache = meter.CreateCounter<long>("sluice.proxy.cache", "{request}", "Requests that met the response cache, by upstream and result (hit, miss, bypass).");
         TurnedAway = meter.CreateCounter<long>("sluice.proxy.turned_away", "{request}", "Requests the proxy answered itself, by reason (queue_full, max_wait, draining, ...).");
+        if (cache is not null)
+        {
+            meter.CreateObservableGauge("sluice.proxy.cache.entries", () => cache.Statistics.Entries, "{entry}", "Answers held in the response cache.");
+            meter.CreateObservableGauge("sluice.proxy.cache.size", () => cache.Statistics.Bytes, "By", "Bytes the response cache's entries take.");
+            meter.CreateObservableGauge("sluice.proxy.cache.disabled", () => cache.Statistics.DisabledReason is null ? 0 : 1, "{cache}", "1 when the cache file was found damaged or foreign and is ignored.");
+        }
+
         meter.CreateObservableGauge("sluice.partition.requests_available", () => Read(s => s.RequestsAvailable), "{request}", "Requests that could start now under the request budget.");
         meter.CreateObservableGauge("sluice.partition.tokens_available", () => Read(s => s.TokensAvailable), "{token}", "Tokens available now under the token budget.");
         meter.CreateObservableGauge("sluice.partition.paused", () => Read(s => s.PausedUntil is null ? 0 : 1), "{partition}", "1 while the partition is paused for a provider's Retry-After.");
@@ -31,6 +39,8 @@ internal sealed class ProxyMetrics
     public Counter<long> Responses { get; }
 
     public Counter<long> TurnedAway { get; }
+
+    public Counter<long> Cache { get; }
 
     private IEnumerable<Measurement<double>> Read(Func<PartitionSnapshot, double?> value)
     {

@@ -10,7 +10,8 @@ namespace Sluice.Proxy;
 internal sealed record ProxyStatus(
     [property: JsonPropertyName("draining")] bool Draining,
     [property: JsonPropertyName("max_wait_seconds")] double MaxWaitSeconds,
-    [property: JsonPropertyName("upstreams")] IReadOnlyList<UpstreamStatus> Upstreams)
+    [property: JsonPropertyName("upstreams")] IReadOnlyList<UpstreamStatus> Upstreams,
+    [property: JsonPropertyName("cache")] CacheStatus? Cache)
 {
     public static ProxyStatus Of(SluiceProxyOptions settings, IEnumerable<ProxyUpstreamRuntime> runtimes, bool draining) => new(
         draining,
@@ -21,7 +22,9 @@ internal sealed record ProxyStatus(
             runtime.Upstream.Provider.ToString(),
             runtime.Upstream.ApiKey is null ? "client" : "proxy",
             ProxyLimits.IsAuto(runtime.Upstream.Concurrency) ? "auto" : runtime.Upstream.Concurrency!.Value.ToString(System.Globalization.CultureInfo.InvariantCulture),
-            [.. runtime.Gate.Partitions.Select(partition => PartitionStatus.Of(partition.GetSnapshot()))]))]);
+            [.. runtime.Gate.Partitions.Select(partition => PartitionStatus.Of(partition.GetSnapshot()))],
+            UpstreamCacheStatus.Of(runtime)))],
+        settings.Cache is { } cache ? CacheStatus.Of(cache.Statistics) : null);
 }
 
 /// <summary>One upstream in the status.</summary>
@@ -31,7 +34,36 @@ internal sealed record UpstreamStatus(
     [property: JsonPropertyName("provider")] string Provider,
     [property: JsonPropertyName("key")] string Key,
     [property: JsonPropertyName("concurrency")] string Concurrency,
-    [property: JsonPropertyName("partitions")] IReadOnlyList<PartitionStatus> Partitions);
+    [property: JsonPropertyName("partitions")] IReadOnlyList<PartitionStatus> Partitions,
+    [property: JsonPropertyName("cache")] UpstreamCacheStatus Cache);
+
+/// <summary>One upstream's use of the response cache: whether it caches by itself, and what its requests met.</summary>
+internal sealed record UpstreamCacheStatus(
+    [property: JsonPropertyName("enabled")] bool Enabled,
+    [property: JsonPropertyName("any_temperature")] bool AnyTemperature,
+    [property: JsonPropertyName("hits")] long Hits,
+    [property: JsonPropertyName("misses")] long Misses,
+    [property: JsonPropertyName("bypasses")] long Bypasses)
+{
+    public static UpstreamCacheStatus Of(ProxyUpstreamRuntime runtime)
+    {
+        var (hits, misses, bypasses) = runtime.CacheCounts;
+        return new(runtime.Upstream.Cache, runtime.Upstream.CacheAnyTemperature, hits, misses, bypasses);
+    }
+}
+
+/// <summary>The response cache as a whole (every upstream, and other processes' entries in a shared file as far as known).</summary>
+internal sealed record CacheStatus(
+    [property: JsonPropertyName("hits")] long Hits,
+    [property: JsonPropertyName("misses")] long Misses,
+    [property: JsonPropertyName("stores")] long Stores,
+    [property: JsonPropertyName("entries")] long Entries,
+    [property: JsonPropertyName("bytes")] long Bytes,
+    [property: JsonPropertyName("disabled")] string? Disabled)
+{
+    public static CacheStatus Of(Sluice.Caching.ResponseCacheStatistics statistics) =>
+        new(statistics.Hits, statistics.Misses, statistics.Stores, statistics.Entries, statistics.Bytes, statistics.DisabledReason);
+}
 
 /// <summary>One partition in the status: its snapshot, with the budgets in force and where they come from.</summary>
 internal sealed record PartitionStatus(

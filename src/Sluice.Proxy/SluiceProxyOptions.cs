@@ -82,6 +82,14 @@ public sealed class SluiceProxyOptions
     /// <summary>A key clients must present to use the proxy (Bearer, x-api-key or api-key); null when none is required. Never logged.</summary>
     public string? ProxyKey { get; set; }
 
+    /// <summary>
+    /// The response cache used by upstreams with <see cref="ProxyUpstream.Cache"/> and by requests sending
+    /// <c>x-sluice-cache: use</c> (<c>Sluice.Cache</c>'s <c>SqliteResponseCache</c>, or any other). The proxy uses it and
+    /// never disposes it: its owner does, after the proxy.
+    /// </summary>
+    /// <value>Defaults to <see langword="null"/>: no cache; an upstream with <see cref="ProxyUpstream.Cache"/> is then an error.</value>
+    public Sluice.Caching.ResponseCache? Cache { get; set; }
+
     /// <summary>The upstreams, never a key.</summary>
     /// <returns>A description for logs.</returns>
     public override string ToString() => $"sluice proxy -> {string.Join(", ", Upstreams)}";
