@@ -37,6 +37,12 @@ public readonly record struct AttemptOutcome<T>
     /// connection) do not.
     /// </summary>
     public bool Overloaded { get; init; }
+
+    /// <summary>
+    /// For a permanent outcome: the try was never sent because a spend cap refused its worst case. The job ends
+    /// <see cref="JobEndReason.SpendCapReached"/> (not completed, never retried) and the try counts as no attempt.
+    /// </summary>
+    internal bool SpendCapReached { get; init; }
 }
 
 /// <summary>Factory methods for <see cref="AttemptOutcome{T}"/>.</summary>

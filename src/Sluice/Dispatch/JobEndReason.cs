@@ -38,4 +38,10 @@ public enum JobEndReason
     /// (a daily limit, say), so it parked the partition rather than sleep for hours.
     /// </summary>
     Parked,
+
+    /// <summary>
+    /// Not completed: the next try's worst case would have taken a spend cap past its limit (or its model has no
+    /// price and a cap applies), so it was not sent. Nothing was spent on it; it can be run again once there is room.
+    /// </summary>
+    SpendCapReached,
 }

@@ -26,8 +26,9 @@ internal sealed class JobRun<T>(SluiceJob job, long started, TimeSpan? deadline)
         {
             Throttles++;
         }
-        else
+        else if (!outcome.SpendCapReached)
         {
+            // A try a spend cap refused was never sent: it used no attempt.
             Attempts++;
         }
     }

@@ -54,7 +54,9 @@ internal sealed partial class LocalDispatcher
         bool primaryFirst = await Task.WhenAny(primary, hedge).ConfigureAwait(false) == primary;
         var (first, firstContext) = primaryFirst ? (await primary.ConfigureAwait(false), context) : (await hedge.ConfigureAwait(false), hedgeContext);
         var (other, otherContext, otherStop) = primaryFirst ? (hedge, hedgeContext, hedgeStop) : (primary, context, primaryStop);
-        if (primaryFirst && first.Interrupted is null && first.Outcome.Kind == AttemptOutcomeKind.Transient)
+        // The slow first try's transient failure yields to the hedge; a hedge a spend cap refused was never sent, so the
+        // first try, still running, answers for the job.
+        if (first.Interrupted is null && (primaryFirst ? first.Outcome.Kind == AttemptOutcomeKind.Transient : first.Outcome.SpendCapReached))
         {
             Discard(first.Outcome, firstContext);
             var second = await other.ConfigureAwait(false);

@@ -204,6 +204,9 @@ internal sealed partial class LocalDispatcher : SluiceDispatcher
                 case AttemptOutcomeKind.Success:
                     return End(run, (JobStatus.Succeeded, JobEndReason.None, null), activity);
 
+                case AttemptOutcomeKind.Permanent when outcome.SpendCapReached:
+                    return End(run, (JobStatus.NotCompleted, JobEndReason.SpendCapReached, outcome.Error), activity);
+
                 case AttemptOutcomeKind.Permanent:
                     return End(run, (JobStatus.Failed, JobEndReason.Permanent, outcome.Error), activity);
 

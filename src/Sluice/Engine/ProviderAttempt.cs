@@ -19,6 +19,7 @@ internal sealed class ProviderAttempt(ProviderProfile profile, TimeProvider time
     /// <param name="attempt">The dispatcher's context: partition and lease.</param>
     /// <param name="refreshCredential">Called once after an auth failure; true when the request should be sent again.</param>
     /// <param name="onStop">Called with the answer (and its body) that stops the partition: quota or auth.</param>
+    /// <param name="streamEnded">For a 2xx stream: told its usage, and whether it ended whole, when its body ends.</param>
     /// <param name="cancellationToken">Cancels the try.</param>
     /// <returns>The outcome, whose value is the provider's reply (buffered unless it is a 2xx stream).</returns>
     public async ValueTask<AttemptOutcome<ProviderReply>> SendAsync(
@@ -27,6 +28,7 @@ internal sealed class ProviderAttempt(ProviderProfile profile, TimeProvider time
         AttemptContext attempt,
         Func<CancellationToken, ValueTask<bool>>? refreshCredential,
         Action<HttpResponseMessage, byte[]>? onStop,
+        Action<TokenUsage, bool>? streamEnded,
         CancellationToken cancellationToken)
     {
         bool refreshed = false;
@@ -53,7 +55,7 @@ internal sealed class ProviderAttempt(ProviderProfile profile, TimeProvider time
             int status = (int)response.StatusCode;
             if (request.IsStreaming && status is >= 200 and < 300)
             {
-                response.Content = new WatchedStreamContent(response.Content, attempt.TakeLease(), profile);
+                response.Content = new WatchedStreamContent(response.Content, attempt.TakeLease(), profile, streamEnded);
                 return AttemptOutcome.Success(new ProviderReply(response, null, default));
             }
 

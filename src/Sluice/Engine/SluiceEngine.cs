@@ -3,11 +3,13 @@ using System.Diagnostics.Metrics;
 using System.Net;
 using System.Runtime.CompilerServices;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using Sluice.Dispatch;
 using Sluice.Gate;
 using Sluice.Http;
 using Sluice.Options;
 using Sluice.Providers;
+using Sluice.Spend;
 
 namespace Sluice.Engine;
 
@@ -74,6 +76,8 @@ public sealed partial class SluiceEngine : IDisposable
             meterFactory);
         Dispatcher = SluiceDispatcher.Create(Gate, options.Retry, loggerFactory, random ?? new Random());
         Gate.PartitionEvicted += _stopAnswers.Forget;
+        _spend = new SpendBook(options.Prices ?? PriceTable.Default, options.Provider, options.MaxSpendPerDay, options.MaxPartitions, time, (ILogger?)loggerFactory?.CreateLogger("Sluice.Spend") ?? NullLogger.Instance, meterFactory);
+        Gate.PartitionEvicted += _spend.Forget;
         _attempt = new ProviderAttempt(_profile, time);
         _refresher = options.RefreshCredentials is { } hook ? new CredentialRefresher(hook) : null;
         // Made on first use: a handler's engine sends through the handler's inner handler and never needs a pool of its own.
@@ -190,11 +194,12 @@ public sealed partial class SluiceEngine : IDisposable
     {
         ArgumentNullException.ThrowIfNull(request);
         var answers = new TriedAnswers();
+        var spend = BeginSpend(request);
         var result = await Dispatcher.RunAsync(
             request.Job(),
-            (attempt, token) => AttemptAsync(request, options, answers, attempt, token),
+            (attempt, token) => AttemptAsync(request, options, answers, spend, attempt, token),
             cancellationToken).ConfigureAwait(false);
-        return Finish(request, answers, result);
+        return Finish(request, answers, spend, result);
     }
 
     /// <summary>
@@ -215,21 +220,21 @@ public sealed partial class SluiceEngine : IDisposable
     {
         ArgumentNullException.ThrowIfNull(requests);
         ArgumentOutOfRangeException.ThrowIfLessThan(maxInProgress, 1);
-        var sending = new ConcurrentDictionary<SluiceJob, (SluiceRequest Request, TriedAnswers Answers)>(ReferenceEqualityComparer.Instance);
+        var sending = new ConcurrentDictionary<SluiceJob, (SluiceRequest Request, TriedAnswers Answers, JobSpend Spend)>(ReferenceEqualityComparer.Instance);
         await foreach (var result in Dispatcher.RunAllAsync(
             requests,
             request =>
             {
                 var job = request.Job();
-                sending[job] = (request, new TriedAnswers());
+                sending[job] = (request, new TriedAnswers(), BeginSpend(request));
                 return job;
             },
-            (request, attempt, token) => AttemptAsync(request, options, sending[attempt.Job].Answers, attempt, token),
+            (request, attempt, token) => AttemptAsync(request, options, sending[attempt.Job].Answers, sending[attempt.Job].Spend, attempt, token),
             new DispatchStreamOptions { MaxInProgress = maxInProgress },
             cancellationToken).ConfigureAwait(false))
         {
             sending.TryRemove(result.Job, out var sent);
-            yield return Finish(sent.Request, sent.Answers, result);
+            yield return Finish(sent.Request, sent.Answers, sent.Spend, result);
         }
     }
 
@@ -245,6 +250,7 @@ public sealed partial class SluiceEngine : IDisposable
         _refresher?.Dispose();
         Dispatcher.Dispose();
         Gate.Dispose();
+        _spend.Dispose();
         if (_transport.IsValueCreated)
         {
             _transport.Value.Dispose();
@@ -260,9 +266,16 @@ public sealed partial class SluiceEngine : IDisposable
         SluiceRequest request,
         SluiceSendOptions? options,
         TriedAnswers answers,
+        JobSpend jobSpend,
         AttemptContext attempt,
         CancellationToken cancellationToken)
     {
+        // Money first: a try no cap has room for is never sent, and ends its job.
+        if (ReserveSpend(jobSpend, request, options, out var spend) is { } refused)
+        {
+            return refused;
+        }
+
         options?.AttemptStarting?.Invoke();
 
         // A try cut short (its timeout, the caller, the deadline) throws rather than answering: it ended all the same,
@@ -287,7 +300,9 @@ public sealed partial class SluiceEngine : IDisposable
 
                     _stopAnswers.Remember(attempt.Job.Partition, response, body);
                 },
+                StreamSpend(spend),
                 cancellationToken).ConfigureAwait(false);
+            SettleSpend(spend, outcome);
             if (requestsOwn)
             {
                 // This caller's answer alone: it fails for good and stops nobody else.
@@ -298,13 +313,19 @@ public sealed partial class SluiceEngine : IDisposable
             kind = outcome.Kind;
             return outcome;
         }
+        catch
+        {
+            // Cut short before its answer was read: the provider may have done, and billed, the work.
+            spend.KeepWorstCase();
+            throw;
+        }
         finally
         {
             options?.AttemptEnded?.Invoke(kind);
         }
     }
 
-    private SluiceResponse Finish(SluiceRequest request, TriedAnswers answers, JobResult<ProviderReply> result)
+    private SluiceResponse Finish(SluiceRequest request, TriedAnswers answers, JobSpend spend, JobResult<ProviderReply> result)
     {
         // Only the job's final answer may reach the caller; every other try's answer (an earlier failure, a hedge that
         // lost, one that came back after its try was abandoned) is let go here or as soon as it arrives. A job that was
@@ -324,7 +345,7 @@ public sealed partial class SluiceEngine : IDisposable
             message = stopAnswer;
         }
 
-        return new SluiceResponse(request, result, message);
+        return new SluiceResponse(request, result, message, spend);
     }
 
     /// <summary>Why the partition is stopped now, if it is held and stopped.</summary>

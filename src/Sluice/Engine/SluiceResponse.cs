@@ -1,5 +1,7 @@
 using Sluice.Dispatch;
+using Sluice.Http;
 using Sluice.Providers;
+using Sluice.Spend;
 
 namespace Sluice.Engine;
 
@@ -10,8 +12,11 @@ namespace Sluice.Engine;
 /// </summary>
 public sealed class SluiceResponse
 {
-    internal SluiceResponse(SluiceRequest request, JobResult<ProviderReply> result, HttpResponseMessage? message)
+    private readonly JobSpend? _spend;
+
+    internal SluiceResponse(SluiceRequest request, JobResult<ProviderReply> result, HttpResponseMessage? message, JobSpend? spend = null)
     {
+        _spend = spend;
         Request = request;
         Message = message;
         Status = result.Status;
@@ -86,4 +91,12 @@ public sealed class SluiceResponse
     /// <c>x-sluice-cache: hit</c>.
     /// </summary>
     public bool FromCache { get; }
+
+    /// <summary>
+    /// What the request cost at the provider's list price (<see cref="SluiceHandlerOptions.Prices"/>), in US dollars:
+    /// every try's cost summed — a try answered with usage at its real cost, one the provider refused or failed at
+    /// nothing, one cut off at its worst case. A stream's try counts at its worst case until its body has been read to
+    /// the end. <see langword="null"/> when the model has no price; 0 for an answer that cost nothing (a cache hit).
+    /// </summary>
+    public decimal? Cost => _spend?.Cost;
 }

@@ -1,5 +1,6 @@
 using Sluice.Caching;
 using Sluice.Dispatch;
+using Sluice.Spend;
 
 namespace Sluice.Engine;
 
@@ -44,4 +45,13 @@ public sealed class SluiceSendOptions
     /// choice: it sets this only for those. <see langword="null"/>: no cache.
     /// </summary>
     public ResponseCache? Cache { get; init; }
+
+    /// <summary>
+    /// Spend caps this face adds to the partition's own (<see cref="Http.SluiceHandlerOptions.MaxSpendPerDay"/>): a
+    /// run's <c>--max-spend</c>, a proxy's cap per upstream or per client. Each try reserves its worst case in every
+    /// one before it is sent and settles to its real cost when its answer ends; a try any cap refuses is not sent, and
+    /// its job ends <see cref="JobEndReason.SpendCapReached"/>. A cap may be shared by any number of requests and engines.
+    /// </summary>
+    /// <value>Defaults to <see langword="null"/>: no caps but the partition's.</value>
+    public IReadOnlyList<SpendCap>? SpendCaps { get; init; }
 }

@@ -7,7 +7,13 @@ namespace Sluice.Engine;
 /// Follows a server-sent-events body line by line: notes the provider's terminator, feeds usage to a
 /// <see cref="UsageReader.StreamUsage"/>, and when the body ends settles the reservation and releases the lease, once.
 /// </summary>
-internal sealed class StreamWatch(GateLease lease, ProviderProfile profile)
+/// <param name="lease">The try's admission, released when the body ends.</param>
+/// <param name="profile">The provider's stream conventions.</param>
+/// <param name="ended">
+/// Told, once, the usage seen and whether the stream ended whole (its terminator seen) when the body ends or is let go:
+/// the try's spend settles there.
+/// </param>
+internal sealed class StreamWatch(GateLease lease, ProviderProfile profile, Action<TokenUsage, bool>? ended = null)
 {
     private static readonly byte[] DataPrefix = "data:"u8.ToArray();
 
@@ -63,6 +69,7 @@ internal sealed class StreamWatch(GateLease lease, ProviderProfile profile)
             }
 
             Settle();
+            ended?.Invoke(_usage.Usage, SawTerminator);
         }
 #pragma warning disable CA1031 // Finish runs as a body ends or is disposed: nothing it meets may keep the slot or reach the reader.
         catch (Exception)

@@ -15,10 +15,10 @@ internal sealed class WatchedStreamContent : HttpContent
     private readonly HttpContent _inner;
     private readonly StreamWatch _watch;
 
-    public WatchedStreamContent(HttpContent inner, GateLease lease, ProviderProfile profile)
+    public WatchedStreamContent(HttpContent inner, GateLease lease, ProviderProfile profile, Action<TokenUsage, bool>? ended = null)
     {
         _inner = inner;
-        _watch = new StreamWatch(lease, profile);
+        _watch = new StreamWatch(lease, profile, ended);
         ContentHeaders.Copy(inner.Headers, Headers);
     }
 

@@ -2,6 +2,7 @@ using System.ComponentModel.DataAnnotations;
 using Sluice.Dispatch;
 using Sluice.Gate;
 using Sluice.Providers;
+using Sluice.Spend;
 
 namespace Sluice.Http;
 
@@ -70,4 +71,21 @@ public sealed class SluiceHandlerOptions
     /// </summary>
     /// <value>Defaults to <see langword="null"/>: a rejected credential stops the partition at once.</value>
     public Func<HttpRequestMessage, CancellationToken, ValueTask<bool>>? RefreshCredentials { get; set; }
+
+    /// <summary>
+    /// What each model costs: the engine's <c>EstimateCost</c>, <c>CostOf</c>, each response's <c>Cost</c> and every
+    /// spend cap read it. Load a file of your own with <see cref="PriceTable.Load"/>, usually laid over the shipped one
+    /// (<c>PriceTable.Default.OverriddenBy(PriceTable.Load(path))</c>); see docs/spend.md for the format.
+    /// </summary>
+    /// <value>Defaults to <see langword="null"/>: <see cref="PriceTable.Default"/>, the list prices shipped with Sluice.</value>
+    public PriceTable? Prices { get; set; }
+
+    /// <summary>
+    /// The most a partition (upstream + credential + model group) may spend in a UTC day, in US dollars: each try
+    /// reserves its worst case (prompt estimate plus output cap, priced) before it is sent and settles to its real usage,
+    /// and a try that would take the day's settled plus reserved spend past this ends
+    /// <see cref="JobEndReason.SpendCapReached"/> unsent. Under a cap, a request whose model has no price is refused.
+    /// </summary>
+    /// <value>Defaults to <see langword="null"/>: no cap.</value>
+    public decimal? MaxSpendPerDay { get; set; }
 }

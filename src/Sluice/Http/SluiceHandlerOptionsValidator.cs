@@ -36,6 +36,11 @@ internal sealed class SluiceHandlerOptionsValidator : IValidateOptions<SluiceHan
             failures.Add($"PartitionIdleTimeout: must be positive (or infinite), not {options.PartitionIdleTimeout}.");
         }
 
+        if (options.MaxSpendPerDay < 0)
+        {
+            failures.Add($"MaxSpendPerDay: must not be negative, not {options.MaxSpendPerDay}.");
+        }
+
         Collect(failures, "Retry", new DispatcherOptionsValidator().Validate(name, options.Retry));
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }

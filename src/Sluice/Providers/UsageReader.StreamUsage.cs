@@ -15,12 +15,13 @@ internal static partial class UsageReader
         private long? _total;
         private long? _input;
         private long? _output;
+        private long? _cachedInput;
 
         /// <summary>The stream's total tokens so far, or <see langword="null"/> when it has reported none.</summary>
         public long? Total => _total ?? Sum(_input, _output);
 
         /// <summary>The stream's usage so far: total, input and output, each <see langword="null"/> until reported.</summary>
-        public TokenUsage Usage => new(Total, _input, _output);
+        public TokenUsage Usage => new(Total, _input, _output) { CachedInput = _cachedInput };
 
         /// <summary>Reads one event's data. Payloads without usage, <c>[DONE]</c> and malformed JSON are ignored.</summary>
         /// <param name="dataPayload">The bytes after <c>data: </c> (a whole <c>data:</c> line is accepted too).</param>
@@ -53,6 +54,7 @@ internal static partial class UsageReader
                         _total = usage.Total ?? _total;
                         _input = usage.Input ?? _input;
                         _output = usage.Output ?? _output;
+                        _cachedInput = usage.CachedInput ?? _cachedInput;
                         break;
                 }
             }
@@ -69,6 +71,7 @@ internal static partial class UsageReader
 
             _input = Input(usage) ?? _input;
             _output = Count(usage, "output_tokens") ?? _output;
+            _cachedInput = Count(usage, "cache_read_input_tokens") ?? _cachedInput;
         }
     }
 }

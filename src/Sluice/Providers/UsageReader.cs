@@ -115,7 +115,21 @@ internal static partial class UsageReader
         var input = Input(usage);
         var output = Count(usage, "completion_tokens") ?? Count(usage, "output_tokens");
         var total = Count(usage, "total_tokens") ?? Sum(input, output);
-        return new TokenUsage(total, input, output);
+        return new TokenUsage(total, input, output) { CachedInput = CachedInput(usage) };
+    }
+
+    // Priced apart (docs/spend.md): OpenAI's cached part of the prompt, or Anthropic's cache reads.
+    private static long? CachedInput(JsonElement usage)
+    {
+        foreach (var details in (ReadOnlySpan<string>)["prompt_tokens_details", "input_tokens_details"])
+        {
+            if (usage.TryGetProperty(details, out var part) && part.ValueKind == JsonValueKind.Object && Count(part, "cached_tokens") is { } cached)
+            {
+                return cached;
+            }
+        }
+
+        return Count(usage, "cache_read_input_tokens");
     }
 
     private static long? Input(JsonElement usage) =>

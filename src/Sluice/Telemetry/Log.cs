@@ -65,6 +65,12 @@ internal static partial class Log
     [LoggerMessage(111, LogLevel.Warning, "Gate refused a new partition: it holds its limit of {Limit} partitions, none idle for {IdleTimeout}")]
     public static partial void PartitionRefused(ILogger logger, int limit, TimeSpan idleTimeout);
 
+    [LoggerMessage(300, LogLevel.Warning, "Model {Model} has no price for provider {Provider} in the price table (as of {AsOf}): its cost is unknown and never guessed, and a spend cap refuses it; add it with a prices file (docs/spend.md)")]
+    public static partial void ModelUnpriced(ILogger logger, string model, Providers.ProviderKind provider, DateOnly asOf);
+
+    [LoggerMessage(301, LogLevel.Information, "Request {RequestId} not sent: {Refusal}")]
+    public static partial void SpendCapRefused(ILogger logger, string requestId, string refusal);
+
     private static string Amount(double? perMinute) =>
         perMinute is { } value ? value.ToString("#,0.#", System.Globalization.CultureInfo.InvariantCulture) : "no";
 }
