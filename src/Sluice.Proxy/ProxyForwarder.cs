@@ -212,6 +212,10 @@ internal sealed class ProxyForwarder(
             return;
         }
 
+        // Spend caps: the upstream's and this client's (its credential's fingerprint). A request naming no model (a
+        // model list, a file) is not priced by tokens, so no cap counts it.
+        var spendCaps = outgoing.Model is not null ? runtime.Spend.CapsFor(ClientFingerprint.Of(request.Headers)) : null;
+
         // The clock counts only waiting: it stops while a try is with the upstream and runs again after a refusal.
         using var clock = new WaitClock(settings.MaxWait, time);
         using var cancel = CancellationTokenSource.CreateLinkedTokenSource(aborted, clock.Token);
@@ -222,6 +226,7 @@ internal sealed class ProxyForwarder(
                 AttemptStarting = clock.Pause,
                 StopsPartition = runtime.StopsPartition,
                 Cache = cacheUse == CacheUse.Use ? settings.Cache : null,
+                SpendCaps = spendCaps,
                 AttemptEnded = kind =>
                 {
                     if (kind is AttemptOutcomeKind.Throttled or AttemptOutcomeKind.Transient)
@@ -240,6 +245,15 @@ internal sealed class ProxyForwarder(
         // 5. The answer.
         using (var answer = result.Message)
         {
+            if (result.Reason == JobEndReason.SpendCapReached && spendCaps is not null)
+            {
+                // 402, not 429: the SDKs retry a 429, and no retry can help before the cap's day ends.
+                var (cap, text) = runtime.Spend.Refusal(spendCaps, result.Error, outgoing.Model, runtime.Engine.EstimateCost(outgoing), runtime.Engine.Prices.AsOf);
+                metrics.SpendCapRefusals.Add(1, Tag("sluice.upstream", upstream.Name), Tag("sluice.spend.cap", cap));
+                await TurnAwayAsync(context, 402, upstream.Provider, ProxyErrors.SpendCapReached, text).ConfigureAwait(false);
+                return;
+            }
+
             if (answer is not null)
             {
                 metrics.Responses.Add(1, Tag("sluice.upstream", upstream.Name), Tag("http.response.status_code", (int)answer.StatusCode));
@@ -255,6 +269,14 @@ internal sealed class ProxyForwarder(
                 // Sluice asked for usage on the client's behalf if the body did not: then the client does not see it.
                 await ProxyRelay.RelayAsync(context, answer, stream, stream && outgoing.UsageAdded ? new UsageChunkFilter() : null, upstream.ApiKey,
                     cacheUse == CacheUse.Bypass ? ProxyCacheDirective.Bypass : null).ConfigureAwait(false);
+
+                // Read once the answer is relayed: a stream's cost is known at its end. A cache hit cost nothing.
+                if ((result.FromCache ? 0m : result.Cost) is { } cost)
+                {
+                    runtime.Spend.Count(cost);
+                    metrics.Spend.Add((double)cost, Tag("sluice.upstream", upstream.Name));
+                }
+
                 return;
             }
 

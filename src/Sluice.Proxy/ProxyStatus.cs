@@ -23,7 +23,8 @@ internal sealed record ProxyStatus(
             runtime.Upstream.ApiKey is null ? "client" : "proxy",
             ProxyLimits.IsAuto(runtime.Upstream.Concurrency) ? "auto" : runtime.Upstream.Concurrency!.Value.ToString(System.Globalization.CultureInfo.InvariantCulture),
             [.. runtime.Gate.Partitions.Select(partition => PartitionStatus.Of(partition.GetSnapshot()))],
-            UpstreamCacheStatus.Of(runtime)))],
+            UpstreamCacheStatus.Of(runtime),
+            UpstreamSpendStatus.Of(runtime.Spend, runtime.Upstream)))],
         settings.Cache is { } cache ? CacheStatus.Of(cache.Statistics) : null);
 }
 
@@ -35,7 +36,37 @@ internal sealed record UpstreamStatus(
     [property: JsonPropertyName("key")] string Key,
     [property: JsonPropertyName("concurrency")] string Concurrency,
     [property: JsonPropertyName("partitions")] IReadOnlyList<PartitionStatus> Partitions,
-    [property: JsonPropertyName("cache")] UpstreamCacheStatus Cache);
+    [property: JsonPropertyName("cache")] UpstreamCacheStatus Cache,
+    [property: JsonPropertyName("spend")] UpstreamSpendStatus Spend);
+
+/// <summary>
+/// One upstream's spend in USD: its daily cap (with what is spent and reserved today, and when the day ends), the cap
+/// per client and how many clients are tracked, what every request cost since the start, and how many were refused.
+/// </summary>
+internal sealed record UpstreamSpendStatus(
+    [property: JsonPropertyName("max_per_day")] decimal? MaxPerDay,
+    [property: JsonPropertyName("spent_today")] decimal? SpentToday,
+    [property: JsonPropertyName("reserved")] decimal Reserved,
+    [property: JsonPropertyName("resets_at")] DateTimeOffset? ResetsAt,
+    [property: JsonPropertyName("max_per_client_per_day")] decimal? MaxPerClientPerDay,
+    [property: JsonPropertyName("clients_tracked")] int ClientsTracked,
+    [property: JsonPropertyName("spent_since_start")] decimal SpentSinceStart,
+    [property: JsonPropertyName("refused")] long Refused)
+{
+    public static UpstreamSpendStatus Of(ProxySpend spend, ProxyUpstream upstream)
+    {
+        var cap = spend.UpstreamCap?.GetSnapshot();
+        return new(
+            upstream.MaxSpendPerDay,
+            cap?.Settled,
+            spend.Reserved,
+            cap?.ResetsAt,
+            upstream.MaxSpendPerClientPerDay,
+            spend.ClientsTracked,
+            spend.Spent,
+            spend.Refused);
+    }
+}
 
 /// <summary>One upstream's use of the response cache: whether it caches by itself, and what its requests met.</summary>
 internal sealed record UpstreamCacheStatus(

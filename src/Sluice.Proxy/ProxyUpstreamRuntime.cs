@@ -39,6 +39,7 @@ internal sealed class ProxyUpstreamRuntime : IDisposable
             MaxPartitions = settings.MaxPartitions,
             PartitionIdleTimeout = settings.PartitionIdleTimeout,
             GateFactory = settings.GateFactory,
+            Prices = settings.Prices,
         };
         foreach (var group in upstream.Models)
         {
@@ -48,7 +49,11 @@ internal sealed class ProxyUpstreamRuntime : IDisposable
         Engine = new SluiceEngine(options, transport: null, time, loggerFactory, meterFactory, random);
         _models = new ModelGroups(settings.MaxModels, settings.PartitionIdleTimeout, time);
         StopsPartition = upstream.ApiKey is null ? ClientsKeys : ProxysKey;
+        Spend = new ProxySpend(upstream, settings.MaxPartitions, time);
     }
+
+    /// <summary>The upstream's spend caps (its own, and one per client fingerprint) and what it spent.</summary>
+    public ProxySpend Spend { get; }
 
     /// <summary>
     /// Which answers classed as exhausted quota or a rejected credential stop a partition of this upstream for every

@@ -83,6 +83,13 @@ public sealed class SluiceProxyOptions
     public string? ProxyKey { get; set; }
 
     /// <summary>
+    /// The prices requests are costed at, for spend caps, <c>/metrics</c> and <c>/sluice/status</c>: the table shipped
+    /// with Sluice, or that table overridden by a user's file (<c>PriceTable.Default.OverriddenBy(PriceTable.Load(path))</c>).
+    /// </summary>
+    /// <value>Defaults to <see langword="null"/>: <see cref="Sluice.Spend.PriceTable.Default"/>.</value>
+    public Sluice.Spend.PriceTable? Prices { get; set; }
+
+    /// <summary>
     /// The response cache used by upstreams with <see cref="ProxyUpstream.Cache"/> and by requests sending
     /// <c>x-sluice-cache: use</c> (<c>Sluice.Cache</c>'s <c>SqliteResponseCache</c>, or any other). The proxy uses it and
     /// never disposes it: its owner does, after the proxy.

@@ -3,6 +3,7 @@ using Sluice.Cli.Common;
 using Sluice.Proxy;
 using Sluice.Redis.Connection;
 using Sluice.Redis.Gate;
+using Sluice.Spend;
 
 namespace Sluice.Cli.Proxy;
 
@@ -58,6 +59,9 @@ internal sealed record ProxySettings
     /// <summary>The prices file overriding the table shipped with Sluice (<c>--prices</c>); null for the shipped table alone.</summary>
     public string? PricesFile { get; init; }
 
+    /// <summary>The shipped prices overridden by <see cref="PricesFile"/>; null for the shipped table alone.</summary>
+    public PriceTable? Prices { get; init; }
+
     /// <summary>The response cache's file (<c>--cache</c>); null when the proxy has no cache.</summary>
     public string? CacheFile { get; init; }
 
@@ -86,6 +90,7 @@ internal sealed record ProxySettings
         options.MaxAttempts = MaxAttempts;
         options.Timeout = Timeout;
         options.ProxyKey = ProxyKey;
+        options.Prices = Prices;
         if (Redis is not null)
         {
             options.GateFactory = RedisGate.Factory(new RedisGateOptions { Configuration = Redis });

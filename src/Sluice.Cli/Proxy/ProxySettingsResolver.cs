@@ -5,6 +5,7 @@ using Sluice.Cli.Common;
 using Sluice.Providers;
 using Sluice.Proxy;
 using Sluice.Redis.Connection;
+using Sluice.Spend;
 
 namespace Sluice.Cli.Proxy;
 
@@ -136,9 +137,24 @@ internal static class ProxySettingsResolver
         }
 
         string? pricesFile = arguments.Prices ?? config.Prices;
-        if (pricesFile is not null && !File.Exists(pricesFile))
+        PriceTable? prices = null;
+        if (pricesFile is not null)
         {
-            throw new FormatException($"{(arguments.Prices is not null ? "--prices" : "prices")}: cannot read the prices file {pricesFile}: it does not exist");
+            string pricesSetting = arguments.Prices is not null ? "--prices" : "prices";
+            if (!File.Exists(pricesFile))
+            {
+                throw new FormatException($"{pricesSetting}: cannot read the prices file {pricesFile}: it does not exist");
+            }
+
+            try
+            {
+                prices = PriceTable.Default.OverriddenBy(PriceTable.Load(pricesFile));
+            }
+            catch (PriceTableException exception)
+            {
+                // Its message names the file, the line and the offending value.
+                throw new FormatException($"{pricesSetting}: {exception.Message}");
+            }
         }
 
         return new ProxySettings
@@ -160,6 +176,7 @@ internal static class ProxySettingsResolver
             ProxyKey = proxyKey,
             Redis = redis,
             PricesFile = pricesFile,
+            Prices = prices,
             CacheFile = cacheFile,
             CacheMaxBytes = arguments.CacheMaxBytes ?? config.CacheMaxBytes ?? ProxyDefaults.CacheMaxBytes,
             CacheMaxAge = arguments.CacheMaxAge ?? config.CacheMaxAge ?? ProxyDefaults.CacheMaxAge,
