@@ -29,6 +29,7 @@ internal sealed class CacheWriter : IDisposable
     private readonly SqliteCommand _touch;
     private readonly SqliteCommand _delete;
     private readonly SqliteCommand _totals;
+    private readonly SqliteCommand _oldest;
     private readonly SqliteCommand _evict;
     private readonly SqliteCommand _prune;
     private readonly Task _loop;
@@ -49,7 +50,8 @@ internal sealed class CacheWriter : IDisposable
         _touch = Command("UPDATE answers SET last_used = $last_used WHERE key = $key AND last_used < $last_used", "$key", "$last_used");
         _delete = Command("DELETE FROM answers WHERE key = $key AND checksum = $checksum RETURNING size", "$key", "$checksum");
         _totals = Command("UPDATE totals SET entries = entries + $entries, bytes = bytes + $bytes WHERE id = 1 RETURNING entries, bytes", "$entries", "$bytes");
-        _evict = Command("DELETE FROM answers WHERE key IN (SELECT key FROM answers ORDER BY last_used LIMIT $limit) RETURNING size", "$limit");
+        _oldest = Command("SELECT key, size FROM answers ORDER BY last_used, key LIMIT $limit", "$limit");
+        _evict = Command("DELETE FROM answers WHERE key = $key", "$key");
         _prune = Command("DELETE FROM answers WHERE key IN (SELECT key FROM answers WHERE last_used < $before LIMIT $limit) RETURNING size", "$before", "$limit");
         _loop = Task.Run(RunAsync);
     }
@@ -81,7 +83,7 @@ internal sealed class CacheWriter : IDisposable
     {
         _queue.Writer.TryComplete();
         _loop.Wait(TimeSpan.FromSeconds(30));
-        foreach (var command in new[] { _oldSize, _upsert, _touch, _delete, _totals, _evict, _prune })
+        foreach (var command in new[] { _oldSize, _upsert, _touch, _delete, _totals, _oldest, _evict, _prune })
         {
             command.Dispose();
         }
@@ -113,10 +115,10 @@ internal sealed class CacheWriter : IDisposable
                 _batch.Add(op);
             }
 
-            int stored = 0;
             try
             {
-                stored = Apply(_batch);
+                // Counted before the stores' callers hear they are done, so statistics read after a store include it.
+                _onStored(Apply(_batch));
                 MaybePrune();
             }
             catch (SqliteException exception)
@@ -129,11 +131,6 @@ internal sealed class CacheWriter : IDisposable
                 {
                     op.Done?.TrySetResult();
                 }
-            }
-
-            if (stored > 0)
-            {
-                _onStored(stored);
             }
         }
     }
@@ -188,15 +185,32 @@ internal sealed class CacheWriter : IDisposable
     private (long Entries, long Bytes) Evict(SqliteTransaction transaction, (long Entries, long Bytes) totals)
     {
         long target = _options.MaxBytes / 10 * 9;
+        var victims = new List<byte[]>();
         while (totals.Bytes > target && totals.Entries > 0)
         {
-            var (count, freed) = DeleteSizes(Run(_evict, transaction, (long)EvictChunk));
-            if (count == 0)
+            // The oldest first, only as many as bring the total under the target.
+            victims.Clear();
+            long freed = 0;
+            using (var oldest = Run(_oldest, transaction, (long)EvictChunk).ExecuteReader())
+            {
+                while (totals.Bytes - freed > target && oldest.Read())
+                {
+                    victims.Add(oldest.GetFieldValue<byte[]>(0));
+                    freed += oldest.GetInt64(1);
+                }
+            }
+
+            if (victims.Count == 0)
             {
                 break;
             }
 
-            totals = UpdateTotals(transaction, -count, -freed);
+            foreach (byte[] key in victims)
+            {
+                Run(_evict, transaction, key).ExecuteNonQuery();
+            }
+
+            totals = UpdateTotals(transaction, -victims.Count, -freed);
         }
 
         Debug.Assert(totals.Bytes <= target || totals.Entries == 0, "eviction stops only under the target or when empty");

@@ -190,9 +190,16 @@ public sealed partial class SluiceEngine : IDisposable
     /// <param name="options">The face's transport and what it watches of each try; the engine's own transport when null.</param>
     /// <param name="cancellationToken">Gives up: a waiter leaves the queue, a try in flight is cancelled.</param>
     /// <returns>How the request ended; its <see cref="SluiceResponse.Message"/> is the caller's to dispose.</returns>
-    public async Task<SluiceResponse> SendAsync(SluiceRequest request, SluiceSendOptions? options = null, CancellationToken cancellationToken = default)
+    public Task<SluiceResponse> SendAsync(SluiceRequest request, SluiceSendOptions? options = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(request);
+        return options?.Cache is { } cache && request.HasContent
+            ? SendThroughCacheAsync(cache, request, options, cancellationToken)
+            : SendUncachedAsync(request, options, cancellationToken);
+    }
+
+    private async Task<SluiceResponse> SendUncachedAsync(SluiceRequest request, SluiceSendOptions? options, CancellationToken cancellationToken)
+    {
         var answers = new TriedAnswers();
         var spend = BeginSpend(request);
         var result = await Dispatcher.RunAsync(
@@ -220,6 +227,21 @@ public sealed partial class SluiceEngine : IDisposable
     {
         ArgumentNullException.ThrowIfNull(requests);
         ArgumentOutOfRangeException.ThrowIfLessThan(maxInProgress, 1);
+        var ends = options?.Cache is { } cache
+            ? SendAllThroughCacheAsync(cache, requests, maxInProgress, options, cancellationToken)
+            : SendAllUncachedAsync(requests, maxInProgress, options, cancellationToken);
+        await foreach (var end in ends.ConfigureAwait(false))
+        {
+            yield return end;
+        }
+    }
+
+    private async IAsyncEnumerable<SluiceResponse> SendAllUncachedAsync(
+        IAsyncEnumerable<SluiceRequest> requests,
+        int maxInProgress,
+        SluiceSendOptions? options,
+        [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
         var sending = new ConcurrentDictionary<SluiceJob, (SluiceRequest Request, TriedAnswers Answers, JobSpend Spend)>(ReferenceEqualityComparer.Instance);
         await foreach (var result in Dispatcher.RunAllAsync(
             requests,

@@ -23,9 +23,13 @@ internal sealed class StreamWatch(GateLease lease, ProviderProfile profile, Acti
 
     public bool SawTerminator { get; private set; }
 
+    /// <summary>Where a copy of the body goes as it passes, for the response cache; set before the body is read.</summary>
+    public StreamTee? Tee { get; set; }
+
     /// <summary>Scans a chunk of the body; lines may span chunks.</summary>
     public void Observe(ReadOnlySpan<byte> chunk)
     {
+        Tee?.Append(chunk);
         while (!chunk.IsEmpty)
         {
             int newline = chunk.IndexOf((byte)'\n');
@@ -81,6 +85,9 @@ internal sealed class StreamWatch(GateLease lease, ProviderProfile profile, Acti
             lease.Dispose();
         }
     }
+
+    /// <summary>The body ended cleanly, terminator seen: hands the tee's copy on (the cache stores it before this completes).</summary>
+    public ValueTask EndedAsync() => Tee is { } tee ? tee.CompleteAsync(_usage.Usage) : ValueTask.CompletedTask;
 
     // Each dimension from its own count: Anthropic's output tokens come with message_delta, its input with message_start.
     private void Settle()

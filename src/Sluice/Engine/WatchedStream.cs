@@ -32,7 +32,14 @@ internal sealed class WatchedStream(Stream inner, StreamWatch watch) : Stream
             throw;
         }
 
-        return After(buffer[..read]);
+        int passed = After(buffer[..read]);
+        if (passed == 0)
+        {
+            // A synchronous reader does not wait for the cache: the store finishes on its own (it never throws).
+            LetRun(watch.EndedAsync());
+        }
+
+        return passed;
     }
 
     public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
@@ -51,7 +58,14 @@ internal sealed class WatchedStream(Stream inner, StreamWatch watch) : Stream
             throw;
         }
 
-        return After(buffer.Span[..read]);
+        int passed = After(buffer.Span[..read]);
+        if (passed == 0)
+        {
+            // Stored before the reader hears the end, so a request sent after it is answered from the cache.
+            await watch.EndedAsync().ConfigureAwait(false);
+        }
+
+        return passed;
     }
 
     public override void Flush()
@@ -73,6 +87,14 @@ internal sealed class WatchedStream(Stream inner, StreamWatch watch) : Stream
         }
 
         base.Dispose(disposing);
+    }
+
+    private static void LetRun(ValueTask storing)
+    {
+        if (!storing.IsCompleted)
+        {
+            _ = storing.AsTask();
+        }
     }
 
     private int After(ReadOnlySpan<byte> chunk)

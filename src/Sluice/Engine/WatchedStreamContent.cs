@@ -22,6 +22,9 @@ internal sealed class WatchedStreamContent : HttpContent
         ContentHeaders.Copy(inner.Headers, Headers);
     }
 
+    /// <summary>Copies the body, as it is read, to the response cache; set before anyone reads it.</summary>
+    internal void TeeTo(StreamTee tee) => _watch.Tee = tee;
+
     protected override async Task SerializeToStreamAsync(Stream stream, TransportContext? context) =>
         await SerializeToStreamAsync(stream, context, CancellationToken.None).ConfigureAwait(false);
 
