@@ -21,4 +21,10 @@ public sealed class SpendCacheOptionsTests
     [Fact]
     public void PositiveCaps_Valid() =>
         Assert.Empty(Problems(new ProxyUpstream { Name = "openai", Url = new Uri("http://127.0.0.1:1"), MaxSpendPerDay = 0.01m, MaxSpendPerClientPerDay = 5m }));
+
+    [Fact]
+    public void CacheWithoutAResponseCache_NamedWithUpstream() =>
+        Assert.Contains(
+            "Upstreams[local]: Cache is true, but SluiceProxyOptions.Cache is not set: give the proxy a response cache.",
+            Problems(new ProxyUpstream { Name = "local", Url = new Uri("http://127.0.0.1:1"), Cache = true }));
 }
