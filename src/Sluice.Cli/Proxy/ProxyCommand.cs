@@ -95,7 +95,7 @@ internal static class ProxyCommand
             Description = "A response cache (SQLite file, shared by replicas on one machine and by sluice run). Used only by upstreams with \"cache\": true (--cache-all) and by requests sending x-sluice-cache: use; only for temperature 0 and one choice, unless --cache-any-temperature. Hits carry x-sluice-cache: hit (default: no cache).",
             HelpName = "FILE",
         };
-        var cacheMaxSize = ProxyOptionKinds.Size("--cache-max-size", $"The cache's size cap, such as 500MB or 2GB; the oldest answers go first (default: {ProxyValueText.FormatSize(ProxyDefaults.CacheMaxBytes)}).");
+        var cacheMaxSize = ProxyOptionKinds.Size("--cache-max-size", $"The cache's size cap, such as 500MB or 2GB; the least recently used answers go first (default: {ProxyValueText.FormatSize(ProxyDefaults.CacheMaxBytes)}).");
         var cacheMaxAge = OptionKinds.Duration("--cache-max-age", ProxyDefaults.CacheMaxAge, "How long a cached answer may be replayed.");
         var cacheAll = new Option<bool>("--cache-all")
         {

@@ -219,6 +219,75 @@ public sealed class ProxySpendTests(ITestOutputHelper output) : IDisposable
         Assert.Equal(HttpStatusCode.OK, models.StatusCode);
     }
 
+    [Fact]
+    public async Task AnthropicUpstream_402InAnthropicsShape()
+    {
+        // The shipped prices: claude-haiku-4-5's 1,000 output tokens alone cost far more than a cap of a hundredth of a cent.
+        await using var fixture = await ProxyFixture.StartAsync(
+            new MockOptions(),
+            mock => ProxyFixture.Single(mock, apiKey: UpstreamKey, provider: Sluice.Providers.ProviderKind.Anthropic) with
+            {
+                Upstreams = [ProxyFixture.Single(mock, apiKey: UpstreamKey, provider: Sluice.Providers.ProviderKind.Anthropic).Upstreams[0] with { MaxSpendPerDay = 0.0001m }],
+            });
+        using var request = new HttpRequestMessage(HttpMethod.Post, "v1/messages")
+        {
+            Content = new StringContent("""{"model":"claude-haiku-4-5","max_tokens":1000,"messages":[{"role":"user","content":"hi"}]}""", Encoding.UTF8, "application/json"),
+        };
+
+        using var response = await fixture.Client.SendAsync(request).WaitAsync(ProxyFixture.Bound);
+
+        Assert.Equal(HttpStatusCode.PaymentRequired, response.StatusCode);
+        var body = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement;
+        Assert.Equal("error", body.GetProperty("type").GetString());
+        Assert.Equal("spend_cap_reached", body.GetProperty("error").GetProperty("type").GetString());
+        Assert.StartsWith("sluice proxy: the daily spend cap of upstream 'default' ($0.0001 per UTC day) is reached", body.GetProperty("error").GetProperty("message").GetString(), StringComparison.Ordinal);
+        Assert.Equal(0, fixture.Mock.GetStats().Received);
+    }
+
+    [Fact]
+    public async Task CapReached_CachedAnswerStillServed_CostsNothing()
+    {
+        await using var fixture = await ProxyFixture.StartAsync(new MockOptions(), mock => Capped(mock, 1.00m, null, UpstreamKey) with
+        {
+            Upstreams = [Capped(mock, 1.00m, null, UpstreamKey).Upstreams[0] with { Cache = true }],
+            CacheFile = Path.Combine(_directory, "cache.db"),
+        });
+        using (var first = await fixture.Client.SendAsync(Deterministic()).WaitAsync(ProxyFixture.Bound))
+        {
+            Assert.Equal((HttpStatusCode.OK, "miss"), (first.StatusCode, first.Headers.GetValues("x-sluice-cache").Single()));
+        }
+
+        for (int i = 0; i < 30; i++)
+        {
+            using var response = await fixture.Client.SendAsync(Chat(i)).WaitAsync(ProxyFixture.Bound);
+            if (response.StatusCode == HttpStatusCode.PaymentRequired)
+            {
+                break;
+            }
+        }
+
+        long received = fixture.Mock.GetStats().Received;
+        decimal spent = await SpentAsync(fixture);
+        using (var again = await fixture.Client.SendAsync(Deterministic()).WaitAsync(ProxyFixture.Bound))
+        {
+            Assert.Equal((HttpStatusCode.OK, "hit"), (again.StatusCode, again.Headers.GetValues("x-sluice-cache").Single()));
+        }
+
+        Assert.Equal(received, fixture.Mock.GetStats().Received);
+        Assert.Equal(spent, await SpentAsync(fixture));
+
+        static HttpRequestMessage Deterministic() => new(HttpMethod.Post, "v1/chat/completions")
+        {
+            Content = new StringContent("""{"model":"gpt-4o-mini","temperature":0,"max_tokens":10,"messages":[{"role":"user","content":"The cached one."}]}""", Encoding.UTF8, "application/json"),
+        };
+    }
+
+    private static async Task<decimal> SpentAsync(ProxyFixture fixture)
+    {
+        using var status = JsonDocument.Parse(await fixture.Client.GetStringAsync("sluice/status").WaitAsync(ProxyFixture.Bound));
+        return status.RootElement.GetProperty("upstreams")[0].GetProperty("spend").GetProperty("spent_since_start").GetDecimal();
+    }
+
     private static async Task<long> RefusedAsync(ProxyFixture fixture)
     {
         using var status = JsonDocument.Parse(await fixture.Client.GetStringAsync("sluice/status").WaitAsync(ProxyFixture.Bound));
