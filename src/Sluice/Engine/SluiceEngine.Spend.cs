@@ -13,6 +13,9 @@ public sealed partial class SluiceEngine
 {
     private readonly SpendBook _spend;
 
+    /// <summary>The engine's money: caps per partition, unpriced models; for tests.</summary>
+    internal SpendBook SpendBook => _spend;
+
     /// <summary>The prices this engine reads: <see cref="Http.SluiceHandlerOptions.Prices"/>, else the shipped ones.</summary>
     public PriceTable Prices => _spend.Prices;
 

@@ -28,14 +28,24 @@ internal static class PriceFile
         catch (JsonException exception)
         {
             int? line = exception.LineNumber is { } zeroBased ? (int)zeroBased + 1 : null;
-            throw new PriceTableException(path, line, $"not valid JSON: {FirstSentence(exception.Message)}", exception);
+            string column = exception.BytePositionInLine is { } position ? FormattableString.Invariant($" at column {position + 1}") : string.Empty;
+            throw new PriceTableException(path, line, $"not valid JSON{column}: {WithoutPosition(exception.Message)}", exception);
         }
     }
 
-    private static string FirstSentence(string message)
+    // The reader's message ends with its own zero-based position; the exception names the line as people count.
+    private static string WithoutPosition(string message)
     {
-        int end = message.IndexOf(" Path:", StringComparison.Ordinal);
-        return end > 0 ? message[..end] : message;
+        foreach (var marker in (ReadOnlySpan<string>)[" LineNumber:", " Path:"])
+        {
+            int end = message.IndexOf(marker, StringComparison.Ordinal);
+            if (end > 0)
+            {
+                message = message[..end];
+            }
+        }
+
+        return message;
     }
 
     private ref struct Parser(byte[] json, string path)

@@ -1,3 +1,4 @@
+using System.ComponentModel;
 using System.Diagnostics.CodeAnalysis;
 using Sluice.Providers;
 
@@ -11,8 +12,10 @@ namespace Sluice.Spend;
 /// </summary>
 /// <remarks>
 /// Azure OpenAI and OpenAI-compatible servers are priced from the <c>openai</c> list, since they serve OpenAI's models
-/// under OpenAI's names (an Azure request whose body names no model has no price). Immutable and thread-safe.
+/// under OpenAI's names (an Azure request whose body names no model has no price). Immutable and thread-safe. In
+/// configuration, a string is the path of a prices file laid over the shipped prices (<c>"Sluice:Prices": "prices.json"</c>).
 /// </remarks>
+[TypeConverter(typeof(PriceTableConverter))]
 public sealed class PriceTable
 {
     private static readonly Lazy<PriceTable> Embedded = new(LoadEmbedded);

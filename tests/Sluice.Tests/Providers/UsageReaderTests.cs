@@ -22,12 +22,13 @@ public sealed class UsageReaderTests
     }
 
     [Theory]
-    [InlineData(ProviderBodies.OpenAIChatCompletion, 29L, 19L, 10L)]
-    [InlineData("""{"id":"msg_1","type":"message","usage":{"input_tokens":100,"cache_creation_input_tokens":2000,"cache_read_input_tokens":5000,"output_tokens":50}}""", 2150L, 2100L, 50L)]
-    [InlineData("""{"object":"list","usage":{"prompt_tokens":8,"total_tokens":8}}""", 8L, 8L, null)]
-    public void Read_GivesTheTotalAndEachPart(string body, long total, long? input, long? output)
+    [InlineData(ProviderBodies.OpenAIChatCompletion, 29L, 19L, 10L, 0L)]
+    [InlineData("""{"id":"msg_1","type":"message","usage":{"input_tokens":100,"cache_creation_input_tokens":2000,"cache_read_input_tokens":5000,"output_tokens":50}}""", 2150L, 2100L, 50L, 5000L)]
+    [InlineData("""{"object":"list","usage":{"prompt_tokens":8,"total_tokens":8}}""", 8L, 8L, null, null)]
+    [InlineData("""{"id":"resp_1","object":"response","usage":{"input_tokens":36,"input_tokens_details":{"cached_tokens":30},"output_tokens":87,"total_tokens":123}}""", 123L, 36L, 87L, 30L)]
+    public void Read_GivesTheTotalAndEachPart(string body, long total, long? input, long? output, long? cachedInput)
     {
-        Assert.Equal(new TokenUsage(total, input, output), UsageReader.Read(Utf8(body)));
+        Assert.Equal(new TokenUsage(total, input, output) { CachedInput = cachedInput }, UsageReader.Read(Utf8(body)));
     }
 
     [Theory]
