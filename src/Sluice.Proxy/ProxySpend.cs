@@ -129,9 +129,9 @@ internal sealed class ProxySpend
     /// <summary>The engine's name for a client's cap (the fingerprint is not in it: errors and logs never show one).</summary>
     internal static string ClientCapName(string upstream) => $"a client's daily spend cap at upstream '{upstream}'";
 
-    /// <summary>Dollars as a message shows them: cents, or more digits where a price needs them.</summary>
+    /// <summary>Dollars as a message shows them: cents, or up to six decimals where a small amount needs them.</summary>
     internal static string Usd(decimal amount) =>
-        "$" + amount.ToString(amount == decimal.Round(amount, 2) ? "0.00" : "0.00##", CultureInfo.InvariantCulture);
+        "$" + amount.ToString(amount == decimal.Round(amount, 2) ? "0.00" : "0.00####", CultureInfo.InvariantCulture);
 
     private DateTimeOffset NextMidnight() => new(_time.GetUtcNow().UtcDateTime.Date.AddDays(1), TimeSpan.Zero);
 }
