@@ -86,10 +86,12 @@ internal static class CacheFile
 
     private static void Create(SqliteConnection connection)
     {
-        // Page size before the first table; 8 KiB keeps an answer of a few kilobytes inside its b-tree page.
-        Execute(connection, "PRAGMA page_size = 8192");
         Execute(connection, "PRAGMA journal_mode = WAL");
         // Two processes may create the same new file at once: IF NOT EXISTS and OR IGNORE make the second a no-op.
+        // The key table is narrow and WITHOUT ROWID (a lookup is one b-tree descent on the hash); the bodies live in a
+        // rowid table beside it, appended in order. SQLite advises WITHOUT ROWID only for rows under ~1/20 of a page:
+        // with the ~700-byte bodies inside it, every store into a random place of the tree split and rewrote several
+        // pages (measured: ~5 pages written a store, 4,000 stores/s at 20,000 entries).
         Execute(connection, $"""
             BEGIN IMMEDIATE;
             PRAGMA application_id = {ApplicationId};
@@ -101,7 +103,8 @@ internal static class CacheFile
                 last_used INTEGER NOT NULL,
                 size INTEGER NOT NULL,
                 checksum INTEGER NOT NULL,
-                entry BLOB NOT NULL) WITHOUT ROWID;
+                body INTEGER NOT NULL) WITHOUT ROWID;
+            CREATE TABLE IF NOT EXISTS bodies (id INTEGER PRIMARY KEY, entry BLOB NOT NULL);
             CREATE INDEX IF NOT EXISTS answers_by_last_used ON answers (last_used);
             INSERT OR IGNORE INTO meta (key, value) VALUES ('schema', '{Schema}'), ('version', '{SchemaVersion}');
             INSERT OR IGNORE INTO totals (id, entries, bytes) VALUES (1, 0, 0);
@@ -112,7 +115,7 @@ internal static class CacheFile
     private static void Check(SqliteConnection connection)
     {
         if (Scalar<long>(connection, "PRAGMA application_id") != ApplicationId
-            || Scalar<long>(connection, "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN ('meta', 'totals', 'answers')") != 3)
+            || Scalar<long>(connection, "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN ('meta', 'totals', 'answers', 'bodies')") != 4)
         {
             throw new CacheUnusableException("it is another program's SQLite database, not a Sluice response cache");
         }

@@ -16,7 +16,7 @@ internal sealed class CacheReader : IDisposable
         try
         {
             Select = _connection.CreateCommand();
-            Select.CommandText = "SELECT stored_at, last_used, checksum, entry FROM answers WHERE key = $key";
+            Select.CommandText = "SELECT a.stored_at, a.last_used, a.checksum, b.entry FROM answers AS a JOIN bodies AS b ON b.id = a.body WHERE a.key = $key";
             Select.Parameters.Add(new SqliteParameter("$key", Key));
             Select.Prepare();
         }

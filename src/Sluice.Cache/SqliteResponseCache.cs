@@ -24,6 +24,9 @@ public sealed class SqliteResponseCache : ResponseCache
     private const long TouchEverySeconds = 60;
     private const int MaxIdleReaders = 8;
 
+    // The largest body kept: SQLite's default limit for one value is 1 GB, and an answer that size is not an answer.
+    private const int MaxEntryBytes = 64 << 20;
+
     // Counted against the size cap beside the stored blob: the key, the row's header and its index entry.
     private const long RowOverhead = 96;
 
@@ -97,6 +100,12 @@ public sealed class SqliteResponseCache : ResponseCache
         ArgumentNullException.ThrowIfNull(answer);
         if (_writer is not { } writer || Volatile.Read(ref _disabledReason) is not null || Volatile.Read(ref _disposed) != 0)
         {
+            return ValueTask.CompletedTask;
+        }
+
+        if (answer.ContentType?.Length > ushort.MaxValue / 4 || answer.Body.Length > MaxEntryBytes)
+        {
+            // Not worth keeping, and not the caller's failure: refused like any store the cache cannot take.
             return ValueTask.CompletedTask;
         }
 
@@ -276,7 +285,17 @@ public sealed class SqliteResponseCache : ResponseCache
         }
     }
 
-    private void OnWriteError(SqliteException exception) => OnReadError(exception);
+    private void OnWriteError(Exception exception)
+    {
+        if (exception is SqliteException sqlite)
+        {
+            OnReadError(sqlite);
+        }
+        else if (Interlocked.Exchange(ref _failureLogged, 1) == 0)
+        {
+            CacheLog.Failed(_logger, _path, exception.GetType().Name);
+        }
+    }
 
     /// <summary>Disables the cache for the rest of the process, saying so once.</summary>
     private void Disable(string reason)

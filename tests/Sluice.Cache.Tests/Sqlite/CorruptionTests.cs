@@ -54,6 +54,49 @@ public sealed class CorruptionTests : IDisposable
     }
 
     [Fact]
+    public async Task AFileDamagedWhileInUse_IsDetectedAtRead_WithOneWarning_AndNothingThrows()
+    {
+        using var cache = Open();
+        for (int i = 0; i < 600; i++)
+        {
+            await cache.StoreAsync(Answers.Key(i), Answers.Chat($"answer number {i}: {new string((char)('a' + (i % 26)), i % 300)}", _time.GetUtcNow())).AsTask().DefaultTimeout();
+        }
+
+        // Everything into the main file, then its middle third overwritten, as a failing disk would.
+        using (var connection = new SqliteConnection($"Data Source={CachePath};Pooling=False"))
+        {
+            connection.Open();
+            using var checkpoint = connection.CreateCommand();
+            checkpoint.CommandText = "PRAGMA wal_checkpoint(TRUNCATE)";
+            checkpoint.ExecuteNonQuery();
+        }
+
+        await using (var file = new FileStream(CachePath, FileMode.Open, FileAccess.Write, FileShare.ReadWrite))
+        {
+            var garbage = new byte[file.Length / 3];
+            new Random(11).NextBytes(garbage);
+            file.Position = file.Length / 3;
+            await file.WriteAsync(garbage);
+        }
+
+        int hits = 0;
+        for (int i = 0; i < 600; i++)
+        {
+            if (await cache.TryGetAsync(Answers.Key(i)).DefaultTimeout() is { } answer)
+            {
+                hits++;
+                Assert.Equal(Answers.ChatJson($"answer number {i}: {new string((char)('a' + (i % 26)), i % 300)}"), System.Text.Encoding.UTF8.GetString(answer.Body.Span));
+            }
+        }
+
+        await cache.StoreAsync(Answers.Key(1000), Answers.Chat("after", _time.GetUtcNow())).AsTask().DefaultTimeout();
+        Assert.NotNull(cache.Statistics.DisabledReason);
+        Assert.True(hits < 600, "no lookup met the damage");
+        var warning = Assert.Single(_logger.Collector.GetSnapshot());
+        Assert.Contains("cannot be used", warning.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task AnotherProgramsDatabase_IsLeftUntouched_WithOneWarning()
     {
         using (var connection = new SqliteConnection($"Data Source={CachePath};Pooling=False"))
@@ -143,12 +186,12 @@ public sealed class CorruptionTests : IDisposable
         using var connection = new SqliteConnection($"Data Source={CachePath};Pooling=False");
         connection.Open();
         using var read = connection.CreateCommand();
-        read.CommandText = "SELECT entry FROM answers WHERE key = $key";
+        read.CommandText = "SELECT b.entry FROM answers AS a JOIN bodies AS b ON b.id = a.body WHERE a.key = $key";
         read.Parameters.AddWithValue("$key", key);
         var entry = (byte[])read.ExecuteScalar()!;
         entry[entry.Length / 2] ^= 0x10;
         using var write = connection.CreateCommand();
-        write.CommandText = "UPDATE answers SET entry = $entry WHERE key = $key";
+        write.CommandText = "UPDATE bodies SET entry = $entry WHERE id = (SELECT body FROM answers WHERE key = $key)";
         write.Parameters.AddWithValue("$key", key);
         write.Parameters.AddWithValue("$entry", entry);
         Assert.Equal(1, write.ExecuteNonQuery());
