@@ -30,7 +30,7 @@ public sealed partial class SluiceEngine
     public decimal? EstimateCost(SluiceRequest request)
     {
         ArgumentNullException.ThrowIfNull(request);
-        return _spend.PriceOf(request.Model) is { } price ? WorstCaseOf(price, request) : null;
+        return _spend.PriceOf(PricedModelOf(request)) is { } price ? WorstCaseOf(price, request) : null;
     }
 
     /// <summary>What a request's reported usage costs at its model's list price; for "saved" figures (a cache hit).</summary>
@@ -40,8 +40,15 @@ public sealed partial class SluiceEngine
     public decimal? CostOf(SluiceRequest request, TokenUsage usage)
     {
         ArgumentNullException.ThrowIfNull(request);
-        return _spend.PriceOf(request.Model) is { } price ? _spend.CostOf(price, usage) : null;
+        return _spend.PriceOf(PricedModelOf(request)) is { } price ? _spend.CostOf(price, usage) : null;
     }
+
+    /// <summary>
+    /// The model a request is priced as: its body's, else for Azure OpenAI its deployment's name (Azure bodies often
+    /// name no model, and deployments are usually named after theirs; a name the table does not list has no price).
+    /// </summary>
+    private string? PricedModelOf(SluiceRequest request) =>
+        request.Model ?? (Provider == ProviderKind.AzureOpenAI ? ApiEndpoints.AzureDeployment(request.Template.RequestUri?.IsAbsoluteUri == true ? request.Template.RequestUri.AbsolutePath : request.Template.RequestUri?.OriginalString) : null);
 
     private static decimal WorstCaseOf(ModelPrice price, SluiceRequest request) =>
         price.CostOf(request.EstimatedInputTokens, request.EstimatedOutputTokens);
@@ -49,7 +56,7 @@ public sealed partial class SluiceEngine
     /// <summary>The spend of one job, made as it starts: its model's price and a try's worst case, looked up once.</summary>
     private JobSpend BeginSpend(SluiceRequest request)
     {
-        var price = _spend.PriceOf(request.Model);
+        var price = _spend.PriceOf(PricedModelOf(request));
         return new JobSpend(price, price is null ? null : WorstCaseOf(price, request));
     }
 
@@ -72,9 +79,11 @@ public sealed partial class SluiceEngine
 
         string? refusal = null;
         var reservations = new List<SpendReservation>(caps.Count);
-        if (caps.Count > 0 && job.WorstCase is not { } worst)
+
+        // A request without a body (listing models, fetching a file) runs no model and is not held by a cap.
+        if (caps.Count > 0 && job.WorstCase is null && request.HasContent)
         {
-            refusal = request.Model is { } model
+            refusal = PricedModelOf(request) is { } model
                 ? $"spend cap: model '{model}' has no price for {Provider} in the price table (as of {Prices.AsOf:yyyy-MM-dd}), so its cost cannot be kept under a cap; add it with a prices file (SluiceHandlerOptions.Prices, --prices; see docs/spend.md)"
                 : "spend cap: the request names no model, so its cost cannot be kept under a cap";
         }

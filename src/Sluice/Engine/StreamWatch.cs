@@ -73,7 +73,6 @@ internal sealed class StreamWatch(GateLease lease, ProviderProfile profile, Acti
             }
 
             Settle();
-            ended?.Invoke(_usage.Usage, SawTerminator);
         }
 #pragma warning disable CA1031 // Finish runs as a body ends or is disposed: nothing it meets may keep the slot or reach the reader.
         catch (Exception)
@@ -82,7 +81,15 @@ internal sealed class StreamWatch(GateLease lease, ProviderProfile profile, Acti
         }
         finally
         {
-            lease.Dispose();
+            // The try's spend settles whatever the token bookkeeping met: a reservation left open would hold its cap for ever.
+            try
+            {
+                ended?.Invoke(_usage.Usage, SawTerminator);
+            }
+            finally
+            {
+                lease.Dispose();
+            }
         }
     }
 

@@ -60,18 +60,25 @@ internal sealed class SpendBook : IDisposable
         }
     }
 
-    /// <summary>A model's price, or <see langword="null"/>, said once per model in the log.</summary>
+    /// <summary>
+    /// A model's price, or <see langword="null"/>: a model the table does not list is said once in the log; a request
+    /// that names no model has nothing to add to a prices file, and is not said.
+    /// </summary>
     public ModelPrice? PriceOf(string? model)
     {
+        if (model is null)
+        {
+            return null;
+        }
+
         if (Prices.TryFind(_provider, model, out var price))
         {
             return price;
         }
 
-        string name = model ?? "(none)";
-        if (_unpriced.Count < MaxUnpricedRemembered && _unpriced.TryAdd(name, 0))
+        if (_unpriced.Count < MaxUnpricedRemembered && _unpriced.TryAdd(model, 0))
         {
-            Log.ModelUnpriced(_logger, name, _provider, Prices.AsOf);
+            Log.ModelUnpriced(_logger, model, _provider, Prices.AsOf);
         }
 
         return null;

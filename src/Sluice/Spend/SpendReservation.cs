@@ -18,9 +18,6 @@ public sealed class SpendReservation
     /// <summary>The worst case reserved, in US dollars.</summary>
     public decimal Amount { get; }
 
-    /// <summary>The cap it is held in.</summary>
-    public SpendCap Cap => _cap;
-
     /// <summary>True once settled or released.</summary>
     public bool IsSettled => Volatile.Read(ref _settled) != 0;
 

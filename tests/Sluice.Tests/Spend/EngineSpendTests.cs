@@ -237,6 +237,38 @@ public sealed class EngineSpendTests
     }
 
     [Fact]
+    public async Task ARequestWithoutABody_IsNotHeldByACap_AndOneWithABodyButNoModelIsRefused_NeitherWarned()
+    {
+        using var logs = new FakeLoggerProvider();
+        using var loggers = LoggerFactory.Create(builder => builder.AddProvider(logs));
+        var transport = new ScriptedTransport((_, _) => ScriptedTransport.Json(HttpStatusCode.OK, """{"object":"list","data":[]}"""));
+        using var engine = new SluiceEngine(new SluiceHandlerOptions { AdaptiveConcurrency = false, MaxSpendPerDay = 1m }, transport, new FakeTimeProvider(), loggers);
+        var list = new HttpRequestMessage(HttpMethod.Get, "https://api.example.com/v1/models");
+
+        var listed = await engine.SendAsync(await engine.CaptureAsync(list)).DefaultTimeout();
+        var modelless = await engine.SendAsync(await engine.CaptureAsync(Post("""{"input":"hello"}""", "https://api.example.com/v1/embeddings"))).DefaultTimeout();
+
+        Assert.True(listed.IsSuccess, listed.Error);
+        Assert.Null(listed.Cost);
+        Assert.Equal(JobEndReason.SpendCapReached, modelless.Reason);
+        Assert.Contains("names no model", modelless.Error, StringComparison.Ordinal);
+        Assert.Equal(1, transport.Calls);
+        Assert.DoesNotContain(logs.Collector.GetSnapshot(), r => r.Level >= LogLevel.Warning);
+        listed.Message!.Dispose();
+    }
+
+    [Fact]
+    public async Task AnAzureRequestWithoutAModel_IsPricedByItsDeploymentsName()
+    {
+        using var engine = Make(new ScriptedTransport((_, _) => ScriptedTransport.Completion()), new FakeTimeProvider(), o => o.Provider = ProviderKind.AzureOpenAI);
+        var named = await engine.CaptureAsync(Post("""{"messages":[{"role":"user","content":"hello"}],"max_tokens":16}""", "https://x.openai.azure.com/openai/deployments/gpt-4o-mini/chat/completions?api-version=2024-10-21"));
+        var custom = await engine.CaptureAsync(Post("""{"messages":[{"role":"user","content":"hello"}],"max_tokens":16}""", "https://x.openai.azure.com/openai/deployments/support-bot/chat/completions?api-version=2024-10-21"));
+
+        Assert.Equal(Mini.CostOf(named.EstimatedInputTokens, 16), engine.EstimateCost(named));
+        Assert.Null(engine.EstimateCost(custom));
+    }
+
+    [Fact]
     public async Task EstimateCost_PricesThePromptEstimateAndTheOutputCap_1024TokensWhenTheBodyStatesNone()
     {
         using var engine = Make(new ScriptedTransport((_, _) => ScriptedTransport.Completion()), new FakeTimeProvider());
