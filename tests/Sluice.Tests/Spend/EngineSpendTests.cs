@@ -53,7 +53,7 @@ public sealed class EngineSpendTests
         Assert.Null(refused.Message);
         Assert.Equal(0m, refused.Cost);
         Assert.StartsWith($"MaxSpendPerDay of partition {refused.Request.Partition} reached: ", refused.Error, StringComparison.Ordinal);
-        Assert.Contains(FormattableString.Invariant($"${6 * Answered:0.00####} spent and $0.00 reserved of ${limit:0.00####} today"), refused.Error, StringComparison.Ordinal);
+        Assert.Contains(FormattableString.Invariant($"${6 * Answered:0.00####} spent and $0.00 reserved of ${limit:0.00####} today (resets {time.GetUtcNow().Date.AddDays(1):yyyy-MM-dd} 00:00 UTC)"), refused.Error, StringComparison.Ordinal);
         Assert.Contains(FormattableString.Invariant($"this request's worst case is ${worst:0.00####}"), refused.Error, StringComparison.Ordinal);
         foreach (var end in ends)
         {
