@@ -223,6 +223,7 @@ public sealed class EngineCacheTests : IDisposable
         }
 
         Assert.Equal(3, taken);
+        Assert.Equal(50, transport.Calls);
     }
 
     private static async IAsyncEnumerable<SluiceRequest> Batch(SluiceEngine engine, int changed, [EnumeratorCancellation] CancellationToken cancellationToken = default)
