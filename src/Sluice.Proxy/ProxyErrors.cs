@@ -49,8 +49,12 @@ internal static class ProxyErrors
         return $"{text[..cut]}… ({text.Length} characters)";
     }
 
+    /// <summary>The reason, type and code of a request refused by a spend cap (402): not a 429, which SDKs retry.</summary>
+    public const string SpendCapReached = "spend_cap_reached";
+
     private static string OpenAIType(int status) => status switch
     {
+        402 => SpendCapReached,
         429 => "requests",
         >= 500 => "server_error",
         _ => "invalid_request_error",
@@ -65,6 +69,7 @@ internal static class ProxyErrors
 
     private static string AnthropicType(int status) => status switch
     {
+        402 => SpendCapReached,
         429 => "rate_limit_error",
         401 => "authentication_error",
         404 => "not_found_error",

@@ -103,6 +103,12 @@ internal sealed class ProxyForwarder(
             return;
         }
 
+        if (!ProxyCacheDirective.TryRead(request.Headers, out string? cacheDirective))
+        {
+            await TurnAwayAsync(context, 400, errorStyle, "invalid_cache_header", $"sluice proxy: {ProxyCacheDirective.HeaderName} must be 'use' or 'off'.").ConfigureAwait(false);
+            return;
+        }
+
         // 2. The body (its bytes held until the answer is relayed), and the upstream.
         using var held = _buffers.Open();
         byte[]? body;
@@ -166,6 +172,9 @@ internal sealed class ProxyForwarder(
         }
 
         ProxyHeaders.CopyRequestHeaders(request.Headers, message, keyHeld: upstream.ApiKey is not null);
+        // The proxy's own header: it says what the proxy does, and is nothing for the upstream to see.
+        message.Headers.Remove(ProxyCacheDirective.HeaderName);
+        var cacheUse = ProxyCacheDirective.Decide(upstream, settings.Cache is not null, cacheDirective, request.Method, body);
         if (upstream.ApiKey is { } key)
         {
             ProviderCredentials.Add(message, upstream.Provider, key);
@@ -203,6 +212,10 @@ internal sealed class ProxyForwarder(
             return;
         }
 
+        // Spend caps: the upstream's and this client's (its credential's fingerprint). A request naming no model (a
+        // model list, a file) is not priced by tokens, so no cap counts it.
+        var spendCaps = outgoing.Model is not null ? runtime.Spend.CapsFor(ClientFingerprint.Of(request.Headers)) : null;
+
         // The clock counts only waiting: it stops while a try is with the upstream and runs again after a refusal.
         using var clock = new WaitClock(settings.MaxWait, time);
         using var cancel = CancellationTokenSource.CreateLinkedTokenSource(aborted, clock.Token);
@@ -212,6 +225,8 @@ internal sealed class ProxyForwarder(
             {
                 AttemptStarting = clock.Pause,
                 StopsPartition = runtime.StopsPartition,
+                Cache = cacheUse == CacheUse.Use ? settings.Cache : null,
+                SpendCaps = spendCaps,
                 AttemptEnded = kind =>
                 {
                     if (kind is AttemptOutcomeKind.Throttled or AttemptOutcomeKind.Transient)
@@ -230,13 +245,38 @@ internal sealed class ProxyForwarder(
         // 5. The answer.
         using (var answer = result.Message)
         {
+            if (result.Reason == JobEndReason.SpendCapReached && spendCaps is not null)
+            {
+                // 402, not 429: the SDKs retry a 429, and no retry can help before the cap's day ends.
+                var (cap, text) = runtime.Spend.Refusal(spendCaps, result.Error, outgoing.Model, runtime.Engine.EstimateCost(outgoing), runtime.Engine.Prices.AsOf);
+                metrics.SpendCapRefusals.Add(1, Tag("sluice.upstream", upstream.Name), Tag("sluice.spend.cap", cap));
+                await TurnAwayAsync(context, 402, upstream.Provider, ProxyErrors.SpendCapReached, text).ConfigureAwait(false);
+                return;
+            }
+
             if (answer is not null)
             {
                 metrics.Responses.Add(1, Tag("sluice.upstream", upstream.Name), Tag("http.response.status_code", (int)answer.StatusCode));
+                if (cacheUse != CacheUse.None)
+                {
+                    string cacheResult = cacheUse == CacheUse.Bypass ? ProxyCacheDirective.Bypass : result.FromCache ? "hit" : "miss";
+                    runtime.CountCache(cacheResult);
+                    metrics.Cache.Add(1, Tag("sluice.upstream", upstream.Name), Tag("sluice.cache.result", cacheResult));
+                }
+
                 // An answer to HEAD has no body, so it is never a stream, whatever the request body asked for.
                 bool stream = outgoing.IsStreaming && answer.IsSuccessStatusCode && !HttpMethods.IsHead(request.Method);
                 // Sluice asked for usage on the client's behalf if the body did not: then the client does not see it.
-                await ProxyRelay.RelayAsync(context, answer, stream, stream && outgoing.UsageAdded ? new UsageChunkFilter() : null, upstream.ApiKey).ConfigureAwait(false);
+                await ProxyRelay.RelayAsync(context, answer, stream, stream && outgoing.UsageAdded ? new UsageChunkFilter() : null, upstream.ApiKey,
+                    cacheUse == CacheUse.Bypass ? ProxyCacheDirective.Bypass : null).ConfigureAwait(false);
+
+                // Read once the answer is relayed: a stream's cost is known at its end. A cache hit cost nothing.
+                if ((result.FromCache ? 0m : result.Cost) is { } cost)
+                {
+                    runtime.Spend.Count(cost);
+                    metrics.Spend.Add((double)cost, Tag("sluice.upstream", upstream.Name));
+                }
+
                 return;
             }
 

@@ -16,12 +16,26 @@ internal sealed class ProxyMetrics
 
     private readonly Func<IEnumerable<(ProxyUpstreamRuntime Runtime, GatePartition Partition)>> _partitions;
 
-    public ProxyMetrics(IMeterFactory meterFactory, Func<IEnumerable<(ProxyUpstreamRuntime Runtime, GatePartition Partition)>> partitions)
+    public ProxyMetrics(IMeterFactory meterFactory, IReadOnlyList<ProxyUpstreamRuntime> runtimes, Sluice.Caching.ResponseCache? cache = null)
     {
-        _partitions = partitions;
+        _partitions = () => runtimes.SelectMany(r => r.Gate.Partitions.Select(p => (r, p)));
         var meter = meterFactory.Create(MeterName);
+        Spend = meter.CreateCounter<double>("sluice.proxy.spend.usd", "{USD}", "What answered requests cost at list prices, in US dollars, by upstream (cache hits cost nothing).");
+        SpendCapRefusals = meter.CreateCounter<long>("sluice.proxy.spend.cap_refusals", "{request}", "Requests refused with 402 spend_cap_reached, by upstream and cap (upstream, client, unpriced).");
+        meter.CreateObservableGauge("sluice.proxy.spend.reserved_usd", () => PerUpstream(runtimes, r => r.Spend.IsCapped ? (double)r.Spend.Reserved : null), "{USD}", "Worst cases reserved now by requests in flight under a spend cap, by upstream.");
+        meter.CreateObservableGauge("sluice.proxy.spend.today_usd", () => PerUpstream(runtimes, r => r.Spend.UpstreamCap is { } cap ? (double)cap.GetSnapshot().Settled : null), "{USD}", "Spent today (UTC) under the upstream's daily cap, by upstream.");
+        meter.CreateObservableGauge("sluice.proxy.spend.limit_usd", () => PerUpstream(runtimes, r => r.Spend.UpstreamCap is { } cap ? (double)cap.Limit : null), "{USD}", "The upstream's daily spend cap, by upstream.");
+        meter.CreateObservableGauge("sluice.proxy.spend.clients", () => PerUpstream(runtimes, r => r.Upstream.MaxSpendPerClientPerDay is null ? null : r.Spend.ClientsTracked), "{client}", "Clients whose daily spend is tracked, by upstream (bounded by --max-partitions).");
         Responses = meter.CreateCounter<long>("sluice.proxy.responses", "{response}", "Answers given to clients, by upstream and HTTP status.");
+        Cache = meter.CreateCounter<long>("sluice.proxy.cache", "{request}", "Requests that met the response cache, by upstream and result (hit, miss, bypass).");
         TurnedAway = meter.CreateCounter<long>("sluice.proxy.turned_away", "{request}", "Requests the proxy answered itself, by reason (queue_full, max_wait, draining, ...).");
+        if (cache is not null)
+        {
+            meter.CreateObservableGauge("sluice.proxy.cache.entries", () => cache.Statistics.Entries, "{entry}", "Answers held in the response cache.");
+            meter.CreateObservableGauge("sluice.proxy.cache.size", () => cache.Statistics.Bytes, "By", "Bytes the response cache's entries take.");
+            meter.CreateObservableGauge("sluice.proxy.cache.disabled", () => cache.Statistics.DisabledReason is null ? 0 : 1, "{cache}", "1 when the cache file was found damaged or foreign and is ignored.");
+        }
+
         meter.CreateObservableGauge("sluice.partition.requests_available", () => Read(s => s.RequestsAvailable), "{request}", "Requests that could start now under the request budget.");
         meter.CreateObservableGauge("sluice.partition.tokens_available", () => Read(s => s.TokensAvailable), "{token}", "Tokens available now under the token budget.");
         meter.CreateObservableGauge("sluice.partition.paused", () => Read(s => s.PausedUntil is null ? 0 : 1), "{partition}", "1 while the partition is paused for a provider's Retry-After.");
@@ -31,6 +45,23 @@ internal sealed class ProxyMetrics
     public Counter<long> Responses { get; }
 
     public Counter<long> TurnedAway { get; }
+
+    public Counter<long> Cache { get; }
+
+    public Counter<double> Spend { get; }
+
+    public Counter<long> SpendCapRefusals { get; }
+
+    private static IEnumerable<Measurement<double>> PerUpstream(IReadOnlyList<ProxyUpstreamRuntime> runtimes, Func<ProxyUpstreamRuntime, double?> value)
+    {
+        foreach (var runtime in runtimes)
+        {
+            if (value(runtime) is double measured)
+            {
+                yield return new Measurement<double>(measured, new KeyValuePair<string, object?>("sluice.upstream", runtime.Upstream.Name));
+            }
+        }
+    }
 
     private IEnumerable<Measurement<double>> Read(Func<PartitionSnapshot, double?> value)
     {

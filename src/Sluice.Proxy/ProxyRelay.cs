@@ -11,14 +11,20 @@ internal static class ProxyRelay
     /// Sends the provider's answer to the client. A stream goes event by event: every chunk read is written and
     /// flushed at once, with no buffering. A stream the upstream cut short aborts the client's connection, so the
     /// client sees an incomplete answer as incomplete rather than as a clean end. When the proxy holds the key, an error
-    /// body has key-like text taken out (<see cref="ProxyRedaction"/>).
+    /// body has key-like text taken out (<see cref="ProxyRedaction"/>). <paramref name="cacheHeader"/>, when set, is the
+    /// proxy's own <c>x-sluice-cache</c> (<c>bypass</c>); a hit or miss is marked by the engine on the answer itself.
     /// </summary>
-    public static async Task RelayAsync(HttpContext context, HttpResponseMessage answer, bool stream, UsageChunkFilter? filter, string? heldKey)
+    public static async Task RelayAsync(HttpContext context, HttpResponseMessage answer, bool stream, UsageChunkFilter? filter, string? heldKey, string? cacheHeader = null)
     {
         var response = context.Response;
         var aborted = context.RequestAborted;
         response.StatusCode = (int)answer.StatusCode;
         ProxyHeaders.CopyResponseHeaders(answer, response.Headers);
+        if (cacheHeader is not null)
+        {
+            response.Headers[ProxyCacheDirective.HeaderName] = cacheHeader;
+        }
+
         if (HttpMethods.IsHead(context.Request.Method))
         {
             // An answer to HEAD has headers only: its body is never read, whatever the request asked for.

@@ -10,7 +10,8 @@ namespace Sluice.Proxy;
 internal sealed record ProxyStatus(
     [property: JsonPropertyName("draining")] bool Draining,
     [property: JsonPropertyName("max_wait_seconds")] double MaxWaitSeconds,
-    [property: JsonPropertyName("upstreams")] IReadOnlyList<UpstreamStatus> Upstreams)
+    [property: JsonPropertyName("upstreams")] IReadOnlyList<UpstreamStatus> Upstreams,
+    [property: JsonPropertyName("cache")] CacheStatus? Cache)
 {
     public static ProxyStatus Of(SluiceProxyOptions settings, IEnumerable<ProxyUpstreamRuntime> runtimes, bool draining) => new(
         draining,
@@ -21,7 +22,10 @@ internal sealed record ProxyStatus(
             runtime.Upstream.Provider.ToString(),
             runtime.Upstream.ApiKey is null ? "client" : "proxy",
             ProxyLimits.IsAuto(runtime.Upstream.Concurrency) ? "auto" : runtime.Upstream.Concurrency!.Value.ToString(System.Globalization.CultureInfo.InvariantCulture),
-            [.. runtime.Gate.Partitions.Select(partition => PartitionStatus.Of(partition.GetSnapshot()))]))]);
+            [.. runtime.Gate.Partitions.Select(partition => PartitionStatus.Of(partition.GetSnapshot()))],
+            UpstreamCacheStatus.Of(runtime),
+            UpstreamSpendStatus.Of(runtime.Spend, runtime.Upstream)))],
+        settings.Cache is { } cache ? CacheStatus.Of(cache.Statistics) : null);
 }
 
 /// <summary>One upstream in the status.</summary>
@@ -31,7 +35,66 @@ internal sealed record UpstreamStatus(
     [property: JsonPropertyName("provider")] string Provider,
     [property: JsonPropertyName("key")] string Key,
     [property: JsonPropertyName("concurrency")] string Concurrency,
-    [property: JsonPropertyName("partitions")] IReadOnlyList<PartitionStatus> Partitions);
+    [property: JsonPropertyName("partitions")] IReadOnlyList<PartitionStatus> Partitions,
+    [property: JsonPropertyName("cache")] UpstreamCacheStatus Cache,
+    [property: JsonPropertyName("spend")] UpstreamSpendStatus Spend);
+
+/// <summary>
+/// One upstream's spend in USD: its daily cap (with what is spent and reserved today, and when the day ends), the cap
+/// per client and how many clients are tracked, what every request cost since the start, and how many were refused.
+/// </summary>
+internal sealed record UpstreamSpendStatus(
+    [property: JsonPropertyName("max_per_day")] decimal? MaxPerDay,
+    [property: JsonPropertyName("spent_today")] decimal? SpentToday,
+    [property: JsonPropertyName("reserved")] decimal Reserved,
+    [property: JsonPropertyName("resets_at")] DateTimeOffset? ResetsAt,
+    [property: JsonPropertyName("max_per_client_per_day")] decimal? MaxPerClientPerDay,
+    [property: JsonPropertyName("clients_tracked")] int ClientsTracked,
+    [property: JsonPropertyName("spent_since_start")] decimal SpentSinceStart,
+    [property: JsonPropertyName("refused")] long Refused)
+{
+    public static UpstreamSpendStatus Of(ProxySpend spend, ProxyUpstream upstream)
+    {
+        var cap = spend.UpstreamCap?.GetSnapshot();
+        return new(
+            upstream.MaxSpendPerDay,
+            cap?.Settled,
+            spend.Reserved,
+            cap?.ResetsAt,
+            upstream.MaxSpendPerClientPerDay,
+            spend.ClientsTracked,
+            spend.Spent,
+            spend.Refused);
+    }
+}
+
+/// <summary>One upstream's use of the response cache: whether it caches by itself, and what its requests met.</summary>
+internal sealed record UpstreamCacheStatus(
+    [property: JsonPropertyName("enabled")] bool Enabled,
+    [property: JsonPropertyName("any_temperature")] bool AnyTemperature,
+    [property: JsonPropertyName("hits")] long Hits,
+    [property: JsonPropertyName("misses")] long Misses,
+    [property: JsonPropertyName("bypasses")] long Bypasses)
+{
+    public static UpstreamCacheStatus Of(ProxyUpstreamRuntime runtime)
+    {
+        var (hits, misses, bypasses) = runtime.CacheCounts;
+        return new(runtime.Upstream.Cache, runtime.Upstream.CacheAnyTemperature, hits, misses, bypasses);
+    }
+}
+
+/// <summary>The response cache as a whole (every upstream, and other processes' entries in a shared file as far as known).</summary>
+internal sealed record CacheStatus(
+    [property: JsonPropertyName("hits")] long Hits,
+    [property: JsonPropertyName("misses")] long Misses,
+    [property: JsonPropertyName("stores")] long Stores,
+    [property: JsonPropertyName("entries")] long Entries,
+    [property: JsonPropertyName("bytes")] long Bytes,
+    [property: JsonPropertyName("disabled")] string? Disabled)
+{
+    public static CacheStatus Of(Sluice.Caching.ResponseCacheStatistics statistics) =>
+        new(statistics.Hits, statistics.Misses, statistics.Stores, statistics.Entries, statistics.Bytes, statistics.DisabledReason);
+}
 
 /// <summary>One partition in the status: its snapshot, with the budgets in force and where they come from.</summary>
 internal sealed record PartitionStatus(

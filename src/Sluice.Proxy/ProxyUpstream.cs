@@ -45,6 +45,36 @@ public sealed record ProxyUpstream
     public int? Concurrency { get; init; }
 
     /// <summary>
+    /// The most this upstream may spend per UTC day, in USD, over every client: each try reserves its worst case (prompt
+    /// estimate plus output cap, priced) before it is sent and settles to its real cost. A request that would pass it is
+    /// answered 402 <c>spend_cap_reached</c> without being sent. Null: no cap.
+    /// </summary>
+    public decimal? MaxSpendPerDay { get; init; }
+
+    /// <summary>
+    /// The most one client may spend at this upstream per UTC day, in USD. A client is the credential it presented (the
+    /// proxy's key or its own), known only by a fingerprint; the proxy tracks at most
+    /// <see cref="SluiceProxyOptions.MaxPartitions"/> clients per upstream, the least recently seen forgotten first.
+    /// Null: no cap per client.
+    /// </summary>
+    public decimal? MaxSpendPerClientPerDay { get; init; }
+
+    /// <summary>
+    /// Answers this upstream's deterministic requests (temperature 0, one choice) from the proxy's response cache, and
+    /// stores their answers there; needs <c>SluiceProxyOptions.Cache</c>. A request opts out with
+    /// <c>x-sluice-cache: off</c>, and into the cache of an upstream without this setting with <c>x-sluice-cache: use</c>.
+    /// </summary>
+    /// <value>Defaults to <see langword="false"/>: only requests that ask use the cache.</value>
+    public bool Cache { get; init; }
+
+    /// <summary>
+    /// Caches this upstream's answers whatever the request's temperature: for models whose answers the user accepts as
+    /// repeatable, or for tests. Otherwise only requests with temperature 0 and one choice are cached.
+    /// </summary>
+    /// <value>Defaults to <see langword="false"/>.</value>
+    public bool CacheAnyTemperature { get; init; }
+
+    /// <summary>
     /// Model groups with budgets of their own, and the models routed here: an exact name, or a pattern ending in
     /// <c>*</c> (<c>claude-*</c>) whose models share one partition.
     /// </summary>

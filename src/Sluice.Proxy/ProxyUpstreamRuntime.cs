@@ -16,6 +16,9 @@ namespace Sluice.Proxy;
 internal sealed class ProxyUpstreamRuntime : IDisposable
 {
     private readonly ModelGroups _models;
+    private long _cacheHits;
+    private long _cacheMisses;
+    private long _cacheBypasses;
 
     public ProxyUpstreamRuntime(
         ProxyUpstream upstream,
@@ -36,6 +39,7 @@ internal sealed class ProxyUpstreamRuntime : IDisposable
             MaxPartitions = settings.MaxPartitions,
             PartitionIdleTimeout = settings.PartitionIdleTimeout,
             GateFactory = settings.GateFactory,
+            Prices = settings.Prices,
         };
         foreach (var group in upstream.Models)
         {
@@ -45,7 +49,11 @@ internal sealed class ProxyUpstreamRuntime : IDisposable
         Engine = new SluiceEngine(options, transport: null, time, loggerFactory, meterFactory, random);
         _models = new ModelGroups(settings.MaxModels, settings.PartitionIdleTimeout, time);
         StopsPartition = upstream.ApiKey is null ? ClientsKeys : ProxysKey;
+        Spend = new ProxySpend(upstream, settings.MaxPartitions, time);
     }
+
+    /// <summary>The upstream's spend caps (its own, and one per client fingerprint) and what it spent.</summary>
+    public ProxySpend Spend { get; }
 
     /// <summary>
     /// Which answers classed as exhausted quota or a rejected credential stop a partition of this upstream for every
@@ -76,6 +84,26 @@ internal sealed class ProxyUpstreamRuntime : IDisposable
     {
         string group = ProxyRouter.ModelGroup(Upstream, model);
         return model is null || !string.Equals(group, model, StringComparison.Ordinal) || IsListed(model) ? group : _models.GroupOf(model);
+    }
+
+    /// <summary>Requests of this upstream answered from the cache, sent and stored, and kept from it, since the start.</summary>
+    public (long Hits, long Misses, long Bypasses) CacheCounts => (Interlocked.Read(ref _cacheHits), Interlocked.Read(ref _cacheMisses), Interlocked.Read(ref _cacheBypasses));
+
+    /// <summary>Counts one request that met the cache: <c>hit</c>, <c>miss</c> or <c>bypass</c>.</summary>
+    public void CountCache(string result)
+    {
+        switch (result)
+        {
+            case "hit":
+                Interlocked.Increment(ref _cacheHits);
+                break;
+            case "miss":
+                Interlocked.Increment(ref _cacheMisses);
+                break;
+            default:
+                Interlocked.Increment(ref _cacheBypasses);
+                break;
+        }
     }
 
     public void Dispose() => Engine.Dispose();

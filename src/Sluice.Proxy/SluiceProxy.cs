@@ -49,7 +49,7 @@ public sealed class SluiceProxy : IDisposable
         loggerFactory ??= NullLoggerFactory.Instance;
         random ??= new Random();
         _runtimes = [.. Options.Upstreams.Select(upstream => new ProxyUpstreamRuntime(upstream, Options, time, loggerFactory, meterFactory, random))];
-        var metrics = new ProxyMetrics(meterFactory, () => _runtimes.SelectMany(r => r.Gate.Partitions.Select(p => (r, p))));
+        var metrics = new ProxyMetrics(meterFactory, _runtimes, Options.Cache);
         Forwarder = new ProxyForwarder(Options, _runtimes.ToDictionary(r => r.Upstream.Name, StringComparer.OrdinalIgnoreCase), metrics, time, loggerFactory.CreateLogger(LogCategory));
     }
 

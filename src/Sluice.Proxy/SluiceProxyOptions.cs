@@ -82,6 +82,21 @@ public sealed class SluiceProxyOptions
     /// <summary>A key clients must present to use the proxy (Bearer, x-api-key or api-key); null when none is required. Never logged.</summary>
     public string? ProxyKey { get; set; }
 
+    /// <summary>
+    /// The prices requests are costed at, for spend caps, <c>/metrics</c> and <c>/sluice/status</c>: the table shipped
+    /// with Sluice, or that table overridden by a user's file (<c>PriceTable.Default.OverriddenBy(PriceTable.Load(path))</c>).
+    /// </summary>
+    /// <value>Defaults to <see langword="null"/>: <see cref="Sluice.Spend.PriceTable.Default"/>.</value>
+    public Sluice.Spend.PriceTable? Prices { get; set; }
+
+    /// <summary>
+    /// The response cache used by upstreams with <see cref="ProxyUpstream.Cache"/> and by requests sending
+    /// <c>x-sluice-cache: use</c> (<c>Sluice.Cache</c>'s <c>SqliteResponseCache</c>, or any other). The proxy uses it and
+    /// never disposes it: its owner does, after the proxy.
+    /// </summary>
+    /// <value>Defaults to <see langword="null"/>: no cache; an upstream with <see cref="ProxyUpstream.Cache"/> is then an error.</value>
+    public Sluice.Caching.ResponseCache? Cache { get; set; }
+
     /// <summary>The upstreams, never a key.</summary>
     /// <returns>A description for logs.</returns>
     public override string ToString() => $"sluice proxy -> {string.Join(", ", Upstreams)}";

@@ -34,6 +34,21 @@ internal sealed class SluiceProxyOptionsValidator : IValidateOptions<SluiceProxy
                 problems.Add($"{at}: Prefix must look like /{upstream.Name}, not '{prefix}'.");
             }
 
+            if (upstream.MaxSpendPerDay is { } perDay && perDay <= 0)
+            {
+                problems.Add($"{at}: MaxSpendPerDay must be more than 0 USD when set, not {perDay}.");
+            }
+
+            if (upstream.MaxSpendPerClientPerDay is { } perClient && perClient <= 0)
+            {
+                problems.Add($"{at}: MaxSpendPerClientPerDay must be more than 0 USD when set, not {perClient}.");
+            }
+
+            if (upstream.Cache && options.Cache is null)
+            {
+                problems.Add($"{at}: Cache is true, but SluiceProxyOptions.Cache is not set: give the proxy a response cache.");
+            }
+
             if (upstream.Concurrency is < 1 || upstream.RequestsPerMinute is < 1 || upstream.TokensPerMinute is < 1)
             {
                 problems.Add($"{at}: Concurrency, RequestsPerMinute and TokensPerMinute must be at least 1 when set.");

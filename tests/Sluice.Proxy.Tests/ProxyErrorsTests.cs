@@ -46,3 +46,38 @@ public sealed class ProxyErrorsTests
         Assert.False(response.Headers.ContainsKey("Retry-After"));
     }
 }
+
+public sealed class ProxyErrorsSpendCapTests
+{
+    private static async Task<(HttpResponse Response, JsonElement Body)> WriteAsync(ProviderKind provider)
+    {
+        var context = new DefaultHttpContext();
+        var body = new MemoryStream();
+        context.Response.Body = body;
+        await ProxyErrors.WriteAsync(context, 402, provider, ProxyErrors.SpendCapReached, "cap reached").WaitAsync(TimeSpan.FromSeconds(10));
+        return (context.Response, JsonDocument.Parse(body.ToArray()).RootElement.Clone());
+    }
+
+    [Fact]
+    public async Task OpenAIStyle402_TypeAndCodeSpendCapReached_NoRetryAfter()
+    {
+        var (response, body) = await WriteAsync(ProviderKind.OpenAI);
+
+        Assert.Equal(402, response.StatusCode);
+        Assert.Equal("spend_cap_reached", response.Headers["x-sluice-error"].ToString());
+        Assert.False(response.Headers.ContainsKey("Retry-After"));
+        var error = body.GetProperty("error");
+        Assert.Equal(("spend_cap_reached", "spend_cap_reached", "cap reached"), (error.GetProperty("type").GetString(), error.GetProperty("code").GetString(), error.GetProperty("message").GetString()));
+    }
+
+    [Fact]
+    public async Task AnthropicStyle402_ErrorTypeSpendCapReached()
+    {
+        var (response, body) = await WriteAsync(ProviderKind.Anthropic);
+
+        Assert.Equal(402, response.StatusCode);
+        Assert.Equal("error", body.GetProperty("type").GetString());
+        Assert.Equal("spend_cap_reached", body.GetProperty("error").GetProperty("type").GetString());
+        Assert.Equal("cap reached", body.GetProperty("error").GetProperty("message").GetString());
+    }
+}

@@ -56,4 +56,19 @@ internal sealed record ProxyArguments
 
     /// <summary>Where Redis is, when budgets are shared with other replicas (<c>--redis</c>); may hold a password.</summary>
     public string? Redis { get; init; }
+
+    /// <summary><c>--max-spend-per-day</c>, <c>--max-spend-per-client-per-day</c>, <c>--cache-all</c>, <c>--cache-any-temperature</c>, for <c>--upstream</c>.</summary>
+    public SpendAndCache Spend { get; init; } = SpendAndCache.None;
+
+    /// <summary><c>--prices FILE</c>.</summary>
+    public string? Prices { get; init; }
+
+    /// <summary><c>--cache FILE</c>.</summary>
+    public string? CacheFile { get; init; }
+
+    /// <summary><c>--cache-max-size</c>, in bytes.</summary>
+    public long? CacheMaxBytes { get; init; }
+
+    /// <summary><c>--cache-max-age</c>.</summary>
+    public TimeSpan? CacheMaxAge { get; init; }
 }

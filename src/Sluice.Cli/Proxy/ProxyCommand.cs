@@ -81,6 +81,31 @@ internal static class ProxyCommand
             HelpName = "HOST:PORT",
         };
 
+        var maxSpendPerDay = ProxyOptionKinds.Usd("--max-spend-per-day",
+            "The most the upstream may spend per UTC day over every client, in USD (priced with --prices): each request reserves its worst case before it is sent; one that would pass the cap gets a 402 spend_cap_reached, never sent (default: no cap).");
+        var maxSpendPerClientPerDay = ProxyOptionKinds.Usd("--max-spend-per-client-per-day",
+            "The most one client (the key it presents, known by a fingerprint only) may spend at the upstream per UTC day, in USD; over it, that client gets 402 spend_cap_reached while others go on (default: no cap).");
+        var prices = new Option<string?>("--prices")
+        {
+            Description = "A JSON prices file (same format as the table shipped with Sluice) overriding or adding models' prices, USD per million tokens. A model without a price cannot be sent under a spend cap.",
+            HelpName = "FILE",
+        };
+        var cacheFile = new Option<string?>("--cache")
+        {
+            Description = "A response cache (SQLite file, shared by replicas on one machine and by sluice run). Used only by upstreams with \"cache\": true (--cache-all) and by requests sending x-sluice-cache: use; only for temperature 0 and one choice, unless --cache-any-temperature. Hits carry x-sluice-cache: hit (default: no cache).",
+            HelpName = "FILE",
+        };
+        var cacheMaxSize = ProxyOptionKinds.Size("--cache-max-size", $"The cache's size cap, such as 500MB or 2GB; the least recently used answers go first (default: {ProxyValueText.FormatSize(ProxyDefaults.CacheMaxBytes)}).");
+        var cacheMaxAge = OptionKinds.Duration("--cache-max-age", ProxyDefaults.CacheMaxAge, "How long a cached answer may be replayed.");
+        var cacheAll = new Option<bool>("--cache-all")
+        {
+            Description = "Answer the upstream's eligible requests (temperature 0, one choice) from the cache and store their answers, without the client asking; x-sluice-cache: off opts a request out. Needs --cache.",
+        };
+        var cacheAnyTemperature = new Option<bool>("--cache-any-temperature")
+        {
+            Description = "Cache the upstream's answers whatever the request's temperature (by default only temperature 0 and one choice are cached).",
+        };
+
         var command = new Command(
             "proxy",
             "Run an OpenAI-compatible gateway: point any client's base URL at http://127.0.0.1:8787/v1 and its requests " +
@@ -91,6 +116,7 @@ internal static class ProxyCommand
             upstream, listen, allowRemote, rpm, tpm, concurrency, apiKeyEnv, provider, config, maxWait, maxQueue, maxQueueTotal,
             maxPartitions, partitionIdle, maxModels, maxBody, maxBuffered,
             maxAttempts, timeout, drainTimeout, proxyKeyEnv, redis,
+            maxSpendPerDay, maxSpendPerClientPerDay, prices, cacheFile, cacheMaxSize, cacheMaxAge, cacheAll, cacheAnyTemperature,
         };
         foreach (var option in budgets)
         {
@@ -125,6 +151,15 @@ internal static class ProxyCommand
                 DrainTimeout = Given(parseResult, drainTimeout) ? parseResult.GetValue(drainTimeout) : null,
                 ProxyKeyEnv = parseResult.GetValue(proxyKeyEnv),
                 Redis = parseResult.GetValue(redis),
+                Spend = new SpendAndCache(
+                    parseResult.GetValue(maxSpendPerDay),
+                    parseResult.GetValue(maxSpendPerClientPerDay),
+                    parseResult.GetValue(cacheAll) ? true : null,
+                    parseResult.GetValue(cacheAnyTemperature) ? true : null),
+                Prices = parseResult.GetValue(prices),
+                CacheFile = parseResult.GetValue(cacheFile),
+                CacheMaxBytes = parseResult.GetValue(cacheMaxSize),
+                CacheMaxAge = Given(parseResult, cacheMaxAge) ? parseResult.GetValue(cacheMaxAge) : null,
             };
             var output = parseResult.InvocationConfiguration;
             return await ProxyExecution.ExecuteAsync(arguments, output.Output, output.Error, cancellationToken).ConfigureAwait(false);

@@ -23,9 +23,11 @@ internal sealed record ProxyConfigFile
     [
         "listen", "allow_remote", "upstream", "provider", "api_key_env", "rpm", "tpm", "input_tpm", "output_tpm", "rpd", "tpd", "concurrency", "max_wait", "max_queue",
         "max_queue_total", "max_partitions", "partition_idle", "max_models", "max_body_mb", "max_buffered_mb", "max_attempts", "timeout", "drain_timeout", "proxy_key_env", "redis", "upstreams",
+        "max_spend_per_day", "max_spend_per_client_per_day", "cache", "cache_any_temperature", "prices", "cache_file", "cache_max_size", "cache_max_age",
     ];
 
-    private static readonly string[] UpstreamKeys = ["url", "provider", "api_key_env", "rpm", "tpm", "input_tpm", "output_tpm", "rpd", "tpd", "concurrency", "prefix", "paths", "models", "default"];
+    private static readonly string[] UpstreamKeys = ["url", "provider", "api_key_env", "rpm", "tpm", "input_tpm", "output_tpm", "rpd", "tpd", "concurrency", "prefix", "paths", "models", "default",
+        "max_spend_per_day", "max_spend_per_client_per_day", "cache", "cache_any_temperature"];
 
     private static readonly string[] ModelKeys = ["rpm", "tpm", "concurrency"];
 
@@ -64,6 +66,18 @@ internal sealed record ProxyConfigFile
     public string? Redis { get; init; }
 
     public IReadOnlyList<UpstreamConfig> Upstreams { get; init; } = [];
+
+    /// <summary>A prices file (<c>prices</c>) overriding the price table shipped with Sluice.</summary>
+    public string? Prices { get; init; }
+
+    /// <summary>The response cache's file (<c>cache_file</c>); the cache is used only by upstreams and requests that opt in.</summary>
+    public string? CacheFile { get; init; }
+
+    /// <summary>The cache's size cap in bytes (<c>cache_max_size</c>).</summary>
+    public long? CacheMaxBytes { get; init; }
+
+    /// <summary>How long a cached answer is kept (<c>cache_max_age</c>).</summary>
+    public TimeSpan? CacheMaxAge { get; init; }
 
     /// <summary>Reads the file (when given) and the <c>SLUICE_PROXY_*</c> variables.</summary>
     public static ProxyConfigFile Read(string? path, IDictionary<string, string?>? environment = null)
@@ -130,6 +144,10 @@ internal sealed record ProxyConfigFile
                 DrainTimeout = Duration(root, "drain_timeout"),
                 ProxyKeyEnv = Text(root, "proxy_key_env"),
                 Redis = Text(root, "redis"),
+                Prices = Text(root, "prices"),
+                CacheFile = Text(root, "cache_file"),
+                CacheMaxBytes = Size(root, "cache_max_size"),
+                CacheMaxAge = Duration(root, "cache_max_age"),
                 Upstreams = [.. root.GetSection("upstreams").GetChildren().Select(section =>
                 {
                     CheckKeys(section, UpstreamKeys, section.Path + ":");
@@ -150,6 +168,7 @@ internal sealed record ProxyConfigFile
             Prefix = Text(section, "prefix"),
             Paths = [.. section.GetSection("paths").GetChildren().Select(p => p.Value ?? "")],
             IsDefault = Bool(section, "default") ?? false,
+            Spend = new SpendAndCache(Usd(section, "max_spend_per_day"), Usd(section, "max_spend_per_client_per_day"), Bool(section, "cache"), Bool(section, "cache_any_temperature")),
             Models = [.. section.GetSection("models").GetChildren().Select(model =>
             {
                 CheckKeys(model, ModelKeys, model.Path + ":");
@@ -174,6 +193,16 @@ internal sealed record ProxyConfigFile
             Text(section, key) is not { } text ? null
             : int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out int value) && value >= 1 ? value
             : throw new FormatException($"{Where(section, key)} must be a whole number at least 1, not '{text}'");
+
+        private decimal? Usd(IConfiguration section, string key) =>
+            Text(section, key) is not { } text ? null
+            : ProxyValueText.TryParseUsd(text, out decimal amount) ? amount
+            : throw new FormatException($"{Where(section, key)} must be an amount in USD more than 0 (such as 5 or 0.50), not '{text}'");
+
+        private long? Size(IConfiguration section, string key) =>
+            Text(section, key) is not { } text ? null
+            : ProxyValueText.TryParseSize(text, out long bytes) ? bytes
+            : throw new FormatException($"{Where(section, key)} must be a size of at least 1MB, written like 500MB or 2GB, not '{text}'");
 
         private int? NonNegative(IConfiguration section, string key) =>
             Text(section, key) is not { } text ? null
@@ -251,4 +280,20 @@ internal sealed record UpstreamConfig(string Name)
     public IReadOnlyList<ModelBudget> Models { get; init; } = [];
 
     public bool IsDefault { get; init; }
+
+    /// <summary><c>max_spend_per_day</c>, <c>max_spend_per_client_per_day</c>, <c>cache</c>, <c>cache_any_temperature</c>.</summary>
+    public SpendAndCache Spend { get; init; } = SpendAndCache.None;
+}
+
+/// <summary>An upstream's spend caps (USD per UTC day) and cache settings, as configuration or options give them; null when not given.</summary>
+internal sealed record SpendAndCache(decimal? MaxSpendPerDay, decimal? MaxSpendPerClientPerDay, bool? Cache, bool? CacheAnyTemperature)
+{
+    public static readonly SpendAndCache None = new(null, null, null, null);
+
+    /// <summary>These settings where given, else <paramref name="fallback"/>'s, one by one.</summary>
+    public SpendAndCache Or(SpendAndCache fallback) => new(
+        MaxSpendPerDay ?? fallback.MaxSpendPerDay,
+        MaxSpendPerClientPerDay ?? fallback.MaxSpendPerClientPerDay,
+        Cache ?? fallback.Cache,
+        CacheAnyTemperature ?? fallback.CacheAnyTemperature);
 }

@@ -91,10 +91,25 @@ internal static class ProxyExecution
 
             parts.Add(u.Concurrency is { } c ? $"concurrency {c}" : "concurrency auto");
             parts.Add(u.ApiKey is null ? "clients' keys" : $"key from {u.ApiKeyEnv}");
+            if (u.MaxSpendPerDay is { } perDay)
+            {
+                parts.Add($"spend cap {ProxyValueText.FormatUsd(perDay)}/day");
+            }
+
+            if (u.MaxSpendPerClientPerDay is { } perClient)
+            {
+                parts.Add($"{ProxyValueText.FormatUsd(perClient)}/day per client");
+            }
+
+            if (u.Cache)
+            {
+                parts.Add(u.CacheAnyTemperature ? "cached, any temperature" : "cached");
+            }
             string route = u.Prefix is { } prefix ? $" at {prefix}/v1" : "";
             return $"{u.Name}{route} -> {u.Url.GetLeftPart(UriPartial.Path)} ({string.Join(", ", parts)})";
         });
-        string shared = settings.Redis is { } redis ? $"; budgets shared through Redis at {RedisConnection.Describe(redis)}" : "";
+        string cache = settings.CacheFile is { } cacheFile ? $"; response cache {cacheFile} (for upstreams that cache and requests sending x-sluice-cache: use)" : "";
+        string shared = cache + (settings.Redis is { } redis ? $"; budgets shared through Redis at {RedisConnection.Describe(redis)}" : "");
         return $"{Name} listening on {server.BaseUrl} (OpenAI base URL {server.BaseUrl}v1); upstreams: {string.Join("; ", upstreams)}{shared}. Ctrl-C drains and stops.";
     }
 }

@@ -9,6 +9,8 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
+using Sluice.Cache;
+using Sluice.Caching;
 using Sluice.Proxy;
 using Sluice.Telemetry;
 
@@ -29,8 +31,11 @@ internal sealed class ProxyServer : IAsyncDisposable
     private readonly ProxySettings _settings;
     private int _disposed;
 
-    private ProxyServer(WebApplication app, ProxySettings settings, SluiceProxy proxy, Uri baseUrl)
+    private readonly ResponseCache? _cache;
+
+    private ProxyServer(WebApplication app, ProxySettings settings, SluiceProxy proxy, Uri baseUrl, ResponseCache? cache)
     {
+        _cache = cache;
         _app = app;
         _settings = settings;
         Proxy = proxy;
@@ -72,7 +77,14 @@ internal sealed class ProxyServer : IAsyncDisposable
         builder.Services.AddSingleton<IHostLifetime, DetachedLifetime>();
         builder.Services.Configure<HostOptions>(host => host.ShutdownTimeout = settings.DrainTimeout);
         builder.Services.AddSingleton(time);
-        builder.Services.AddSluiceProxy(settings.ApplyTo);
+        // The cache is opened once the host's logging exists (a damaged file is said once in the log, then ignored) and
+        // before the proxy is first resolved, which is when these options are configured; it is closed after the app.
+        ResponseCache? cache = null;
+        builder.Services.AddSluiceProxy(options =>
+        {
+            settings.ApplyTo(options);
+            options.Cache = cache;
+        });
         builder.Services.AddOpenTelemetry()
             .ConfigureResource(resource => resource.AddService("sluice-proxy"))
             .WithMetrics(metrics => metrics
@@ -101,7 +113,26 @@ internal sealed class ProxyServer : IAsyncDisposable
         }
 
         var app = builder.Build();
-        var proxy = app.Services.GetRequiredService<SluiceProxy>();
+        if (settings.CacheFile is { } cacheFile)
+        {
+            cache = SqliteResponseCache.Open(
+                new SqliteResponseCacheOptions { Path = cacheFile, MaxBytes = settings.CacheMaxBytes, MaxAge = settings.CacheMaxAge },
+                app.Services.GetRequiredService<ILoggerFactory>().CreateLogger(SluiceProxy.LogCategory),
+                time);
+        }
+
+        SluiceProxy proxy;
+        try
+        {
+            proxy = app.Services.GetRequiredService<SluiceProxy>();
+        }
+        catch
+        {
+            await app.DisposeAsync().ConfigureAwait(false);
+            cache?.Dispose();
+            throw;
+        }
+
         app.MapGet("/healthz", (HttpContext context) =>
         {
             context.Response.StatusCode = proxy.IsDraining ? StatusCodes.Status503ServiceUnavailable : StatusCodes.Status200OK;
@@ -118,11 +149,12 @@ internal sealed class ProxyServer : IAsyncDisposable
         catch
         {
             await app.DisposeAsync().ConfigureAwait(false);
+            cache?.Dispose();
             throw;
         }
 
         string address = app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.First();
-        var server = new ProxyServer(app, settings, proxy, new Uri(address.TrimEnd('/') + "/"));
+        var server = new ProxyServer(app, settings, proxy, new Uri(address.TrimEnd('/') + "/"), cache);
         ProxyHostLog.Listening(logger, server.BaseUrl.ToString(), string.Join(", ", settings.Upstreams));
         return server;
     }
@@ -161,8 +193,9 @@ internal sealed class ProxyServer : IAsyncDisposable
             await _app.StopAsync(timeout.Token).ConfigureAwait(false);
         }
 
-        // The app's services own the proxy and dispose its engines.
+        // The app's services own the proxy and dispose its engines; the cache outlives them, as its owner.
         await _app.DisposeAsync().ConfigureAwait(false);
+        _cache?.Dispose();
     }
 
     /// <summary>Leaves Ctrl-C and SIGTERM to the proxy's owner: the command drains on them, tests never see them.</summary>

@@ -3,6 +3,7 @@ using Sluice.Cli.Common;
 using Sluice.Proxy;
 using Sluice.Redis.Connection;
 using Sluice.Redis.Gate;
+using Sluice.Spend;
 
 namespace Sluice.Cli.Proxy;
 
@@ -55,6 +56,21 @@ internal sealed record ProxySettings
     /// <summary>Where Redis is when budgets are shared with other replicas; null when they are held here. May hold a password: never shown (see <see cref="RedisConnection.Describe"/>).</summary>
     public string? Redis { get; init; }
 
+    /// <summary>The prices file overriding the table shipped with Sluice (<c>--prices</c>); null for the shipped table alone.</summary>
+    public string? PricesFile { get; init; }
+
+    /// <summary>The shipped prices overridden by <see cref="PricesFile"/>; null for the shipped table alone.</summary>
+    public PriceTable? Prices { get; init; }
+
+    /// <summary>The response cache's file (<c>--cache</c>); null when the proxy has no cache.</summary>
+    public string? CacheFile { get; init; }
+
+    /// <summary>The cache's size cap in bytes (<c>--cache-max-size</c>).</summary>
+    public long CacheMaxBytes { get; init; } = ProxyDefaults.CacheMaxBytes;
+
+    /// <summary>How long a cached answer is kept (<c>--cache-max-age</c>).</summary>
+    public TimeSpan CacheMaxAge { get; init; } = ProxyDefaults.CacheMaxAge;
+
     /// <summary>Puts the proxy's part of these settings into the library's options; listening and draining stay the host's.</summary>
     public void ApplyTo(SluiceProxyOptions options)
     {
@@ -74,6 +90,7 @@ internal sealed record ProxySettings
         options.MaxAttempts = MaxAttempts;
         options.Timeout = Timeout;
         options.ProxyKey = ProxyKey;
+        options.Prices = Prices;
         if (Redis is not null)
         {
             options.GateFactory = RedisGate.Factory(new RedisGateOptions { Configuration = Redis });
@@ -113,6 +130,12 @@ internal static class ProxyDefaults
     public const int MaxBufferedMegabytes = 256;
 
     public static readonly TimeSpan DrainTimeout = TimeSpan.FromSeconds(30);
+
+    /// <summary>The response cache's default size cap: 1 GiB, the library's default.</summary>
+    public const long CacheMaxBytes = 1024L * 1024 * 1024;
+
+    /// <summary>How long a cached answer is kept by default: 30 days, the library's default.</summary>
+    public static readonly TimeSpan CacheMaxAge = TimeSpan.FromDays(30);
 
 
     /// <summary>The name of the upstream given by <c>--upstream</c>.</summary>

@@ -5,6 +5,7 @@ using Sluice.Cli.Common;
 using Sluice.Providers;
 using Sluice.Proxy;
 using Sluice.Redis.Connection;
+using Sluice.Spend;
 
 namespace Sluice.Cli.Proxy;
 
@@ -34,15 +35,16 @@ internal static class ProxySettingsResolver
                     TokensPerMinute = arguments.TokensPerMinute ?? single.TokensPerMinute,
                     Budgets = arguments.Budgets.IsEmpty ? single.Budgets : arguments.Budgets,
                     Concurrency = arguments.Concurrency ?? single.Concurrency,
+                    Spend = arguments.Spend.Or(single.Spend),
                     IsDefault = !config.Upstreams.Any(u => u.IsDefault),
                 },
                 arguments.Upstream is not null ? "--upstream" : "upstream",
                 environment));
         }
         else if (arguments.RequestsPerMinute is not null || arguments.TokensPerMinute is not null || !arguments.Budgets.IsEmpty || arguments.Concurrency is not null ||
-                 arguments.ApiKeyEnv is not null || arguments.Provider is not null)
+                 arguments.ApiKeyEnv is not null || arguments.Provider is not null || arguments.Spend != SpendAndCache.None)
         {
-            throw new FormatException("--rpm, --tpm, --concurrency, --api-key-env and --provider describe --upstream; without it, set them per upstream in the config file");
+            throw new FormatException("--rpm, --tpm, --concurrency, --api-key-env, --provider, --max-spend-per-day, --max-spend-per-client-per-day, --cache-all and --cache-any-temperature describe --upstream; without it, set them per upstream in the config file");
         }
 
         foreach (var named in config.Upstreams)
@@ -120,6 +122,41 @@ internal static class ProxySettingsResolver
             }
         }
 
+        string? cacheFile = arguments.CacheFile ?? config.CacheFile;
+        if (cacheFile is null && upstreams.FirstOrDefault(u => u.Cache) is { } caching)
+        {
+            throw new FormatException(caching.Name == ProxyDefaults.UpstreamName && arguments.Spend.Cache is true
+                ? "--cache-all needs a cache file: add --cache FILE"
+                : $"upstream '{caching.Name}' says \"cache\": true, but there is no cache file: add --cache FILE (or \"cache_file\" in the config file)");
+        }
+
+        bool cacheTuned = (arguments.CacheMaxBytes ?? config.CacheMaxBytes) is not null || (arguments.CacheMaxAge ?? config.CacheMaxAge) is not null;
+        if (cacheFile is null && cacheTuned)
+        {
+            throw new FormatException("--cache-max-size and --cache-max-age describe the cache file: add --cache FILE (or \"cache_file\" in the config file)");
+        }
+
+        string? pricesFile = arguments.Prices ?? config.Prices;
+        PriceTable? prices = null;
+        if (pricesFile is not null)
+        {
+            string pricesSetting = arguments.Prices is not null ? "--prices" : "prices";
+            if (!File.Exists(pricesFile))
+            {
+                throw new FormatException($"{pricesSetting}: cannot read the prices file {pricesFile}: it does not exist");
+            }
+
+            try
+            {
+                prices = PriceTable.Default.OverriddenBy(PriceTable.Load(pricesFile));
+            }
+            catch (PriceTableException exception)
+            {
+                // Its message names the file, the line and the offending value.
+                throw new FormatException($"{pricesSetting}: {exception.Message}");
+            }
+        }
+
         return new ProxySettings
         {
             Listen = listen,
@@ -138,6 +175,11 @@ internal static class ProxySettingsResolver
             DrainTimeout = arguments.DrainTimeout ?? config.DrainTimeout ?? ProxyDefaults.DrainTimeout,
             ProxyKey = proxyKey,
             Redis = redis,
+            PricesFile = pricesFile,
+            Prices = prices,
+            CacheFile = cacheFile,
+            CacheMaxBytes = arguments.CacheMaxBytes ?? config.CacheMaxBytes ?? ProxyDefaults.CacheMaxBytes,
+            CacheMaxAge = arguments.CacheMaxAge ?? config.CacheMaxAge ?? ProxyDefaults.CacheMaxAge,
         };
     }
 
@@ -215,6 +257,10 @@ internal static class ProxySettingsResolver
             Prefix = config.Prefix,
             Paths = config.Paths,
             IsDefault = config.IsDefault,
+            MaxSpendPerDay = config.Spend.MaxSpendPerDay,
+            MaxSpendPerClientPerDay = config.Spend.MaxSpendPerClientPerDay,
+            Cache = config.Spend.Cache ?? false,
+            CacheAnyTemperature = config.Spend.CacheAnyTemperature ?? false,
         };
     }
 
