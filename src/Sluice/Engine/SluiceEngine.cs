@@ -166,20 +166,13 @@ public sealed partial class SluiceEngine : IDisposable
         ArgumentNullException.ThrowIfNull(message);
         _refresher?.Apply(message);
         string path = message.RequestUri?.IsAbsoluteUri == true ? message.RequestUri.AbsolutePath : message.RequestUri?.OriginalString ?? "/";
-        string partition = string.Empty;
-        var facts = body is null
-            ? new RequestFacts(null, false, [], false, default)
-            : RequestFacts.Read(path, body, model =>
-            {
-                partition = PartitionKeys.For(scope ?? PartitionKeys.DefaultScope(message), PartitionKeys.Fingerprint(message), modelGroup ?? model);
-                return WaitsForTokenizer(model, partition);
-            });
-        if (body is null)
-        {
-            partition = PartitionKeys.For(scope ?? PartitionKeys.DefaultScope(message), PartitionKeys.Fingerprint(message), modelGroup);
-        }
-
-        return new SluiceRequest(message, body, id ?? IdOf(message), partition, facts);
+        var facts = body is null ? new RequestFacts(null, false, [], false) : RequestFacts.Read(path, body);
+        string partition = PartitionKeys.For(scope ?? PartitionKeys.DefaultScope(message), PartitionKeys.Fingerprint(message), modelGroup ?? facts.Model);
+        // The estimate is made when the gate or a price first asks for it, by then knowing whether a budget binds.
+        Func<TokenEstimate> estimate = body is null
+            ? static () => default
+            : () => RequestFacts.EstimateOf(path, facts.Body, model => WaitsForTokenizer(model, partition));
+        return new SluiceRequest(message, body, id ?? IdOf(message), partition, facts, estimate);
     }
 
     /// <summary>

@@ -14,8 +14,12 @@ public sealed class SluiceRequest
     private readonly HttpRequestMessage _template;
     private readonly KeyValuePair<string, IEnumerable<string>>[] _contentHeaders;
 
-    internal SluiceRequest(HttpRequestMessage template, byte[]? body, string id, string partition, RequestFacts facts)
+    // Made on first use: a request answered from the response cache never counts its prompt's tokens.
+    private readonly Lazy<TokenEstimate> _estimate;
+
+    internal SluiceRequest(HttpRequestMessage template, byte[]? body, string id, string partition, RequestFacts facts, Func<TokenEstimate> estimate)
     {
+        _estimate = new Lazy<TokenEstimate>(estimate, LazyThreadSafetyMode.ExecutionAndPublication);
         _template = template;
         _contentHeaders = template.Content is { } content ? [.. content.Headers] : [];
         HasContent = body is not null;
@@ -25,8 +29,6 @@ public sealed class SluiceRequest
         Model = facts.Model;
         IsStreaming = facts.IsStreaming;
         UsageAdded = facts.UsageAdded;
-        EstimatedInputTokens = facts.Estimate.Prompt;
-        EstimatedOutputTokens = facts.Estimate.OutputCap;
     }
 
     /// <summary>The request's id: the caller's, else <c>X-Sluice-Custom-Id</c> or <c>X-Request-Id</c>, else a number.</summary>
@@ -50,11 +52,11 @@ public sealed class SluiceRequest
     /// <summary>The body as it is sent; empty for a request without one.</summary>
     public ReadOnlyMemory<byte> Body { get; }
 
-    /// <summary>The prompt's estimated tokens, reserved against an input-token budget.</summary>
-    public long EstimatedInputTokens { get; }
+    /// <summary>The prompt's estimated tokens, reserved against an input-token budget; counted when first asked for.</summary>
+    public long EstimatedInputTokens => _estimate.Value.Prompt;
 
     /// <summary>The output cap, reserved against an output-token budget.</summary>
-    public long EstimatedOutputTokens { get; }
+    public long EstimatedOutputTokens => _estimate.Value.OutputCap;
 
     /// <summary>Prompt estimate plus output cap, reserved against a token budget.</summary>
     public long EstimatedTokens => EstimatedInputTokens + EstimatedOutputTokens;
