@@ -98,8 +98,8 @@ internal sealed partial class AnthropicBatchesEndpoint(BatchHttp http)
 
     private (BatchJob Job, BatchView View)? Find(HttpContext c) => http.Store.GetBatch(Provider.Anthropic, BatchHttp.RouteId(c));
 
-    private static string ResultsUrl(HttpContext c, BatchJob job) =>
-        $"{c.Request.Scheme}://{c.Request.Host}{c.Request.PathBase}/v1/messages/batches/{job.Id}/results";
+    private string ResultsUrl(HttpContext c, BatchJob job) =>
+        $"{c.Request.Scheme}://{c.Request.Host}{http.ApiRoot}/messages/batches/{job.Id}/results";
 
     private async Task ListAsync(HttpContext c, CancellationToken ct)
     {
