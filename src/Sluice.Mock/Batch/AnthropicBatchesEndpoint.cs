@@ -215,7 +215,7 @@ internal sealed partial class AnthropicBatchesEndpoint(BatchHttp http)
                 ProcessingTime = store.ProcessingTime,
                 CompletionWindow = store.CompletionWindow,
                 Lines = answers,
-            }, out var job);
+            }, out var batch);
             if (!added)
             {
                 await http.ErrorAsync(c, Provider.Anthropic, new ApiError(429, "rate_limit_error",
@@ -223,7 +223,7 @@ internal sealed partial class AnthropicBatchesEndpoint(BatchHttp http)
                 return;
             }
 
-            await http.JsonAsync(c, Provider.Anthropic, StatusCodes.Status200OK, w => AnthropicBatchJson.Write(w, job!, job!.ViewAt(now), ResultsUrl(c, job)), ct).ConfigureAwait(false);
+            await http.JsonAsync(c, Provider.Anthropic, StatusCodes.Status200OK, w => AnthropicBatchJson.Write(w, batch.Job, batch.View, ResultsUrl(c, batch.Job)), ct).ConfigureAwait(false);
         }
     }
 
