@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.CommandLine.Help;
 using Sluice.Cli.Collect;
 using Sluice.Cli.Common;
+using Sluice.Cli.Data;
 using Sluice.Cli.Mock;
 using Sluice.Cli.Proxy;
 using Sluice.Cli.Run;
@@ -29,6 +30,7 @@ internal static class SluiceCommandLine
         root.Subcommands.Add(CollectCommand.Create());
         root.Subcommands.Add(ProxyCommand.Create());
         root.Subcommands.Add(MockCommand.Create());
+        root.Subcommands.Add(PrepareCommand.Create());
 
         // Bare 'sluice' shows what it can do rather than complaining that no command was given.
         root.SetAction(parseResult => new HelpAction().Invoke(parseResult));
