@@ -31,6 +31,7 @@ internal static class SluiceCommandLine
         root.Subcommands.Add(ProxyCommand.Create());
         root.Subcommands.Add(MockCommand.Create());
         root.Subcommands.Add(PrepareCommand.Create());
+        root.Subcommands.Add(ExportCommand.Create());
 
         // Bare 'sluice' shows what it can do rather than complaining that no command was given.
         root.SetAction(parseResult => new HelpAction().Invoke(parseResult));

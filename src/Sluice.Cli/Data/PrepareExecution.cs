@@ -82,7 +82,7 @@ internal static class PrepareExecution
             string id = arguments.IdColumn is null ? "a hash of each row" : $"column '{arguments.IdColumn}'";
             await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
                 $"{Name}: {rows:N0} requests ({arguments.Format.ToString().ToLowerInvariant()}, {arguments.Model}{(schema is null ? "" : ", structured output")}) written to {outputPath}; custom_id from {id}.")).ConfigureAwait(false);
-            await output.WriteLineAsync($"Next: sluice run {outputPath} --dry-run    (then without --dry-run; then sluice export RESULTS --to answers.csv --join {arguments.Data})").ConfigureAwait(false);
+            await output.WriteLineAsync($"Next: sluice run {outputPath} --dry-run    (then without --dry-run; then sluice export RESULTS --to answers.csv --join {arguments.Data}{(arguments.IdColumn is null ? "" : $" --id-column {arguments.IdColumn}")})").ConfigureAwait(false);
             return ExitCodes.Success;
         }
         finally
