@@ -49,7 +49,9 @@ internal static class SluiceCommandLine
     public static async Task<int> InvokeAsync(string[] args, InvocationConfiguration configuration)
     {
         ArgumentNullException.ThrowIfNull(configuration);
-        var parseResult = Build().Parse(args);
+        // No response files: an @FILE argument is the command's own (sluice prepare --template @prompt.txt), never
+        // expanded into arguments by the parser.
+        var parseResult = Build().Parse(args, new ParserConfiguration { ResponseFileTokenReplacer = null });
         if (parseResult.Errors.Count == 0 || parseResult.Action is HelpAction)
         {
             configuration.EnableDefaultExceptionHandler = false;

@@ -92,7 +92,7 @@ internal static class ExportExecution
                     statuses[status] = statuses.GetValueOrDefault(status) + 1;
                 }
 
-                var used = new BitArray(index.Count);
+                var used = new BitArray(index.Lines);
                 if (arguments.Join is { } joinPath)
                 {
                     foreach (var row in DataSource.Read(joinPath, joinFormat!.Value))

@@ -74,6 +74,18 @@ internal sealed class PromptTemplate
         JsonValueKind.True => BooleanValue.True,
         JsonValueKind.False => BooleanValue.False,
         JsonValueKind.Number => decimal.TryParse(field.Text, NumberStyles.Float, CultureInfo.InvariantCulture, out decimal number) ? NumberValue.Create(number) : StringValue.Create(field.Text),
-        _ => FluidValue.Create(JsonSerializer.Deserialize<JsonElement>(field.Text), _options),
+        _ => FluidValue.Create(Plain(JsonDocument.Parse(field.Text).RootElement), _options),
+    };
+
+    // Objects and arrays as dictionaries and lists, which Fluid navigates ({{ meta.author }}, {% for t in tags %}).
+    private static object? Plain(JsonElement element) => element.ValueKind switch
+    {
+        JsonValueKind.Object => element.EnumerateObject().Aggregate(new Dictionary<string, object?>(StringComparer.Ordinal), (map, p) => { map[p.Name] = Plain(p.Value); return map; }),
+        JsonValueKind.Array => element.EnumerateArray().Select(Plain).ToList(),
+        JsonValueKind.String => element.GetString(),
+        JsonValueKind.Number => element.TryGetDecimal(out decimal number) ? number : element.GetRawText(),
+        JsonValueKind.True => true,
+        JsonValueKind.False => false,
+        _ => null,
     };
 }

@@ -20,7 +20,8 @@ internal sealed class ResultsIndex
     private readonly List<string> _fields = [];
     private readonly HashSet<string> _fieldSet = new(StringComparer.Ordinal);
 
-    public int Count => _lines.Count;
+    /// <summary>The results lines read, duplicates included: ordinals run from 0 to this.</summary>
+    public int Lines { get; private set; }
 
     public long Duplicates { get; private set; }
 
@@ -40,7 +41,6 @@ internal sealed class ResultsIndex
         await using (stream.ConfigureAwait(false))
         {
             var reader = new BatchLineReader(stream, hash: null);
-            int ordinal = 0;
             while (await reader.ReadLineAsync(cancellationToken).ConfigureAwait(false) is { } line)
             {
                 if (line.Length == 0)
@@ -67,7 +67,7 @@ internal sealed class ResultsIndex
                     index.Duplicates++;
                 }
 
-                index._lines[RowId.Fingerprint(record.CustomId)] = (line.Offset, ordinal++);
+                index._lines[RowId.Fingerprint(record.CustomId)] = (line.Offset, index.Lines++);
                 if (record.IsOk)
                 {
                     index.Succeeded++;
