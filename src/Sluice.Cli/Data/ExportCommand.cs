@@ -35,12 +35,13 @@ internal static class ExportCommand
             Description = "With --join: csv, tsv, jsonl or folder (default: from the extension).",
             HelpName = "csv|tsv|jsonl|folder",
         };
-        var answers = new Option<AnswerMode>("--answers")
+        var answers = new Option<string>("--answers")
         {
             Description = "text: one answer column; json: the answer's top-level JSON fields as answer.<field> columns (an answer that is not a JSON object gets status not_json); auto: json when more than half of the successful answers are JSON objects.",
             HelpName = "auto|text|json",
-            DefaultValueFactory = _ => AnswerMode.Auto,
+            DefaultValueFactory = _ => "auto",
         };
+        answers.AcceptOnlyFromAmong("auto", "text", "json");
 
         var command = new Command(
             "export",
@@ -60,7 +61,7 @@ internal static class ExportCommand
                 Join = parseResult.GetValue(join),
                 IdColumn = parseResult.GetValue(idColumn),
                 DataFormat = parseResult.GetValue(dataFormat),
-                Answers = parseResult.GetValue(answers),
+                Answers = Enum.Parse<AnswerMode>(parseResult.GetValue(answers)!, ignoreCase: true),
             };
             var configuration = parseResult.InvocationConfiguration;
             return await ExportExecution.ExecuteAsync(arguments, configuration.Output, configuration.Error, cancellationToken).ConfigureAwait(false);

@@ -38,12 +38,13 @@ internal static class PrepareCommand
             Description = "The field whose value is each line's custom_id: non-empty and unique (default: row- and a hash of the row's fields, the same in every run).",
             HelpName = "NAME",
         };
-        var format = new Option<BodyFormat>("--format")
+        var format = new Option<string>("--format")
         {
             Description = "The API the lines call: chat (/v1/chat/completions), responses (/v1/responses) or anthropic (/v1/messages).",
             HelpName = "chat|responses|anthropic",
-            DefaultValueFactory = _ => BodyFormat.Chat,
+            DefaultValueFactory = _ => "chat",
         };
+        format.AcceptOnlyFromAmong("chat", "responses", "anthropic");
         var schema = new Option<string?>("--schema")
         {
             Description = "A JSON schema file: ask for structured output that follows it (chat: response_format json_schema; responses: text.format; anthropic: a forced tool whose input_schema it is).",
@@ -66,7 +67,8 @@ internal static class PrepareCommand
             "custom_id from --id-column or a hash of the row. Every problem (a missing field, an empty row, a duplicate id, malformed CSV) " +
             "is reported with its line number, and then nothing is written (exit 2)." +
             "\n\nExample:\n" +
-            "  sluice prepare posts.csv --template \"Summarise in one sentence: {{title}}\\n\\n{{body}}\" --model gpt-4o-mini --id-column id -o posts.jsonl\n" +
+            "  sluice prepare posts.csv --template \"Summarise in one sentence: {{title}}. {{body}}\" --model gpt-4o-mini --id-column id -o posts.jsonl\n" +
+            "  (or --template @prompt.txt: a longer prompt, line breaks and all, from a file)\n" +
             "  sluice run posts.jsonl -o results.jsonl\n" +
             "  sluice export results.jsonl --to answers.csv --join posts.csv --id-column id")
         {
@@ -82,7 +84,7 @@ internal static class PrepareCommand
                 System = parseResult.GetValue(system),
                 MaxTokens = parseResult.GetValue(maxTokens),
                 IdColumn = parseResult.GetValue(idColumn),
-                Format = parseResult.GetValue(format),
+                Format = Enum.Parse<BodyFormat>(parseResult.GetValue(format)!, ignoreCase: true),
                 Schema = parseResult.GetValue(schema),
                 DataFormat = parseResult.GetValue(dataFormat),
                 Output = parseResult.GetValue(output),

@@ -82,7 +82,11 @@ internal static class PrepareExecution
             string id = arguments.IdColumn is null ? "a hash of each row" : $"column '{arguments.IdColumn}'";
             await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
                 $"{Name}: {rows:N0} requests ({arguments.Format.ToString().ToLowerInvariant()}, {arguments.Model}{(schema is null ? "" : ", structured output")}) written to {outputPath}; custom_id from {id}.")).ConfigureAwait(false);
-            await output.WriteLineAsync($"Next: sluice run {outputPath} --dry-run    (then without --dry-run; then sluice export RESULTS --to answers.csv --join {arguments.Data}{(arguments.IdColumn is null ? "" : $" --id-column {arguments.IdColumn}")})").ConfigureAwait(false);
+            string results = Run.RunDefaults.DefaultResultsPath(outputPath);
+            string answers = Path.Combine(Path.GetDirectoryName(results) ?? "", Path.GetFileNameWithoutExtension(DefaultOutput(arguments.Data)).Replace(".requests", ".answers", StringComparison.Ordinal) + ".csv");
+            string join = $"--join {arguments.Data}{(arguments.IdColumn is null ? "" : $" --id-column {arguments.IdColumn}")}";
+            await output.WriteLineAsync($"Next: sluice run {outputPath} --dry-run   (what it would cost; then without --dry-run)").ConfigureAwait(false);
+            await output.WriteLineAsync($"Then: sluice export {results} --to {answers} {join}").ConfigureAwait(false);
             return ExitCodes.Success;
         }
         finally
