@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.CommandLine.Help;
 using Sluice.Cli.Collect;
 using Sluice.Cli.Common;
+using Sluice.Cli.Data;
 using Sluice.Cli.Mock;
 using Sluice.Cli.Proxy;
 using Sluice.Cli.Run;
@@ -29,6 +30,8 @@ internal static class SluiceCommandLine
         root.Subcommands.Add(CollectCommand.Create());
         root.Subcommands.Add(ProxyCommand.Create());
         root.Subcommands.Add(MockCommand.Create());
+        root.Subcommands.Add(PrepareCommand.Create());
+        root.Subcommands.Add(ExportCommand.Create());
 
         // Bare 'sluice' shows what it can do rather than complaining that no command was given.
         root.SetAction(parseResult => new HelpAction().Invoke(parseResult));
@@ -46,7 +49,9 @@ internal static class SluiceCommandLine
     public static async Task<int> InvokeAsync(string[] args, InvocationConfiguration configuration)
     {
         ArgumentNullException.ThrowIfNull(configuration);
-        var parseResult = Build().Parse(args);
+        // No response files: an @FILE argument is the command's own (sluice prepare --template @prompt.txt), never
+        // expanded into arguments by the parser.
+        var parseResult = Build().Parse(args, new ParserConfiguration { ResponseFileTokenReplacer = null });
         if (parseResult.Errors.Count == 0 || parseResult.Action is HelpAction)
         {
             configuration.EnableDefaultExceptionHandler = false;
