@@ -1,0 +1,58 @@
+using System.CommandLine;
+using System.Globalization;
+using Sluice.Cli.Common;
+using Sluice.Text;
+
+namespace Sluice.Cli.BatchApi;
+
+/// <summary><c>sluice run</c>'s options for the provider's Batch API: <c>--via</c>, <c>--poll-interval</c>, <c>--max-enqueued-tokens</c>.</summary>
+internal static class BatchApiCommandOptions
+{
+    public static (Option<string?> Via, Option<TimeSpan?> PollInterval, Option<long?> MaxEnqueuedTokens) Create()
+    {
+        var via = new Option<string?>("--via")
+        {
+            Description = "live: send each request now, as fast as the budget allows. batch-api: submit the file through the provider's Batch API (OpenAI /v1/files and /v1/batches) at half price, answers within 24 h; split under the per-batch limits (50,000 requests, 200 MB), polled, unfinished lines resubmitted, the same journal and results file; kill it and run it again, it finds its batches. See docs/batch-api.md (default: live).",
+            HelpName = "live|batch-api",
+        };
+        via.AcceptOnlyFromAmong("live", "batch-api");
+        var pollInterval = OptionKinds.Duration("--poll-interval", BatchApiOptions.DefaultPollInterval, "With --via batch-api: the first wait between polls of the batches; it doubles while none ends, up to 16 times this (10 minutes at most unless this is more).");
+        var maxEnqueuedTokens = new Option<long?>("--max-enqueued-tokens")
+        {
+            Description = "With --via batch-api: the account's enqueued-token limit per model (see the provider's limits page): no batch holds more prompt tokens (estimated at 4 bytes a token), and a model's next batch waits until those in progress leave room (default: no limit).",
+            HelpName = "N",
+            CustomParser = result =>
+            {
+                string text = result.Tokens.Count > 0 ? result.Tokens[^1].Value : "";
+                if (long.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out long tokens) && tokens > 0)
+                {
+                    return tokens;
+                }
+
+                result.AddError($"--max-enqueued-tokens: '{text}' is not a whole number of tokens of at least 1.");
+                return null;
+            },
+        };
+        return (via, pollInterval, maxEnqueuedTokens);
+    }
+
+    /// <summary>Why these options cannot run together, or null.</summary>
+    public static string? Problem(Run.RunArguments arguments)
+    {
+        if (arguments.Via != "batch-api")
+        {
+            return arguments.PollInterval is not null || arguments.MaxEnqueuedTokens is not null
+                ? "--poll-interval and --max-enqueued-tokens apply to --via batch-api only"
+                : null;
+        }
+
+        return arguments switch
+        {
+            { Provider: not (null or Providers.ProviderKind.OpenAI or Providers.ProviderKind.OpenAICompatible) } => "--via batch-api supports OpenAI's Batch API (--provider openai or compatible) only so far",
+            { Batch: not null } or { Redis: not null } => "--via batch-api runs from one journal: it cannot be combined with --redis or --batch",
+            { MaxSpend: not null } => "--via batch-api cannot hold a --max-spend cap (a batch is paid as the provider answers it, all at once); use --dry-run to see the worst case first",
+            { PollInterval: { } poll } when poll < TimeSpan.FromMilliseconds(10) || poll > TimeSpan.FromHours(1) => $"--poll-interval must be from 10ms to 1h, not {DurationText.Format(poll)}",
+            _ => null,
+        };
+    }
+}
