@@ -90,6 +90,45 @@ public sealed class MockOptions
     /// <value>Default: <see cref="TimeProvider.System"/>.</value>
     public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
 
+    /// <summary>
+    /// How long a Batch API batch takes from creation to its end, spread evenly over its lines so that its request
+    /// counts advance (the first 5% validating, the last 5% finalizing). The time compression of <c>sluice mock --batch-time</c>.
+    /// </summary>
+    /// <value>Default: 10 seconds.</value>
+    public TimeSpan BatchProcessingTime { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>A batch's completion window: lines not done by then end as expired (OpenAI <c>batch_expired</c>, Anthropic <c>expired</c>).</summary>
+    /// <value>Default: 24 hours, as both providers.</value>
+    public TimeSpan BatchCompletionWindow { get; set; } = TimeSpan.FromHours(24);
+
+    /// <summary>Share of batch lines that fail with a 500 <c>server_error</c> (Anthropic: an <c>api_error</c> errored result), drawn from <see cref="Seed"/>.</summary>
+    /// <value>Default: 0.</value>
+    public double BatchLineFailureRate { get; set; }
+
+    /// <summary>Lines in one batch, at most: OpenAI's per-file limit (Anthropic's own limit, 100,000 requests, also applies to its batches).</summary>
+    /// <value>Default: 50,000.</value>
+    public int MaxBatchRequests { get; set; } = 50_000;
+
+    /// <summary>Bytes in one batch input file (OpenAI; Anthropic's batches are limited to 256 MB), at most.</summary>
+    /// <value>Default: 200 MB (200 × 1024 × 1024 bytes).</value>
+    public long MaxBatchFileBytes { get; set; } = 200L * 1024 * 1024;
+
+    /// <summary>
+    /// OpenAI's enqueued-token limit per model: a batch whose estimated tokens (prompt estimate plus output cap of
+    /// every line), added to those of the model's other unfinished batches, pass it fails validation with
+    /// <c>token_limit_exceeded</c>. Null for no limit.
+    /// </summary>
+    /// <value>Default: <see langword="null"/> (unlimited).</value>
+    public long? MaxEnqueuedTokens { get; set; }
+
+    /// <summary>Batches held at once, over both providers; beyond it the oldest ended batch is forgotten, or a new one is refused with 429 when none has ended.</summary>
+    /// <value>Default: 1,000.</value>
+    public int MaxBatches { get; set; } = 1_000;
+
+    /// <summary>Bytes of uploaded files held at once; an upload past it is refused with 400 until files are deleted.</summary>
+    /// <value>Default: 1 GB (1024 × 1024 × 1024 bytes).</value>
+    public long MaxStoredFileBytes { get; set; } = 1024L * 1024 * 1024;
+
     /// <summary>Throws one exception that lists every invalid setting.</summary>
     /// <exception cref="OptionsValidationException">Some setting is invalid.</exception>
     internal void Validate()
@@ -160,6 +199,36 @@ public sealed class MockOptions
             errors.Add($"{nameof(AuditWindow)} must be more than 0, but was {AuditWindow}.");
         }
 
+        if (BatchProcessingTime <= TimeSpan.Zero)
+        {
+            errors.Add($"{nameof(BatchProcessingTime)} must be more than 0, but was {BatchProcessingTime}.");
+        }
+
+        if (BatchCompletionWindow <= TimeSpan.Zero)
+        {
+            errors.Add($"{nameof(BatchCompletionWindow)} must be more than 0, but was {BatchCompletionWindow}.");
+        }
+
+        if (double.IsNaN(BatchLineFailureRate) || BatchLineFailureRate is < 0 or > 1)
+        {
+            errors.Add($"{nameof(BatchLineFailureRate)} must be between 0 and 1, but was {BatchLineFailureRate}.");
+        }
+
+        foreach (var (name, value) in new[]
+                 {
+                     (nameof(MaxBatchRequests), (long)MaxBatchRequests),
+                     (nameof(MaxBatchFileBytes), MaxBatchFileBytes),
+                     (nameof(MaxEnqueuedTokens), MaxEnqueuedTokens ?? 1),
+                     (nameof(MaxBatches), (long)MaxBatches),
+                     (nameof(MaxStoredFileBytes), MaxStoredFileBytes),
+                 })
+        {
+            if (value < 1)
+            {
+                errors.Add($"{name} must be at least 1, but was {value}.");
+            }
+        }
+
         if (TimeProvider is null)
         {
             errors.Add($"{nameof(TimeProvider)} is required.");
@@ -169,6 +238,30 @@ public sealed class MockOptions
         {
             throw new OptionsValidationException(nameof(MockOptions), typeof(MockOptions), errors);
         }
+    }
+
+    /// <summary>A copy for the engine that answers batch lines: the same models and reply settings, no latency or faults.</summary>
+    internal MockOptions ForBatchAnswers()
+    {
+        var copy = new MockOptions
+        {
+            ApiRoot = ApiRoot,
+            Limits = Limits,
+            RateLimitHeaders = false,
+            DefaultMaxOutputTokens = DefaultMaxOutputTokens,
+            ReplyTokens = ReplyTokens,
+            AcceptAnyModel = AcceptAnyModel,
+            Seed = unchecked(Seed + 1),
+            AuditWindow = AuditWindow,
+            TimeProvider = TimeProvider,
+        };
+        copy.Models.Clear();
+        foreach (var model in Models)
+        {
+            copy.Models.Add(model);
+        }
+
+        return copy;
     }
 
     private static string? ApiRootProblem(string? root) =>

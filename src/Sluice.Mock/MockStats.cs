@@ -48,6 +48,9 @@ public sealed class MockStats
     /// <summary>The independent budget audit; all zero when the mock kept within its budgets.</summary>
     public MockBudgetViolations BudgetViolations { get; init; } = new();
 
+    /// <summary>What the Batch API endpoints have seen: files, batches per provider, result lines served.</summary>
+    public MockBatchStats Batches { get; internal set; } = new();
+
     /// <summary>The budgets in force.</summary>
     public MockLimits Limits { get; init; } = new();
 }

@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
+using Sluice.Mock.Batch;
 using Sluice.Mock.Hosting;
 
 namespace Sluice.Mock.Endpoints;
@@ -41,6 +42,7 @@ internal static class MockRoutes
         MapApi(app, pipeline, "/v1/responses", new ResponsesEndpoint(engine));
         MapApi(app, pipeline, "/v1/messages", new MessagesEndpoint(engine));
         app.Map("/v1/models", new ModelsEndpoint(engine, pipeline).HandleAsync);
+        BatchRoutes.Map(app, engine);
 
         var admin = new AdminEndpoints(engine);
         app.Map("/mock/stats", admin.StatsAsync);

@@ -1,3 +1,4 @@
+using Sluice.Mock.Batch;
 using Sluice.Mock.Content;
 using Sluice.Mock.Faults;
 using Sluice.Mock.Limits;
@@ -13,7 +14,7 @@ namespace Sluice.Mock.Hosting;
 /// </summary>
 internal sealed class MockEngine
 {
-    public MockEngine(MockOptions options, CancellationToken stopping)
+    public MockEngine(MockOptions options, CancellationToken stopping, bool serveBatches = true)
     {
         var faults = options.Faults.Clone();
         Time = options.TimeProvider;
@@ -31,7 +32,16 @@ internal sealed class MockEngine
         DefaultMaxOutputTokens = options.DefaultMaxOutputTokens;
         ReplyTokens = options.ReplyTokens;
         ApiRoot = options.ApiRoot.TrimEnd('/');
+        if (serveBatches)
+        {
+            // Batch lines are answered by an engine of their own: no latency or faults, its own ids and statistics.
+            var answers = new MockEngine(options.ForBatchAnswers(), stopping, serveBatches: false);
+            Batches = new BatchStore(options, new BatchAnswers(answers, options.BatchLineFailureRate, options.Seed));
+        }
     }
+
+    /// <summary>The Batch APIs' files and batches; null in the engine that answers batch lines.</summary>
+    public BatchStore? Batches { get; }
 
     /// <summary>Where the API is served in place of <c>/v1</c>, without a trailing slash: empty for the root.</summary>
     public string ApiRoot { get; }
@@ -67,7 +77,12 @@ internal sealed class MockEngine
 
     public int ReplyTokens { get; }
 
-    public MockStats Snapshot() => Stats.Snapshot(Audit.Snapshot(), Gate.Limits);
+    public MockStats Snapshot()
+    {
+        var stats = Stats.Snapshot(Audit.Snapshot(), Gate.Limits);
+        stats.Batches = Batches?.Counters.Snapshot() ?? new();
+        return stats;
+    }
 
     /// <summary>
     /// Back to the state at start, so a run after it repeats the first: statistics and audit zeroed, buckets
@@ -84,6 +99,7 @@ internal sealed class MockEngine
         Quota.Reset();
         Latency.Reset();
         Ids.Reset();
+        Batches?.Reset();
     }
 
     /// <summary>Waits on the mock's clock; nothing to do for a zero delay.</summary>

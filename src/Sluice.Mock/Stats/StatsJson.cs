@@ -32,6 +32,14 @@ internal static class StatsJson
         writer.WriteNumber("concurrency", stats.BudgetViolations.Concurrency);
         writer.WriteEndObject();
 
+        writer.WriteStartObject("batches");
+        writer.WriteNumber("filesUploaded", stats.Batches.FilesUploaded);
+        writer.WriteNumber("openAIBatchesCreated", stats.Batches.OpenAIBatchesCreated);
+        writer.WriteNumber("anthropicBatchesCreated", stats.Batches.AnthropicBatchesCreated);
+        writer.WriteNumber("batchesCancelled", stats.Batches.BatchesCancelled);
+        writer.WriteNumber("linesServed", stats.Batches.LinesServed);
+        writer.WriteEndObject();
+
         writer.WritePropertyName("limits");
         LimitsJson.Write(writer, stats.Limits);
         writer.WriteEndObject();
