@@ -11,10 +11,10 @@ namespace Sluice.Cli.BatchApi;
 internal sealed record BatchInputLine(string CustomId, int LineNumber, string Url, string Model, byte[] Json, long Tokens)
 {
     /// <summary>
-    /// Prompt tokens as providers' own rule of thumb counts them, about four bytes of text a token: the enqueued-token
-    /// limit is a budget, and an estimate on the high side only makes parts a little smaller.
+    /// Tokens as providers' own rule of thumb counts them, about four bytes of text a token, plus the output cap the
+    /// body states: the enqueued-token limit is a budget, and an estimate on the high side only makes parts smaller.
     /// </summary>
-    public static long EstimateTokens(int bodyBytes) => (bodyBytes + 3) / 4;
+    public static long EstimateTokens(int bodyBytes, long outputCap = 0) => ((bodyBytes + 3) / 4) + outputCap;
 
     public static BatchInputLine Of(RequestLine request)
     {
@@ -30,13 +30,20 @@ internal sealed record BatchInputLine(string CustomId, int LineNumber, string Ur
             writer.WriteEndObject();
         }
 
-        return new BatchInputLine(request.CustomId, request.LineNumber, request.Url, ModelOf(request.Body), buffer.WrittenSpan.ToArray(), EstimateTokens(request.Body.Length));
-    }
+        using var document = JsonDocument.Parse(request.Body);
+        var root = document.RootElement;
+        // A validated body is an object; one without a model goes with the others without one.
+        string model = root.TryGetProperty("model", out var m) && m.ValueKind == JsonValueKind.String ? m.GetString() ?? "" : "";
+        long outputCap = 0;
+        foreach (string name in (ReadOnlySpan<string>)["max_completion_tokens", "max_tokens", "max_output_tokens"])
+        {
+            if (root.TryGetProperty(name, out var cap) && cap.TryGetInt64(out long value) && value > 0)
+            {
+                outputCap = value;
+                break;
+            }
+        }
 
-    // A validated body is an object; one without a model goes with the others without one.
-    private static string ModelOf(byte[] body)
-    {
-        using var document = JsonDocument.Parse(body);
-        return document.RootElement.TryGetProperty("model", out var model) && model.ValueKind == JsonValueKind.String ? model.GetString() ?? "" : "";
+        return new BatchInputLine(request.CustomId, request.LineNumber, request.Url, model, buffer.WrittenSpan.ToArray(), EstimateTokens(request.Body.Length, outputCap));
     }
 }

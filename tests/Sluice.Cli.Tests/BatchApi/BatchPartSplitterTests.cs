@@ -80,9 +80,10 @@ public sealed class BatchPartSplitterTests
     [Fact]
     public void InputLine_IsTheBatchApiRequestShape_WithModelAndTokenEstimate()
     {
-        var line = BatchInputLine.Of(new Cli.Run.RequestLine(4, "x\"y", "/v1/chat/completions", "{\"model\":\"gpt-4o\",\"messages\":[]}"u8.ToArray()));
+        var line = BatchInputLine.Of(new Cli.Run.RequestLine(4, "x\"y", "/v1/chat/completions", "{\"model\":\"gpt-4o\",\"max_tokens\":20,\"messages\":[]}"u8.ToArray()));
 
-        Assert.Equal("{\"custom_id\":\"x\\u0022y\",\"method\":\"POST\",\"url\":\"/v1/chat/completions\",\"body\":{\"model\":\"gpt-4o\",\"messages\":[]}}", System.Text.Encoding.UTF8.GetString(line.Json));
-        Assert.Equal(("gpt-4o", 4, 8L), (line.Model, line.LineNumber, line.Tokens));
+        Assert.Equal("{\"custom_id\":\"x\\u0022y\",\"method\":\"POST\",\"url\":\"/v1/chat/completions\",\"body\":{\"model\":\"gpt-4o\",\"max_tokens\":20,\"messages\":[]}}", System.Text.Encoding.UTF8.GetString(line.Json));
+        // 48 bytes of body, about 12 tokens, plus the output cap of 20.
+        Assert.Equal(("gpt-4o", 4, 32L), (line.Model, line.LineNumber, line.Tokens));
     }
 }
