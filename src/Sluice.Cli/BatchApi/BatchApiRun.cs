@@ -65,7 +65,7 @@ internal static class BatchApiRun
         var (resultLines, errorLines) = await journal.WriteOutputsAsync(settings.ResultsPath, settings.ErrorsPath, CancellationToken.None).ConfigureAwait(false);
         int notDone = (int)Math.Max(0, validation.Requests - resultLines);
         string summary = string.Create(CultureInfo.InvariantCulture,
-            $"{Name}: {resultLines - errorLines:N0} succeeded, {errorLines:N0} failed, {notDone:N0} not done, via the Batch API ({run.Created} batches created this run, {tally.Resubmitted:N0} lines resubmitted); {tally.Costs()}. Results: {settings.ResultsPath}");
+            $"{Name}: {resultLines - errorLines:N0} succeeded, {errorLines:N0} failed, {notDone:N0} not done, via the Batch API ({run.Created} batch{(run.Created == 1 ? "" : "es")} created this run, {tally.Resubmitted:N0} line{(tally.Resubmitted == 1 ? "" : "s")} resubmitted); {tally.Costs()}. Results: {settings.ResultsPath}");
         await output.WriteLineAsync(settings.Json ? RunProgress.JsonMessage(time, "summary", summary) : summary).ConfigureAwait(false);
         if (notDone > 0)
         {

@@ -113,6 +113,13 @@ internal static class RunExecution
             }
         }
 
+        // --via auto becomes live or batch-api here, saying why.
+        (arguments, string? viaChoice) = BatchApi.BatchApiCommandOptions.Choose(arguments);
+        if (viaChoice is not null)
+        {
+            await error.WriteLineAsync(arguments.Json ? RunProgress.JsonMessage(time, "via", viaChoice) : $"{Name}: {viaChoice}").ConfigureAwait(false);
+        }
+
         if (BatchApi.BatchApiCommandOptions.Problem(arguments) is { } viaProblem)
         {
             return await UsageAsync(error, viaProblem).ConfigureAwait(false);
