@@ -179,6 +179,15 @@ internal static class BatchApiRun
                     }
                 }
 
+                if (part.Lines.All(l => finished.Contains(l.CustomId)))
+                {
+                    // Every line was finished another way (a live run on the same journal): nothing to send.
+                    partJournal.Add([], collected: part.Number);
+                    _open.Remove(part.Number);
+                    tally.PartsDone++;
+                    continue;
+                }
+
                 _open[part.Number] = await SubmitAsync(part, cancellationToken).ConfigureAwait(false);
             }
         }
