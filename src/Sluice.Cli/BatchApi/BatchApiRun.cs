@@ -46,7 +46,7 @@ internal static class BatchApiRun
         using var client = new OpenAIBatchClient(settings.BaseUrl, settings.Provider, settings.ApiKey, time, settings.MaxAttempts, settings.Timeout);
         var limits = BatchLimits.OpenAI(options.MaxEnqueuedTokens);
         var tally = new BatchApiTally { Total = validation.Requests, AlreadyDone = finished.Count };
-        var run = new Loop(settings, options, journal, parts, client, limits, finished, validation, prices, tally, output, error, time);
+        var run = new Loop(settings, options, journal, parts, client, limits, finished, validation, prices, tally, output, time);
 
         string? stopped = null;
         try
@@ -90,7 +90,6 @@ internal static class BatchApiRun
         PriceTable prices,
         BatchApiTally tally,
         TextWriter output,
-        TextWriter error,
         TimeProvider time)
     {
         private readonly SortedDictionary<int, BatchPart> _open = [];
@@ -341,7 +340,8 @@ internal static class BatchApiRun
             if (!string.Equals(progress, _lastProgress, StringComparison.Ordinal))
             {
                 _lastProgress = progress;
-                await (settings.Json ? error.WriteLineAsync(RunProgress.JsonMessage(time, "progress", progress)) : output.WriteLineAsync($"{Name}: {progress}")).ConfigureAwait(false);
+                // Where a live run's progress goes: the output, as a JSON line with --log-format json.
+                await output.WriteLineAsync(settings.Json ? RunProgress.JsonMessage(time, "progress", progress) : $"{Name}: {progress}").ConfigureAwait(false);
             }
         }
     }
