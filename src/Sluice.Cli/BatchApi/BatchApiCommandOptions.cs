@@ -15,7 +15,7 @@ internal static class BatchApiCommandOptions
     {
         var via = new Option<string?>("--via")
         {
-            Description = "live: send each request now, as fast as the budget allows. batch-api: submit the file through the provider's Batch API (OpenAI /v1/files and /v1/batches) at half price, answers within 24 h; split under the per-batch limits (50,000 requests, 200 MB), polled, unfinished lines resubmitted, the same journal and results file; kill it and run it again, it finds its batches. See docs/batch-api.md (default: live).",
+            Description = "live: send each request now, as fast as the budget allows. batch-api: submit the file through the provider's Batch API (OpenAI /v1/files and /v1/batches; Anthropic /v1/messages/batches) at half price, answers within 24 h; split under the per-batch limits (50,000 requests, 200 MB), polled, unfinished lines resubmitted, the same journal and results file; kill it and run it again, it finds its batches. See docs/batch-api.md (default: live).",
             HelpName = "live|batch-api|auto",
         };
         via.AcceptOnlyFromAmong("live", "batch-api", "auto");
@@ -104,7 +104,7 @@ internal static class BatchApiCommandOptions
 
         return arguments switch
         {
-            { Provider: not (null or Providers.ProviderKind.OpenAI or Providers.ProviderKind.OpenAICompatible) } => "--via batch-api supports OpenAI's Batch API (--provider openai or compatible) only so far",
+            { Provider: Providers.ProviderKind.AzureOpenAI } => "--via batch-api supports OpenAI's and Anthropic's Batch APIs (--provider openai, compatible or anthropic); Azure OpenAI's batches are not supported yet",
             { Batch: not null } or { Redis: not null } => "--via batch-api runs from one journal: it cannot be combined with --redis or --batch",
             { MaxSpend: not null } => "--via batch-api cannot hold a --max-spend cap (a batch is paid as the provider answers it, all at once); use --dry-run to see the worst case first",
             { PollInterval: { } poll } when poll < TimeSpan.FromMilliseconds(10) || poll > TimeSpan.FromHours(1) => $"--poll-interval must be from 10ms to 1h, not {DurationText.Format(poll)}",

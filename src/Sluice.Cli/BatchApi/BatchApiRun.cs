@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using Sluice.Cli.Common;
 using Sluice.Cli.Run;
+using Sluice.Providers;
 using Sluice.Spend;
 
 namespace Sluice.Cli.BatchApi;
@@ -43,10 +44,11 @@ internal static class BatchApiRun
         using var signals = handleSignals ? StopSignals.Listen() : StopSignals.Ignore();
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, signals.Stopping, signals.Aborting);
         using var parts = BatchPartJournal.Open(settings.JournalPath);
-        using var client = new OpenAIBatchClient(settings.BaseUrl, settings.Provider, settings.ApiKey, time, settings.MaxAttempts, settings.Timeout);
-        var limits = BatchLimits.OpenAI(options.MaxEnqueuedTokens);
+        var http = new BatchApiHttp(settings.BaseUrl, settings.Provider, settings.ApiKey, time, settings.MaxAttempts, settings.Timeout);
+        using IBatchApiClient client = settings.Provider == ProviderKind.Anthropic ? new AnthropicBatchClient(http, prices) : new OpenAIBatchClient(http, settings.Provider, prices);
+        var limits = client.Limits(options.MaxEnqueuedTokens);
         var tally = new BatchApiTally { Total = validation.Requests, AlreadyDone = finished.Count };
-        var run = new Loop(settings, options, journal, parts, client, limits, finished, validation, prices, tally, output, time);
+        var run = new Loop(settings, options, journal, parts, client, limits, finished, validation, tally, output, time);
 
         string? stopped = null;
         try
@@ -83,16 +85,16 @@ internal static class BatchApiRun
         BatchApiOptions options,
         RunJournal journal,
         BatchPartJournal partJournal,
-        OpenAIBatchClient client,
+        IBatchApiClient client,
         BatchLimits limits,
         HashSet<string> finished,
         RequestFile.Validation validation,
-        PriceTable prices,
         BatchApiTally tally,
         TextWriter output,
         TimeProvider time)
     {
         private readonly SortedDictionary<int, BatchPart> _open = [];
+        private readonly HashSet<string> _claimed = new(StringComparer.Ordinal);
         private int _nextNumber = 1;
         private string? _lastProgress;
 
@@ -129,6 +131,11 @@ internal static class BatchApiRun
             foreach (var part in partJournal.ReadParts())
             {
                 _nextNumber = Math.Max(_nextNumber, part.Number + 1);
+                if (part.BatchId is { } batchId)
+                {
+                    _claimed.Add(batchId);
+                }
+
                 if (part.Status == BatchPartStatus.Collected)
                 {
                     tally.PartsDone++;
@@ -198,40 +205,45 @@ internal static class BatchApiRun
                 ["sluice_run"] = partJournal.RunId,
                 ["part"] = part.Number.ToString(CultureInfo.InvariantCulture),
             };
-            if (part.Status == BatchPartStatus.Submitting && await client.FindAsync(metadata, cancellationToken).ConfigureAwait(false) is { } found)
+            if (part.Status == BatchPartStatus.Submitting && await client.FindAsync(part, metadata, part.SubmittingAt, _claimed, cancellationToken).ConfigureAwait(false) is { } found)
             {
                 // Created before a kill, its id never journalled: this is the part's batch, not a reason to send it again.
                 partJournal.Update(part.Number, BatchPartStatus.Submitted, batchId: found.Id);
+                _claimed.Add(found.Id);
                 tally.PartsSubmitted++;
                 return part with { Status = BatchPartStatus.Submitted, BatchId = found.Id };
             }
 
-            partJournal.Update(part.Number, BatchPartStatus.Submitting);
-            byte[] file = await InputFileAsync(part, cancellationToken).ConfigureAwait(false);
-            string fileId = await client.UploadAsync($"{partJournal.RunId}-part-{part.Number.ToString(CultureInfo.InvariantCulture)}.jsonl", file, cancellationToken).ConfigureAwait(false);
-            partJournal.Update(part.Number, BatchPartStatus.Submitting, fileId: fileId);
-            var batch = await client.CreateAsync(fileId, part.Url, metadata, cancellationToken).ConfigureAwait(false);
+            var submittingAt = time.GetUtcNow();
+            partJournal.Update(part.Number, BatchPartStatus.Submitting, submittingAt: submittingAt);
+            var requests = await RequestsAsync(part, cancellationToken).ConfigureAwait(false);
+            string? fileId = null;
+            var batch = await client.SubmitAsync(part, requests, metadata, uploaded =>
+            {
+                fileId = uploaded;
+                partJournal.Update(part.Number, BatchPartStatus.Submitting, fileId: uploaded);
+            }, cancellationToken).ConfigureAwait(false);
             partJournal.Update(part.Number, BatchPartStatus.Submitted, batchId: batch.Id);
+            _claimed.Add(batch.Id);
             Created++;
             tally.PartsSubmitted++;
-            return part with { Status = BatchPartStatus.Submitted, FileId = fileId, BatchId = batch.Id };
+            return part with { Status = BatchPartStatus.Submitted, FileId = fileId, BatchId = batch.Id, SubmittingAt = part.SubmittingAt ?? submittingAt };
         }
 
-        // The part's lines as a batch input file, read again from the input (the journal keeps ids, not bodies).
-        private async Task<byte[]> InputFileAsync(BatchPart part, CancellationToken cancellationToken)
+        // The part's requests, read again from the input (the journal keeps ids, not bodies).
+        private async Task<List<RequestLine>> RequestsAsync(BatchPart part, CancellationToken cancellationToken)
         {
             var ids = part.Lines.Select(l => l.CustomId).ToHashSet(StringComparer.Ordinal);
-            using var file = new MemoryStream((int)Math.Min(part.Bytes, int.MaxValue - 1));
+            var requests = new List<RequestLine>(part.Lines.Count);
             await foreach (var request in RequestFile.ReadAsync(settings.InputPath, validation, finished, cancellationToken).ConfigureAwait(false))
             {
                 if (ids.Contains(request.CustomId))
                 {
-                    file.Write(BatchInputLine.Of(request).Json);
-                    file.WriteByte((byte)'\n');
+                    requests.Add(request);
                 }
             }
 
-            return file.ToArray();
+            return requests;
         }
 
         // Step 3: poll each submitted batch; collect those that ended. True when one did.
@@ -266,32 +278,17 @@ internal static class BatchApiRun
             var lines = part.Lines.ToDictionary(l => l.CustomId, l => l.LineNumber, StringComparer.Ordinal);
             var seen = new HashSet<string>(StringComparer.Ordinal);
             var commits = new List<Task>();
-            foreach (string? fileId in new[] { status.OutputFileId, status.ErrorFileId })
+            await foreach (var result in client.ResultsAsync(part, status, cancellationToken).ConfigureAwait(false))
             {
-                if (string.IsNullOrEmpty(fileId))
+                if (!lines.TryGetValue(result.CustomId, out int lineNumber) || finished.Contains(result.CustomId) || !seen.Add(result.CustomId)
+                    || result.Outcome == BatchLineOutcome.Unfinished)
                 {
                     continue;
                 }
 
-                using var response = await client.DownloadAsync(fileId, cancellationToken).ConfigureAwait(false);
-                using var reader = new StreamReader(await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false));
-                while (await reader.ReadLineAsync(cancellationToken).ConfigureAwait(false) is { } text)
-                {
-                    if (string.IsNullOrWhiteSpace(text) || BatchResultLine.Parse(text, settings.Provider, part.Model, prices) is not { } result
-                        || !lines.TryGetValue(result.CustomId, out int lineNumber) || finished.Contains(result.CustomId) || !seen.Add(result.CustomId))
-                    {
-                        continue;
-                    }
-
-                    if (result.Outcome == BatchLineOutcome.Unfinished)
-                    {
-                        continue;
-                    }
-
-                    finished.Add(result.CustomId);
-                    tally.Add(result);
-                    commits.Add(journal.RecordAsync(result.CustomId, lineNumber, result.Outcome == BatchLineOutcome.Succeeded, result.OutputLine));
-                }
+                finished.Add(result.CustomId);
+                tally.Add(result);
+                commits.Add(journal.RecordAsync(result.CustomId, lineNumber, result.Outcome == BatchLineOutcome.Succeeded, result.OutputLine));
             }
 
             var unfinished = part.Lines.Where(l => !finished.Contains(l.CustomId)).ToList();

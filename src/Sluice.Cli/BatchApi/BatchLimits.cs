@@ -5,8 +5,4 @@ namespace Sluice.Cli.BatchApi;
 /// tokens a model may have enqueued at once. A part never exceeds any of them; the enqueued-token budget also holds
 /// back a model's next part until earlier parts of that model have ended.
 /// </summary>
-internal sealed record BatchLimits(int MaxRequests, long MaxBytes, long? MaxEnqueuedTokens)
-{
-    /// <summary>OpenAI's documented limits: 50,000 requests and 200 MB per batch input file.</summary>
-    public static BatchLimits OpenAI(long? maxEnqueuedTokens) => new(50_000, 200_000_000, maxEnqueuedTokens);
-}
+internal sealed record BatchLimits(int MaxRequests, long MaxBytes, long? MaxEnqueuedTokens);

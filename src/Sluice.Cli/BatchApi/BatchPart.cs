@@ -30,4 +30,7 @@ internal sealed record BatchPart(int Number, string Url, string Model, IReadOnly
     public string? FileId { get; init; }
 
     public string? BatchId { get; init; }
+
+    /// <summary>When the part was first journalled as submitting: Anthropic's batches, which keep no metadata, are found again by it.</summary>
+    public DateTimeOffset? SubmittingAt { get; init; }
 }

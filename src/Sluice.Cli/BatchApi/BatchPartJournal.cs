@@ -49,7 +49,8 @@ internal sealed class BatchPartJournal : IDisposable
                     attempt INTEGER NOT NULL,
                     status TEXT NOT NULL,
                     file_id TEXT,
-                    batch_id TEXT);
+                    batch_id TEXT,
+                    submitting_at TEXT);
                 INSERT OR IGNORE INTO meta (key, value) VALUES ('batch_api_run', 'sluice-' || lower(hex(randomblob(12))));
                 """);
             using var read = connection.CreateCommand();
@@ -68,7 +69,7 @@ internal sealed class BatchPartJournal : IDisposable
     {
         var parts = new List<BatchPart>();
         using var command = _connection.CreateCommand();
-        command.CommandText = "SELECT part, url, model, lines, bytes, tokens, attempt, status, file_id, batch_id FROM batch_parts ORDER BY part";
+        command.CommandText = "SELECT part, url, model, lines, bytes, tokens, attempt, status, file_id, batch_id, submitting_at FROM batch_parts ORDER BY part";
         using var reader = command.ExecuteReader();
         while (reader.Read())
         {
@@ -77,6 +78,7 @@ internal sealed class BatchPartJournal : IDisposable
                 Status = Enum.Parse<BatchPartStatus>(reader.GetString(7)),
                 FileId = reader.IsDBNull(8) ? null : reader.GetString(8),
                 BatchId = reader.IsDBNull(9) ? null : reader.GetString(9),
+                SubmittingAt = reader.IsDBNull(10) ? null : DateTimeOffset.Parse(reader.GetString(10), CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind),
             });
         }
 
@@ -108,30 +110,31 @@ internal sealed class BatchPartJournal : IDisposable
 
         if (collected is { } number)
         {
-            Update(transaction, number, BatchPartStatus.Collected, null, null);
+            Update(transaction, number, BatchPartStatus.Collected, null, null, null);
         }
 
         transaction.Commit();
     }
 
-    /// <summary>Journals a part's new status, and its file or batch id once known.</summary>
-    public void Update(int part, BatchPartStatus status, string? fileId = null, string? batchId = null)
+    /// <summary>Journals a part's new status, its file or batch id once known, and when it was first submitted (kept once set).</summary>
+    public void Update(int part, BatchPartStatus status, string? fileId = null, string? batchId = null, DateTimeOffset? submittingAt = null)
     {
         using var transaction = _connection.BeginTransaction();
-        Update(transaction, part, status, fileId, batchId);
+        Update(transaction, part, status, fileId, batchId, submittingAt);
         transaction.Commit();
     }
 
     public void Dispose() => _connection.Dispose();
 
-    private void Update(SqliteTransaction transaction, int part, BatchPartStatus status, string? fileId, string? batchId)
+    private void Update(SqliteTransaction transaction, int part, BatchPartStatus status, string? fileId, string? batchId, DateTimeOffset? submittingAt)
     {
         using var command = _connection.CreateCommand();
         command.Transaction = transaction;
-        command.CommandText = "UPDATE batch_parts SET status = $status, file_id = coalesce($file, file_id), batch_id = coalesce($batch, batch_id) WHERE part = $part";
+        command.CommandText = "UPDATE batch_parts SET status = $status, file_id = coalesce($file, file_id), batch_id = coalesce($batch, batch_id), submitting_at = coalesce(submitting_at, $at) WHERE part = $part";
         command.Parameters.AddWithValue("$status", status.ToString());
         command.Parameters.AddWithValue("$file", (object?)fileId ?? DBNull.Value);
         command.Parameters.AddWithValue("$batch", (object?)batchId ?? DBNull.Value);
+        command.Parameters.AddWithValue("$at", submittingAt is { } at ? at.ToString("O", CultureInfo.InvariantCulture) : DBNull.Value);
         command.Parameters.AddWithValue("$part", part);
         if (command.ExecuteNonQuery() != 1)
         {

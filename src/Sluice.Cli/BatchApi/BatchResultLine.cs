@@ -51,7 +51,7 @@ internal sealed record BatchResultLine(string CustomId, BatchLineOutcome Outcome
             }
 
             string customId = idElement.GetString()!;
-            string id = root.TryGetProperty("id", out var idValue) && idValue.ValueKind == JsonValueKind.String ? idValue.GetString()! : "batch_req_" + Guid.NewGuid().ToString("N")[..24];
+            string id = root.TryGetProperty("id", out var idValue) && idValue.ValueKind == JsonValueKind.String ? idValue.GetString()! : NewId();
             if (root.TryGetProperty("response", out var response) && response.ValueKind == JsonValueKind.Object)
             {
                 int status = response.TryGetProperty("status_code", out var code) && code.TryGetInt32(out int s) ? s : 0;
@@ -87,7 +87,7 @@ internal sealed record BatchResultLine(string CustomId, BatchLineOutcome Outcome
 
     /// <summary>The output line of a line that failed for good without an answer (its batch failed as a whole, or it kept expiring).</summary>
     public static string FailedWithout(string customId, string code, string message) =>
-        Run.OutputLine.Create("batch_req_" + Guid.NewGuid().ToString("N")[..24], customId, null, (code, message), new LineMeta(null, false));
+        Run.OutputLine.Create(NewId(), customId, null, (code, message), new LineMeta(null, false));
 
     // Usage as OpenAI reports it (chat completions' prompt/completion tokens, the Responses API's input/output tokens), priced.
     private static (decimal? Batch, decimal? Live, long Tokens) Costs(JsonElement body, ProviderKind provider, string partModel, PriceTable prices)
@@ -108,11 +108,17 @@ internal sealed record BatchResultLine(string CustomId, BatchLineOutcome Outcome
             }
         }
 
-        string model = Text(body, "model") ?? partModel;
-        return prices.TryFind(provider, model, out var price) || prices.TryFind(provider, partModel, out price)
+        return Price(provider, Text(body, "model") ?? partModel, partModel, input, output, cached, prices);
+    }
+
+    /// <summary>Tokens priced at batch and at live prices, by the answer's model, else the part's; nulls without a price.</summary>
+    public static (decimal? Batch, decimal? Live, long Tokens) Price(ProviderKind provider, string model, string partModel, long input, long output, long cached, PriceTable prices) =>
+        prices.TryFind(provider, model, out var price) || prices.TryFind(provider, partModel, out price)
             ? (price.CostOf(input, output, cached, batch: true), price.CostOf(input, output, cached, batch: false), input + output)
             : (null, null, input + output);
-    }
+
+    /// <summary>A new output line id, as live runs make them.</summary>
+    public static string NewId() => "batch_req_" + Guid.NewGuid().ToString("N")[..24];
 
     private static (string Code, string Message) ErrorOf(JsonElement body, int status)
     {

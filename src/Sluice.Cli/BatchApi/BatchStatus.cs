@@ -13,6 +13,9 @@ internal sealed record BatchStatus(string Id, string Status, string? OutputFileI
     /// <summary>The batch's own error (a failed validation, a token limit), as code and message.</summary>
     public (string Code, string Message)? Error { get; init; }
 
+    /// <summary>When the provider created it (Anthropic's batches are found again by it); null when not given.</summary>
+    public DateTimeOffset? CreatedAt { get; init; }
+
     /// <summary>The batch has ended: its files, if any, are final.</summary>
     public bool Ended => Status is "completed" or "failed" or "expired" or "cancelled";
 

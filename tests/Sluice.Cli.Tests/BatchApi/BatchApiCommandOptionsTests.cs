@@ -55,9 +55,11 @@ public sealed class BatchApiCommandOptionsTests
         Assert.Contains(expected, BatchApiCommandOptions.Problem(arguments), StringComparison.Ordinal);
     }
 
-    [Theory]
-    [InlineData(ProviderKind.Anthropic)]
-    [InlineData(ProviderKind.AzureOpenAI)]
-    public void BatchApi_OtherProviders_AreRefused(ProviderKind provider) =>
-        Assert.Contains("OpenAI's Batch API", BatchApiCommandOptions.Problem(new RunArguments { Input = "in.jsonl", Via = "batch-api", Provider = provider }), StringComparison.Ordinal);
+    [Fact]
+    public void BatchApi_AzureIsRefused_AnthropicAndCompatibleAreNot()
+    {
+        Assert.Contains("Azure OpenAI's batches are not supported", BatchApiCommandOptions.Problem(new RunArguments { Input = "in.jsonl", Via = "batch-api", Provider = ProviderKind.AzureOpenAI }), StringComparison.Ordinal);
+        Assert.Null(BatchApiCommandOptions.Problem(new RunArguments { Input = "in.jsonl", Via = "batch-api", Provider = ProviderKind.Anthropic }));
+        Assert.Null(BatchApiCommandOptions.Problem(new RunArguments { Input = "in.jsonl", Via = "batch-api", Provider = ProviderKind.OpenAICompatible }));
+    }
 }
