@@ -15,7 +15,7 @@ internal static class BatchApiCommandOptions
     {
         var via = new Option<string?>("--via")
         {
-            Description = "live: send each request now, as fast as the budget allows. batch-api: submit the file through the provider's Batch API (OpenAI /v1/files and /v1/batches; Anthropic /v1/messages/batches) at half price, answers within 24 h; split under the per-batch limits (50,000 requests, 200 MB), polled, unfinished lines resubmitted, the same journal and results file; kill it and run it again, it finds its batches. See docs/batch-api.md (default: live).",
+            Description = "live: send each request now, as fast as the budget allows. batch-api: submit the file through the provider's Batch API (OpenAI /v1/files and /v1/batches; Anthropic /v1/messages/batches) at half price, answers within 24 h; split under the per-batch limits (OpenAI 50,000 requests and 200 MB, Anthropic 100,000 and 256 MB), polled, unfinished lines resubmitted, the same journal and results file; kill it and run it again, it finds its batches. See docs/batch-api.md (default: live).",
             HelpName = "live|batch-api|auto",
         };
         via.AcceptOnlyFromAmong("live", "batch-api", "auto");
@@ -39,7 +39,7 @@ internal static class BatchApiCommandOptions
         var pollInterval = OptionKinds.Duration("--poll-interval", BatchApiOptions.DefaultPollInterval, "With --via batch-api: the first wait between polls of the batches; it doubles while none ends, up to 16 times this (10 minutes at most unless this is more).");
         var maxEnqueuedTokens = new Option<long?>("--max-enqueued-tokens")
         {
-            Description = "With --via batch-api: the account's enqueued-token limit per model (see the provider's limits page): no batch holds more prompt tokens (estimated at 4 bytes a token), and a model's next batch waits until those in progress leave room (default: no limit).",
+            Description = "With --via batch-api: the account's enqueued-token limit per model (see the provider's limits page): no batch holds more tokens (estimated at 4 bytes of body a token plus the output cap), and a model's next batch waits until those in progress leave room (default: no limit).",
             HelpName = "N",
             CustomParser = result =>
             {
