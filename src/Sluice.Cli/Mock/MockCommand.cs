@@ -80,17 +80,29 @@ internal static class MockCommand
         var authAfter = OptionKinds.NonNegativeInt("--fault-auth-after", "Each credential serves N requests, then gets 401 until a request brings a different key.");
         var quotaAfter = OptionKinds.NonNegativeInt("--fault-quota-after", "Serve N requests, then answer 429 insufficient_quota (Anthropic: 402 billing_error).");
         var contextLimit = OptionKinds.NonNegativeInt("--context-limit", "Answer 400 context_length_exceeded to prompts estimated above N tokens.");
+        var batchTime = OptionKinds.Duration("--batch-time", Defaults.BatchProcessingTime,
+            "Batch APIs: how long a batch takes from creation to its end, its lines answered evenly in between (the time compression: a real batch takes hours).");
+        var batchWindow = OptionKinds.LongDuration("--batch-window", Defaults.BatchCompletionWindow,
+            "Batch APIs: the completion window; lines not answered by then end as expired. Set it below --batch-time to make batches expire.");
+        var batchFail = OptionKinds.Rate("--batch-fail", "Batch APIs: share of batch lines that fail with a 500 server_error (seeded).");
+        var maxBatchRequests = OptionKinds.PositiveInt("--max-batch-requests", "Batch APIs: lines per OpenAI batch file, at most.", Defaults.MaxBatchRequests);
+        var maxBatchBytes = OptionKinds.ByteSize("--max-batch-bytes", Defaults.MaxBatchFileBytes, "Batch APIs: bytes per OpenAI batch file, at most.");
+        var maxEnqueued = OptionKinds.PositiveInt("--max-enqueued-tokens",
+            "Batch APIs: OpenAI's enqueued-token limit per model; a batch that would pass it fails with token_limit_exceeded (default: unlimited).");
+        var maxBatches = OptionKinds.PositiveInt("--max-batches", "Batch APIs: batches held at once, over both providers.", Defaults.MaxBatches);
 
         var command = new Command(
             "mock",
             "Run a rate-limited OpenAI- and Anthropic-compatible simulator: /v1/chat/completions, /v1/embeddings, " +
-            "/v1/responses and /v1/messages with real rate-limit headers, seeded faults, and statistics at /mock/stats.");
+            "/v1/responses and /v1/messages with real rate-limit headers, seeded faults, and statistics at /mock/stats; " +
+            "and both providers' Batch APIs (/v1/files, /v1/batches, /v1/messages/batches) with time compressed by --batch-time.");
         foreach (var option in new Option[]
                  {
                      listen, allowRemote, apiRoot, rpm, tpm, inputTpm, outputTpm, concurrency, burst, latency, jitter, tokenLatency,
                      noHeaders, defaultMaxTokens, replyTokens, models, anyModel, seed, auditWindow,
                      fault500, fault502, fault503, fault529, faultReset, faultHang, faultMalformed, faultStreamCut,
                      authAfter, quotaAfter, contextLimit,
+                     batchTime, batchWindow, batchFail, maxBatchRequests, maxBatchBytes, maxEnqueued, maxBatches,
                  })
         {
             command.Options.Add(option);
@@ -139,6 +151,13 @@ internal static class MockCommand
                 AcceptAnyModel = parseResult.GetValue(anyModel),
                 Seed = parseResult.GetValue(seed),
                 AuditWindow = parseResult.GetValue(auditWindow) ?? Defaults.AuditWindow,
+                BatchProcessingTime = parseResult.GetValue(batchTime) ?? Defaults.BatchProcessingTime,
+                BatchCompletionWindow = parseResult.GetValue(batchWindow) ?? Defaults.BatchCompletionWindow,
+                BatchLineFailureRate = parseResult.GetValue(batchFail),
+                MaxBatchRequests = parseResult.GetValue(maxBatchRequests) ?? Defaults.MaxBatchRequests,
+                MaxBatchFileBytes = parseResult.GetValue(maxBatchBytes) ?? Defaults.MaxBatchFileBytes,
+                MaxEnqueuedTokens = parseResult.GetValue(maxEnqueued),
+                MaxBatches = parseResult.GetValue(maxBatches) ?? Defaults.MaxBatches,
             };
             foreach (var model in parseResult.GetValue(models) ?? [])
             {

@@ -290,9 +290,15 @@ internal sealed class RunProgress(RunCounters counters, RunSettings settings, Ti
             return $"  cache {CacheFile}: not used (see the warning above); every line was sent";
         }
 
-        return c.CacheHits == 0
-            ? string.Create(inv, $"  cache {CacheFile}: no answer was there yet (this run's answers are kept for the next)")
-            : string.Create(inv, $"  cache {c.CacheHits:N0} answered from {CacheFile}, nothing sent: saved {c.CacheHits:N0} requests, {c.SavedTokens:N0} tokens, {SpendAmountText.Format(c.Saved)}");
+        if (c.CacheHits > 0)
+        {
+            return string.Create(inv, $"  cache {c.CacheHits:N0} answered from {CacheFile} without sending: saved {c.CacheHits:N0} requests, {c.SavedTokens:N0} tokens, {SpendAmountText.Format(c.Saved)}");
+        }
+
+        // A resumed run with nothing left looked nothing up: saying the cache was empty would be wrong.
+        return c.DoneThisRun == 0
+            ? string.Create(inv, $"  cache {CacheFile}: nothing left to look up")
+            : string.Create(inv, $"  cache {CacheFile}: none of these requests was there yet (their answers are kept for the next run)");
     }
 
     private Panel Panel()

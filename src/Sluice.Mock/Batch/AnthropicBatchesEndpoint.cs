@@ -98,8 +98,8 @@ internal sealed partial class AnthropicBatchesEndpoint(BatchHttp http)
 
     private (BatchJob Job, BatchView View)? Find(HttpContext c) => http.Store.GetBatch(Provider.Anthropic, BatchHttp.RouteId(c));
 
-    private static string ResultsUrl(HttpContext c, BatchJob job) =>
-        $"{c.Request.Scheme}://{c.Request.Host}{c.Request.PathBase}/v1/messages/batches/{job.Id}/results";
+    private string ResultsUrl(HttpContext c, BatchJob job) =>
+        $"{c.Request.Scheme}://{c.Request.Host}{http.ApiRoot}/messages/batches/{job.Id}/results";
 
     private async Task ListAsync(HttpContext c, CancellationToken ct)
     {
@@ -215,7 +215,7 @@ internal sealed partial class AnthropicBatchesEndpoint(BatchHttp http)
                 ProcessingTime = store.ProcessingTime,
                 CompletionWindow = store.CompletionWindow,
                 Lines = answers,
-            }, out var job);
+            }, out var batch);
             if (!added)
             {
                 await http.ErrorAsync(c, Provider.Anthropic, new ApiError(429, "rate_limit_error",
@@ -223,7 +223,7 @@ internal sealed partial class AnthropicBatchesEndpoint(BatchHttp http)
                 return;
             }
 
-            await http.JsonAsync(c, Provider.Anthropic, StatusCodes.Status200OK, w => AnthropicBatchJson.Write(w, job!, job!.ViewAt(now), ResultsUrl(c, job)), ct).ConfigureAwait(false);
+            await http.JsonAsync(c, Provider.Anthropic, StatusCodes.Status200OK, w => AnthropicBatchJson.Write(w, batch.Job, batch.View, ResultsUrl(c, batch.Job)), ct).ConfigureAwait(false);
         }
     }
 

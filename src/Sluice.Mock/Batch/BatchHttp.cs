@@ -13,6 +13,9 @@ internal sealed class BatchHttp(MockEngine engine)
 {
     public BatchStore Store => engine.Batches!;
 
+    /// <summary>Where the API is served (<c>/v1</c> unless another root was set), for the URLs the mock hands out.</summary>
+    public string ApiRoot => engine.ApiRoot;
+
     /// <summary>Counts the request as the live endpoints do and answers a failure in the provider's shape.</summary>
     public async Task HandleAsync(HttpContext http, Provider provider, Func<HttpContext, CancellationToken, Task> handle)
     {

@@ -12,6 +12,7 @@ namespace Sluice.Mock.Batch;
 internal sealed class BatchJob
 {
     private const double PhaseShare = 0.05;
+    private int[]? _succeededBefore;
 
     public required string Id { get; init; }
 
@@ -132,16 +133,29 @@ internal sealed class BatchJob
 
     private BatchView Counted(BatchView view)
     {
-        var succeeded = 0;
-        for (var i = 0; i < view.Done; i++)
+        var succeeded = SucceededBefore()[view.Done];
+        return view with { Succeeded = succeeded, Errored = view.Done - succeeded };
+    }
+
+    /// <summary>
+    /// How many of the first i lines succeeded, for every i: a view is read on every poll and list, under the
+    /// store's lock, so it must not walk the lines. Built once; a racing second build makes the same array.
+    /// </summary>
+    private int[] SucceededBefore()
+    {
+        if (_succeededBefore is { } built)
         {
-            if (Lines[i].Succeeded)
-            {
-                succeeded++;
-            }
+            return built;
         }
 
-        return view with { Succeeded = succeeded, Errored = view.Done - succeeded };
+        var counts = new int[Lines.Count + 1];
+        for (var i = 0; i < Lines.Count; i++)
+        {
+            counts[i + 1] = counts[i] + (Lines[i].Succeeded ? 1 : 0);
+        }
+
+        _succeededBefore = counts;
+        return counts;
     }
 
     private int DoneAt(DateTimeOffset at)

@@ -120,14 +120,15 @@ internal sealed class BatchStore
     /// Adds a batch made by <paramref name="create"/>, which is told the tokens already enqueued for its model in
     /// unfinished batches. False when the mock holds <see cref="MaxBatches"/> batches and none has ended.
     /// </summary>
-    public bool TryAddBatch(string model, Func<long, BatchJob> create, out BatchJob? job)
+    public bool TryAddBatch(string model, Func<long, BatchJob> create, out (BatchJob Job, BatchView View) added)
     {
+        BatchJob job;
         lock (_lock)
         {
             var now = Time.GetUtcNow();
             if (_order.Count >= MaxBatches && !TryForgetOldestEnded(now))
             {
-                job = null;
+                added = default;
                 return false;
             }
 
@@ -150,6 +151,7 @@ internal sealed class BatchStore
             }
 
             Debug.Assert(_order.Count <= MaxBatches && _order.Count == _batches.Count, "the batches stay within their bound");
+            added = (job, job.ViewAt(now));
         }
 
         if (job.Provider == Provider.OpenAI)

@@ -201,7 +201,7 @@ internal sealed class OpenAIBatchesEndpoint(BatchHttp http)
             Metadata = metadata,
             OutputFileId = store.Ids.File(),
             ErrorFileId = store.Ids.File(),
-        }, out var job);
+        }, out var batch);
         if (!added)
         {
             await http.ErrorAsync(c, Provider.OpenAI, new ApiError(429, "rate_limit_exceeded",
@@ -209,7 +209,7 @@ internal sealed class OpenAIBatchesEndpoint(BatchHttp http)
             return;
         }
 
-        await http.JsonAsync(c, Provider.OpenAI, StatusCodes.Status200OK, w => OpenAIBatchJson.Write(w, job!, job!.ViewAt(now), store.CompletionWindow), ct).ConfigureAwait(false);
+        await http.JsonAsync(c, Provider.OpenAI, StatusCodes.Status200OK, w => OpenAIBatchJson.Write(w, batch.Job, batch.View, store.CompletionWindow), ct).ConfigureAwait(false);
     }
 
     private static string? MetadataProblem(JsonElement metadata)

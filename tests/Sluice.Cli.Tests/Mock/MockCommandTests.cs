@@ -12,7 +12,8 @@ public class MockCommandTests
         "--latency", "--jitter", "--token-latency", "--no-rate-limit-headers", "--default-max-tokens", "--reply-tokens",
         "--model", "--any-model", "--seed", "--audit-window", "--fault-500", "--fault-502", "--fault-503", "--fault-529",
         "--fault-reset", "--fault-hang", "--fault-malformed", "--fault-stream-cut", "--fault-auth-after",
-        "--fault-quota-after", "--context-limit",
+        "--fault-quota-after", "--context-limit", "--batch-time", "--batch-window", "--batch-fail", "--max-batch-requests",
+        "--max-batch-bytes", "--max-enqueued-tokens", "--max-batches",
     ];
 
     [Fact]
