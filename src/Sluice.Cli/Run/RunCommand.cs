@@ -106,6 +106,7 @@ internal static class RunCommand
             DefaultValueFactory = _ => "text",
         };
         logFormat.AcceptOnlyFromAmong("text", "json");
+        var (via, pollInterval, maxEnqueuedTokens, deadline) = BatchApi.BatchApiCommandOptions.Create();
 
         var command = new Command(
             "run",
@@ -122,10 +123,12 @@ internal static class RunCommand
             "\n\nWhat it costs, and a cached rerun:\n" +
             "  sluice run posts.jsonl --dry-run             # lines, tokens and worst-case cost per model; sends nothing\n" +
             "  sluice run posts.jsonl --max-spend 5.00      # stops before $5 (exit 3); rerun with a higher cap to finish\n" +
-            "  sluice run posts-v2.jsonl -o v2.jsonl        # unchanged lines are answered from sluice-cache.db, not paid again")
+            "  sluice run posts-v2.jsonl -o v2.jsonl        # unchanged lines are answered from sluice-cache.db, not paid again" +
+            "\n\nHalf price when 24 hours is soon enough (OpenAI's Batch API; docs/batch-api.md):\n" +
+            "  sluice run posts.jsonl --via batch-api       # same journal and results; kill it and rerun, no batch is sent twice")
         {
             input, output, errors, baseUrl, apiKeyEnv, provider, rpm, tpm, concurrency, maxAttempts, timeout, journal, mock, config, redis, batch, takeover, logFormat,
-            prices, maxSpend, dryRun, cache, noCache, cacheMaxSize, cacheMaxAge,
+            prices, maxSpend, dryRun, cache, noCache, cacheMaxSize, cacheMaxAge, via, pollInterval, maxEnqueuedTokens, deadline,
         };
         foreach (var option in budgets)
         {
@@ -162,6 +165,10 @@ internal static class RunCommand
                 NoCache = parseResult.GetValue(noCache),
                 CacheMaxBytes = parseResult.GetValue(cacheMaxSize),
                 CacheMaxAge = parseResult.GetValue(cacheMaxAge),
+                Via = parseResult.GetValue(via) ?? "live",
+                PollInterval = parseResult.GetValue(pollInterval),
+                MaxEnqueuedTokens = parseResult.GetValue(maxEnqueuedTokens),
+                Deadline = parseResult.GetValue(deadline),
             };
             var configuration = parseResult.InvocationConfiguration;
             return await RunExecution.ExecuteAsync(arguments, configuration.Output, configuration.Error, handleSignals: true, cancellationToken).ConfigureAwait(false);
@@ -235,6 +242,18 @@ internal sealed record RunArguments
 
     /// <summary><c>--cache-max-age</c>.</summary>
     public TimeSpan? CacheMaxAge { get; init; }
+
+    /// <summary><c>--via</c>: <c>live</c> calls, or the provider's <c>batch-api</c>.</summary>
+    public string Via { get; init; } = "live";
+
+    /// <summary><c>--poll-interval</c>: the first wait between polls of the provider's batches.</summary>
+    public TimeSpan? PollInterval { get; init; }
+
+    /// <summary><c>--max-enqueued-tokens</c>: the account's enqueued-token limit per model.</summary>
+    public long? MaxEnqueuedTokens { get; init; }
+
+    /// <summary><c>--deadline</c>: when the answers are needed, for <c>--via auto</c>.</summary>
+    public TimeSpan? Deadline { get; init; }
 
     // A record's generated ToString would show Redis's configuration, which may hold a password.
     public override string ToString() => $"sluice run {Input}";

@@ -113,6 +113,18 @@ internal static class RunExecution
             }
         }
 
+        // --via auto becomes live or batch-api here, saying why.
+        (arguments, string? viaChoice) = BatchApi.BatchApiCommandOptions.Choose(arguments);
+        if (viaChoice is not null)
+        {
+            await error.WriteLineAsync(arguments.Json ? RunProgress.JsonMessage(time, "via", viaChoice) : $"{Name}: {viaChoice}").ConfigureAwait(false);
+        }
+
+        if (BatchApi.BatchApiCommandOptions.Problem(arguments) is { } viaProblem)
+        {
+            return await UsageAsync(error, viaProblem).ConfigureAwait(false);
+        }
+
         if (RunSpendChecks.Problem(arguments) is { } spendProblem)
         {
             return await UsageAsync(error, spendProblem).ConfigureAwait(false);
@@ -299,6 +311,13 @@ internal static class RunExecution
                     "Run again with a higher --max-spend (or without it) to finish them; nothing is sent twice.";
                 await error.WriteLineAsync(arguments.Json ? RunProgress.JsonMessage(time, "stopped", message) : $"{Name}: {message}").ConfigureAwait(false);
                 return StoppedEarly;
+            }
+
+            // 5c. Through the provider's Batch API instead of live calls: the same journal and outputs, another backend.
+            if (arguments.Via == "batch-api")
+            {
+                var batchOptions = new BatchApi.BatchApiOptions(arguments.PollInterval ?? BatchApi.BatchApiOptions.DefaultPollInterval, arguments.MaxEnqueuedTokens);
+                return await WithSettingsAsync(settings => BatchApi.BatchApiRun.ExecuteAsync(settings, batchOptions, journal, finished, validation, prices, output, error, handleSignals, time, cancellationToken)).ConfigureAwait(false);
             }
 
             return await WithSettingsAsync(settings => SendAsync(settings, spending, journal, finished, validation, output, error, handleSignals, time, cancellationToken)).ConfigureAwait(false);
