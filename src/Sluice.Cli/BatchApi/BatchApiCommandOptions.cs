@@ -19,7 +19,7 @@ internal static class BatchApiCommandOptions
             HelpName = "live|batch-api|auto",
         };
         via.AcceptOnlyFromAmong("live", "batch-api", "auto");
-        via.Description += " auto: batch-api when --deadline is at least the Batch API's 24 h completion window (and nothing given rules it out), else live; the choice and why are printed.";
+        via.Description += " auto: batch-api when --deadline is at least the Batch API's 24 h completion window, nothing given rules it out and the file's estimated cost is lower at batch prices, else live; the choice and why (with both estimates) are printed.";
         var deadline = new Option<TimeSpan?>("--deadline")
         {
             Description = "With --via auto: when the answers are needed, e.g. --deadline 2h or --deadline 2d. Only chooses the backend; a live run is not stopped by it.",
@@ -80,6 +80,26 @@ internal static class BatchApiCommandOptions
         }
 
         return (arguments with { Via = "batch-api", Deadline = null }, $"--via auto: the Batch API at batch prices (half of live on most models), because the deadline {given} allows its 24h completion window");
+    }
+
+    /// <summary>
+    /// Weighs the Batch API, chosen by the deadline (<paramref name="why"/>), against the file's estimated cost: it stays
+    /// chosen when its worst case at batch prices is below the live worst case, with both figures in the reason; when no
+    /// saving is known (no line's model has a price, or none is cheaper at batch prices) live calls are chosen instead, since the
+    /// answers would come up to 24 h later for nothing.
+    /// </summary>
+    public static (Run.RunArguments Arguments, string Why) Weigh(Run.RunArguments arguments, string why, decimal liveWorstCase, decimal batchWorstCase, bool allPriced)
+    {
+        decimal saving = liveWorstCase - batchWorstCase;
+        if (saving <= 0)
+        {
+            string known = liveWorstCase == 0 ? "no line's model has a price" : "no line's model is cheaper at batch prices";
+            return (arguments with { Via = "live" }, $"--via auto: live calls: the deadline allows the Batch API, but {known} (see --prices), so it would save nothing known");
+        }
+
+        string part = allPriced ? string.Empty : " (lines whose model has no price not counted)";
+        return (arguments, FormattableString.Invariant(
+            $"{why}; estimated worst case ${liveWorstCase:0.00####} live, ${batchWorstCase:0.00####} at batch prices: up to ${saving:0.00####} saved{part}"));
     }
 
     /// <summary>Why these options cannot run together, or null.</summary>

@@ -28,6 +28,13 @@ internal sealed class RunCostScan
     /// <summary>The worst case of every priced line; lines of models without a price add nothing.</summary>
     public decimal WorstCase { get; private set; }
 
+    /// <summary>
+    /// The worst case of every priced line at the providers' batch prices (a model listed without batch prices counts at
+    /// its live price): what <c>--via batch-api</c> would cost at most, set against <see cref="WorstCase"/> by
+    /// <c>--via auto</c>.
+    /// </summary>
+    public decimal BatchWorstCase { get; private set; }
+
     /// <summary>Whether every line's model has a price.</summary>
     public bool AllPriced => _models.Values.All(m => m.WorstCase is not null);
 
@@ -48,14 +55,22 @@ internal sealed class RunCostScan
             using var message = new HttpRequestMessage(HttpMethod.Post, BaseUrl.Join(baseUrl, line.Url)) { Content = new ByteArrayContent([]) };
             message.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
             var request = engine.Capture(message, line.Body, line.CustomId);
-            scan.Add(line.LineNumber, request.Model, request.EstimatedInputTokens, request.EstimatedOutputTokens, engine.EstimateCost(request));
+            decimal? batch = engine.Prices.TryFind(provider, request.Model, out var price)
+                ? price.CostOf(request.EstimatedInputTokens, request.EstimatedOutputTokens, batch: true)
+                : null;
+            scan.Add(line.LineNumber, request.Model, request.EstimatedInputTokens, request.EstimatedOutputTokens, engine.EstimateCost(request), batch);
         }
 
         return scan;
     }
 
-    private void Add(int lineNumber, string? model, long inputTokens, long outputTokens, decimal? worstCase)
+    private void Add(int lineNumber, string? model, long inputTokens, long outputTokens, decimal? worstCase, decimal? batchWorstCase)
     {
+        if (worstCase is not null && batchWorstCase is { } batch)
+        {
+            BatchWorstCase += batch;
+        }
+
         string name = model ?? NoModel;
         if (!_models.TryGetValue(name, out var estimate))
         {

@@ -113,9 +113,12 @@ internal static class RunExecution
             }
         }
 
-        // --via auto becomes live or batch-api here, saying why.
+        // --via auto becomes live or batch-api here, saying why; a choice of the Batch API by the deadline is weighed
+        // against the file's estimated cost once the file has been read (4c).
+        bool viaAuto = arguments.Via == "auto";
         (arguments, string? viaChoice) = BatchApi.BatchApiCommandOptions.Choose(arguments);
-        if (viaChoice is not null)
+        bool weighBatch = viaAuto && arguments.Via == "batch-api";
+        if (viaChoice is not null && !weighBatch)
         {
             await error.WriteLineAsync(arguments.Json ? RunProgress.JsonMessage(time, "via", viaChoice) : $"{Name}: {viaChoice}").ConfigureAwait(false);
         }
@@ -250,6 +253,15 @@ internal static class RunExecution
             string described = RunPrices.Describe(prices, arguments.Prices);
             await output.WriteLineAsync(arguments.Json ? DryRunReport.Json(scan, time, described) : DryRunReport.Text(scan, input, described, arguments.MaxSpend)).ConfigureAwait(false);
             return AllSucceeded;
+        }
+
+        // 4c. --via auto, the deadline allowing the Batch API: it is chosen only when it is known to cost less.
+        if (weighBatch)
+        {
+            var scanBase = baseUrl ?? (RunDefaults.DefaultBaseUrl(provider) is { } known ? new Uri(known) : RunPrices.Placeholder);
+            var scan = await RunCostScan.ScanAsync(input, validation, new HashSet<string>(), provider, scanBase, prices, cancellationToken).ConfigureAwait(false);
+            (arguments, viaChoice) = BatchApi.BatchApiCommandOptions.Weigh(arguments, viaChoice!, scan.WorstCase, scan.BatchWorstCase, scan.AllPriced);
+            await error.WriteLineAsync(arguments.Json ? RunProgress.JsonMessage(time, "via", viaChoice) : $"{Name}: {viaChoice}").ConfigureAwait(false);
         }
 
         // 5. A shared batch: its lines, results and progress live in Redis, not in a journal.

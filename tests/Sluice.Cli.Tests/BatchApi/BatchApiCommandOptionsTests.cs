@@ -29,6 +29,31 @@ public sealed class BatchApiCommandOptionsTests
     }
 
     [Fact]
+    public void Auto_TheBatchApiChosenByTheDeadline_StaysWhenItCostsLess_WithBothFigures()
+    {
+        var (byDeadline, why) = BatchApiCommandOptions.Choose(Auto with { Deadline = TimeSpan.FromDays(2) });
+
+        var (chosen, weighed) = BatchApiCommandOptions.Weigh(byDeadline, why!, liveWorstCase: 0.40m, batchWorstCase: 0.20m, allPriced: true);
+
+        Assert.Equal("batch-api", chosen.Via);
+        Assert.Contains("$0.40 live, $0.20 at batch prices: up to $0.20 saved", weighed, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(0, 0, "no line's model has a price")]
+    [InlineData(0.4, 0.4, "no line's model is cheaper at batch prices")]
+    public void Auto_TheBatchApiChosenByTheDeadline_GivesWayToLive_WhenNoSavingIsKnown(double live, double batch, string reason)
+    {
+        var (byDeadline, why) = BatchApiCommandOptions.Choose(Auto with { Deadline = TimeSpan.FromDays(2) });
+
+        var (chosen, weighed) = BatchApiCommandOptions.Weigh(byDeadline, why!, (decimal)live, (decimal)batch, allPriced: live > 0);
+
+        Assert.Equal("live", chosen.Via);
+        Assert.Contains(reason, weighed, StringComparison.Ordinal);
+        Assert.Null(BatchApiCommandOptions.Problem(chosen));
+    }
+
+    [Fact]
     public void Auto_WhenAnOptionRulesOutTheBatchApi_ChoosesLive_NamingIt()
     {
         var (chosen, why) = BatchApiCommandOptions.Choose(Auto with { Deadline = TimeSpan.FromDays(2), MaxSpend = 5m });

@@ -156,6 +156,33 @@ public sealed class RunViaBatchApiTests(ITestOutputHelper log)
         Assert.Equal(0, mock.GetStats().Batches.FilesUploaded);
     }
 
+    [Fact]
+    public async Task ViaAuto_ADeadlineThatAllowsTheBatchApi_ChoosesItOnlyWhenItIsKnownToCostLess()
+    {
+        using var files = new BatchFiles(6);
+        await using var mock = await MockServer.StartAsync(new MockOptions { BatchProcessingTime = TimeSpan.FromMilliseconds(200) }).WaitAsync(BatchFiles.Bound);
+
+        // gpt-4o-mini is half price in a batch: the Batch API, with both estimates said.
+        var (exit, output, error) = await files.RunAsync(mock.BaseUrl, "--via", "auto", "--deadline", "2d", "--poll-interval", "50ms");
+        log.WriteLine(output + error);
+        Assert.True(exit == 0, $"exit {exit}: {output} {error}");
+        Assert.Contains("at batch prices: up to $", error, StringComparison.Ordinal);
+        Assert.Equal(1, mock.GetStats().Batches.OpenAIBatchesCreated);
+
+        // The same model priced alike in a batch (a prices file over the shipped table): nothing to gain, live calls.
+        using var again = new BatchFiles(6);
+        string prices = Path.Combine(again.Directory, "prices.json");
+        await File.WriteAllTextAsync(prices, """{"asOf":"2026-12-01","openai":{"models":{"gpt-4o-mini":{"input":0.15,"output":0.6,"batchInput":0.15,"batchOutput":0.6}}}}""");
+        long received = mock.GetStats().Received;
+        var (liveExit, liveOutput, liveError) = await again.RunAsync(mock.BaseUrl, "--via", "auto", "--deadline", "2d", "--prices", prices, "--no-cache");
+        log.WriteLine(liveOutput + liveError);
+        Assert.True(liveExit == 0, $"exit {liveExit}: {liveOutput} {liveError}");
+        Assert.Contains("live calls: the deadline allows the Batch API, but no line's model is cheaper at batch prices", liveError, StringComparison.Ordinal);
+        Assert.Equal(1, mock.GetStats().Batches.OpenAIBatchesCreated);
+        Assert.True(mock.GetStats().Received - received >= 6, "the six lines were sent live");
+        Assert.Equal(again.Ids, BatchFiles.ReadLines(again.Results).Select(BatchFiles.IdOf));
+    }
+
     internal static long PartCount(BatchFiles files)
     {
         using var connection = new SqliteConnection($"Data Source={files.Journal};Pooling=False");
