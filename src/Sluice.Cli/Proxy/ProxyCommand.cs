@@ -96,7 +96,7 @@ internal static class ProxyCommand
             HelpName = "FILE",
         };
         var cacheMaxSize = ProxyOptionKinds.Size("--cache-max-size", $"The cache's size cap, such as 500MB or 2GB; the least recently used answers go first (default: {ProxyValueText.FormatSize(ProxyDefaults.CacheMaxBytes)}).");
-        var cacheMaxAge = OptionKinds.Duration("--cache-max-age", ProxyDefaults.CacheMaxAge, "How long a cached answer may be replayed.");
+        var cacheMaxAge = OptionKinds.LongDuration("--cache-max-age", ProxyDefaults.CacheMaxAge, "How long a cached answer may be replayed, e.g. --cache-max-age 7d.");
         var cacheAll = new Option<bool>("--cache-all")
         {
             Description = "Answer the upstream's eligible requests (temperature 0, one choice) from the cache and store their answers, without the client asking; x-sluice-cache: off opts a request out. Needs --cache.",

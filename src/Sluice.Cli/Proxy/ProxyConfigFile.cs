@@ -147,7 +147,7 @@ internal sealed record ProxyConfigFile
                 Prices = Text(root, "prices"),
                 CacheFile = Text(root, "cache_file"),
                 CacheMaxBytes = Size(root, "cache_max_size"),
-                CacheMaxAge = Duration(root, "cache_max_age"),
+                CacheMaxAge = LongDuration(root, "cache_max_age"),
                 Upstreams = [.. root.GetSection("upstreams").GetChildren().Select(section =>
                 {
                     CheckKeys(section, UpstreamKeys, section.Path + ":");
@@ -221,6 +221,12 @@ internal sealed record ProxyConfigFile
             Text(section, key) is not { } text ? null
             : DurationText.TryParse(text, out var duration) && duration > TimeSpan.Zero ? duration
             : throw new FormatException($"{Where(section, key)}: '{text}' is not a duration; write it like 500ms, 10s, 2m or 1h");
+
+        // A cache's age is days more often than hours: 30d, like sluice run's --cache-max-age.
+        private TimeSpan? LongDuration(IConfiguration section, string key) =>
+            Text(section, key) is not { } text ? null
+            : LongDurationText.TryParse(text, out var duration) && duration > TimeSpan.Zero ? duration
+            : throw new FormatException($"{Where(section, key)}: '{text}' is not a duration; write it like 30d, 12h, 90m or 1d12h");
 
         private static ProviderKind Provider(string text, string where) => text.ToLowerInvariant() switch
         {
