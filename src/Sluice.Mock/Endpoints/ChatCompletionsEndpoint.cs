@@ -43,13 +43,40 @@ internal sealed class ChatCompletionsEndpoint(MockEngine engine) : IApiEndpoint
                            options.TryGetProperty("include_usage", out var includeUsage) &&
                            includeUsage.ValueKind == JsonValueKind.True,
             ReplySeed = lastUser,
+            StructuredAnswer = StructuredAnswer(body, lastUser),
             CustomId = customId,
         };
+    }
+
+    /// <summary><c>response_format</c>: a <c>json_schema</c> answers JSON that follows it, <c>json_object</c> answers <c>{"reply": …}</c>.</summary>
+    private static string? StructuredAnswer(JsonElement body, string prompt)
+    {
+        if (!body.TryGetProperty("response_format", out var format) || format.ValueKind != JsonValueKind.Object ||
+            !format.TryGetProperty("type", out var type))
+        {
+            return null;
+        }
+
+        if (type.ValueEquals("json_object"))
+        {
+            return SchemaAnswer.JsonObject(prompt);
+        }
+
+        return type.ValueEquals("json_schema") &&
+               format.TryGetProperty("json_schema", out var jsonSchema) && jsonSchema.ValueKind == JsonValueKind.Object &&
+               jsonSchema.TryGetProperty("schema", out var schema)
+            ? SchemaAnswer.For(schema, prompt)
+            : null;
     }
 
     public async Task<Usage> WriteAsync(HttpContext http, ApiRequest request, ResponseFlaw flaw, CancellationToken cancellationToken)
     {
         var reply = Reply.To(request.ReplySeed, engine.ReplyTokens, request.MaxOutputTokens);
+        if (request.StructuredAnswer is { } json)
+        {
+            reply = reply with { Text = json };
+        }
+
         var usage = new Usage(request.PromptTokens, (long)reply.Tokens * request.Choices);
         var id = engine.Ids.ChatCompletion();
         var created = engine.Time.GetUtcNow().ToUnixTimeSeconds();

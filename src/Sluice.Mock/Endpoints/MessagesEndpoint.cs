@@ -47,6 +47,7 @@ internal sealed class MessagesEndpoint(MockEngine engine) : IApiEndpoint
             return null;
         }
 
+        var forced = ForcedTool(body, lastUser);
         return new ApiRequest
         {
             Provider = Provider.Anthropic,
@@ -55,8 +56,37 @@ internal sealed class MessagesEndpoint(MockEngine engine) : IApiEndpoint
             MaxOutputTokens = maxTokens!.Value,
             Stream = stream,
             ReplySeed = lastUser,
+            StructuredAnswer = forced?.Answer,
+            ToolName = forced?.Name,
             CustomId = customId,
         };
+    }
+
+    /// <summary>
+    /// <c>tool_choice: {type: "tool", name}</c> with a tool of that name in <c>tools</c>: the answer is that tool's
+    /// <c>tool_use</c> with an input made from its <c>input_schema</c>, Anthropic's way to structured output.
+    /// </summary>
+    private static (string Name, string Answer)? ForcedTool(JsonElement body, string prompt)
+    {
+        if (!body.TryGetProperty("tool_choice", out var choice) || choice.ValueKind != JsonValueKind.Object ||
+            !choice.TryGetProperty("type", out var type) || !type.ValueEquals("tool") ||
+            !choice.TryGetProperty("name", out var name) || name.ValueKind != JsonValueKind.String ||
+            !body.TryGetProperty("tools", out var tools) || tools.ValueKind != JsonValueKind.Array)
+        {
+            return null;
+        }
+
+        foreach (var tool in tools.EnumerateArray())
+        {
+            if (tool.ValueKind == JsonValueKind.Object &&
+                tool.TryGetProperty("name", out var toolName) && toolName.ValueEquals(name.GetString()) &&
+                tool.TryGetProperty("input_schema", out var schema))
+            {
+                return (name.GetString()!, SchemaAnswer.For(schema, prompt));
+            }
+        }
+
+        return null;
     }
 
     public async Task<Usage> WriteAsync(HttpContext http, ApiRequest request, ResponseFlaw flaw, CancellationToken cancellationToken)
@@ -65,11 +95,20 @@ internal sealed class MessagesEndpoint(MockEngine engine) : IApiEndpoint
         var usage = new Usage(request.PromptTokens, reply.Tokens);
         var id = engine.Ids.AnthropicMessage();
         var stopReason = reply.CutByLimit ? "max_tokens" : "end_turn";
+        var tool = (ToolUse?)null;
+        if (request is { ToolName: { } toolName, StructuredAnswer: { } json })
+        {
+            // The tool's id comes from the message's, so the id counter (and every later id) is as without a tool.
+            tool = new ToolUse("toolu_01" + id["msg_01".Length..], toolName);
+            reply = reply with { Text = json };
+            stopReason = reply.CutByLimit ? "max_tokens" : "tool_use";
+        }
+
         if (!request.Stream)
         {
             await engine.DelayAsync(engine.Latency.PerOutputToken * reply.Tokens, cancellationToken).ConfigureAwait(false);
             await JsonResponse.WriteAsync(
-                http, StatusCodes.Status200OK, writer => WriteMessage(writer, id, request, reply.Text, stopReason, usage),
+                http, StatusCodes.Status200OK, writer => WriteMessage(writer, id, request, reply.Text, tool, stopReason, usage),
                 truncate: flaw == ResponseFlaw.Malformed, cancellationToken).ConfigureAwait(false);
             return usage;
         }
@@ -82,7 +121,7 @@ internal sealed class MessagesEndpoint(MockEngine engine) : IApiEndpoint
             writer.WriteString("type", "message_start");
             writer.WritePropertyName("message");
             // The message as it starts: no content yet, and one output token, as Anthropic reports it.
-            WriteMessage(writer, id, request, null, null, usage with { CompletionTokens = 1 });
+            WriteMessage(writer, id, request, null, null, null, usage with { CompletionTokens = 1 });
             writer.WriteEndObject();
         }).ConfigureAwait(false);
         await events.WriteAsync("content_block_start", writer =>
@@ -91,8 +130,18 @@ internal sealed class MessagesEndpoint(MockEngine engine) : IApiEndpoint
             writer.WriteString("type", "content_block_start");
             writer.WriteNumber("index", 0);
             writer.WriteStartObject("content_block");
-            writer.WriteString("type", "text");
-            writer.WriteString("text", "");
+            if (tool is null)
+            {
+                writer.WriteString("type", "text");
+                writer.WriteString("text", "");
+            }
+            else
+            {
+                WriteToolUseStart(writer, tool);
+                writer.WriteStartObject("input");
+                writer.WriteEndObject();
+            }
+
             writer.WriteEndObject();
             writer.WriteEndObject();
         }).ConfigureAwait(false);
@@ -119,8 +168,18 @@ internal sealed class MessagesEndpoint(MockEngine engine) : IApiEndpoint
                 writer.WriteString("type", "content_block_delta");
                 writer.WriteNumber("index", 0);
                 writer.WriteStartObject("delta");
-                writer.WriteString("type", "text_delta");
-                writer.WriteString("text", pieces[i]);
+                if (tool is null)
+                {
+                    writer.WriteString("type", "text_delta");
+                    writer.WriteString("text", pieces[i]);
+                }
+                else
+                {
+                    // A tool's input streams as pieces of its JSON, as Anthropic sends it.
+                    writer.WriteString("type", "input_json_delta");
+                    writer.WriteString("partial_json", pieces[i]);
+                }
+
                 writer.WriteEndObject();
                 writer.WriteEndObject();
             }, truncate: i == flawAt && flaw == ResponseFlaw.Malformed).ConfigureAwait(false);
@@ -155,8 +214,11 @@ internal sealed class MessagesEndpoint(MockEngine engine) : IApiEndpoint
         return usage;
     }
 
-    /// <summary>A message object; with no <paramref name="text"/> it is the empty message that opens a stream.</summary>
-    private static void WriteMessage(Utf8JsonWriter writer, string id, ApiRequest request, string? text, string? stopReason, Usage usage)
+    /// <summary>
+    /// A message object; with no <paramref name="text"/> it is the empty message that opens a stream. With a
+    /// <paramref name="tool"/>, the text is that tool's input, written as a <c>tool_use</c> block.
+    /// </summary>
+    private static void WriteMessage(Utf8JsonWriter writer, string id, ApiRequest request, string? text, ToolUse? tool, string? stopReason, Usage usage)
     {
         writer.WriteStartObject();
         writer.WriteString("id", id);
@@ -164,7 +226,15 @@ internal sealed class MessagesEndpoint(MockEngine engine) : IApiEndpoint
         writer.WriteString("role", "assistant");
         writer.WriteString("model", request.Model);
         writer.WriteStartArray("content");
-        if (text is not null)
+        if (text is not null && tool is not null)
+        {
+            writer.WriteStartObject();
+            WriteToolUseStart(writer, tool);
+            writer.WritePropertyName("input");
+            writer.WriteRawValue(text, skipInputValidation: true);
+            writer.WriteEndObject();
+        }
+        else if (text is not null)
         {
             writer.WriteStartObject();
             writer.WriteString("type", "text");
@@ -192,4 +262,14 @@ internal sealed class MessagesEndpoint(MockEngine engine) : IApiEndpoint
         writer.WriteEndObject();
         writer.WriteEndObject();
     }
+
+    private static void WriteToolUseStart(Utf8JsonWriter writer, ToolUse tool)
+    {
+        writer.WriteString("type", "tool_use");
+        writer.WriteString("id", tool.Id);
+        writer.WriteString("name", tool.Name);
+    }
+
+    /// <summary>The forced tool's block: its id and name.</summary>
+    private sealed record ToolUse(string Id, string Name);
 }

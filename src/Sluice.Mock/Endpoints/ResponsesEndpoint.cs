@@ -68,13 +68,39 @@ internal sealed class ResponsesEndpoint(MockEngine engine) : IApiEndpoint
             PromptTokens = TokenEstimator.FromCharacters(characters),
             MaxOutputTokens = maxOutputTokens ?? engine.DefaultMaxOutputTokens,
             ReplySeed = lastUser,
+            StructuredAnswer = StructuredAnswer(body, lastUser),
             CustomId = customId,
         };
+    }
+
+    /// <summary><c>text.format</c>: a <c>json_schema</c> answers JSON that follows it, <c>json_object</c> answers <c>{"reply": …}</c>.</summary>
+    private static string? StructuredAnswer(JsonElement body, string prompt)
+    {
+        if (!body.TryGetProperty("text", out var text) || text.ValueKind != JsonValueKind.Object ||
+            !text.TryGetProperty("format", out var format) || format.ValueKind != JsonValueKind.Object ||
+            !format.TryGetProperty("type", out var type))
+        {
+            return null;
+        }
+
+        if (type.ValueEquals("json_object"))
+        {
+            return SchemaAnswer.JsonObject(prompt);
+        }
+
+        return type.ValueEquals("json_schema") && format.TryGetProperty("schema", out var schema)
+            ? SchemaAnswer.For(schema, prompt)
+            : null;
     }
 
     public async Task<Usage> WriteAsync(HttpContext http, ApiRequest request, ResponseFlaw flaw, CancellationToken cancellationToken)
     {
         var reply = Reply.To(request.ReplySeed, engine.ReplyTokens, request.MaxOutputTokens);
+        if (request.StructuredAnswer is { } json)
+        {
+            reply = reply with { Text = json };
+        }
+
         var usage = new Usage(request.PromptTokens, reply.Tokens);
         var id = engine.Ids.Response();
         var itemId = engine.Ids.ResponseItem();

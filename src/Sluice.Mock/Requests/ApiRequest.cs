@@ -25,6 +25,15 @@ internal sealed class ApiRequest
     /// <summary>The text the reply quotes: the last user message.</summary>
     public string ReplySeed { get; init; } = "";
 
+    /// <summary>
+    /// Structured output asked for (a JSON schema, or OpenAI's <c>json_object</c>): the JSON the answer carries
+    /// instead of the reply text (see <see cref="Content.SchemaAnswer"/>). The token counts stay the reply's.
+    /// </summary>
+    public string? StructuredAnswer { get; init; }
+
+    /// <summary>Anthropic only: the tool that <c>tool_choice</c> forces; the answer is its <c>tool_use</c> block.</summary>
+    public string? ToolName { get; init; }
+
     /// <summary>The body's <c>metadata.custom_id</c>, when there is one.</summary>
     public string? CustomId { get; init; }
 

@@ -93,6 +93,45 @@ public sealed class DataRoundTripTests : IDisposable
         }
     }
 
+    [Theory]
+    [InlineData("chat")]
+    [InlineData("anthropic")]
+    public async Task PrepareRunExport_WithSchema_FillsAnswerFieldColumns(string format)
+    {
+        string data = PathOf("posts.csv");
+        File.WriteAllText(data, Csv(["id", "title", "body"], Rows), new UTF8Encoding(false));
+        File.WriteAllText(PathOf("rating.json"), """
+            {"title": "rating", "type": "object", "additionalProperties": false, "required": ["label", "score", "urgent"],
+             "properties": {"label": {"type": "string"}, "score": {"type": "number"}, "urgent": {"type": "boolean"}}}
+            """);
+        await using var mock = await MockServer.StartAsync(new MockOptions { Limits = new MockLimits { RequestsPerMinute = 60_000 }, Latency = TimeSpan.FromMilliseconds(5) }).WaitAsync(BatchFiles.Bound);
+        string model = format == "anthropic" ? "claude-haiku-4-5" : "gpt-4o-mini";
+
+        var prepare = await SluiceAsync("prepare", data, "-t", "{{title}}: {{body}}", "-m", model, "--format", format, "--schema", PathOf("rating.json"), "--id-column", "id", "-o", PathOf("batch.jsonl"));
+        Assert.True(prepare.ExitCode == 0, prepare.Error);
+        var run = await SluiceAsync("run", PathOf("batch.jsonl"), "-o", PathOf("results.jsonl"), "--base-url", mock.BaseUrl.ToString(), "--api-key-env", BatchFiles.KeyVariable, "--provider", format == "anthropic" ? "anthropic" : "openai", "--no-cache");
+        Assert.True(run.ExitCode == 0, run.Output + run.Error);
+        var export = await SluiceAsync("export", PathOf("results.jsonl"), "--to", PathOf("answers.csv"), "--join", data, "--id-column", "id");
+        Assert.True(export.ExitCode == 0, export.Error);
+
+        using var reader = CsvReader.FromFile(PathOf("answers.csv"), new CsvReaderOptions { HasHeader = true, TrimWhitespace = false }, FileOptions.SequentialScan);
+        reader.ReadHeader();
+        Assert.Equal(["id", "title", "body", "custom_id", "status", "answer.label", "answer.score", "answer.urgent", "error", "input_tokens", "output_tokens", "cost", "cached"], reader.Headers);
+        int row = 0;
+        while (reader.Read())
+        {
+            Assert.Equal(Rows[row][0], reader.GetString("custom_id"));
+            Assert.Equal("ok", reader.GetString("status"));
+            Assert.False(string.IsNullOrWhiteSpace(reader.GetString("answer.label")));
+            Assert.True(decimal.TryParse(reader.GetString("answer.score"), System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out _), reader.GetString("answer.score"));
+            Assert.Contains(reader.GetString("answer.urgent"), new[] { "true", "false" });
+            row++;
+        }
+
+        Assert.Equal(Rows.Length, row);
+        Assert.Equal(Rows.Length, mock.GetStats().CustomIds.Distinct);
+    }
+
     private static async Task<(int ExitCode, string Output, string Error)> SluiceAsync(params string[] arguments)
     {
         var output = new StringWriter();
