@@ -15,7 +15,9 @@ namespace Sluice.Cli.BatchApi;
 /// <item>Each part is submitted: journalled "submitting" first; a part found "submitting" without a batch id (a kill
 /// between the two journal writes) is looked up by its metadata before anything is sent again; then the input file
 /// is uploaded, the batch created with metadata <c>{sluice_run, part}</c>, and its id journalled. Under
-/// <c>--max-enqueued-tokens</c> a model's next part waits until its parts in progress leave room.</item>
+/// <c>--max-enqueued-tokens</c> a model's next part waits until its parts in progress leave room. Under
+/// <c>--max-spend</c> a part first reserves its worst case at batch prices (<see cref="BatchSpendGate"/>); the first
+/// part refused stops submission, and the run ends once the parts in flight are collected.</item>
 /// <item>The batches are polled, the wait doubling from <c>--poll-interval</c> while none ends.</item>
 /// <item>An ended batch's output and error files are read: every answer and every permanent failure is journalled as a
 /// live run journals it; the lines it left unfinished (expired, cancelled, 5xx, or in no file) go into a new part, in
