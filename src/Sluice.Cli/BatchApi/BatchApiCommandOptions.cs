@@ -126,7 +126,6 @@ internal static class BatchApiCommandOptions
         {
             { Provider: Providers.ProviderKind.AzureOpenAI } => "--via batch-api supports OpenAI's and Anthropic's Batch APIs (--provider openai, compatible or anthropic); Azure OpenAI's batches are not supported yet",
             { Batch: not null } or { Redis: not null } => "--via batch-api runs from one journal: it cannot be combined with --redis or --batch",
-            { MaxSpend: not null } => "--via batch-api cannot hold a --max-spend cap (a batch is paid as the provider answers it, all at once); use --dry-run to see the worst case first",
             { PollInterval: { } poll } when poll < TimeSpan.FromMilliseconds(10) || poll > TimeSpan.FromHours(1) => $"--poll-interval must be from 10ms to 1h, not {DurationText.Format(poll)}",
             _ => null,
         };

@@ -15,7 +15,9 @@ namespace Sluice.Cli.BatchApi;
 /// <item>Each part is submitted: journalled "submitting" first; a part found "submitting" without a batch id (a kill
 /// between the two journal writes) is looked up by its metadata before anything is sent again; then the input file
 /// is uploaded, the batch created with metadata <c>{sluice_run, part}</c>, and its id journalled. Under
-/// <c>--max-enqueued-tokens</c> a model's next part waits until its parts in progress leave room.</item>
+/// <c>--max-enqueued-tokens</c> a model's next part waits until its parts in progress leave room. Under
+/// <c>--max-spend</c> a part first reserves its worst case at batch prices (<see cref="BatchSpendGate"/>); the first
+/// part refused stops submission, and the run ends once the parts in flight are collected.</item>
 /// <item>The batches are polled, the wait doubling from <c>--poll-interval</c> while none ends.</item>
 /// <item>An ended batch's output and error files are read: every answer and every permanent failure is journalled as a
 /// live run journals it; the lines it left unfinished (expired, cancelled, 5xx, or in no file) go into a new part, in
@@ -35,6 +37,7 @@ internal static class BatchApiRun
         HashSet<string> finished,
         RequestFile.Validation validation,
         PriceTable prices,
+        BatchSpendGate? spend,
         TextWriter output,
         TextWriter error,
         bool handleSignals,
@@ -48,7 +51,8 @@ internal static class BatchApiRun
         using IBatchApiClient client = settings.Provider == ProviderKind.Anthropic ? new AnthropicBatchClient(http, prices) : new OpenAIBatchClient(http, settings.Provider, prices);
         var limits = client.Limits(options.MaxEnqueuedTokens);
         var tally = new BatchApiTally { Total = validation.Requests, AlreadyDone = finished.Count };
-        var run = new Loop(settings, options, journal, parts, client, limits, finished, validation, tally, output, time);
+        using var worstCase = new BatchWorstCase(settings.Provider, settings.BaseUrl, prices);
+        var run = new Loop(settings, options, journal, parts, client, limits, finished, validation, tally, spend, worstCase, output, time);
 
         string? stopped = null;
         try
@@ -66,8 +70,13 @@ internal static class BatchApiRun
 
         var (resultLines, errorLines) = await journal.WriteOutputsAsync(settings.ResultsPath, settings.ErrorsPath, CancellationToken.None).ConfigureAwait(false);
         int notDone = (int)Math.Max(0, validation.Requests - resultLines);
+        if (stopped is null && spend?.StoppedAt is not null)
+        {
+            stopped = spend.StopReason(notDone);
+        }
+
         string summary = string.Create(CultureInfo.InvariantCulture,
-            $"{Name}: {resultLines - errorLines:N0} succeeded, {errorLines:N0} failed, {notDone:N0} not done, via the Batch API ({run.Created} batch{(run.Created == 1 ? "" : "es")} created this run, {tally.Resubmitted:N0} line{(tally.Resubmitted == 1 ? "" : "s")} resubmitted); {tally.Costs()}. Results: {settings.ResultsPath}");
+            $"{Name}: {resultLines - errorLines:N0} succeeded, {errorLines:N0} failed, {notDone:N0} not done, via the Batch API ({run.Created} batch{(run.Created == 1 ? "" : "es")} created this run, {tally.Resubmitted:N0} line{(tally.Resubmitted == 1 ? "" : "s")} resubmitted); {tally.Costs()}{(spend?.StoppedAt is null ? "" : "; stopped by --max-spend")}. Results: {settings.ResultsPath}");
         await output.WriteLineAsync(settings.Json ? RunProgress.JsonMessage(time, "summary", summary) : summary).ConfigureAwait(false);
         if (notDone > 0)
         {
@@ -90,6 +99,8 @@ internal static class BatchApiRun
         HashSet<string> finished,
         RequestFile.Validation validation,
         BatchApiTally tally,
+        BatchSpendGate? spend,
+        BatchWorstCase worstCase,
         TextWriter output,
         TimeProvider time)
     {
@@ -106,12 +117,12 @@ internal static class BatchApiRun
             long started = time.GetTimestamp();
             await PlanAsync(cancellationToken).ConfigureAwait(false);
             var wait = options.PollInterval;
-            while (_open.Count > 0)
+            while (_open.Values.Any(p => p.Status == BatchPartStatus.Submitted) || (spend?.StoppedAt is null && _open.Count > 0))
             {
                 await SubmitReadyAsync(cancellationToken).ConfigureAwait(false);
                 bool ended = await PollAsync(cancellationToken).ConfigureAwait(false);
                 await ShowAsync(time.GetElapsedTime(started)).ConfigureAwait(false);
-                if (_open.Count == 0)
+                if (!_open.Values.Any(p => p.Status == BatchPartStatus.Submitted) && (spend?.StoppedAt is not null || _open.Count == 0))
                 {
                     break;
                 }
@@ -146,6 +157,16 @@ internal static class BatchApiRun
                 foreach (var line in part.Lines)
                 {
                     inParts.Add(line.CustomId);
+                }
+            }
+
+            if (spend is not null)
+            {
+                // Batches an earlier run submitted are being paid for: they hold their worst case like the parts this run submits.
+                foreach (var part in _open.Values.Where(p => p.Status == BatchPartStatus.Submitted))
+                {
+                    var requests = await RequestsAsync(part, cancellationToken).ConfigureAwait(false);
+                    spend.TryReserve(part.Number, worstCase.Of(requests));
                 }
             }
 
@@ -192,6 +213,17 @@ internal static class BatchApiRun
                     _open.Remove(part.Number);
                     tally.PartsDone++;
                     continue;
+                }
+
+                if (spend is not null)
+                {
+                    // The part's worst case at batch prices is held before anything is sent; a part refused stops the
+                    // submissions (this one and every later one), and the parts in flight are still collected.
+                    var requests = await RequestsAsync(part, cancellationToken).ConfigureAwait(false);
+                    if (!spend.TryReserve(part.Number, worstCase.Of(requests)))
+                    {
+                        return;
+                    }
                 }
 
                 _open[part.Number] = await SubmitAsync(part, cancellationToken).ConfigureAwait(false);
@@ -278,6 +310,7 @@ internal static class BatchApiRun
             var lines = part.Lines.ToDictionary(l => l.CustomId, l => l.LineNumber, StringComparer.Ordinal);
             var seen = new HashSet<string>(StringComparer.Ordinal);
             var commits = new List<Task>();
+            decimal cost = 0;
             await foreach (var result in client.ResultsAsync(part, status, cancellationToken).ConfigureAwait(false))
             {
                 if (!lines.TryGetValue(result.CustomId, out int lineNumber) || finished.Contains(result.CustomId) || !seen.Add(result.CustomId)
@@ -288,6 +321,7 @@ internal static class BatchApiRun
 
                 finished.Add(result.CustomId);
                 tally.Add(result);
+                cost += result.Cost ?? 0;
                 commits.Add(journal.RecordAsync(result.CustomId, lineNumber, result.Outcome == BatchLineOutcome.Succeeded, result.OutputLine));
             }
 
@@ -313,6 +347,7 @@ internal static class BatchApiRun
             // Outcomes are durable before the part is marked collected: a kill in between collects it again, and the
             // journal keeps the first outcome of each id.
             await Task.WhenAll(commits).ConfigureAwait(false);
+            spend?.Settle(part.Number, cost);
             var next = new List<BatchPart>();
             if (unfinished.Count > 0)
             {

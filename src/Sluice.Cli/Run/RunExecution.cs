@@ -329,7 +329,9 @@ internal static class RunExecution
             if (arguments.Via == "batch-api")
             {
                 var batchOptions = new BatchApi.BatchApiOptions(arguments.PollInterval ?? BatchApi.BatchApiOptions.DefaultPollInterval, arguments.MaxEnqueuedTokens);
-                return await WithSettingsAsync(settings => BatchApi.BatchApiRun.ExecuteAsync(settings, batchOptions, journal, finished, validation, prices, output, error, handleSignals, time, cancellationToken)).ConfigureAwait(false);
+                // The cap holds each batch's worst case at batch prices before it is submitted (see BatchSpendGate).
+                var batchSpend = spending.MaxSpend is { } batchCap ? new BatchApi.BatchSpendGate(batchCap, spending.EarlierSpent, time) : null;
+                return await WithSettingsAsync(settings => BatchApi.BatchApiRun.ExecuteAsync(settings, batchOptions, journal, finished, validation, prices, batchSpend, output, error, handleSignals, time, cancellationToken)).ConfigureAwait(false);
             }
 
             return await WithSettingsAsync(settings => SendAsync(settings, spending, journal, finished, validation, output, error, handleSignals, time, cancellationToken)).ConfigureAwait(false);

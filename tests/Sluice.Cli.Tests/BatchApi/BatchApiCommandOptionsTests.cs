@@ -56,10 +56,19 @@ public sealed class BatchApiCommandOptionsTests
     [Fact]
     public void Auto_WhenAnOptionRulesOutTheBatchApi_ChoosesLive_NamingIt()
     {
-        var (chosen, why) = BatchApiCommandOptions.Choose(Auto with { Deadline = TimeSpan.FromDays(2), MaxSpend = 5m });
+        var (chosen, why) = BatchApiCommandOptions.Choose(Auto with { Deadline = TimeSpan.FromDays(2), Redis = "localhost:6379" });
 
         Assert.Equal("live", chosen.Via);
-        Assert.Contains("--max-spend", why, StringComparison.Ordinal);
+        Assert.Contains("--redis", why, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void ASpendCap_DoesNotRuleOutTheBatchApi()
+    {
+        var (chosen, _) = BatchApiCommandOptions.Choose(Auto with { Deadline = TimeSpan.FromDays(2), MaxSpend = 5m });
+
+        Assert.Equal("batch-api", chosen.Via);
+        Assert.Null(BatchApiCommandOptions.Problem(chosen));
     }
 
     [Theory]

@@ -142,18 +142,48 @@ public sealed class RunViaBatchApiTests(ITestOutputHelper log)
     }
 
     [Fact]
-    public async Task ViaBatchApi_WithASpendCap_OrPollIntervalWithoutIt_IsAUsageError_NothingSent()
+    public async Task PollIntervalWithoutViaBatchApi_IsAUsageError_NothingSent()
     {
         using var files = new BatchFiles(3);
         await using var mock = await MockServer.StartAsync(new MockOptions()).WaitAsync(BatchFiles.Bound);
 
-        var (exit, _, error) = await files.RunAsync(mock.BaseUrl, "--via", "batch-api", "--max-spend", "5");
         var (exitPoll, _, errorPoll) = await files.RunAsync(mock.BaseUrl, "--poll-interval", "1s");
 
-        Assert.Equal((2, 2), (exit, exitPoll));
-        Assert.Contains("--max-spend", error, StringComparison.Ordinal);
+        Assert.Equal(2, exitPoll);
         Assert.Contains("--via batch-api only", errorPoll, StringComparison.Ordinal);
         Assert.Equal(0, mock.GetStats().Batches.FilesUploaded);
+    }
+
+    [Fact]
+    public async Task ViaBatchApi_WithASpendCap_StopsBeforeTheCap_AndARerunWithoutItFinishesTheRest_NoPartSubmittedTwice()
+    {
+        using var files = new BatchFiles(40);
+        await using var mock = await MockServer.StartAsync(new MockOptions { BatchProcessingTime = TimeSpan.FromMilliseconds(200), Seed = 11 }).WaitAsync(BatchFiles.Bound);
+        // About 12 lines a part, each line's worst case about $0.00000825 at batch prices: room for two parts' worst cases, not four.
+        const decimal Cap = 0.00025m;
+
+        var (exit, output, error) = await files.RunAsync(mock.BaseUrl, [.. FewParts, "--max-spend", "0.00025"]);
+        log.WriteLine(output + error);
+
+        Assert.True(exit == 3, $"exit {exit}: {output} {error}");
+        Assert.Contains("stopped by --max-spend", output, StringComparison.Ordinal);
+        Assert.Contains("the spend cap $0.00025 is reached", error, StringComparison.Ordinal);
+        var answered = BatchFiles.ReadLines(files.Results);
+        Assert.InRange(answered.Count, 1, 39);
+        Assert.True(answered.Sum(l => l.GetProperty("sluice").GetProperty("cost").GetDecimal()) <= Cap, "the lines answered cost no more than the cap");
+        // Parts planned but refused by the cap are journalled without a batch: only the parts submitted became batches.
+        long createdCapped = mock.GetStats().Batches.OpenAIBatchesCreated;
+        Assert.Equal(PartCount(files), createdCapped);
+        Assert.True(PlannedCount(files) > createdCapped, "some parts were planned and not submitted");
+
+        var (rerun, rerunOutput, rerunError) = await files.RunAsync(mock.BaseUrl, FewParts);
+        log.WriteLine(rerunOutput + rerunError);
+
+        Assert.True(rerun == 0, $"exit {rerun}: {rerunOutput} {rerunError}");
+        Assert.Equal(files.Ids, BatchFiles.ReadLines(files.Results).Select(BatchFiles.IdOf));
+        // Every part journalled became exactly one batch, across both runs: none submitted twice.
+        Assert.Equal(PartCount(files), mock.GetStats().Batches.OpenAIBatchesCreated);
+        Assert.Equal(PlannedCount(files), PartCount(files));
     }
 
     [Fact]
@@ -189,6 +219,15 @@ public sealed class RunViaBatchApiTests(ITestOutputHelper log)
         connection.Open();
         using var command = connection.CreateCommand();
         command.CommandText = "SELECT count(*) FROM batch_parts WHERE batch_id IS NOT NULL";
+        return (long)command.ExecuteScalar()!;
+    }
+
+    private static long PlannedCount(BatchFiles files)
+    {
+        using var connection = new SqliteConnection($"Data Source={files.Journal};Pooling=False");
+        connection.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT count(*) FROM batch_parts";
         return (long)command.ExecuteScalar()!;
     }
 
