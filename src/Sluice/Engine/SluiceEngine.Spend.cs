@@ -66,8 +66,17 @@ public sealed partial class SluiceEngine
     /// </summary>
     private AttemptOutcome<ProviderReply>? ReserveSpend(JobSpend job, SluiceRequest request, SluiceSendOptions? options, out TrySpend spend)
     {
+        string partition = request.Partition;
+        var partitionCap = _spend.PartitionCap(partition);
+        if (partitionCap is null && options?.SpendCaps is not { Count: > 0 })
+        {
+            // No cap: most tries, on the dispatch path; nothing to reserve, only the cost to count once it is known.
+            spend = new TrySpend(job, job.WorstCase, [], cost => _spend.Spent(partition, cost));
+            return null;
+        }
+
         var caps = new List<SpendCap>(1 + (options?.SpendCaps?.Count ?? 0));
-        if (_spend.PartitionCap(request.Partition) is { } partitionCap)
+        if (partitionCap is not null)
         {
             caps.Add(partitionCap);
         }
@@ -126,7 +135,6 @@ public sealed partial class SluiceEngine
             };
         }
 
-        string partition = request.Partition;
         spend = new TrySpend(job, job.WorstCase, reservations, cost => _spend.Spent(partition, cost));
         return null;
     }
