@@ -205,6 +205,63 @@ public sealed class ProxyTenantEdgeTests
         Assert.Equal((1, 0, 1, 0m), (batch.Requests, batch.Answered, batch.Refused, batch.SpentToday));
     }
 
+    [Fact]
+    public async Task HigherPriorityTenant_GoesBeforeWaitingLowerOnes()
+    {
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var order = new ConcurrentQueue<string>();
+        await using var host = await EdgeHost.StartAsync(
+            async http =>
+            {
+                using var reader = new StreamReader(http.Request.Body);
+                string body = await reader.ReadToEndAsync();
+                string name = JsonDocument.Parse(body).RootElement.GetProperty("messages")[0].GetProperty("content").GetString()!;
+                order.Enqueue(name);
+                if (name == "hold")
+                {
+                    await release.Task.WaitAsync(EdgeHost.Bound);
+                }
+
+                await EdgeHost.Ok(http);
+            },
+            options =>
+            {
+                // One request with the upstream at a time: the others wait at the gate, where priority orders them.
+                options.Upstreams[0] = options.Upstreams[0] with { Concurrency = 1 };
+                options.Tenants.Add(new ProxyTenant { Name = "app", KeySha256 = ProxyTenant.HashKey(AppKey), Priority = 1 });
+                options.Tenants.Add(new ProxyTenant { Name = "batch", KeySha256 = ProxyTenant.HashKey(BatchKey) });
+            },
+            apiKey: UpstreamKey);
+
+        // The held request is app's own: by fair share alone, batch (which has had nothing) would go next.
+        var held = host.PostAsync("/v1/chat/completions", Message("hold"), Bearer(AppKey));
+        await WaitUntilAsync(() => order.Count == 1);
+        var batch = Enumerable.Range(0, 3).Select(i => host.PostAsync("/v1/chat/completions", Message($"batch-{i}"), Bearer(BatchKey))).ToList();
+        await WaitUntilAsync(() => Waiting(host) == 3);
+        var app = host.PostAsync("/v1/chat/completions", Message("app"), Bearer(AppKey));
+        await WaitUntilAsync(() => Waiting(host) == 4);
+        release.SetResult();
+        var answers = await Task.WhenAll([held, .. batch, app]).WaitAsync(EdgeHost.Bound);
+
+        Assert.All(answers, a => Assert.Equal(200, a.Status));
+        Assert.Equal(["hold", "app"], order.Take(2));
+        Assert.Equal(5, order.Count);
+    }
+
+    private static string Message(string content) =>
+        JsonSerializer.Serialize(new { model = "gpt-4o-mini", messages = new[] { new { role = "user", content } }, max_tokens = 5 });
+
+    private static int Waiting(EdgeHost host) => host.Proxy.GetEngine("up").Gate.Partitions.Sum(p => p.GetSnapshot().Queued);
+
+    private static async Task WaitUntilAsync(Func<bool> condition)
+    {
+        using var timeout = new CancellationTokenSource(EdgeHost.Bound);
+        while (!condition())
+        {
+            await Task.Delay(TimeSpan.FromMilliseconds(5), TimeProvider.System, timeout.Token);
+        }
+    }
+
     /// <summary>GET /sluice/status with <paramref name="key"/> as a Bearer token (none when null): its status and body.</summary>
     private static async Task<(int Status, string Body)> StatusAsync(EdgeHost host, string? key)
     {
