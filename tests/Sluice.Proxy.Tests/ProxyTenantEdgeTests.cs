@@ -248,6 +248,29 @@ public sealed class ProxyTenantEdgeTests
         Assert.Equal(5, order.Count);
     }
 
+    [Fact]
+    public async Task AnotherTenantsBacklog_DoesNotTurnAnInteractiveTenantAway()
+    {
+        await using var host = await StartAsync(options =>
+        {
+            // One request every 10 s; a request that would certainly wait over a minute is told so at once (max_wait).
+            options.Upstreams[0] = options.Upstreams[0] with { RequestsPerMinute = 6 };
+            options.MaxWait = TimeSpan.FromMinutes(1);
+        });
+
+        // Batch fills the queue until its own next request would wait over a minute: 6 waiting, 70 s for a 7th.
+        var batch = Enumerable.Range(0, 10).Select(i => host.PostAsync("/v1/chat/completions", Message($"batch-{i}"), Bearer(BatchKey))).ToList();
+        await WaitUntilAsync(() => Waiting(host) == 6);
+        var app = await host.PostAsync("/v1/chat/completions", Message("app"), Bearer(AppKey));
+
+        // App waited for the next request of the budget (priority 1, and weight 3), not behind batch's minute of backlog.
+        Assert.Equal(200, app.Status);
+        // The rest of batch's backlog is let go (503 draining) rather than waited for.
+        host.Proxy.Drain();
+        var answers = await Task.WhenAll(batch).WaitAsync(EdgeHost.Bound);
+        Assert.Contains(answers, a => a.Status == 429 && a.Headers["x-sluice-error"] == "max_wait");
+    }
+
     private static string Message(string content) =>
         JsonSerializer.Serialize(new { model = "gpt-4o-mini", messages = new[] { new { role = "user", content } }, max_tokens = 5 });
 
