@@ -245,4 +245,19 @@ public sealed class SharedGateTests(RedisFixture redis)
     }
 
     private static bool Renewed(SluiceGate gate) => ((SharedGate)gate).PendingHeartbeats == 0;
+
+    [Fact]
+    public async Task Tenant_IsAcceptedAndIgnored_TheSharedGateListsNoTenants()
+    {
+        var time = new FakeTimeProvider(Start);
+        using var gate = NewGate(redis.Server.Configuration, RedisFixture.NewPrefix(), new PartitionLimits { MaxConcurrency = 2 }, time);
+        var partition = await Listening(gate, "p");
+        var tenant = new GateTenant("team") { Weight = 3, Limits = new TenantLimits { MaxConcurrency = 1 } };
+
+        // The tenant's own concurrency of one is not applied: the Redis gate does not order or limit by tenant.
+        using var first = await Admitted(partition.AcquireAsync(new AdmissionRequest { Tenant = tenant }).AsTask());
+        using var second = await Admitted(partition.AcquireAsync(new AdmissionRequest { Tenant = tenant }).AsTask());
+
+        Assert.Empty(partition.GetSnapshot().Tenants);
+    }
 }
