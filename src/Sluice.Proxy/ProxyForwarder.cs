@@ -40,6 +40,9 @@ internal sealed class ProxyForwarder(
     /// <summary>Request bodies held now, over every client.</summary>
     internal BufferedBytes Buffers => _buffers;
 
+    /// <summary>What the tries did second by second: the status's <c>history</c> and the dashboard's chart.</summary>
+    internal Dashboard.ProxyHistory History { get; } = new(time, settings.Upstreams.Select(u => u.Name));
+
     public async Task HandleAsync(HttpContext context)
     {
         // The bound over every partition's queue together (docs/security.md): a full proxy answers at once.
@@ -219,6 +222,7 @@ internal sealed class ProxyForwarder(
         // The clock counts only waiting: it stops while a try is with the upstream and runs again after a refusal.
         using var clock = new WaitClock(settings.MaxWait, time);
         using var cancel = CancellationTokenSource.CreateLinkedTokenSource(aborted, clock.Token);
+        int tries = 0;
         var result = await runtime.Engine.SendAsync(
             outgoing,
             new SluiceSendOptions
@@ -229,6 +233,7 @@ internal sealed class ProxyForwarder(
                 SpendCaps = spendCaps,
                 AttemptEnded = kind =>
                 {
+                    History.TryEnded(upstream.Name, kind, retry: Interlocked.Increment(ref tries) > 1);
                     if (kind is AttemptOutcomeKind.Throttled or AttemptOutcomeKind.Transient)
                     {
                         clock.Resume();

@@ -100,5 +100,5 @@ public sealed class SluiceProxy : IDisposable
 
     /// <summary><c>GET /sluice/status</c>: upstreams and partitions, never a key.</summary>
     internal Task WriteStatusAsync(HttpContext context) =>
-        context.Response.WriteAsJsonAsync(ProxyStatus.Of(Options, _runtimes, IsDraining), context.RequestAborted);
+        context.Response.WriteAsJsonAsync(ProxyStatus.Of(Options, _runtimes, IsDraining, Forwarder.History), context.RequestAborted);
 }

@@ -49,7 +49,8 @@ public static class SluiceProxyExtensions
     }
 
     /// <summary>
-    /// Maps the proxy: <c>GET /sluice/status</c> (upstreams and partitions, never a key) and every other path to the
+    /// Maps the proxy: <c>GET /sluice/status</c> (upstreams and partitions, never a key), the dashboard at
+    /// <c>GET /sluice/</c> (a page reading that status every second) and every other path to the
     /// forwarder, which answers paths under <c>/v1/</c> (or an upstream's prefix) and refuses the rest. Map the host's
     /// own endpoints (health, metrics) before or beside it: they take precedence over the catch-all.
     /// </summary>
@@ -60,6 +61,7 @@ public static class SluiceProxyExtensions
         ArgumentNullException.ThrowIfNull(endpoints);
         var proxy = endpoints.ServiceProvider.GetRequiredService<SluiceProxy>();
         endpoints.MapGet("/sluice/status", proxy.WriteStatusAsync);
+        Dashboard.DashboardEndpoints.Map(endpoints);
         return endpoints.Map("{**path}", proxy.Forwarder.HandleAsync);
     }
 
