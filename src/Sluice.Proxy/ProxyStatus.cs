@@ -6,16 +6,18 @@ namespace Sluice.Proxy;
 
 /// <summary>
 /// <c>GET /sluice/status</c>: every upstream (name, URL without query, provider, whose key) and every partition's
-/// snapshot. Keys never appear: a partition names its credential by fingerprint only.
+/// snapshot, with each partition's tenants (the gate's fair share), and every tenant's counts. Keys never appear: a
+/// partition names its credential by fingerprint only, a tenant by its name.
 /// </summary>
 internal sealed record ProxyStatus(
     [property: JsonPropertyName("draining")] bool Draining,
     [property: JsonPropertyName("max_wait_seconds")] double MaxWaitSeconds,
     [property: JsonPropertyName("upstreams")] IReadOnlyList<UpstreamStatus> Upstreams,
     [property: JsonPropertyName("cache")] CacheStatus? Cache,
+    [property: JsonPropertyName("tenants")] IReadOnlyList<TenantStatus> Tenants,
     [property: JsonPropertyName("history")] HistoryStatus History)
 {
-    public static ProxyStatus Of(SluiceProxyOptions settings, IEnumerable<ProxyUpstreamRuntime> runtimes, bool draining, ProxyHistory history) => new(
+    public static ProxyStatus Of(SluiceProxyOptions settings, IEnumerable<ProxyUpstreamRuntime> runtimes, ProxyTenants tenants, bool draining, ProxyHistory history) => new(
         draining,
         settings.MaxWait.TotalSeconds,
         [.. runtimes.Select(runtime => new UpstreamStatus(
@@ -30,6 +32,7 @@ internal sealed record ProxyStatus(
             history.TotalsOf(runtime.Upstream.Name).Throttled,
             history.TotalsOf(runtime.Upstream.Name).Retries))],
         settings.Cache is { } cache ? CacheStatus.Of(cache.Statistics) : null,
+        [.. tenants.All.Select(TenantStatus.Of)],
         history.Snapshot());
 }
 
@@ -117,7 +120,8 @@ internal sealed record PartitionStatus(
     [property: JsonPropertyName("requests_available")] double? RequestsAvailable,
     [property: JsonPropertyName("tokens_available")] double? TokensAvailable,
     [property: JsonPropertyName("paused_until")] DateTimeOffset? PausedUntil,
-    [property: JsonPropertyName("stopped")] string? StopReason)
+    [property: JsonPropertyName("stopped")] string? StopReason,
+    [property: JsonPropertyName("tenants")] IReadOnlyList<PartitionTenantStatus> Tenants)
 {
     public static PartitionStatus Of(PartitionSnapshot snapshot) => new(
         snapshot.Key,
@@ -132,7 +136,8 @@ internal sealed record PartitionStatus(
         snapshot.RequestsAvailable is { } requests ? Math.Round(requests, 2) : null,
         snapshot.TokensAvailable is { } tokens ? Math.Round(tokens, 2) : null,
         snapshot.PausedUntil,
-        snapshot.StopReason);
+        snapshot.StopReason,
+        [.. snapshot.Tenants.Select(PartitionTenantStatus.Of)]);
 
     private static string SourceName(BudgetSource source) => source switch
     {
