@@ -235,7 +235,7 @@
       h('div', { class: 'tiles' },
         tile('in flight', count(inFlight), 'upstream-in-flight'),
         tile('waiting', count(waiting), 'upstream-waiting'),
-        tile('429s', count(upstream.throttled), 'upstream-throttled', 'tile-throttled'),
+        tile('429s', count(upstream.throttled), 'upstream-throttled', upstream.throttled > 0 ? 'tile-alert' : ''),
         tile('retries', count(upstream.retries), 'upstream-retries'),
         tile(spend.max_per_day !== null && spend.max_per_day !== undefined ? 'spent today' : 'spent', spendText, 'upstream-spend'),
         tile('reserved', usd(spend.reserved), 'upstream-reserved'),
@@ -322,7 +322,7 @@
       return [
         h('div', { class: 'share-name', testid: 'partition-tenant', 'data-name': tenant.name }, tenant.name, h('span', { class: 'muted' }, ' ×' + decimal.format(tenant.weight))),
         bar,
-        h('div', { class: 'share-text' },
+        h('div', { class: 'share-text', testid: 'tenant-share', 'data-name': tenant.name },
           h('span', { testid: 'share-received' }, percent.format(received)), ' received · ',
           h('span', { testid: 'share-due' }, due === null ? 'nothing waiting' : percent.format(due) + ' due'), ' · ',
           h('span', { testid: 'tenant-in-flight' }, count(tenant.in_flight)), ' in flight · ',
