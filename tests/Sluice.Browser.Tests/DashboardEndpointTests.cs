@@ -30,7 +30,7 @@ public sealed class DashboardEndpointTests
             Assert.Equal("utf-8", answer.Content.Headers.ContentType?.CharSet);
             Assert.StartsWith("default-src 'self'", Assert.Single(answer.Headers.GetValues("Content-Security-Policy")), StringComparison.Ordinal);
             Assert.Equal("nosniff", Assert.Single(answer.Headers.GetValues("X-Content-Type-Options")));
-            Assert.True(answer.Headers.CacheControl?.NoCache);
+            Assert.Equal("no-cache", answer.Headers.CacheControl?.ToString());
             Assert.NotNull(answer.Headers.ETag);
             Assert.DoesNotContain("http://", body, StringComparison.Ordinal);
             Assert.DoesNotContain("https://", body, StringComparison.Ordinal);
@@ -46,7 +46,7 @@ public sealed class DashboardEndpointTests
     }
 
     [Fact]
-    public async Task Status_HasFiveMinutesOfHistory_AndEachUpstreamsThrottlesAndRetries()
+    public async Task Status_HasTheSecondsWithTries_AndEachUpstreamsThrottlesAndRetries()
     {
         await using var host = await StartAsync(proxyKey: null);
         using var client = new HttpClient { BaseAddress = host.BaseUrl, Timeout = DashboardHost.Bound };
@@ -61,7 +61,8 @@ public sealed class DashboardEndpointTests
         var history = status.RootElement.GetProperty("history");
         Assert.Equal(1, history.GetProperty("interval_seconds").GetInt32());
         var points = history.GetProperty("points").EnumerateArray().ToList();
-        Assert.Equal(300, points.Count);
+        Assert.InRange(points.Count, 1, 3);
+        Assert.All(points.Zip(points.Skip(1)), pair => Assert.True(pair.First.GetProperty("at").GetInt64() < pair.Second.GetProperty("at").GetInt64(), "points oldest first"));
         Assert.Equal(3, points.Sum(p => p.GetProperty("answered").GetInt64()));
         Assert.Equal(3, points.Sum(p => p.GetProperty("admitted").GetInt64()));
         Assert.All(points, p => Assert.Equal(0, p.GetProperty("throttled").GetInt64() + p.GetProperty("retries").GetInt64()));

@@ -3,8 +3,8 @@ using System.Text.Json.Serialization;
 namespace Sluice.Proxy.Dashboard;
 
 /// <summary>
-/// The status's <c>history</c>: one point per second over the last five minutes (every upstream together), oldest
-/// first, the last one the current second so far.
+/// The status's <c>history</c>: one point per second in which a try ended, over the last five minutes (every upstream
+/// together), oldest first; the current second so far is included. Seconds without a point had no try.
 /// </summary>
 internal sealed record HistoryStatus(
     [property: JsonPropertyName("interval_seconds")] int IntervalSeconds,

@@ -7,7 +7,7 @@ namespace Sluice.Proxy.Dashboard;
 /// What the proxy's tries did over the last <see cref="Seconds"/> seconds, one bucket per second (admitted, answered,
 /// throttled, retries; every upstream together), and each upstream's throttles and retries since the start: the
 /// dashboard's chart and the status's <c>history</c>. A try is counted when it ends, in the second its end is read
-/// from the clock: no timer runs, and a second nothing happened in is simply never written. The ring is fixed in
+/// from the clock: no timer runs, and a second nothing happened in is never written (nor listed). The ring is fixed in
 /// size; the upstreams are the configured ones. One lock, held only for a few additions.
 /// </summary>
 internal sealed class ProxyHistory
@@ -81,20 +81,23 @@ internal sealed class ProxyHistory
     public (long Throttled, long Retries) TotalsOf(string upstream) =>
         _upstreams.TryGetValue(upstream, out var totals) ? (Interlocked.Read(ref totals.Throttled), Interlocked.Read(ref totals.Retries)) : (0, 0);
 
-    /// <summary>Every second of the last <see cref="Seconds"/>, oldest first, ending with the current (partial) one.</summary>
+    /// <summary>
+    /// The seconds of the last <see cref="Seconds"/> (the current one so far included) in which a try ended, oldest
+    /// first: at most <see cref="Seconds"/> points, and none for an idle proxy, so the status stays small.
+    /// </summary>
     public HistoryStatus Snapshot()
     {
         long now = _time.GetUtcNow().ToUnixTimeSeconds();
-        var points = new HistoryPoint[Seconds];
+        var points = new List<HistoryPoint>();
         lock (_lock)
         {
-            for (int i = 0; i < Seconds; i++)
+            for (long second = now - Seconds + 1; second <= now; second++)
             {
-                long second = now - Seconds + 1 + i;
                 var bucket = _ring[Slot(second)];
-                points[i] = bucket.Second == second
-                    ? new HistoryPoint(second, bucket.Admitted, bucket.Answered, bucket.Throttled, bucket.Retries)
-                    : new HistoryPoint(second, 0, 0, 0, 0);
+                if (bucket.Second == second)
+                {
+                    points.Add(new HistoryPoint(second, bucket.Admitted, bucket.Answered, bucket.Throttled, bucket.Retries));
+                }
             }
         }
 

@@ -40,7 +40,8 @@
       }
       const date = Date.parse(response.headers.get('Date') || '');
       if (!Number.isNaN(date)) {
-        serverSkewMs = date - Date.now();
+        // The header has whole seconds: the proxy's clock is half a second past it on average.
+        serverSkewMs = date + 500 - Date.now();
       }
       const status = await response.json();
       hideKeyForm();
@@ -181,19 +182,28 @@
   }
 
   function renderHistory(history) {
-    const points = (history && history.points) || [];
-    // The last point is the current second, still filling: the totals count it, the chart and the rate do not.
-    const complete = points.slice(0, -1);
-    const sum = (field) => points.reduce((total, point) => total + (point[field] || 0), 0);
+    // The status lists only the seconds in which a try ended: the others were zeros. The window is the 300 seconds
+    // ending now on the proxy's clock; the current second, still filling, is left out of the chart and the rate.
+    const interval = (history && history.interval_seconds) || 1;
+    const listed = (history && history.points) || [];
+    const now = Math.max(Math.floor((Date.now() + serverSkewMs) / 1000), listed.length ? listed[listed.length - 1].at : 0);
+    const inWindow = listed.filter((point) => point.at > now - 300);
+    const byTime = new Map(inWindow.map((point) => [point.at, point]));
+    const complete = [];
+    for (let at = now - 299; at < now; at++) {
+      complete.push(byTime.get(at) || { at, admitted: 0, answered: 0, throttled: 0, retries: 0 });
+    }
+
+    const sum = (field) => inWindow.reduce((total, point) => total + (point[field] || 0), 0);
     byId('sum-answered').textContent = count(sum('answered'));
     byId('sum-admitted').textContent = count(sum('admitted'));
     byId('sum-throttled').textContent = count(sum('throttled'));
     byId('sum-retries').textContent = count(sum('retries'));
     const recent = complete.slice(-10);
-    const rate = recent.length ? recent.reduce((total, point) => total + point.answered, 0) / recent.length : 0;
+    const rate = recent.reduce((total, point) => total + point.answered, 0) / (recent.length * interval);
     byId('rate-answered').textContent = decimal.format(rate);
     chartPoints = complete;
-    chartInterval = (history && history.interval_seconds) || 1;
+    chartInterval = interval;
     drawChart(byId('chart'), chartPoints, chartInterval);
   }
 
