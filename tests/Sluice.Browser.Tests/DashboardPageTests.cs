@@ -80,4 +80,37 @@ public sealed class DashboardPageTests
         Assert.NotEqual("never", await Dom.TextAsync(page, "last-updated"));
         Assert.Single(await page.QuerySelectorAllAsync("[data-testid=\"upstream\"]"));
     }
+
+    [Fact]
+    public async Task PausedAndStoppedPartitions_ShowACountdown_AndTheReason()
+    {
+        // "slow": the mock allows 2 requests a minute and says so only with a Retry-After of about 30 s, which pauses
+        // the partition. "spent": the mock's quota runs out after 2 requests, which stops the partition.
+        await using var host = await DashboardHost.StartAsync(
+            [
+                new MockOptions { Limits = new MockLimits { RequestsPerMinute = 2 }, RateLimitHeaders = false },
+                new MockOptions { Faults = new MockFaults { QuotaExhaustedAfterRequests = 2 } },
+            ],
+            (options, mocks) =>
+            {
+                options.Upstreams.Add(new ProxyUpstream { Name = "slow", Url = mocks[0], RequestsPerMinute = 600, IsDefault = true });
+                options.Upstreams.Add(new ProxyUpstream { Name = "spent", Url = mocks[1], Prefix = "/spent" });
+            });
+        await using var browser = await Chromium.LaunchAsync();
+        var (page, _) = await Chromium.OpenAsync(browser);
+        await using var slow = new Traffic(host.BaseUrl, clients: 2);
+        await using var spent = new Traffic(host.BaseUrl, clients: 1, path: "spent/v1/chat/completions");
+
+        await page.GoToAsync(host.Page.ToString());
+        const string SlowState = "document.querySelector('[data-testid=\"upstream\"][data-name=\"slow\"] [data-testid=\"partition-state\"]')";
+        await Dom.WaitAsync(page, $"() => {{ const e = {SlowState}; return e && /^paused \\d+ s$/.test(e.textContent); }}", "a paused partition");
+        int first = int.Parse(System.Text.RegularExpressions.Regex.Match(await page.EvaluateExpressionAsync<string>(SlowState + ".textContent"), "\\d+").Value, System.Globalization.CultureInfo.InvariantCulture);
+        Assert.InRange(first, 1, 60);
+        // The countdown runs between polls' data: the proxy's paused_until stays, the page's clock moves on.
+        await Dom.WaitAsync(page, $"(first) => {{ const m = /^paused (\\d+) s$/.exec({SlowState}.textContent); return m && Number(m[1]) < first; }}", "the countdown going down", first);
+
+        await Dom.WaitAsync(page, "() => { const e = document.querySelector('[data-testid=\"upstream\"][data-name=\"spent\"] [data-testid=\"partition-state\"]'); return e && e.textContent.startsWith('stopped: '); }", "a stopped partition with its reason");
+        string stopped = await Dom.TextAsync(page, "partition-state", "[data-testid=\"upstream\"][data-name=\"spent\"]");
+        Assert.True(stopped.Length > "stopped: ".Length, stopped);
+    }
 }
