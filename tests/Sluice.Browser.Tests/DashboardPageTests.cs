@@ -58,7 +58,8 @@ public sealed class DashboardPageTests
         Assert.All(requests.All, request => Assert.StartsWith(origin + "/", request.Url, StringComparison.Ordinal));
         Assert.Contains(requests.All, request => request.Url == origin + "/sluice/assets/app.js");
         Assert.Contains(requests.All, request => request.Url == origin + "/sluice/assets/app.css");
-        Assert.InRange(requests.All.Count(request => request.Url == origin + "/sluice/status"), 3, int.MaxValue);
+        // At least the two polls the update times above came from (the numbers may move that fast).
+        Assert.InRange(requests.All.Count(request => request.Url == origin + "/sluice/status"), 2, int.MaxValue);
     }
 
     [Fact]
