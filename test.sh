@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test project and ends with one line: "N passed, N failed, N skipped".
 # Needs the .NET SDK, Debian's nginx with its echo module for the integration tests against a real limiter, and
-# Debian's redis-server for the scale-out tests (both installed here with apt-get when missing).
+# Debian's redis-server for the scale-out tests, and Debian's chromium for the dashboard's browser tests (all installed
+# here with apt-get when missing).
 # Exit code is non-zero when any test fails or a project fails to build.
 set -uo pipefail
 cd "$(dirname "$0")"
@@ -39,6 +40,19 @@ if [ ! -x /usr/bin/redis-server ]; then
     $sudo systemctl disable --quiet redis-server
   elif command -v service >/dev/null 2>&1 && service redis-server status >/dev/null 2>&1; then
     $sudo service redis-server stop >/dev/null
+  fi
+fi
+
+# Headless chromium for tests/Sluice.Browser.Tests (the dashboard, driven by PuppeteerSharp): Debian's package, never
+# a downloaded browser. The tests fail (not skip) when it is missing or cannot start.
+if [ ! -x /usr/bin/chromium ]; then
+  echo "== installing chromium (apt-get)"
+  sudo=""
+  [ "$(id -u)" -ne 0 ] && sudo="sudo"
+  # The package lists may be fresh enough already: update them only when the install cannot find the package.
+  if ! $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null 2>&1; then
+    $sudo env DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null
+    $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null
   fi
 fi
 

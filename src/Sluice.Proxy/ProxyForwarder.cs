@@ -45,6 +45,9 @@ internal sealed class ProxyForwarder(
     /// <summary>The tenants: who each request is, and what became of each tenant's requests.</summary>
     internal ProxyTenants Tenants => _tenants;
 
+    /// <summary>What the tries did second by second: the status's <c>history</c> and the dashboard's chart.</summary>
+    internal Dashboard.ProxyHistory History { get; } = new(time, settings.Upstreams.Select(u => u.Name));
+
     public async Task HandleAsync(HttpContext context)
     {
         // The bound over every partition's queue together (docs/security.md): a full proxy answers at once.
@@ -258,6 +261,7 @@ internal sealed class ProxyForwarder(
         // The clock counts only waiting: it stops while a try is with the upstream and runs again after a refusal.
         using var clock = new WaitClock(settings.MaxWait, time);
         using var cancel = CancellationTokenSource.CreateLinkedTokenSource(aborted, clock.Token);
+        int tries = 0;
         var result = await runtime.Engine.SendAsync(
             outgoing,
             new SluiceSendOptions
@@ -270,6 +274,7 @@ internal sealed class ProxyForwarder(
                 Priority = tenant?.Priority ?? 0,
                 AttemptEnded = kind =>
                 {
+                    History.TryEnded(upstream.Name, kind, retry: Interlocked.Increment(ref tries) > 1);
                     if (kind is AttemptOutcomeKind.Throttled or AttemptOutcomeKind.Transient)
                     {
                         clock.Resume();

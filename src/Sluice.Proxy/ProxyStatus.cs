@@ -1,5 +1,6 @@
 using System.Text.Json.Serialization;
 using Sluice.Gate;
+using Sluice.Proxy.Dashboard;
 
 namespace Sluice.Proxy;
 
@@ -13,9 +14,10 @@ internal sealed record ProxyStatus(
     [property: JsonPropertyName("max_wait_seconds")] double MaxWaitSeconds,
     [property: JsonPropertyName("upstreams")] IReadOnlyList<UpstreamStatus> Upstreams,
     [property: JsonPropertyName("cache")] CacheStatus? Cache,
-    [property: JsonPropertyName("tenants")] IReadOnlyList<TenantStatus> Tenants)
+    [property: JsonPropertyName("tenants")] IReadOnlyList<TenantStatus> Tenants,
+    [property: JsonPropertyName("history")] HistoryStatus History)
 {
-    public static ProxyStatus Of(SluiceProxyOptions settings, IEnumerable<ProxyUpstreamRuntime> runtimes, ProxyTenants tenants, bool draining) => new(
+    public static ProxyStatus Of(SluiceProxyOptions settings, IEnumerable<ProxyUpstreamRuntime> runtimes, ProxyTenants tenants, bool draining, ProxyHistory history) => new(
         draining,
         settings.MaxWait.TotalSeconds,
         [.. runtimes.Select(runtime => new UpstreamStatus(
@@ -26,9 +28,12 @@ internal sealed record ProxyStatus(
             ProxyLimits.IsAuto(runtime.Upstream.Concurrency) ? "auto" : runtime.Upstream.Concurrency!.Value.ToString(System.Globalization.CultureInfo.InvariantCulture),
             [.. runtime.Gate.Partitions.Select(partition => PartitionStatus.Of(partition.GetSnapshot()))],
             UpstreamCacheStatus.Of(runtime),
-            UpstreamSpendStatus.Of(runtime.Spend, runtime.Upstream)))],
+            UpstreamSpendStatus.Of(runtime.Spend, runtime.Upstream),
+            history.TotalsOf(runtime.Upstream.Name).Throttled,
+            history.TotalsOf(runtime.Upstream.Name).Retries))],
         settings.Cache is { } cache ? CacheStatus.Of(cache.Statistics) : null,
-        [.. tenants.All.Select(TenantStatus.Of)]);
+        [.. tenants.All.Select(TenantStatus.Of)],
+        history.Snapshot());
 }
 
 /// <summary>One upstream in the status.</summary>
@@ -40,7 +45,9 @@ internal sealed record UpstreamStatus(
     [property: JsonPropertyName("concurrency")] string Concurrency,
     [property: JsonPropertyName("partitions")] IReadOnlyList<PartitionStatus> Partitions,
     [property: JsonPropertyName("cache")] UpstreamCacheStatus Cache,
-    [property: JsonPropertyName("spend")] UpstreamSpendStatus Spend);
+    [property: JsonPropertyName("spend")] UpstreamSpendStatus Spend,
+    [property: JsonPropertyName("throttled")] long Throttled,
+    [property: JsonPropertyName("retries")] long Retries);
 
 /// <summary>
 /// One upstream's spend in USD: its daily cap (with what is spent and reserved today, and when the day ends), the cap

@@ -113,6 +113,6 @@ public sealed class SluiceProxy : IDisposable
                 "sluice proxy: the status needs the proxy's key, or a tenant's key when tenants have keys (Authorization: Bearer, or x-api-key).");
         }
 
-        return context.Response.WriteAsJsonAsync(ProxyStatus.Of(Options, _runtimes, Forwarder.Tenants, IsDraining), context.RequestAborted);
+        return context.Response.WriteAsJsonAsync(ProxyStatus.Of(Options, _runtimes, Forwarder.Tenants, IsDraining, Forwarder.History), context.RequestAborted);
     }
 }

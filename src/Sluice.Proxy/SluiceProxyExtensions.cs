@@ -50,7 +50,8 @@ public static class SluiceProxyExtensions
 
     /// <summary>
     /// Maps the proxy: <c>GET /sluice/status</c> (upstreams, partitions and tenants, never a key; it needs the proxy key
-    /// when one is set, else a tenant's key when tenants have keys) and every other path to the
+    /// when one is set, else a tenant's key when tenants have keys), the dashboard at <c>GET /sluice/</c> (a page that
+    /// needs no key and reads that status every second) and every other path to the
     /// forwarder, which answers paths under <c>/v1/</c> (or an upstream's prefix) and refuses the rest. Map the host's
     /// own endpoints (health, metrics) before or beside it: they take precedence over the catch-all.
     /// </summary>
@@ -61,6 +62,7 @@ public static class SluiceProxyExtensions
         ArgumentNullException.ThrowIfNull(endpoints);
         var proxy = endpoints.ServiceProvider.GetRequiredService<SluiceProxy>();
         endpoints.MapGet("/sluice/status", proxy.WriteStatusAsync);
+        Dashboard.DashboardEndpoints.Map(endpoints);
         return endpoints.Map("{**path}", proxy.Forwarder.HandleAsync);
     }
 
