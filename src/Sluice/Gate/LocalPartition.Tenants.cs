@@ -291,11 +291,31 @@ internal sealed partial class LocalPartition
 
         long frequency = _time.TimestampFrequency;
         double received = 0;
-        double waitingWeight = 0;
         foreach (var tenant in _tenants.Values)
         {
             received += TenantState.Decayed(tenant.Received, tenant.ReceivedAt, now, frequency);
-            waitingWeight += tenant.Waiting > 0 ? tenant.Weight : 0;
+        }
+
+        // Only the tenants whose head stands at the top effective priority share the budget now; one waiting below
+        // them is owed nothing until aging lifts it (a share due of 0, not its weight's part: that would be a promise
+        // the gate does not keep).
+        int cap = TopPriorityLocked(int.MinValue);
+        int top = int.MinValue;
+        foreach (var tenant in _active)
+        {
+            if (tenant.Head(now, _agingTicks, cap, out int priority) is not null)
+            {
+                top = Math.Max(top, priority);
+            }
+        }
+
+        double waitingWeight = 0;
+        foreach (var tenant in _active)
+        {
+            if (tenant.Head(now, _agingTicks, cap, out int priority) is not null && priority == top)
+            {
+                waitingWeight += tenant.Weight;
+            }
         }
 
         var list = new TenantSnapshot[_tenants.Count];
@@ -307,13 +327,16 @@ internal sealed partial class LocalPartition
             {
                 Admitted = tenant.Admitted,
                 ShareReceived = received > 0 ? Math.Clamp(own / received, 0, 1) : 0,
-                ShareDue = tenant.Waiting > 0 ? tenant.Weight / waitingWeight : null,
+                ShareDue = tenant.Waiting == 0 ? null : DueLocked(tenant, now, cap, top, waitingWeight),
             };
         }
 
         Array.Sort(list, static (a, b) => string.CompareOrdinal(a.Name, b.Name));
         return list;
     }
+
+    private double DueLocked(TenantState tenant, long now, int cap, int top, double waitingWeight) =>
+        tenant.Head(now, _agingTicks, cap, out int priority) is not null && priority == top && waitingWeight > 0 ? tenant.Weight / waitingWeight : 0;
 
     // Stryker disable all : debug-only invariant checks; the Release build that mutation runs test compiles them away.
 

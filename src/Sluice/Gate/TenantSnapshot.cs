@@ -17,7 +17,8 @@ public sealed record TenantSnapshot(string Name, double Weight, int InFlight, in
     public double ShareReceived { get; init; }
 
     /// <summary>
-    /// What fair queuing owes it while it waits: its weight over the sum of the weights of the tenants waiting now;
+    /// What fair queuing owes it while it waits: its weight over the sum of the weights of the tenants waiting now at
+    /// the highest effective priority (priority plus aging); 0 while its waiters stand below that priority;
     /// <see langword="null"/> when it has nobody waiting.
     /// </summary>
     public double? ShareDue { get; init; }

@@ -54,6 +54,29 @@ public sealed class TenantPriorityTests
     }
 
     [Fact]
+    public void GetSnapshot_ATenantWaitingBelowTheTopPriority_IsDueNothingUntilAgingLiftsIt()
+    {
+        using var rig = new TenantRig(TenPerSecond(), priorityAging: TimeSpan.FromSeconds(2));
+        rig.Keep(new GateTenant("urgent") { Weight = 3 }, depth: 10, priority: 1);
+        rig.RunTo(5);
+        rig.Keep(new GateTenant("patient"), depth: 10, priority: 0);
+        rig.RunTo(6);
+
+        var behind = rig.Partition.GetSnapshot().Tenants;
+        Assert.Equal(["patient", "urgent"], behind.Select(t => t.Name));
+        Assert.Equal(10, behind[0].Waiting);
+        Assert.Equal(0.0, behind[0].ShareDue);
+        Assert.Equal(1.0, behind[1].ShareDue);
+
+        // Aged by one after 2 s, its waiters stand with the stream's: the weights share the budget, and it gets its part.
+        rig.RunTo(30);
+        var aged = rig.Partition.GetSnapshot().Tenants;
+        Assert.Equal(0.25, aged[0].ShareDue);
+        Assert.Equal(0.75, aged[1].ShareDue);
+        Assert.InRange(aged[0].ShareReceived, 0.2, 0.3);
+    }
+
+    [Fact]
     public void Acquire_SamePriorityAndTenant_FirstComeFirstServedAndRequeuedWorkFirst()
     {
         using var rig = new TenantRig(new PartitionLimits { MaxConcurrency = 1, LearnBudgets = false });
