@@ -110,7 +110,7 @@ internal static class ProxyExecution
         });
         string cache = settings.CacheFile is { } cacheFile ? $"; response cache {cacheFile} (for upstreams that cache and requests sending x-sluice-cache: use)" : "";
         string shared = cache + (settings.Redis is { } redis ? $"; budgets shared through Redis at {RedisConnection.Describe(redis)}" : "");
-        return $"{Name} listening on {server.BaseUrl} (OpenAI base URL {server.BaseUrl}v1); upstreams: {string.Join("; ", upstreams)}{shared}{Tenants(settings)}. Ctrl-C drains and stops.";
+        return $"{Name} listening on {server.BaseUrl} (OpenAI base URL {server.BaseUrl}v1; dashboard {server.BaseUrl}sluice/); upstreams: {string.Join("; ", upstreams)}{shared}{Tenants(settings)}. Ctrl-C drains and stops.";
     }
 
     /// <summary>The tenants as the banner lists them: name, weight, priority and how each is known; never a key or its hash.</summary>
