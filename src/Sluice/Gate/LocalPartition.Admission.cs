@@ -103,7 +103,7 @@ internal sealed partial class LocalPartition
 
         var cost = BudgetCost.Of(request);
         // The limits first: when they hold the newcomer back anyway, who is ahead of it does not matter.
-        if (WakeTimeLocked(cost, now) <= now && tenant.WakeTime(cost.Tokens, now) <= now && !HasWaiterAheadLocked(request, tenant, now))
+        if (WakeTimeLocked(cost, now, KeepsReserveLocked(tenant, waitingWithIt: 0)) <= now && tenant.WakeTime(cost.Tokens, now) <= now && !HasWaiterAheadLocked(request, tenant, now))
         {
             return AdmitLocked(cost, tenant, TimeSpan.Zero, now);
         }
@@ -125,7 +125,7 @@ internal sealed partial class LocalPartition
     /// concurrency limit, the first-headers wait and every budget (<see cref="PartitionBudgets.WakeTime"/>):
     /// <paramref name="now"/> when it may start now, <see cref="long.MaxValue"/> when only a release can let it in.
     /// </summary>
-    private long WakeTimeLocked(in BudgetCost cost, long now)
+    private long WakeTimeLocked(in BudgetCost cost, long now, bool keepReserve = false)
     {
         long wake = Math.Max(now, _pausedUntil);
         if (_inFlight >= EffectiveConcurrencyLocked(now))
@@ -147,7 +147,7 @@ internal sealed partial class LocalPartition
             return long.MaxValue;
         }
 
-        return _budgets.WakeTime(cost, wake, now);
+        return _budgets.WakeTime(cost, wake, now, keepReserve);
     }
 
     private GateLease AdmitLocked(in BudgetCost cost, TenantState tenant, TimeSpan waitTime, long now)
@@ -181,7 +181,7 @@ internal sealed partial class LocalPartition
             }
 
             var head = BestLocked(now, out var tenant, out long blockedWake);
-            long wakeAt = head is null ? long.MaxValue : WakeTimeLocked(head.Cost, now);
+            long wakeAt = head is null ? long.MaxValue : WakeTimeLocked(head.Cost, now, KeepsReserveLocked(tenant!, waitingWithIt: 1));
             if (head is null || wakeAt > now)
             {
                 // The head waits for the partition (nobody passes it: a large request is never starved), or nobody can

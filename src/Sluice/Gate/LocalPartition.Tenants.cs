@@ -261,6 +261,19 @@ internal sealed partial class LocalPartition
         return fair;
     }
 
+    /// <summary>
+    /// Whether a request of <paramref name="tenant"/> must leave one request of the request budget in reserve: when
+    /// tenants are in use (a named tenant, or more than one) and this one is busy (something else of it waits or is in
+    /// flight; <paramref name="waitingWithIt"/> counts the request itself if it is among the waiters). A partition
+    /// whose callers name no tenant keeps none: nobody could arrive to use it. Fair queuing puts a
+    /// tenant that arrives idle first in line, but a backlog keeps the bucket empty, so without the reserve it would
+    /// still wait up to one admission interval for the next request's worth to drip in. With it, the backlog runs the
+    /// bucket down to one request instead of zero — the same rate once it is running, one request of the first burst
+    /// given up — and the idle tenant's request starts at once.
+    /// </summary>
+    private bool KeepsReserveLocked(TenantState tenant, int waitingWithIt) =>
+        (_tenants.Count >= 2 || !ReferenceEquals(tenant, _defaultTenant)) && tenant.Waiting - waitingWithIt + tenant.InFlight > 0;
+
     /// <summary>A settled lease corrects its tenant's account by the change in its fairness cost.</summary>
     private void SettleTenantLocked(GateLease lease, BudgetDimension dimension, long delta, long now)
     {

@@ -106,14 +106,17 @@ internal sealed partial class PartitionBudgets
 
     /// <summary>
     /// The earliest instant, from <paramref name="wake"/> on, every budget allows a request costing
-    /// <paramref name="cost"/>; <see cref="long.MaxValue"/> when none will without a change.
+    /// <paramref name="cost"/>; <see cref="long.MaxValue"/> when none will without a change. With
+    /// <paramref name="keepReserve"/>, the request budget must also keep one request in reserve after it (when its
+    /// bucket holds two or more): room for a tenant that arrives idle beside a backlog (LocalPartition.Tenants.cs).
     /// </summary>
-    public long WakeTime(in BudgetCost cost, long wake, long now)
+    public long WakeTime(in BudgetCost cost, long wake, long now, bool keepReserve = false)
     {
         if (_requestRate is not null)
         {
             _requests.Refill(now);
-            wake = Later(wake, now, _requests.TimeUntil(1, now));
+            double requests = keepReserve && _requests.Capacity >= 2 ? 2 : 1;
+            wake = Later(wake, now, _requests.TimeUntil(requests, now));
         }
 
         foreach (var dimension in WindowDimensions)

@@ -122,6 +122,51 @@ public sealed class TenantFairShareTests
     }
 
     [Fact]
+    public void Acquire_InteractiveTenantBesideABacklog_WithABurst_StartsAtOnce_AndTheBacklogKeepsTheRate()
+    {
+        // 10 requests a second with a 1 s burst (10): the backlog leaves one request in reserve, so the tenant that
+        // arrives idle starts at once instead of waiting for the next request's worth to drip in.
+        var limits = new PartitionLimits { MaxConcurrency = 10_000, RequestsPerWindow = 600, RequestBurst = 10, LearnBudgets = false, MaxQueueLength = 20_000 };
+        using var rig = new TenantRig(limits);
+        var batch = new GateTenant("batch");
+        var interactive = new GateTenant("interactive");
+        var backlog = Enumerable.Range(0, 10_000).Select(_ => rig.Partition.Enter(new AdmissionRequest { Tenant = batch })).ToList();
+        var starts = new List<double>();
+
+        for (int second = 1; second <= 60; second++)
+        {
+            rig.RunTo(second - 0.037, step: 0.005);
+            using var lease = rig.Partition.Enter(new AdmissionRequest { Tenant = interactive }).Admitted();
+            Assert.Equal(TimeSpan.Zero, lease.WaitTime);
+            starts.Add(rig.Now);
+        }
+
+        rig.RunTo(60, step: 0.005);
+        var batchStarts = backlog.Where(t => t.IsCompleted).Select(t => t.Admitted().AdmittedAt).ToList();
+
+        // The rate is the budget's: over the minute 10 a second plus the first burst, one request of which stays in
+        // reserve. The default tenant alone keeps none (below).
+        int all = batchStarts.Count + starts.Count;
+        Assert.InRange(all, 600 + 10 - 1, 600 + 10);
+        Assert.InRange(batchStarts.Count, 600 + 10 - 1 - 60, 600 + 10 - 60);
+    }
+
+    [Fact]
+    public void Acquire_NoTenantNamed_KeepsNoReserve()
+    {
+        var limits = new PartitionLimits { MaxConcurrency = 10_000, RequestsPerWindow = 600, RequestBurst = 10, LearnBudgets = false };
+        using var rig = new TenantRig(limits);
+        var first = Enumerable.Range(0, 10).Select(_ => rig.Partition.Enter(new AdmissionRequest())).ToList();
+        Assert.All(first, t => t.Admitted());
+
+        // Named, the same ten leave one in reserve.
+        using var named = new TenantRig(limits);
+        var tenant = new GateTenant("batch");
+        var some = Enumerable.Range(0, 10).Select(_ => named.Partition.Enter(new AdmissionRequest { Tenant = tenant })).ToList();
+        Assert.Equal(9, some.Count(t => t.IsCompleted));
+    }
+
+    [Fact]
     public void Acquire_SettledBelowTheEstimate_CorrectsTheTenantsAccount()
     {
         // Both reserve 1,000 tokens; "frugal" uses 100 of them, so by tokens it is due the same and gets far more admissions.
