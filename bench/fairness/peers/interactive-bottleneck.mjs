@@ -1,0 +1,77 @@
+// The peer row of bench/fairness's interactive target: Bottleneck (npm, pinned in package.json) told the true rate as
+// `minTime` (one request every 60,000 ÷ rpm ms, no cap on concurrency), with its job priorities — the batch's BACKLOG
+// requests at priority 9, then one interactive request a second at priority 0 (Bottleneck runs lower numbers first)
+// for SECONDS seconds. A 429 is retried through the "failed" event after 100 ms, as bench/efficiency's peer does.
+//
+//   node interactive-bottleneck.mjs BASE_URL RPM BACKLOG SECONDS
+//
+// Prints one JSON object: {"interactive_ms": [latency of each answered interactive request, schedule to answer],
+//   "sent", "batch_waiting" (queued when the interactive requests began), "batch_answered" (during them), "throttled"}.
+import Bottleneck from "bottleneck";
+
+const [baseUrl, rpmText, backlogText, secondsText] = process.argv.slice(2);
+const rpm = Number(rpmText);
+const backlog = Number(backlogText);
+const seconds = Number(secondsText);
+if (!baseUrl || !(rpm > 0) || !(backlog >= 0) || !(seconds > 0)) {
+  console.error("usage: node interactive-bottleneck.mjs BASE_URL RPM BACKLOG SECONDS");
+  process.exit(2);
+}
+
+const url = new URL("v1/chat/completions", baseUrl.endsWith("/") ? baseUrl : baseUrl + "/");
+const body = JSON.stringify({
+  model: "gpt-4o-mini",
+  messages: [{ role: "user", content: "Summarise the fair-share bench in one line." }],
+  max_tokens: 20,
+});
+const limiter = new Bottleneck({ minTime: 60000 / rpm, maxConcurrent: null });
+const tally = { interactive_ms: [], sent: 0, batch_waiting: 0, batch_answered: 0, throttled: 0 };
+let measuring = false;
+
+class Throttled extends Error {}
+
+limiter.on("failed", (error, jobInfo) => (error instanceof Throttled && jobInfo.retryCount < 20 ? 100 : undefined));
+
+async function send() {
+  const response = await fetch(url, { method: "POST", headers: { "content-type": "application/json", authorization: "Bearer sk-peer" }, body });
+  await response.text();
+  if (response.status === 429) {
+    tally.throttled++;
+    throw new Throttled("HTTP 429");
+  }
+  if (response.status !== 200) {
+    throw new Error(`HTTP ${response.status}`);
+  }
+}
+
+for (let i = 0; i < backlog; i++) {
+  limiter.schedule({ priority: 9 }, send).then(
+    () => measuring && tally.batch_answered++,
+    () => {},
+  );
+}
+
+// As the proxy runs do: the backlog is queued before the first interactive request.
+await new Promise((resolve) => setTimeout(resolve, 1000));
+tally.batch_waiting = limiter.counts().QUEUED;
+measuring = true;
+const start = performance.now();
+const interactive = [];
+for (let i = 0; i < seconds; i++) {
+  const due = start + i * 1000 - performance.now();
+  if (due > 0) {
+    await new Promise((resolve) => setTimeout(resolve, due));
+  }
+  const sent = performance.now();
+  tally.sent++;
+  interactive.push(
+    limiter.schedule({ priority: 0 }, send).then(
+      () => tally.interactive_ms.push(performance.now() - sent),
+      () => {},
+    ),
+  );
+}
+await Promise.race([Promise.all(interactive), new Promise((resolve) => setTimeout(resolve, 5000))]);
+measuring = false;
+console.log(JSON.stringify(tally));
+process.exit(0);
