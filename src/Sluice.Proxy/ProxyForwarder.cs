@@ -10,7 +10,8 @@ namespace Sluice.Proxy;
 /// <summary>
 /// Forwards one client request, step by step:
 /// 1. refuse a target that is not a plain path (the raw target, <see cref="ProxyRequestGuard"/>), a method an API does
-///    not use, and a client without the proxy's key (when one is required);
+///    not use, and a client without the proxy's key or a tenant's (when one is required); know its tenant
+///    (<see cref="ProxyTenants"/>), whose weight, priority, limits and spend cap go with the request to the gate;
 /// 2. read the body as it arrives, within the size limit and the proxy-wide bound on buffered bytes
 ///    (<see cref="RequestBodyReader"/>), and route by prefix, model and path to a configured upstream;
 /// 3. build the upstream message from the raw path, checked again as it will be sent; the client's headers less
@@ -32,6 +33,7 @@ internal sealed class ProxyForwarder(
     private readonly StoppedPartitions _stopped = new(settings.StoppedRetry, time, logger);
     private readonly HeldRequests _held = new(settings.MaxQueueTotal);
     private readonly BufferedBytes _buffers = new(settings.MaxBufferedRequestBytes);
+    private readonly ProxyTenants _tenants = new(settings, time);
     // No honest estimate exists of when other clients' bodies are answered; a few seconds spreads the retries.
     private static readonly TimeSpan BuffersFullRetryAfter = TimeSpan.FromSeconds(5);
 
@@ -39,6 +41,9 @@ internal sealed class ProxyForwarder(
 
     /// <summary>Request bodies held now, over every client.</summary>
     internal BufferedBytes Buffers => _buffers;
+
+    /// <summary>The tenants: who each request is, and what became of each tenant's requests.</summary>
+    internal ProxyTenants Tenants => _tenants;
 
     public async Task HandleAsync(HttpContext context)
     {
@@ -97,12 +102,40 @@ internal sealed class ProxyForwarder(
             return;
         }
 
-        if (settings.ProxyKey is { } proxyKey && !ProxyKeys.Accepts(proxyKey, request.Headers))
+        // The client: the proxy key, a tenant's key, or the tenant header (ProxyTenants); a key is never repeated.
+        var identity = _tenants.Identify(request.Headers);
+        if (identity.IsRefused)
         {
-            await TurnAwayAsync(context, 401, errorStyle, "proxy_key", "sluice proxy: present the proxy's key (Authorization: Bearer, or x-api-key).").ConfigureAwait(false);
+            await TurnAwayAsync(context, identity.Status, errorStyle, identity.Reason!, identity.Message!,
+                identity.Status == 429 ? ProxyFullRetryAfter : null).ConfigureAwait(false);
             return;
         }
 
+        var tenant = identity.Tenant;
+        if (tenant is null)
+        {
+            await SendAsync(context, prefixed, upstreamPath, query, errorStyle, null).ConfigureAwait(false);
+            return;
+        }
+
+        // From here on, the tenant's requests are counted: answered, or refused by the proxy (TurnAwayAsync).
+        context.Items[TenantItem] = tenant;
+        metrics.TenantRequests.Add(1, Tag("tenant", tenant.Name));
+        try
+        {
+            await SendAsync(context, prefixed, upstreamPath, query, errorStyle, tenant).ConfigureAwait(false);
+        }
+        finally
+        {
+            tenant.Leave();
+        }
+    }
+
+    /// <summary>Steps 2 to 5 for a request whose target and client are checked: <paramref name="tenant"/> is who it is (null: the default tenant).</summary>
+    private async Task SendAsync(HttpContext context, ProxyUpstream? prefixed, string upstreamPath, string query, ProviderKind errorStyle, TenantAccount? tenant)
+    {
+        var aborted = context.RequestAborted;
+        var request = context.Request;
         if (!ProxyCacheDirective.TryRead(request.Headers, out string? cacheDirective))
         {
             await TurnAwayAsync(context, 400, errorStyle, "invalid_cache_header", $"sluice proxy: {ProxyCacheDirective.HeaderName} must be 'use' or 'off'.").ConfigureAwait(false);
@@ -172,8 +205,13 @@ internal sealed class ProxyForwarder(
         }
 
         ProxyHeaders.CopyRequestHeaders(request.Headers, message, keyHeld: upstream.ApiKey is not null);
-        // The proxy's own header: it says what the proxy does, and is nothing for the upstream to see.
+        // The proxy's own headers: they say what the proxy does and who asks, and are nothing for the upstream to see.
         message.Headers.Remove(ProxyCacheDirective.HeaderName);
+        if (_tenants.Header is { } tenantHeader)
+        {
+            message.Headers.Remove(tenantHeader);
+        }
+
         var cacheUse = ProxyCacheDirective.Decide(upstream, settings.Cache is not null, cacheDirective, request.Method, body);
         if (upstream.ApiKey is { } key)
         {
@@ -214,7 +252,8 @@ internal sealed class ProxyForwarder(
 
         // Spend caps: the upstream's and this client's (its credential's fingerprint). A request naming no model (a
         // model list, a file) is not priced by tokens, so no cap counts it.
-        var spendCaps = outgoing.Model is not null ? runtime.Spend.CapsFor(ClientFingerprint.Of(request.Headers)) : null;
+        // A tenant's own daily cap comes on top, one cap shared by every upstream.
+        var spendCaps = outgoing.Model is not null ? WithTenantCap(runtime.Spend.CapsFor(ClientFingerprint.Of(request.Headers)), tenant?.SpendCap) : null;
 
         // The clock counts only waiting: it stops while a try is with the upstream and runs again after a refusal.
         using var clock = new WaitClock(settings.MaxWait, time);
@@ -227,6 +266,8 @@ internal sealed class ProxyForwarder(
                 StopsPartition = runtime.StopsPartition,
                 Cache = cacheUse == CacheUse.Use ? settings.Cache : null,
                 SpendCaps = spendCaps,
+                Tenant = tenant?.Gate,
+                Priority = tenant?.Priority ?? 0,
                 AttemptEnded = kind =>
                 {
                     if (kind is AttemptOutcomeKind.Throttled or AttemptOutcomeKind.Transient)
@@ -248,7 +289,7 @@ internal sealed class ProxyForwarder(
             if (result.Reason == JobEndReason.SpendCapReached && spendCaps is not null)
             {
                 // 402, not 429: the SDKs retry a 429, and no retry can help before the cap's day ends.
-                var (cap, text) = runtime.Spend.Refusal(spendCaps, result.Error, outgoing.Model, runtime.Engine.EstimateCost(outgoing), runtime.Engine.Prices.AsOf);
+                var (cap, text) = runtime.Spend.Refusal(spendCaps, result.Error, outgoing.Model, runtime.Engine.EstimateCost(outgoing), runtime.Engine.Prices.AsOf, tenant?.SpendCap);
                 metrics.SpendCapRefusals.Add(1, Tag("sluice.upstream", upstream.Name), Tag("sluice.spend.cap", cap));
                 await TurnAwayAsync(context, 402, upstream.Provider, ProxyErrors.SpendCapReached, text).ConfigureAwait(false);
                 return;
@@ -275,6 +316,13 @@ internal sealed class ProxyForwarder(
                 {
                     runtime.Spend.Count(cost);
                     metrics.Spend.Add((double)cost, Tag("sluice.upstream", upstream.Name));
+                    tenant?.CountSpend(cost);
+                }
+
+                if (tenant is not null)
+                {
+                    tenant.CountAnswered();
+                    metrics.TenantAnswered.Add(1, Tag("tenant", tenant.Name));
                 }
 
                 return;
@@ -342,6 +390,12 @@ internal sealed class ProxyForwarder(
     private Task TurnAwayAsync(HttpContext context, int status, ProviderKind style, string reason, string text, TimeSpan? retryAfter = null)
     {
         metrics.TurnedAway.Add(1, Tag("sluice.reason", reason));
+        if (context.Items.TryGetValue(TenantItem, out object? item) && item is TenantAccount tenant)
+        {
+            tenant.CountRefused();
+            metrics.TenantRefused.Add(1, Tag("tenant", tenant.Name), Tag("sluice.reason", reason));
+        }
+
         return ProxyErrors.WriteAsync(context, status, style, reason, text, retryAfter);
     }
 
@@ -373,6 +427,13 @@ internal sealed class ProxyForwarder(
 
     /// <summary>When a full proxy or upstream may have room: the gate looks for idle partitions every minute, and queues move faster.</summary>
     private static readonly TimeSpan ProxyFullRetryAfter = TimeSpan.FromSeconds(5);
+
+    /// <summary>Where a request's tenant is kept for <see cref="TurnAwayAsync"/> to count its refusals.</summary>
+    private static readonly object TenantItem = new();
+
+    /// <summary>The caps a request reserves in: the upstream's and the client's, and its tenant's; null when none.</summary>
+    private static IReadOnlyList<Sluice.Spend.SpendCap>? WithTenantCap(IReadOnlyList<Sluice.Spend.SpendCap>? caps, Sluice.Spend.SpendCap? tenantCap) =>
+        tenantCap is null ? caps : caps is null ? [tenantCap] : [.. caps, tenantCap];
 
     private static string Megabytes(long bytes) =>
         bytes % (1024 * 1024) == 0 ? $"{bytes / (1024 * 1024)} MB" : $"{bytes} bytes";

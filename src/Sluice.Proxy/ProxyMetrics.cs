@@ -28,6 +28,9 @@ internal sealed class ProxyMetrics
         meter.CreateObservableGauge("sluice.proxy.spend.clients", () => PerUpstream(runtimes, r => r.Upstream.MaxSpendPerClientPerDay is null ? null : r.Spend.ClientsTracked), "{client}", "Clients whose daily spend is tracked, by upstream (bounded by --max-partitions).");
         Responses = meter.CreateCounter<long>("sluice.proxy.responses", "{response}", "Answers given to clients, by upstream and HTTP status.");
         Cache = meter.CreateCounter<long>("sluice.proxy.cache", "{request}", "Requests that met the response cache, by upstream and result (hit, miss, bypass).");
+        TenantRequests = meter.CreateCounter<long>("sluice.proxy.tenant.requests", "{request}", "Requests by tenant (tag tenant: its name, never its key), counted once the tenant is known.");
+        TenantAnswered = meter.CreateCounter<long>("sluice.proxy.tenant.answered", "{request}", "Requests answered by the upstream (or the cache), by tenant.");
+        TenantRefused = meter.CreateCounter<long>("sluice.proxy.tenant.refused", "{request}", "Requests the proxy answered itself (429, 402, 503, 502), by tenant and reason.");
         TurnedAway = meter.CreateCounter<long>("sluice.proxy.turned_away", "{request}", "Requests the proxy answered itself, by reason (queue_full, max_wait, draining, ...).");
         if (cache is not null)
         {
@@ -45,6 +48,12 @@ internal sealed class ProxyMetrics
     public Counter<long> Responses { get; }
 
     public Counter<long> TurnedAway { get; }
+
+    public Counter<long> TenantRequests { get; }
+
+    public Counter<long> TenantAnswered { get; }
+
+    public Counter<long> TenantRefused { get; }
 
     public Counter<long> Cache { get; }
 

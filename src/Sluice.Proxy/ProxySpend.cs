@@ -97,14 +97,17 @@ internal sealed class ProxySpend
     /// <param name="model">The request's model.</param>
     /// <param name="worstCase">The request's worst case, null when its model has no price.</param>
     /// <param name="pricesAsOf">The price table's date, for the unpriced case.</param>
-    public (string Cap, string Message) Refusal(IReadOnlyList<SpendCap> caps, string? engineError, string? model, decimal? worstCase, DateOnly pricesAsOf)
+    /// <param name="tenantCap">The request's tenant's cap, when it has one (among <paramref name="caps"/>): then the cap may be <c>tenant</c>.</param>
+    public (string Cap, string Message) Refusal(IReadOnlyList<SpendCap> caps, string? engineError, string? model, decimal? worstCase, DateOnly pricesAsOf, SpendCap? tenantCap = null)
     {
         Interlocked.Increment(ref _refused);
         if (worstCase is null)
         {
+            // The upstream's cap, or else the tenant's (a client's cap alone is the upstream's setting too).
+            string capped = IsCapped || tenantCap is null ? $"upstream '{_upstream.Name}' has a spend cap" : "your tenant has a spend cap";
             return ("unpriced", model is null
-                ? $"sluice proxy: upstream '{_upstream.Name}' has a spend cap, and this request names no model, so its cost cannot be kept under the cap."
-                : $"sluice proxy: upstream '{_upstream.Name}' has a spend cap, and model '{ProxyErrors.Quote(model)}' has no price in the price table (as of {pricesAsOf:yyyy-MM-dd}), so its cost cannot be kept under the cap; add its price with a prices file (--prices FILE).");
+                ? $"sluice proxy: {capped}, and this request names no model, so its cost cannot be kept under the cap."
+                : $"sluice proxy: {capped}, and model '{ProxyErrors.Quote(model)}' has no price in the price table (as of {pricesAsOf:yyyy-MM-dd}), so its cost cannot be kept under the cap; add its price with a prices file (--prices FILE).");
         }
 
         // The engine's reason names the cap that refused; if it names none, the first cap that has no room for the
@@ -115,10 +118,13 @@ internal sealed class ProxySpend
         var snapshot = cap.GetSnapshot();
         var resetsAt = snapshot.ResetsAt ?? NextMidnight();
         bool isUpstream = ReferenceEquals(cap, UpstreamCap);
+        bool isTenant = tenantCap is not null && ReferenceEquals(cap, tenantCap);
         string which = isUpstream
             ? $"the daily spend cap of upstream '{_upstream.Name}' ({Usd(cap.Limit)} per UTC day)"
+            : isTenant
+            ? $"your tenant's daily spend cap ({Usd(cap.Limit)} per UTC day, over every upstream)"
             : $"your daily spend cap at upstream '{_upstream.Name}' ({Usd(cap.Limit)} per client per UTC day)";
-        return (isUpstream ? "upstream" : "client", string.Create(
+        return (isUpstream ? "upstream" : isTenant ? "tenant" : "client", string.Create(
             CultureInfo.InvariantCulture,
             $"sluice proxy: {which} is reached: {Usd(snapshot.Settled)} spent and {Usd(snapshot.Reserved)} reserved today, and this request may cost up to {Usd(worstCase.Value)}. It resets at {resetsAt.UtcDateTime:yyyy-MM-ddTHH:mm:ssZ} (UTC midnight)."));
     }

@@ -5,15 +5,17 @@ namespace Sluice.Proxy;
 
 /// <summary>
 /// <c>GET /sluice/status</c>: every upstream (name, URL without query, provider, whose key) and every partition's
-/// snapshot. Keys never appear: a partition names its credential by fingerprint only.
+/// snapshot, with each partition's tenants (the gate's fair share), and every tenant's counts. Keys never appear: a
+/// partition names its credential by fingerprint only, a tenant by its name.
 /// </summary>
 internal sealed record ProxyStatus(
     [property: JsonPropertyName("draining")] bool Draining,
     [property: JsonPropertyName("max_wait_seconds")] double MaxWaitSeconds,
     [property: JsonPropertyName("upstreams")] IReadOnlyList<UpstreamStatus> Upstreams,
-    [property: JsonPropertyName("cache")] CacheStatus? Cache)
+    [property: JsonPropertyName("cache")] CacheStatus? Cache,
+    [property: JsonPropertyName("tenants")] IReadOnlyList<TenantStatus> Tenants)
 {
-    public static ProxyStatus Of(SluiceProxyOptions settings, IEnumerable<ProxyUpstreamRuntime> runtimes, bool draining) => new(
+    public static ProxyStatus Of(SluiceProxyOptions settings, IEnumerable<ProxyUpstreamRuntime> runtimes, ProxyTenants tenants, bool draining) => new(
         draining,
         settings.MaxWait.TotalSeconds,
         [.. runtimes.Select(runtime => new UpstreamStatus(
@@ -25,7 +27,8 @@ internal sealed record ProxyStatus(
             [.. runtime.Gate.Partitions.Select(partition => PartitionStatus.Of(partition.GetSnapshot()))],
             UpstreamCacheStatus.Of(runtime),
             UpstreamSpendStatus.Of(runtime.Spend, runtime.Upstream)))],
-        settings.Cache is { } cache ? CacheStatus.Of(cache.Statistics) : null);
+        settings.Cache is { } cache ? CacheStatus.Of(cache.Statistics) : null,
+        [.. tenants.All.Select(TenantStatus.Of)]);
 }
 
 /// <summary>One upstream in the status.</summary>
@@ -110,7 +113,8 @@ internal sealed record PartitionStatus(
     [property: JsonPropertyName("requests_available")] double? RequestsAvailable,
     [property: JsonPropertyName("tokens_available")] double? TokensAvailable,
     [property: JsonPropertyName("paused_until")] DateTimeOffset? PausedUntil,
-    [property: JsonPropertyName("stopped")] string? StopReason)
+    [property: JsonPropertyName("stopped")] string? StopReason,
+    [property: JsonPropertyName("tenants")] IReadOnlyList<PartitionTenantStatus> Tenants)
 {
     public static PartitionStatus Of(PartitionSnapshot snapshot) => new(
         snapshot.Key,
@@ -125,7 +129,8 @@ internal sealed record PartitionStatus(
         snapshot.RequestsAvailable is { } requests ? Math.Round(requests, 2) : null,
         snapshot.TokensAvailable is { } tokens ? Math.Round(tokens, 2) : null,
         snapshot.PausedUntil,
-        snapshot.StopReason);
+        snapshot.StopReason,
+        [.. snapshot.Tenants.Select(PartitionTenantStatus.Of)]);
 
     private static string SourceName(BudgetSource source) => source switch
     {

@@ -98,7 +98,21 @@ public sealed class SluiceProxy : IDisposable
         }
     }
 
-    /// <summary><c>GET /sluice/status</c>: upstreams and partitions, never a key.</summary>
-    internal Task WriteStatusAsync(HttpContext context) =>
-        context.Response.WriteAsJsonAsync(ProxyStatus.Of(Options, _runtimes, IsDraining), context.RequestAborted);
+    /// <summary>
+    /// Whether a request may read the status (and the dashboard's data, which is the status): with the proxy key when
+    /// one is set, else with any tenant's key when tenants have keys, else freely.
+    /// </summary>
+    internal bool MayReadStatus(HttpRequest request) => Forwarder.Tenants.MayReadStatus(request.Headers);
+
+    /// <summary><c>GET /sluice/status</c>: upstreams, partitions and tenants, never a key; 401 without the key it needs (<see cref="MayReadStatus"/>).</summary>
+    internal Task WriteStatusAsync(HttpContext context)
+    {
+        if (!MayReadStatus(context.Request))
+        {
+            return ProxyErrors.WriteAsync(context, 401, Options.Upstreams[0].Provider, "status_key",
+                "sluice proxy: the status needs the proxy's key, or a tenant's key when tenants have keys (Authorization: Bearer, or x-api-key).");
+        }
+
+        return context.Response.WriteAsJsonAsync(ProxyStatus.Of(Options, _runtimes, Forwarder.Tenants, IsDraining), context.RequestAborted);
+    }
 }

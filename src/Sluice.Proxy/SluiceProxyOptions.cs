@@ -83,6 +83,29 @@ public sealed class SluiceProxyOptions
     public string? ProxyKey { get; set; }
 
     /// <summary>
+    /// The tenants sharing the proxy (docs/proxy.md, "Tenants"): each has a name, a weight in the fair share of every
+    /// partition's budget, a priority, and optionally a key (by its hash), its own limits and a daily spend cap. When
+    /// any tenant has a key, a client must present a tenant's key (or <see cref="ProxyKey"/>), and every upstream must
+    /// hold its own key (<see cref="ProxyUpstream.ApiKey"/>): a tenant's key is never forwarded.
+    /// </summary>
+    /// <value>Defaults to none: every request is the partition's default tenant.</value>
+    public IList<ProxyTenant> Tenants { get; init; } = [];
+
+    /// <summary>
+    /// A request header naming the request's tenant (such as <c>x-sluice-tenant</c>): a configured tenant by name, else an
+    /// ad-hoc tenant of weight 1, at most <see cref="MaxHeaderTenants"/> of them; a request identified by a tenant key
+    /// is that tenant whatever the header says. The header is never forwarded.
+    /// </summary>
+    /// <value>Defaults to <see langword="null"/>: tenants are known by key only.</value>
+    public string? TenantHeader { get; set; }
+
+    /// <summary>
+    /// Ad-hoc tenants named by <see cref="TenantHeader"/> the proxy tracks at once; ones with no request in progress are
+    /// forgotten first, and when all are busy a request naming a new one gets a 429.
+    /// </summary>
+    public const int MaxHeaderTenants = 100;
+
+    /// <summary>
     /// The prices requests are costed at, for spend caps, <c>/metrics</c> and <c>/sluice/status</c>: the table shipped
     /// with Sluice, or that table overridden by a user's file (<c>PriceTable.Default.OverriddenBy(PriceTable.Load(path))</c>).
     /// </summary>

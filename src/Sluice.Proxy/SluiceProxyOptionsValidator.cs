@@ -98,6 +98,93 @@ internal sealed class SluiceProxyOptionsValidator : IValidateOptions<SluiceProxy
             problems.Add($"MaxBufferedRequestBytes ({options.MaxBufferedRequestBytes}) must be at least twice MaxRequestBodyBytes ({options.MaxRequestBodyBytes}), or the largest body could never be buffered.");
         }
 
+        ValidateTenants(options, problems);
+
         return problems.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(problems);
     }
+
+    /// <summary>The tenants' rules: names, keys' hashes, weights, priorities, limits, the header, and who holds the upstreams' keys.</summary>
+    private static void ValidateTenants(SluiceProxyOptions options, List<string> problems)
+    {
+        if (options.Tenants.Count > MaxTenants)
+        {
+            problems.Add($"Tenants: at most {MaxTenants} tenants may be configured, not {options.Tenants.Count}.");
+        }
+
+        for (int i = 0; i < options.Tenants.Count; i++)
+        {
+            var tenant = options.Tenants[i];
+            if (tenant is null)
+            {
+                problems.Add($"Tenants[{i}]: a tenant is needed, not null.");
+                continue;
+            }
+
+            string at = TenantNames.IsValid(tenant.Name) ? $"Tenants[{i}] '{tenant.Name}'" : $"Tenants[{i}]";
+            if (!TenantNames.IsValid(tenant.Name))
+            {
+                problems.Add($"{at}: Name must be 1 to {TenantNames.MaxLength} printable characters, without leading or trailing spaces.");
+            }
+
+            if (tenant.KeySha256 is { } hash && !IsSha256Hex(hash))
+            {
+                // The hash is not the key, yet a key pasted here by mistake must not reach a log: its length is enough.
+                problems.Add($"{at}: KeySha256 must be 64 hex digits (a SHA-256, from 'sluice proxy hash-key'), not a value of {hash.Length} characters.");
+            }
+
+            if (!(tenant.Weight > 0 && tenant.Weight <= MaxWeight))
+            {
+                problems.Add($"{at}: Weight must be more than 0 and at most {MaxWeight}, not {tenant.Weight}.");
+            }
+
+            if (tenant.Priority is < -MaxPriority or > MaxPriority)
+            {
+                problems.Add($"{at}: Priority must be from {-MaxPriority} to {MaxPriority}, not {tenant.Priority}.");
+            }
+
+            if (tenant.MaxSpendPerDay is { } perDay && perDay <= 0)
+            {
+                problems.Add($"{at}: MaxSpendPerDay must be more than 0 USD when set, not {perDay}.");
+            }
+        }
+
+        var tenants = options.Tenants.Where(t => t is not null).ToList();
+        if (tenants.GroupBy(t => t.Name, StringComparer.OrdinalIgnoreCase).FirstOrDefault(g => g.Count() > 1) is { } sameName)
+        {
+            problems.Add($"Tenants: the name '{sameName.Key}' is used twice (names are compared ignoring case).");
+        }
+
+        if (tenants.Where(t => t.KeySha256 is not null).GroupBy(t => t.KeySha256!, StringComparer.OrdinalIgnoreCase).FirstOrDefault(g => g.Count() > 1) is { } sameKey)
+        {
+            problems.Add($"Tenants: tenants {string.Join(" and ", sameKey.Select(t => $"'{t.Name}'"))} have the same key: a key must name one tenant.");
+        }
+
+        if (tenants.Any(t => t.KeySha256 is not null) && options.Upstreams.FirstOrDefault(u => u.ApiKey is null) is { } keyless)
+        {
+            problems.Add($"Tenants: tenants with keys need the proxy to hold every upstream's key (ApiKey, api_key_env), and upstream '{keyless.Name}' has none: a tenant's key is never forwarded, so that upstream would get no key.");
+        }
+
+        if (options.TenantHeader is { } header && (header.Length is 0 or > 100 || !header.All(IsTokenChar) || IsReservedHeader(header)))
+        {
+            problems.Add($"TenantHeader must be a plain header name (letters, digits, '-'), not a credential or hop-by-hop header, such as x-sluice-tenant; not '{ProxyErrors.Quote(header, 40)}'.");
+        }
+    }
+
+    /// <summary>The most tenants a configuration may list: the gate tracks 1,000 per partition (GateOptions.MaxTenants).</summary>
+    internal const int MaxTenants = 900;
+
+    /// <summary>The largest tenant weight, as the gate allows (GateTenant.Weight).</summary>
+    internal const double MaxWeight = 1000;
+
+    /// <summary>The largest priority either way: with aging at one step per 10 s, 100 steps are already over 16 minutes.</summary>
+    internal const int MaxPriority = 100;
+
+    internal static bool IsSha256Hex(string text) => text.Length == 64 && text.All(char.IsAsciiHexDigit);
+
+    private static bool IsTokenChar(char c) => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.';
+
+    private static bool IsReservedHeader(string header) =>
+        Sluice.Providers.ProviderCredentials.HeaderNames.Contains(header, StringComparer.OrdinalIgnoreCase) ||
+        !ProxyHeaders.Forwarded(header, default, null) ||
+        string.Equals(header, ProxyCacheDirective.HeaderName, StringComparison.OrdinalIgnoreCase);
 }

@@ -117,7 +117,7 @@ internal sealed partial class LocalDispatcher
             return null;
         }
 
-        var lease = partition.TryAcquire(new AdmissionRequest(run.Job.EstimatedTokens, run.Job.Priority));
+        var lease = partition.TryAcquire(new AdmissionRequest(run.Job.EstimatedTokens, run.Job.Priority) { Tenant = run.Job.Tenant });
         return lease.IsAdmitted ? lease : null;
     }
 

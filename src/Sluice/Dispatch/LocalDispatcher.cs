@@ -106,6 +106,7 @@ internal sealed partial class LocalDispatcher : SluiceDispatcher
                 {
                     InputTokens = job.EstimatedInputTokens,
                     OutputTokens = job.EstimatedOutputTokens,
+                    Tenant = job.Tenant,
                 }, waiting.Token)
                     .ConfigureAwait(false);
             }

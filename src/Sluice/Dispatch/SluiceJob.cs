@@ -1,3 +1,5 @@
+using Sluice.Gate;
+
 namespace Sluice.Dispatch;
 
 /// <summary>One unit of work for the dispatcher: what it is called, which partition it uses and what it costs.</summary>
@@ -20,6 +22,10 @@ public sealed record SluiceJob(string Id, string Partition)
     /// <summary>Higher priorities are admitted first.</summary>
     /// <value>Defaults to 0.</value>
     public int Priority { get; init; }
+
+    /// <summary>Who the job is for at the gate: passed in every admission of its tries (<see cref="AdmissionRequest.Tenant"/>).</summary>
+    /// <value>Defaults to <see langword="null"/>: the partition's default tenant.</value>
+    public GateTenant? Tenant { get; init; }
 
     /// <summary>How long the job may take in all, waits and retries included; overrides <see cref="DispatcherOptions.JobDeadline"/>.</summary>
     /// <value>Defaults to <see langword="null"/>: the dispatcher's deadline applies.</value>

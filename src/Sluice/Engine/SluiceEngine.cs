@@ -196,7 +196,7 @@ public sealed partial class SluiceEngine : IDisposable
         var answers = new TriedAnswers();
         var spend = BeginSpend(request);
         var result = await Dispatcher.RunAsync(
-            request.Job(),
+            request.Job(options),
             (attempt, token) => AttemptAsync(request, options, answers, spend, attempt, token),
             cancellationToken).ConfigureAwait(false);
         return Finish(request, answers, spend, result);
@@ -240,7 +240,7 @@ public sealed partial class SluiceEngine : IDisposable
             requests,
             request =>
             {
-                var job = request.Job();
+                var job = request.Job(options);
                 sending[job] = (request, new TriedAnswers(), BeginSpend(request));
                 return job;
             },

@@ -66,9 +66,11 @@ public sealed class SluiceRequest
     /// <summary>The message the request was captured from, whose headers a credential refresh updates.</summary>
     internal HttpRequestMessage Template => _template;
 
-    /// <summary>The request as a job for the dispatcher, with every estimate filled in.</summary>
-    internal SluiceJob Job() => new(Id, Partition)
+    /// <summary>The request as a job for the dispatcher, with every estimate filled in and the face's tenant and priority.</summary>
+    internal SluiceJob Job(SluiceSendOptions? options) => new(Id, Partition)
     {
+        Tenant = options?.Tenant,
+        Priority = options?.Priority ?? 0,
         EstimatedTokens = EstimatedTokens,
         EstimatedInputTokens = EstimatedInputTokens,
         EstimatedOutputTokens = EstimatedOutputTokens,

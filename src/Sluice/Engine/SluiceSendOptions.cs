@@ -1,5 +1,6 @@
 using Sluice.Caching;
 using Sluice.Dispatch;
+using Sluice.Gate;
 using Sluice.Spend;
 
 namespace Sluice.Engine;
@@ -54,4 +55,12 @@ public sealed class SluiceSendOptions
     /// </summary>
     /// <value>Defaults to <see langword="null"/>: no caps but the partition's.</value>
     public IReadOnlyList<SpendCap>? SpendCaps { get; init; }
+
+    /// <summary>Who the request is for at the gate (<see cref="SluiceJob.Tenant"/>): the partition shares its budget among tenants by weight.</summary>
+    /// <value>Defaults to <see langword="null"/>: the partition's default tenant.</value>
+    public GateTenant? Tenant { get; init; }
+
+    /// <summary>The request's priority at the gate (<see cref="SluiceJob.Priority"/>): higher is admitted first.</summary>
+    /// <value>Defaults to 0.</value>
+    public int Priority { get; init; }
 }

@@ -36,6 +36,28 @@ public sealed class GateOptions
     /// <value>Defaults to 10 minutes.</value>
     public TimeSpan PartitionIdleTimeout { get; set; } = DefaultPartitionIdleTimeout;
 
+    /// <summary>
+    /// How long a waiter waits for its priority to rise by one, so that a steady stream of higher priorities never
+    /// starves a lower one. <see cref="Timeout.InfiniteTimeSpan"/>: strict priorities.
+    /// </summary>
+    /// <value>Defaults to 10 seconds.</value>
+    public TimeSpan PriorityAging { get; set; } = DefaultPriorityAging;
+
+    /// <summary>
+    /// The most tenants (<see cref="AdmissionRequest.Tenant"/>) a partition tracks. Tenant names may come from what
+    /// callers send, so the table is bounded: once full, the tenant unused longest with nothing waiting or in flight
+    /// is forgotten to make room, and when every one is busy a new tenant's request is refused
+    /// <see cref="GateRejectionReason.QueueFull"/>.
+    /// </summary>
+    /// <value>Defaults to 1,000.</value>
+    public int MaxTenants { get; set; } = DefaultMaxTenants;
+
+    /// <summary>The default of <see cref="PriorityAging"/>.</summary>
+    internal static readonly TimeSpan DefaultPriorityAging = TimeSpan.FromSeconds(10);
+
+    /// <summary>The default of <see cref="MaxTenants"/>.</summary>
+    internal const int DefaultMaxTenants = 1_000;
+
     /// <summary>The default of <see cref="MaxPartitions"/>.</summary>
     internal const int DefaultMaxPartitions = 10_000;
 

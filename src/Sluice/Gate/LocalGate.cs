@@ -169,6 +169,12 @@ internal sealed class LocalGate : SluiceGate
     {
         ArgumentNullException.ThrowIfNull(options.DefaultLimits, nameof(options.DefaultLimits));
         ArgumentOutOfRangeException.ThrowIfLessThan(options.MaxPartitions, 1, nameof(options.MaxPartitions));
+        ArgumentOutOfRangeException.ThrowIfLessThan(options.MaxTenants, 1, nameof(options.MaxTenants));
+        if (options.PriorityAging <= TimeSpan.Zero && options.PriorityAging != Timeout.InfiniteTimeSpan)
+        {
+            throw new ArgumentOutOfRangeException(nameof(options), options.PriorityAging, "PriorityAging must be positive, or infinite.");
+        }
+
         if (options.PartitionIdleTimeout <= TimeSpan.Zero && options.PartitionIdleTimeout != Timeout.InfiniteTimeSpan)
         {
             throw new ArgumentOutOfRangeException(nameof(options), options.PartitionIdleTimeout, "PartitionIdleTimeout must be positive, or infinite.");

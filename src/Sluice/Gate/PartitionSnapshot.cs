@@ -20,6 +20,7 @@ public readonly record struct PartitionSnapshot(
     string? StopReason)
 {
     private readonly IReadOnlyList<BudgetSnapshot>? _budgets;
+    private readonly IReadOnlyList<TenantSnapshot>? _tenants;
 
     /// <summary>
     /// The request budget in force, per minute, whatever its source: configured, stated by the provider's headers, or
@@ -44,6 +45,16 @@ public readonly record struct PartitionSnapshot(
     {
         get => _budgets ?? [];
         init => _budgets = value;
+    }
+
+    /// <summary>
+    /// Every tenant the partition tracks (<see cref="GateOptions.MaxTenants"/> at most), the default tenant only once
+    /// a request without a tenant has come; empty for a gate that does not track tenants.
+    /// </summary>
+    public IReadOnlyList<TenantSnapshot> Tenants
+    {
+        get => _tenants ?? [];
+        init => _tenants = value;
     }
 
     /// <summary>True when <see cref="ConcurrencyLimit"/> is learned (<see cref="PartitionLimits.AdaptiveConcurrency"/>).</summary>

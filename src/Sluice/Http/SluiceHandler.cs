@@ -63,7 +63,7 @@ public sealed class SluiceHandler : DelegatingHandler
     {
         ArgumentNullException.ThrowIfNull(request);
         var captured = await _engine.CaptureAsync(request, cancellationToken).ConfigureAwait(false);
-        var result = await _engine.SendAsync(captured, _send, cancellationToken).ConfigureAwait(false);
+        var result = await _engine.SendAsync(captured, SendOptionsFor(request), cancellationToken).ConfigureAwait(false);
         if (result.Message is { } response)
         {
             return response;
@@ -74,6 +74,16 @@ public sealed class SluiceHandler : DelegatingHandler
         throw result.Reason == JobEndReason.DeadlineExceeded
             ? new TaskCanceledException(message, new TimeoutException(message))
             : new HttpRequestException(message, result.Exception);
+    }
+
+    /// <summary>The shared send options, or a copy naming the tenant and priority the request's options set.</summary>
+    private SluiceSendOptions SendOptionsFor(HttpRequestMessage request)
+    {
+        bool hasTenant = request.Options.TryGetValue(SluiceRequestOptions.Tenant, out var tenant);
+        bool hasPriority = request.Options.TryGetValue(SluiceRequestOptions.Priority, out int priority);
+        return hasTenant || hasPriority
+            ? new SluiceSendOptions { Send = _send.Send, Tenant = tenant, Priority = priority }
+            : _send;
     }
 
     /// <inheritdoc />
