@@ -14,7 +14,8 @@ internal sealed record BenchOptions
           wait:UPSTREAM:fifo                tenants off: one anonymous client, a 10,000-request backlog, then 1 request/s
           wait:UPSTREAM:fair                the same with two tenants of equal weight and priority
           wait:UPSTREAM:priority            the interactive tenant at priority 1
-          wait:nginx:bottleneck             the peer: npm bottleneck told the rate, priorities 0 and 9, no proxy
+          wait:nginx:bottleneck             the peer: npm bottleneck told the rate, priorities 0 and 9, maxConcurrent rate × latency + 1, no proxy
+          wait:nginx:bottleneck-uncapped    the same with no maxConcurrent (every job registered at once: priorities cannot act)
         UPSTREAM is mock (sluice mock --rpm) or nginx (limit_req at the same rate, burst --nginx-burst nodelay, in front of an unlimited mock).
         Build the CLI first: dotnet build src/Sluice.Cli -c Release -nologo -v quiet
         """;
@@ -23,7 +24,7 @@ internal sealed record BenchOptions
     private static readonly string[] AllRuns =
     [
         "share:mock", "share:nginx", "wait:mock:fifo", "wait:mock:fair", "wait:mock:priority",
-        "wait:nginx:fifo", "wait:nginx:fair", "wait:nginx:priority", "wait:nginx:bottleneck",
+        "wait:nginx:fifo", "wait:nginx:fair", "wait:nginx:priority", "wait:nginx:bottleneck", "wait:nginx:bottleneck-uncapped",
     ];
 
     public IReadOnlyList<string> Runs { get; init; } = DefaultRuns;

@@ -12,7 +12,11 @@ internal static class BottleneckPeer
 {
     private static string Peers => Path.Combine(SluiceBinary.RepositoryRoot(), "bench", "fairness", "peers");
 
-    public static async Task<InteractiveResult> RunAsync(BenchOptions options, Upstream upstream, double upstreamLatency, CancellationToken cancellationToken)
+    /// <summary>
+    /// Runs the peer. <c>capped</c>: Bottleneck's <c>maxConcurrent</c> at rate × latency + 1 (the smallest cap that keeps
+    /// the rate, so the backlog stays in its priority queue), else unset (no cap, as bench/efficiency runs it).
+    /// </summary>
+    public static async Task<InteractiveResult> RunAsync(BenchOptions options, Upstream upstream, double upstreamLatency, bool capped, CancellationToken cancellationToken)
     {
         if (!Directory.Exists(Path.Combine(Peers, "node_modules", "bottleneck")))
         {
@@ -24,7 +28,10 @@ internal static class BottleneckPeer
             }
         }
 
-        Console.WriteLine($"  wait (bottleneck): {upstream.Description}; upstream latency {upstreamLatency:F1} ms; Bottleneck minTime {60_000.0 / options.RequestsPerMinute:F0} ms, interactive priority 0, batch 9; backlog {options.Backlog:N0}");
+        string maxConcurrent = capped
+            ? ((int)Math.Ceiling(options.RequestsPerMinute / 60.0 * upstreamLatency / 1000) + 1).ToString(CultureInfo.InvariantCulture)
+            : "null";
+        Console.WriteLine($"  wait (bottleneck): {upstream.Description}; upstream latency {upstreamLatency:F1} ms; Bottleneck minTime {60_000.0 / options.RequestsPerMinute:F0} ms, maxConcurrent {maxConcurrent}, interactive priority 0, batch 9; backlog {options.Backlog:N0}");
         var outcome = await ChildProcess.RunAsync(
             "node",
             [
@@ -33,6 +40,7 @@ internal static class BottleneckPeer
                 options.RequestsPerMinute.ToString(CultureInfo.InvariantCulture),
                 options.Backlog.ToString(CultureInfo.InvariantCulture),
                 options.Seconds.ToString(CultureInfo.InvariantCulture),
+                maxConcurrent,
             ],
             null,
             Peers,
@@ -48,7 +56,7 @@ internal static class BottleneckPeer
         await Task.Delay(TimeSpan.FromSeconds(1), TimeProvider.System, cancellationToken);
         return new InteractiveResult(
             upstream.Description,
-            "Bottleneck 2.19.5 told the rate, priorities (no proxy)",
+            $"Bottleneck 2.19.5 told the rate, priorities 0 / 9, maxConcurrent {maxConcurrent} (no proxy)",
             options.RequestsPerMinute,
             options.Seconds,
             root.GetProperty("sent").GetInt32(),

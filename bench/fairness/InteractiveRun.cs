@@ -44,9 +44,12 @@ internal static class InteractiveRun
     {
         await using var upstream = await Upstream.StartAsync(upstreamKind, options.RequestsPerMinute, options.Latency, options.NginxBurst, cancellationToken);
         double upstreamLatency = await UpstreamLatencyAsync(upstream.BaseUrl, options, cancellationToken);
-        if (mode == "bottleneck")
+        // The direct requests are not the run's: the counts below are from here on.
+        var before = upstream.Count();
+        if (mode is "bottleneck" or "bottleneck-uncapped")
         {
-            return await BottleneckPeer.RunAsync(options, upstream, upstreamLatency, cancellationToken);
+            var peer = await BottleneckPeer.RunAsync(options, upstream, upstreamLatency, capped: mode == "bottleneck", cancellationToken);
+            return peer with { AtUpstream = Since(peer.AtUpstream, before) };
         }
 
         var interactive = new TenantSpec("app", 1, mode == "priority" ? 1 : 0, ShareRun.NewKey());
@@ -138,8 +141,11 @@ internal static class InteractiveRun
         await backlogStop.CancelAsync();
         await Task.WhenAll(backlog);
         await Task.Delay(TimeSpan.FromSeconds(1), TimeProvider.System, cancellationToken);
-        return new InteractiveResult(upstream.Description, setup, options.RequestsPerMinute, options.Seconds, options.Seconds, waits.ToArray(), upstreamLatency, waiting, batchDuring, upstream.Count());
+        return new InteractiveResult(upstream.Description, setup, options.RequestsPerMinute, options.Seconds, options.Seconds, waits.ToArray(), upstreamLatency, waiting, batchDuring, Since(upstream.Count(), before));
     }
+
+    private static UpstreamCount Since(UpstreamCount now, UpstreamCount before) =>
+        new(now.Attempts - before.Attempts, now.Throttled - before.Throttled, now.Violations - before.Violations);
 
     /// <summary>
     /// The upstream's own latency: the median of a few requests sent to it directly, spaced within its budget, before

@@ -1,20 +1,23 @@
 // The peer row of bench/fairness's interactive target: Bottleneck (npm, pinned in package.json) told the true rate as
-// `minTime` (one request every 60,000 ÷ rpm ms, no cap on concurrency), with its job priorities — the batch's BACKLOG
+// `minTime` (one request every 60,000 ÷ rpm ms) and MAX_CONCURRENT (a number, or "null": no cap), with its job priorities — the batch's BACKLOG
 // requests at priority 9, then one interactive request a second at priority 0 (Bottleneck runs lower numbers first)
-// for SECONDS seconds. A 429 is retried through the "failed" event after 100 ms, as bench/efficiency's peer does.
+// for SECONDS seconds. Priorities order only Bottleneck's queue: with no cap on concurrency every queued job is
+// registered at once (each given its minTime slot in the future), so nothing stays queued for priority to reorder;
+// a cap of about rate × latency keeps the backlog queued. A 429 is retried through the "failed" event after 100 ms, as bench/efficiency's peer does.
 //
-//   node interactive-bottleneck.mjs BASE_URL RPM BACKLOG SECONDS
+//   node interactive-bottleneck.mjs BASE_URL RPM BACKLOG SECONDS MAX_CONCURRENT
 //
 // Prints one JSON object: {"interactive_ms": [latency of each answered interactive request, schedule to answer],
 //   "sent", "batch_waiting" (queued when the interactive requests began), "batch_answered" (during them), "throttled"}.
 import Bottleneck from "bottleneck";
 
-const [baseUrl, rpmText, backlogText, secondsText] = process.argv.slice(2);
+const [baseUrl, rpmText, backlogText, secondsText, maxConcurrentText] = process.argv.slice(2);
 const rpm = Number(rpmText);
 const backlog = Number(backlogText);
 const seconds = Number(secondsText);
-if (!baseUrl || !(rpm > 0) || !(backlog >= 0) || !(seconds > 0)) {
-  console.error("usage: node interactive-bottleneck.mjs BASE_URL RPM BACKLOG SECONDS");
+const maxConcurrent = maxConcurrentText === "null" ? null : Number(maxConcurrentText);
+if (!baseUrl || !(rpm > 0) || !(backlog >= 0) || !(seconds > 0) || !(maxConcurrent === null || maxConcurrent > 0)) {
+  console.error("usage: node interactive-bottleneck.mjs BASE_URL RPM BACKLOG SECONDS MAX_CONCURRENT|null");
   process.exit(2);
 }
 
@@ -24,7 +27,7 @@ const body = JSON.stringify({
   messages: [{ role: "user", content: "Summarise the fair-share bench in one line." }],
   max_tokens: 20,
 });
-const limiter = new Bottleneck({ minTime: 60000 / rpm, maxConcurrent: null });
+const limiter = new Bottleneck({ minTime: 60000 / rpm, maxConcurrent });
 const tally = { interactive_ms: [], sent: 0, batch_waiting: 0, batch_answered: 0, throttled: 0 };
 let measuring = false;
 
@@ -53,7 +56,9 @@ for (let i = 0; i < backlog; i++) {
 
 // As the proxy runs do: the backlog is queued before the first interactive request.
 await new Promise((resolve) => setTimeout(resolve, 1000));
-tally.batch_waiting = limiter.counts().QUEUED;
+const counts = limiter.counts();
+// Not yet sent: received, queued, or registered and waiting for its minTime slot (RUNNING, in Bottleneck's words).
+tally.batch_waiting = counts.RECEIVED + counts.QUEUED + counts.RUNNING;
 measuring = true;
 const start = performance.now();
 const interactive = [];
