@@ -15,7 +15,7 @@ namespace Sluice.Cli.Proxy;
 /// <c>sluice run</c>'s file; docs/proxy.md lists them. Any mistake — bad JSON, an unknown setting, a bad value — is a
 /// <see cref="FormatException"/> naming the file or variable and the setting.
 /// </summary>
-internal sealed record ProxyConfigFile
+internal sealed partial record ProxyConfigFile
 {
     public const string EnvironmentPrefix = "SLUICE_PROXY_";
 
@@ -24,6 +24,7 @@ internal sealed record ProxyConfigFile
         "listen", "allow_remote", "upstream", "provider", "api_key_env", "rpm", "tpm", "input_tpm", "output_tpm", "rpd", "tpd", "concurrency", "max_wait", "max_queue",
         "max_queue_total", "max_partitions", "partition_idle", "max_models", "max_body_mb", "max_buffered_mb", "max_attempts", "timeout", "drain_timeout", "proxy_key_env", "redis", "upstreams",
         "max_spend_per_day", "max_spend_per_client_per_day", "cache", "cache_any_temperature", "prices", "cache_file", "cache_max_size", "cache_max_age",
+        "tenants", "tenant_header",
     ];
 
     private static readonly string[] UpstreamKeys = ["url", "provider", "api_key_env", "rpm", "tpm", "input_tpm", "output_tpm", "rpd", "tpd", "concurrency", "prefix", "paths", "models", "default",
@@ -79,6 +80,12 @@ internal sealed record ProxyConfigFile
     /// <summary>How long a cached answer is kept (<c>cache_max_age</c>).</summary>
     public TimeSpan? CacheMaxAge { get; init; }
 
+    /// <summary>The tenants (<c>tenants</c>), in the file's order, checked one by one and against each other.</summary>
+    public IReadOnlyList<TenantConfig> Tenants { get; init; } = [];
+
+    /// <summary>The header naming a request's tenant (<c>tenant_header</c>).</summary>
+    public string? TenantHeader { get; init; }
+
     /// <summary>Reads the file (when given) and the <c>SLUICE_PROXY_*</c> variables.</summary>
     public static ProxyConfigFile Read(string? path, IDictionary<string, string?>? environment = null)
     {
@@ -121,7 +128,7 @@ internal sealed record ProxyConfigFile
     }
 
     /// <summary>Walks a configuration tree, checking every key and value and naming where a bad one came from.</summary>
-    private sealed class Reader(IConfigurationRoot root, string? path)
+    private sealed partial class Reader(IConfigurationRoot root, string? path)
     {
         public ProxyConfigFile Read()
         {
@@ -148,6 +155,8 @@ internal sealed record ProxyConfigFile
                 CacheFile = Text(root, "cache_file"),
                 CacheMaxBytes = Size(root, "cache_max_size"),
                 CacheMaxAge = LongDuration(root, "cache_max_age"),
+                Tenants = Tenants(),
+                TenantHeader = Text(root, "tenant_header"),
                 Upstreams = [.. root.GetSection("upstreams").GetChildren().Select(section =>
                 {
                     CheckKeys(section, UpstreamKeys, section.Path + ":");

@@ -110,6 +110,20 @@ internal static class ProxyExecution
         });
         string cache = settings.CacheFile is { } cacheFile ? $"; response cache {cacheFile} (for upstreams that cache and requests sending x-sluice-cache: use)" : "";
         string shared = cache + (settings.Redis is { } redis ? $"; budgets shared through Redis at {RedisConnection.Describe(redis)}" : "");
-        return $"{Name} listening on {server.BaseUrl} (OpenAI base URL {server.BaseUrl}v1); upstreams: {string.Join("; ", upstreams)}{shared}. Ctrl-C drains and stops.";
+        return $"{Name} listening on {server.BaseUrl} (OpenAI base URL {server.BaseUrl}v1); upstreams: {string.Join("; ", upstreams)}{shared}{Tenants(settings)}. Ctrl-C drains and stops.";
+    }
+
+    /// <summary>The tenants as the banner lists them: name, weight, priority and how each is known; never a key or its hash.</summary>
+    private static string Tenants(ProxySettings settings)
+    {
+        if (settings.Tenants.Count == 0)
+        {
+            return settings.TenantHeader is { } header ? $"; tenants named by the {header} header" : "";
+        }
+
+        var tenants = settings.Tenants.Select(t => string.Create(
+            System.Globalization.CultureInfo.InvariantCulture,
+            $"{t.Name} (weight {t.Weight}, priority {t.Priority}, {(t.KeySha256 is null ? "by header" : "by key")}{(t.MaxSpendPerDay is { } perDay ? $", spend cap {ProxyValueText.FormatUsd(perDay)}/day" : "")})"));
+        return $"; tenants: {string.Join(", ", tenants)}{(settings.TenantHeader is { } named ? $", others named by the {named} header" : "")}";
     }
 }

@@ -71,6 +71,12 @@ internal sealed record ProxySettings
     /// <summary>How long a cached answer is kept (<c>--cache-max-age</c>).</summary>
     public TimeSpan CacheMaxAge { get; init; } = ProxyDefaults.CacheMaxAge;
 
+    /// <summary>The tenants (config file's <c>tenants</c>), their keys hashed; empty when every request is the default tenant.</summary>
+    public IReadOnlyList<ProxyTenant> Tenants { get; init; } = [];
+
+    /// <summary>The header naming a request's tenant (<c>tenant_header</c>); null when none.</summary>
+    public string? TenantHeader { get; init; }
+
     /// <summary>Puts the proxy's part of these settings into the library's options; listening and draining stay the host's.</summary>
     public void ApplyTo(SluiceProxyOptions options)
     {
@@ -91,6 +97,12 @@ internal sealed record ProxySettings
         options.Timeout = Timeout;
         options.ProxyKey = ProxyKey;
         options.Prices = Prices;
+        foreach (var tenant in Tenants)
+        {
+            options.Tenants.Add(tenant);
+        }
+
+        options.TenantHeader = TenantHeader;
         if (Redis is not null)
         {
             options.GateFactory = RedisGate.Factory(new RedisGateOptions { Configuration = Redis });

@@ -74,6 +74,19 @@ internal static class ProxySettingsResolver
             }
         }
 
+        var tenants = Tenants(config, upstreams, arguments.Config, environment);
+        if (proxyKey is not null && tenants.FirstOrDefault(t => t.KeySha256 == ProxyTenant.HashKey(proxyKey)) is { } proxyTenant)
+        {
+            throw new FormatException($"tenant '{proxyTenant.Name}' has the proxy key as its key: give it a key of its own");
+        }
+
+        string? tenantHeader = config.TenantHeader;
+        if (tenantHeader is not null && (tenantHeader.Length > 100 || !tenantHeader.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_') ||
+            tenantHeader.StartsWith("proxy-", StringComparison.OrdinalIgnoreCase) || ReservedHeaders.Contains(tenantHeader, StringComparer.OrdinalIgnoreCase)))
+        {
+            throw new FormatException($"tenant_header must be a plain header name of letters, digits and '-', not a credential or connection header, such as x-sluice-tenant; not '{(tenantHeader.Length <= 40 ? tenantHeader : tenantHeader[..40] + "…")}'");
+        }
+
         var listen = arguments.Listen ?? (config.Listen is { } listenText ? ParseEndPoint(listenText) : ProxyDefaults.Listen);
         bool allowRemote = arguments.AllowRemote || (config.AllowRemote ?? false);
         if (!IPAddress.IsLoopback(listen.Address) && !allowRemote)
@@ -180,7 +193,63 @@ internal static class ProxySettingsResolver
             CacheFile = cacheFile,
             CacheMaxBytes = arguments.CacheMaxBytes ?? config.CacheMaxBytes ?? ProxyDefaults.CacheMaxBytes,
             CacheMaxAge = arguments.CacheMaxAge ?? config.CacheMaxAge ?? ProxyDefaults.CacheMaxAge,
+            Tenants = tenants,
+            TenantHeader = tenantHeader,
         };
+    }
+
+    /// <summary>Headers a tenant header must not be: credentials, and what the proxy or HTTP itself owns.</summary>
+    private static readonly string[] ReservedHeaders =
+    [
+        .. Providers.ProviderCredentials.HeaderNames, "Host", "Connection", "Content-Length", "Content-Type", "Transfer-Encoding",
+        "Keep-Alive", "TE", "Trailer", "Upgrade", "Expect", "Accept-Encoding", "x-sluice-cache",
+    ];
+
+    /// <summary>
+    /// The config file's tenants as the proxy takes them: a key_env's variable read and hashed now (the key itself is
+    /// not kept), no key naming two tenants, and keys only where the proxy holds every upstream's own key (a tenant's
+    /// key is never forwarded).
+    /// </summary>
+    private static List<ProxyTenant> Tenants(ProxyConfigFile config, List<ProxyUpstream> upstreams, string? path, Func<string, string?> environment)
+    {
+        string file = path is null ? "configuration" : $"config file {path}";
+        var tenants = new List<ProxyTenant>();
+        foreach (var tenant in config.Tenants)
+        {
+            string at = $"{file}: tenant {tenant.Index} ('{tenant.Name}')";
+            string? hash = tenant.KeySha256;
+            if (tenant.KeyEnv is { } variable)
+            {
+                hash = environment(variable) is { Length: > 0 } key
+                    ? ProxyTenant.HashKey(key.Trim())
+                    : throw new FormatException($"{at}: setting \"key_env\": {variable} is not set (or is empty); set it to the tenant's key, or give key_sha256 instead");
+            }
+
+            if (hash is not null && tenants.FirstOrDefault(t => t.KeySha256 == hash) is { } same)
+            {
+                throw new FormatException($"{at}: its key is also tenant '{same.Name}''s: a key must name one tenant");
+            }
+
+            var limits = tenant.RequestsPerMinute is null && tenant.TokensPerMinute is null && tenant.Concurrency is null
+                ? null
+                : new Gate.TenantLimits { MaxConcurrency = tenant.Concurrency, RequestsPerMinute = tenant.RequestsPerMinute, TokensPerMinute = tenant.TokensPerMinute };
+            tenants.Add(new ProxyTenant
+            {
+                Name = tenant.Name,
+                KeySha256 = hash,
+                Weight = tenant.Weight,
+                Priority = tenant.Priority,
+                Limits = limits,
+                MaxSpendPerDay = tenant.MaxSpendPerDay,
+            });
+        }
+
+        if (tenants.FirstOrDefault(t => t.KeySha256 is not null) is { } keyed && upstreams.FirstOrDefault(u => u.ApiKey is null) is { } keyless)
+        {
+            throw new FormatException($"{file}: tenant '{keyed.Name}' has a key, so the proxy must hold every upstream's own key, and upstream '{keyless.Name}' has no api_key_env: a tenant's key is never forwarded, so that upstream would get none. Set api_key_env for it");
+        }
+
+        return tenants;
     }
 
     /// <summary>ADDRESS:PORT, localhost:PORT or PORT, as <c>--listen</c> takes it.</summary>

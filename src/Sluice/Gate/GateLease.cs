@@ -67,6 +67,12 @@ public sealed class GateLease : IDisposable
     /// </summary>
     public long Ticket { get; }
 
+    /// <summary>The in-process tenant account the lease was admitted on; null for other gates.</summary>
+    internal TenantState? Tenant { get; init; }
+
+    /// <summary>The fairness cost charged to <see cref="Tenant"/>; corrected, under the partition's lock, when the lease settles.</summary>
+    internal double FairCost { get; set; }
+
     /// <summary>The tokens this lease holds against the token budget: the estimate, or the settled cost.</summary>
     public long ReservedTokens => Volatile.Read(ref _reservedTokens);
 

@@ -4,10 +4,11 @@ namespace Sluice.Gate;
 internal sealed class GateWaiter : TaskCompletionSource<GateLease>
 {
     // Continuations run on the thread pool, so completing a waiter under the lock never runs caller code there.
-    public GateWaiter(LocalPartition owner, BudgetCost cost, int priority, long sequence, long enqueuedAt)
+    public GateWaiter(LocalPartition owner, TenantState tenant, BudgetCost cost, int priority, long sequence, long enqueuedAt)
         : base(TaskCreationOptions.RunContinuationsAsynchronously)
     {
         Owner = owner;
+        Tenant = tenant;
         Cost = cost;
         Priority = priority;
         Sequence = sequence;
@@ -15,6 +16,8 @@ internal sealed class GateWaiter : TaskCompletionSource<GateLease>
     }
 
     public LocalPartition Owner { get; }
+
+    public TenantState Tenant { get; }
 
     public BudgetCost Cost { get; }
 
@@ -28,16 +31,4 @@ internal sealed class GateWaiter : TaskCompletionSource<GateLease>
     public bool IsDone { get; set; }
 
     public CancellationTokenRegistration Registration { get; set; }
-}
-
-/// <summary>Orders waiters: higher priority first, then lower sequence (arrival; requeued work has the lowest).</summary>
-internal sealed class GateWaiterComparer : IComparer<GateWaiter>
-{
-    public static readonly GateWaiterComparer Instance = new();
-
-    public int Compare(GateWaiter? x, GateWaiter? y)
-    {
-        int byPriority = y!.Priority.CompareTo(x!.Priority);
-        return byPriority != 0 ? byPriority : x.Sequence.CompareTo(y.Sequence);
-    }
 }

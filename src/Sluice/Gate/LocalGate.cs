@@ -25,6 +25,8 @@ internal sealed class LocalGate : SluiceGate
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly int _maxPartitions;
+    private readonly TimeSpan _priorityAging;
+    private readonly int _maxTenants;
     private readonly TimeSpan _idleTimeout;
     private readonly RefusedPartition _refused;
     private readonly TimeSpan _sweepPeriod;
@@ -41,6 +43,8 @@ internal sealed class LocalGate : SluiceGate
         _time = time;
         _logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("Sluice.Gate");
         _maxPartitions = options.MaxPartitions;
+        _priorityAging = options.PriorityAging;
+        _maxTenants = options.MaxTenants;
         _idleTimeout = options.PartitionIdleTimeout;
         _refused = new RefusedPartition(
             $"sluice: the gate holds its limit of {_maxPartitions} partitions and none has been idle for {_idleTimeout}; a new partition is made once one has");
@@ -86,7 +90,7 @@ internal sealed class LocalGate : SluiceGate
                 }
             }
 
-            var created = new LocalPartition(key, LimitsFor(key), _time, Metrics, _logger);
+            var created = new LocalPartition(key, LimitsFor(key), _time, Metrics, _logger, _priorityAging, _maxTenants);
             var winner = _partitions.GetOrAdd(key, created);
             if (!ReferenceEquals(winner, created))
             {

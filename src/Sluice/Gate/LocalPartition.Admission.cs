@@ -23,13 +23,12 @@ internal sealed partial class LocalPartition
         lock (_lock)
         {
             long now = _time.GetTimestamp();
-            immediate = TryAdmitOrRejectLocked(request, now, queueing: true);
+            immediate = TryAdmitOrRejectLocked(request, now, queueing: true, out var tenant);
             if (immediate is null)
             {
                 long sequence = request.AtFront ? _nextFrontSequence++ : _nextSequence++;
-                waiter = new GateWaiter(this, BudgetCost.Of(request), request.Priority, sequence, now);
-                _waiters.Enqueue(waiter, waiter);
-                _queued++;
+                waiter = new GateWaiter(this, tenant!, BudgetCost.Of(request), request.Priority, sequence, now);
+                EnqueueLocked(waiter, tenant!, request.AtFront);
                 effects = ScheduleLocked(now);
             }
         }
@@ -60,13 +59,14 @@ internal sealed partial class LocalPartition
         lock (_lock)
         {
             long now = _time.GetTimestamp();
-            if (TryAdmitOrRejectLocked(request, now, queueing: false) is { } decided)
+            if (TryAdmitOrRejectLocked(request, now, queueing: false, out var tenant) is { } decided)
             {
                 lease = decided;
             }
             else
             {
-                long wakeAt = HasWaiterAheadLocked(request) ? long.MaxValue : WakeTimeLocked(BudgetCost.Of(request), now);
+                var cost = BudgetCost.Of(request);
+                long wakeAt = HasWaiterAheadLocked(request, tenant!, now) ? long.MaxValue : Math.Max(WakeTimeLocked(cost, now), tenant!.WakeTime(cost.Tokens, now));
                 TimeSpan? retryAfter = wakeAt == long.MaxValue ? null : _time.GetElapsedTime(now, wakeAt);
                 _totalRejected++;
                 lease = new GateLease(GateRejectionReason.Unavailable, $"Partition '{Key}' has no room now.", retryAfter);
@@ -80,21 +80,29 @@ internal sealed partial class LocalPartition
     public void Dispose() => _timer.Dispose();
 
     /// <summary>
-    /// Decides a request on arrival: an admission when nobody is ahead and every limit allows, a rejection when the
-    /// partition is stopped or (when it would queue) the queue is full, otherwise null: it must wait.
+    /// Decides a request on arrival: an admission when nobody is ahead and every limit (the partition's, its tenant's)
+    /// allows, a rejection when the partition is stopped, its tenant table is full of busy tenants or (when it would
+    /// queue) the queue is full, otherwise null: it must wait, as <paramref name="tenant"/>.
     /// </summary>
-    private GateLease? TryAdmitOrRejectLocked(AdmissionRequest request, long now, bool queueing)
+    private GateLease? TryAdmitOrRejectLocked(AdmissionRequest request, long now, bool queueing, out TenantState? tenant)
     {
+        tenant = null;
         if (_stopReason is { } reason)
         {
             _totalRejected++;
             return new GateLease(GateRejectionReason.Stopped, reason, retryAfter: null);
         }
 
-        var cost = BudgetCost.Of(request);
-        if (!HasWaiterAheadLocked(request) && WakeTimeLocked(cost, now) <= now)
+        tenant = TenantForLocked(request.Tenant, now);
+        if (tenant is null)
         {
-            return AdmitLocked(cost, TimeSpan.Zero, now);
+            return TenantsFullLocked();
+        }
+
+        var cost = BudgetCost.Of(request);
+        if (!HasWaiterAheadLocked(request, tenant, now) && WakeTimeLocked(cost, now) <= now && tenant.WakeTime(cost.Tokens, now) <= now)
+        {
+            return AdmitLocked(cost, tenant, TimeSpan.Zero, now);
         }
 
         if (queueing && _queued >= _limits.MaxQueueLength)
@@ -107,20 +115,6 @@ internal sealed partial class LocalPartition
         }
 
         return null;
-    }
-
-    /// <summary>True when a live waiter would be served before <paramref name="request"/>.</summary>
-    private bool HasWaiterAheadLocked(AdmissionRequest request)
-    {
-        if (!TryPeekLiveLocked(out var head))
-        {
-            return false;
-        }
-
-        // The head is the best-ranked waiter. A newcomer ranks after every waiter of its priority, unless it goes
-        // to the front, where it ranks after earlier front-goers only.
-        return head.Priority > request.Priority
-            || (head.Priority == request.Priority && (!request.AtFront || head.Sequence < _nextFrontSequence));
     }
 
     /// <summary>
@@ -153,60 +147,53 @@ internal sealed partial class LocalPartition
         return _budgets.WakeTime(cost, wake, now);
     }
 
-    private GateLease AdmitLocked(in BudgetCost cost, TimeSpan waitTime, long now)
+    private GateLease AdmitLocked(in BudgetCost cost, TenantState tenant, TimeSpan waitTime, long now)
     {
+        // The fairness cost is measured against the budgets in force before this admission spends from them.
+        double fair = ChargeTenantLocked(tenant, cost, now);
         long dayEntry = _budgets.Spend(cost, now);
         _floor.Admitted(cost.Tokens, now);
         _inFlight++;
         _totalAdmitted++;
         // Stryker disable once all : a debug-only check, compiled away in the Release build that mutation runs test.
         Debug.Assert(_inFlight > 0 && _inFlight <= _totalAdmitted, "in flight and admitted counts stay consistent");
-        return new GateLease(this, cost, dayEntry, waitTime, now, _totalAdmitted);
+        return new GateLease(this, cost, dayEntry, waitTime, now, _totalAdmitted) { Tenant = tenant, FairCost = fair };
     }
 
-    /// <summary>Admits waiters from the head while every limit allows; when the head must wait for time, asks for the timer.</summary>
+    /// <summary>
+    /// Admits waiters, the one that goes next first (see LocalPartition.Tenants.cs), while every limit allows; when it
+    /// must wait for time, or every tenant with waiters is held back by its own limits, asks for the timer.
+    /// </summary>
     private Effects ScheduleLocked(long now)
     {
         Effects effects = default;
         _budgets.FollowProbe(now);
-        while (TryPeekLiveLocked(out var head))
+        while (_queued > 0)
         {
-            long wakeAt = WakeTimeLocked(head.Cost, now);
-            if (wakeAt > now)
+            var head = BestLocked(now, out var tenant, out long blockedWake);
+            long wakeAt = head is null ? long.MaxValue : WakeTimeLocked(head.Cost, now);
+            if (head is null || wakeAt > now)
             {
-                if (wakeAt != long.MaxValue)
+                // The head waits for the partition (nobody passes it: a large request is never starved), or nobody can
+                // start: wake when the head can, or a tenant held back by its own limits can, whichever is first.
+                long wake = Math.Min(wakeAt, blockedWake);
+                if (wake != long.MaxValue)
                 {
                     effects.TimerVersion = ++_timerVersion;
-                    effects.TimerDelay = _time.GetElapsedTime(now, wakeAt);
+                    effects.TimerDelay = _time.GetElapsedTime(now, wake);
                 }
 
                 break;
             }
 
-            _waiters.Dequeue();
-            _queued--;
+            tenant!.Dequeue(head);
             head.IsDone = true;
-            effects.Admit(head, AdmitLocked(head.Cost, _time.GetElapsedTime(head.EnqueuedAt, now), now));
+            WaiterLeftLocked(tenant);
+            effects.Admit(head, AdmitLocked(head.Cost, tenant, _time.GetElapsedTime(head.EnqueuedAt, now), now));
         }
 
         AssertInvariantsLocked();
         return effects;
-    }
-
-    /// <summary>Drops cancelled waiters from the head (they are removed lazily) and returns the live head, if any.</summary>
-    private bool TryPeekLiveLocked(out GateWaiter head)
-    {
-        while (_waiters.TryPeek(out head!, out _))
-        {
-            if (!head.IsDone)
-            {
-                return true;
-            }
-
-            _waiters.Dequeue();
-        }
-
-        return false;
     }
 
     private void Cancel(GateWaiter waiter, CancellationToken token)
@@ -220,7 +207,7 @@ internal sealed partial class LocalPartition
             }
 
             waiter.IsDone = true;
-            _queued--;
+            WaiterLeftLocked(waiter.Tenant);
 
             // The cancelled waiter may have been the head holding others back.
             effects = ScheduleLocked(_time.GetTimestamp());

@@ -24,7 +24,6 @@ internal sealed partial class LocalPartition : GatePartition, IDisposable
     private readonly SluiceMetrics _metrics;
     private readonly ILogger _logger;
     private readonly KeyValuePair<string, object?> _tag;
-    private readonly PriorityQueue<GateWaiter, GateWaiter> _waiters = new(GateWaiterComparer.Instance);
 
     private readonly PartitionBudgets _budgets;
     private readonly WakeTimer _timer;
@@ -41,8 +40,10 @@ internal sealed partial class LocalPartition : GatePartition, IDisposable
     private long _totalAdmitted;
     private long _totalRejected;
 
-    public LocalPartition(string key, PartitionLimits limits, TimeProvider time, SluiceMetrics metrics, ILogger logger)
+    public LocalPartition(string key, PartitionLimits limits, TimeProvider time, SluiceMetrics metrics, ILogger logger, TimeSpan priorityAging, int maxTenants)
     {
+        _agingTicks = priorityAging == Timeout.InfiniteTimeSpan ? long.MaxValue : Math.Max(1, Timestamps.FromTimeSpan(priorityAging, time.TimestampFrequency));
+        _maxTenants = maxTenants;
         Key = key;
         _time = time;
         _metrics = metrics;
@@ -132,13 +133,16 @@ internal sealed partial class LocalPartition : GatePartition, IDisposable
         lock (_lock)
         {
             _stopReason = reason;
-            while (_waiters.TryDequeue(out var waiter, out _))
+            foreach (var tenant in _active.ToArray())
             {
-                if (!waiter.IsDone)
+                foreach (var waiter in tenant.DrainAll())
                 {
-                    waiter.IsDone = true;
-                    _queued--;
-                    effects.Reject(waiter, new GateLease(GateRejectionReason.Stopped, reason, retryAfter: null));
+                    if (!waiter.IsDone)
+                    {
+                        waiter.IsDone = true;
+                        WaiterLeftLocked(tenant);
+                        effects.Reject(waiter, new GateLease(GateRejectionReason.Stopped, reason, retryAfter: null));
+                    }
                 }
             }
 
@@ -198,6 +202,7 @@ internal sealed partial class LocalPartition : GatePartition, IDisposable
                 RequestBudgetSource = _budgets.RequestSource,
                 TokenBudgetSource = _budgets.TokenSource,
                 Budgets = budgets,
+                Tenants = TenantSnapshotsLocked(now),
             };
         }
     }
@@ -212,6 +217,12 @@ internal sealed partial class LocalPartition : GatePartition, IDisposable
             if (--_inFlight == 0)
             {
                 _idleSince = now;
+            }
+
+            if (lease.Tenant is { } tenant)
+            {
+                tenant.InFlight--;
+                tenant.LastUsed = now;
             }
 
             // An answer ended: whatever headers it had were observed, and without any the wait for them is over.
@@ -244,6 +255,7 @@ internal sealed partial class LocalPartition : GatePartition, IDisposable
         {
             long now = _time.GetTimestamp();
             _budgets.Settle(dimension, delta, lease.Ticket, now);
+            SettleTenantLocked(lease, dimension, delta, now);
             AssertInvariantsLocked();
 
             // A refund may let the head in; a charge only ever delays it.
@@ -265,24 +277,10 @@ internal sealed partial class LocalPartition : GatePartition, IDisposable
         Debug.Assert(_inFlight >= 0, "in-flight count below zero");
         Debug.Assert(_inFlight <= _totalAdmitted, "more in flight than were ever admitted");
         Debug.Assert(_queued >= 0, "queued count below zero");
-        Debug.Assert(_queued == LiveWaitersLocked(), "queued count differs from the waiters held");
         Debug.Assert(_stopReason is null || _queued == 0, "a stopped partition holds waiters");
         Debug.Assert(_concurrencyLimit >= 1, "concurrency limit below one");
         _budgets.AssertInvariants();
-    }
-
-    private int LiveWaitersLocked()
-    {
-        int live = 0;
-        foreach (var (waiter, _) in _waiters.UnorderedItems)
-        {
-            if (!waiter.IsDone)
-            {
-                live++;
-            }
-        }
-
-        return live;
+        AssertTenantInvariantsLocked();
     }
 
     // Stryker restore all
