@@ -17,6 +17,7 @@ internal sealed record ShareResult(
     IReadOnlyList<TenantSpec> Tenants,
     int Seconds,
     int RequestsPerMinute,
+    int Workers,
     IReadOnlyList<ShareWindow> Windows,
     IReadOnlyDictionary<int, int> OtherStatuses,
     UpstreamCount AtUpstream,
@@ -113,7 +114,7 @@ internal static class ShareRun
         var list = Enumerable.Range(0, windows)
             .Select(i => new ShareWindow(i, Enumerable.Range(0, tenants.Length).Select(t => perWindow[i, t]).ToArray()))
             .ToList();
-        return new ShareResult(upstream.Description, tenants, options.Seconds, options.RequestsPerMinute, list, new Dictionary<int, int>(others), count, proxyShares);
+        return new ShareResult(upstream.Description, tenants, options.Seconds, options.RequestsPerMinute, options.Workers, list, new Dictionary<int, int>(others), count, proxyShares);
     }
 
     public static string NewKey() => "sk-tenant-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
