@@ -14,7 +14,8 @@ namespace Sluice.FairBench;
 /// <param name="UpstreamLatencyMs">The upstream's own latency, subtracted.</param>
 /// <param name="BacklogWaiting">Batch requests waiting at the proxy (or the peer's queue) when the interactive ones began.</param>
 /// <param name="BatchAnswered">Batch requests answered while the interactive tenant sent.</param>
-/// <param name="AtUpstream">What the limiter counted.</param>
+/// <param name="AtUpstream">What the limiter counted while the interactive tenant sent.</param>
+/// <param name="WhileFilling">What it counted while the backlog connected and filled the proxy's queue (null for the peer).</param>
 internal sealed record InteractiveResult(
     string Upstream,
     string Setup,
@@ -25,7 +26,8 @@ internal sealed record InteractiveResult(
     double UpstreamLatencyMs,
     long BacklogWaiting,
     long BatchAnswered,
-    UpstreamCount AtUpstream)
+    UpstreamCount AtUpstream,
+    UpstreamCount? WhileFilling = null)
 {
     /// <summary>One request's share of the budget interval: 60,000 ms ÷ rpm (100 ms at 600 rpm).</summary>
     public double IntervalMs => 60_000.0 / RequestsPerMinute;
@@ -101,6 +103,7 @@ internal static class InteractiveRun
         long waiting = await WaitForBacklogAsync(client, interactiveKey, options.Backlog, cancellationToken);
         Console.WriteLine($"    {waiting:N0} batch requests waiting at the proxy; interactive: one request a second for {options.Seconds} s");
         long answeredBefore = Interlocked.Read(ref batchAnswered);
+        var filled = upstream.Count();
 
         var waits = new ConcurrentQueue<double>();
         using var interactiveStop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -141,7 +144,7 @@ internal static class InteractiveRun
         await backlogStop.CancelAsync();
         await Task.WhenAll(backlog);
         await Task.Delay(TimeSpan.FromSeconds(1), TimeProvider.System, cancellationToken);
-        return new InteractiveResult(upstream.Description, setup, options.RequestsPerMinute, options.Seconds, options.Seconds, waits.ToArray(), upstreamLatency, waiting, batchDuring, Since(upstream.Count(), before));
+        return new InteractiveResult(upstream.Description, setup, options.RequestsPerMinute, options.Seconds, options.Seconds, waits.ToArray(), upstreamLatency, waiting, batchDuring, Since(upstream.Count(), filled), Since(filled, before));
     }
 
     private static UpstreamCount Since(UpstreamCount now, UpstreamCount before) =>

@@ -57,7 +57,7 @@ try
             var result = await InteractiveRun.RunAsync(options, sluice, parts[1], parts[2], interrupted.Token);
             waits.Add(result);
             string P(double p) => result.AddedWaitsMs.Count == 0 ? "—" : Percentile.Of(result.AddedWaitsMs, p).ToString("F1", CultureInfo.InvariantCulture);
-            Console.WriteLine($"    interactive answered {result.AddedWaitsMs.Count} of {result.Sent}; added wait p50 {P(50)} ms, p99 {P(99)} ms, max {P(100)} ms (target p99 < {result.IntervalMs:F0} ms); batch answered meanwhile {result.BatchAnswered}; upstream 429s {result.AtUpstream.Throttled} of {result.AtUpstream.Attempts}");
+            Console.WriteLine($"    interactive answered {result.AddedWaitsMs.Count} of {result.Sent}; added wait p50 {P(50)} ms, p90 {P(90)} ms, p99 {P(99)} ms, max {P(100)} ms (target p99 < {result.IntervalMs:F0} ms); batch answered meanwhile {result.BatchAnswered}; upstream 429s {result.AtUpstream.Throttled} of {result.AtUpstream.Attempts}");
         }
     }
 }
