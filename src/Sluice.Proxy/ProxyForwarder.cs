@@ -72,7 +72,6 @@ internal sealed class ProxyForwarder(
 
     private async Task ForwardAsync(HttpContext context)
     {
-        var aborted = context.RequestAborted;
         var request = context.Request;
         // The raw target, not the server's decoded path: what is checked is what is sent (ProxyRequestGuard).
         // A server that keeps no raw target (an empty one by default) gets the decoded path re-encoded instead.

@@ -49,7 +49,8 @@ public static class SluiceProxyExtensions
     }
 
     /// <summary>
-    /// Maps the proxy: <c>GET /sluice/status</c> (upstreams and partitions, never a key) and every other path to the
+    /// Maps the proxy: <c>GET /sluice/status</c> (upstreams, partitions and tenants, never a key; it needs the proxy key
+    /// when one is set, else a tenant's key when tenants have keys) and every other path to the
     /// forwarder, which answers paths under <c>/v1/</c> (or an upstream's prefix) and refuses the rest. Map the host's
     /// own endpoints (health, metrics) before or beside it: they take precedence over the catch-all.
     /// </summary>

@@ -1,3 +1,5 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 
 namespace Sluice.Proxy.Tests;
@@ -118,6 +120,35 @@ public sealed class ProxyTenantOptionsTests
         var thrown = Assert.Throws<OptionsValidationException>(() => new SluiceProxy(Microsoft.Extensions.Options.Options.Create(options), new NoMeters()));
 
         Assert.Equal(2, thrown.Failures.Count());
+    }
+
+    [Fact]
+    public void Tenants_BindFromConfiguration_AsAHostsAppSettingsGiveThem()
+    {
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["SluiceProxy:Upstreams:0:Name"] = "up",
+            ["SluiceProxy:Upstreams:0:Url"] = "http://127.0.0.1:9/",
+            ["SluiceProxy:Upstreams:0:ApiKey"] = "sk-upstream",
+            ["SluiceProxy:TenantHeader"] = "x-sluice-tenant",
+            ["SluiceProxy:Tenants:0:Name"] = "app",
+            ["SluiceProxy:Tenants:0:KeySha256"] = AppHash,
+            ["SluiceProxy:Tenants:0:Weight"] = "3",
+            ["SluiceProxy:Tenants:0:Priority"] = "1",
+            ["SluiceProxy:Tenants:0:Limits:RequestsPerMinute"] = "100",
+            ["SluiceProxy:Tenants:0:Limits:MaxConcurrency"] = "4",
+            ["SluiceProxy:Tenants:1:Name"] = "batch",
+            ["SluiceProxy:Tenants:1:MaxSpendPerDay"] = "2.5",
+        }).Build();
+        using var services = new ServiceCollection().AddSluiceProxy(configuration.GetSection("SluiceProxy")).BuildServiceProvider();
+
+        var options = services.GetRequiredService<IOptions<SluiceProxyOptions>>().Value;
+
+        Assert.Equal("x-sluice-tenant", options.TenantHeader);
+        var app = options.Tenants[0];
+        Assert.Equal(("app", AppHash, 3.0, 1, 100.0, 4), (app.Name, app.KeySha256, app.Weight, app.Priority, app.Limits!.RequestsPerMinute, app.Limits.MaxConcurrency));
+        Assert.Equal(("batch", 2.5m, 1.0), (options.Tenants[1].Name, options.Tenants[1].MaxSpendPerDay, options.Tenants[1].Weight));
+        Assert.Empty(Problems(options));
     }
 
     private sealed class NoMeters : System.Diagnostics.Metrics.IMeterFactory

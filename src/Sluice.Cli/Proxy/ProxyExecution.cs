@@ -114,7 +114,7 @@ internal static class ProxyExecution
     }
 
     /// <summary>The tenants as the banner lists them: name, weight, priority and how each is known; never a key or its hash.</summary>
-    private static string Tenants(ProxySettings settings)
+    internal static string Tenants(ProxySettings settings)
     {
         if (settings.Tenants.Count == 0)
         {

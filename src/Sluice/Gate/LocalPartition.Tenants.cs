@@ -2,7 +2,8 @@ namespace Sluice.Gate;
 
 /// <summary>
 /// Tenants and fair share: which waiter goes next. Among the waiters whose effective priority (priority, plus one for
-/// every <see cref="GateOptions.PriorityAging"/> waited) is highest, start-time fair queuing: each tenant's next
+/// every <see cref="GateOptions.PriorityAging"/> waited, up to the highest priority waiting: aging lifts a lower
+/// priority to the top, never an old waiter above its peers, which would undo fair share) is highest, start-time fair queuing: each tenant's next
 /// admission starts at S = max(V, F), the partition's virtual time or the tenant's finish tag, whichever is later; the
 /// smallest S goes first (ties by arrival); admitting it sets V = S and F = S + cost / weight. An idle tenant's F falls
 /// behind V, so its credit does not accumulate; a tenant alone gets everything. The cost is the admission's largest
@@ -141,9 +142,10 @@ internal sealed partial class LocalPartition
         blockedWake = long.MaxValue;
         int bestPriority = 0;
         double bestStart = 0;
+        int cap = TopPriorityLocked(int.MinValue);
         foreach (var tenant in _active)
         {
-            var head = tenant.Head(now, _agingTicks, out int priority);
+            var head = tenant.Head(now, _agingTicks, cap, out int priority);
             // Stryker disable once all : a debug-only check.
             System.Diagnostics.Debug.Assert(head is not null, "an active tenant holds no live waiter");
             if (head is null)
@@ -181,9 +183,10 @@ internal sealed partial class LocalPartition
 
         double start = StartOf(tenant);
         long sequence = request.AtFront ? _nextFrontSequence : _nextSequence;
+        int cap = TopPriorityLocked(request.Priority);
         foreach (var other in _active)
         {
-            var head = other.Head(now, _agingTicks, out int priority);
+            var head = other.Head(now, _agingTicks, cap, out int priority);
             if (head is null || (other != tenant && other.WakeTime(head.Cost.Tokens, now) > now))
             {
                 continue;
@@ -196,6 +199,21 @@ internal sealed partial class LocalPartition
         }
 
         return false;
+    }
+
+    /// <summary>The highest priority waiting (or <paramref name="floor"/>, if higher): how far aging may lift a waiter.</summary>
+    private int TopPriorityLocked(int floor)
+    {
+        int top = floor;
+        if (_agingTicks != long.MaxValue)
+        {
+            foreach (var tenant in _active)
+            {
+                top = Math.Max(top, tenant.TopPriority());
+            }
+        }
+
+        return top;
     }
 
     private void EnqueueLocked(GateWaiter waiter, TenantState tenant, bool atFront)

@@ -80,11 +80,28 @@ internal sealed class TenantState
         (atFront ? level.Front : level.Back).Enqueue(waiter);
     }
 
+    /// <summary>The highest priority it has a live waiter of; <see cref="int.MinValue"/> when none. Drops emptied levels.</summary>
+    public int TopPriority()
+    {
+        while (_levels.Count > 0)
+        {
+            if (_levels[0].Peek() is not null)
+            {
+                return _levels[0].Priority;
+            }
+
+            _levels.RemoveAt(0);
+        }
+
+        return int.MinValue;
+    }
+
     /// <summary>
     /// Its live waiter that goes first: the highest effective priority among the heads of its levels (a head is the
-    /// oldest requeued waiter, else the oldest waiter), ties by arrival. Drops cancelled waiters met on the way.
+    /// oldest requeued waiter, else the oldest waiter), ties by arrival. A waiter's priority ages up by one every
+    /// <paramref name="agingTicks"/>, to <paramref name="cap"/> at most. Drops cancelled waiters met on the way.
     /// </summary>
-    public GateWaiter? Head(long now, long agingTicks, out int effectivePriority)
+    public GateWaiter? Head(long now, long agingTicks, int cap, out int effectivePriority)
     {
         GateWaiter? best = null;
         effectivePriority = int.MinValue;
@@ -99,7 +116,7 @@ internal sealed class TenantState
             }
 
             // Every level is looked at, not only the highest: a lower level's older head may have aged past it.
-            int effective = EffectivePriority(head, now, agingTicks);
+            int effective = EffectivePriority(head, now, agingTicks, cap);
             if (best is null || effective > effectivePriority || (effective == effectivePriority && head.Sequence < best.Sequence))
             {
                 best = head;
@@ -225,15 +242,15 @@ internal sealed class TenantState
     public static double Decayed(double value, long at, long now, long ticksPerSecond) =>
         now <= at ? value : value * Math.Exp(-(now - at) / (double)ticksPerSecond / ShareDecaySeconds);
 
-    private static int EffectivePriority(GateWaiter head, long now, long agingTicks)
+    private static int EffectivePriority(GateWaiter head, long now, long agingTicks, int cap)
     {
-        if (agingTicks == long.MaxValue || now <= head.EnqueuedAt)
+        if (agingTicks == long.MaxValue || now <= head.EnqueuedAt || head.Priority >= cap)
         {
             return head.Priority;
         }
 
         long steps = (now - head.EnqueuedAt) / agingTicks;
-        return (int)Math.Min(int.MaxValue, head.Priority + steps);
+        return (int)Math.Min(cap, head.Priority + steps);
     }
 
     private PriorityLevel LevelFor(int priority)
