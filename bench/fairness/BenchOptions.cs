@@ -11,7 +11,7 @@ internal sealed record BenchOptions
 
         runs (comma-separated; default: share:mock,share:nginx,wait:mock:fifo,wait:mock:priority,wait:nginx:priority,wait:nginx:bottleneck):
           share:mock, share:nginx           tenants app (weight 3) and batch (weight 1) saturating one request budget
-          wait:UPSTREAM:fifo                tenants off: one anonymous client, a 10,000-request backlog, then 1 request/s
+          wait:UPSTREAM:fifo                tenants off: one anonymous client, a 10,000-request backlog, then 1 request/s (seeded point in each second)
           wait:UPSTREAM:fair                the same with two tenants of equal weight and priority
           wait:UPSTREAM:priority            the interactive tenant at priority 1
           wait:nginx:bottleneck             the peer: npm bottleneck told the rate, priorities 0 and 9, maxConcurrent rate × latency + 1, no proxy

@@ -41,6 +41,7 @@ internal static class BottleneckPeer
                 options.Backlog.ToString(CultureInfo.InvariantCulture),
                 options.Seconds.ToString(CultureInfo.InvariantCulture),
                 maxConcurrent,
+                string.Join(',', InteractiveRun.Arrivals(options.Seconds).Select(a => a.TotalMilliseconds.ToString("F0", CultureInfo.InvariantCulture))),
             ],
             null,
             Peers,

@@ -109,9 +109,9 @@ internal static class InteractiveRun
         using var interactiveStop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var sends = new List<Task>();
         long start = TimeProvider.System.GetTimestamp();
-        for (int i = 0; i < options.Seconds; i++)
+        foreach (var arrival in Arrivals(options.Seconds))
         {
-            var due = TimeSpan.FromSeconds(i) - TimeProvider.System.GetElapsedTime(start);
+            var due = arrival - TimeProvider.System.GetElapsedTime(start);
             if (due > TimeSpan.Zero)
             {
                 await Task.Delay(due, TimeProvider.System, cancellationToken);
@@ -145,6 +145,17 @@ internal static class InteractiveRun
         await Task.WhenAll(backlog);
         await Task.Delay(TimeSpan.FromSeconds(1), TimeProvider.System, cancellationToken);
         return new InteractiveResult(upstream.Description, setup, options.RequestsPerMinute, options.Seconds, options.Seconds, waits.ToArray(), upstreamLatency, waiting, batchDuring, Since(upstream.Count(), filled), Since(filled, before));
+    }
+
+    /// <summary>
+    /// When the interactive requests are sent: one in each second, at a seeded uniform point within it. Sent exactly
+    /// every second instead, they would keep nearly the same phase against the budget's admission grid (100 ms at 600
+    /// rpm divides a second), and the run would measure one phase, not the wait a request arriving at any time meets.
+    /// </summary>
+    public static IReadOnlyList<TimeSpan> Arrivals(int seconds)
+    {
+        var random = new Random(18);
+        return Enumerable.Range(0, seconds).Select(i => TimeSpan.FromSeconds(i + random.NextDouble())).ToArray();
     }
 
     private static UpstreamCount Since(UpstreamCount now, UpstreamCount before) =>

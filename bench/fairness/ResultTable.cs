@@ -30,7 +30,7 @@ internal static class ResultTable
     public static string Waits(IReadOnlyList<InteractiveResult> results)
     {
         var text = new StringBuilder();
-        text.AppendLine("| upstream | setup | batch waiting | interactive answered | added wait p50 | p90 | p99 (nearest rank: the max of up to 100) | over the target | target: p99 under | batch answered meanwhile | 429s at the upstream: filling / measuring |");
+        text.AppendLine("| upstream | setup | batch waiting | interactive answered | added wait p50 | p90 | p99 (nearest rank: the max of up to 100) | over the target | target: p99 under | batch answered meanwhile | 429s at the upstream: filling / measuring (mock's violations) |");
         text.AppendLine("|---|---|---|---|---|---|---|---|---|---|---|");
         foreach (var r in results)
         {
@@ -43,7 +43,7 @@ internal static class ResultTable
 
             text.AppendLine(string.Create(
                 CultureInfo.InvariantCulture,
-                $"| {r.Upstream} | {r.Setup} | {r.BacklogWaiting:N0} | {answered} | {Ms(50)} | {Ms(90)} | **{Ms(99)}** | {r.AddedWaitsMs.Count(w => w >= r.IntervalMs)} | {r.IntervalMs:N0} ms | {r.BatchAnswered:N0} | {(r.WhileFilling is { } f ? $"{f.Throttled:N0} of {f.Attempts:N0}" : "—")} / {r.AtUpstream.Throttled:N0} of {r.AtUpstream.Attempts:N0} |"));
+                $"| {r.Upstream} | {r.Setup} | {r.BacklogWaiting:N0} | {answered} | {Ms(50)} | {Ms(90)} | **{Ms(99)}** | {r.AddedWaitsMs.Count(w => w >= r.IntervalMs)} | {r.IntervalMs:N0} ms | {r.BatchAnswered:N0} | {(r.WhileFilling is { } f ? $"{f.Throttled:N0} of {f.Attempts:N0}" : "—")} / {r.AtUpstream.Throttled:N0} of {r.AtUpstream.Attempts:N0}{(r.AtUpstream.Violations is { } v ? $" ({v + (r.WhileFilling?.Violations ?? 0)})" : "")} |"));
         }
 
         return text.ToString();

@@ -5,19 +5,23 @@
 // registered at once (each given its minTime slot in the future), so nothing stays queued for priority to reorder;
 // a cap of about rate × latency keeps the backlog queued. A 429 is retried through the "failed" event after 100 ms, as bench/efficiency's peer does.
 //
-//   node interactive-bottleneck.mjs BASE_URL RPM BACKLOG SECONDS MAX_CONCURRENT
+//   node interactive-bottleneck.mjs BASE_URL RPM BACKLOG SECONDS MAX_CONCURRENT ARRIVALS_MS
+//
+// ARRIVALS_MS: when each interactive request is sent, in ms from the first (comma-separated; one in each second, from
+// the C# bench's seeded draw, so both sides send at the same instants).
 //
 // Prints one JSON object: {"interactive_ms": [latency of each answered interactive request, schedule to answer],
 //   "sent", "batch_waiting" (queued when the interactive requests began), "batch_answered" (during them), "throttled"}.
 import Bottleneck from "bottleneck";
 
-const [baseUrl, rpmText, backlogText, secondsText, maxConcurrentText] = process.argv.slice(2);
+const [baseUrl, rpmText, backlogText, secondsText, maxConcurrentText, arrivalsText] = process.argv.slice(2);
+const arrivals = (arrivalsText ?? "").split(",").filter((a) => a.length > 0).map(Number);
 const rpm = Number(rpmText);
 const backlog = Number(backlogText);
 const seconds = Number(secondsText);
 const maxConcurrent = maxConcurrentText === "null" ? null : Number(maxConcurrentText);
-if (!baseUrl || !(rpm > 0) || !(backlog >= 0) || !(seconds > 0) || !(maxConcurrent === null || maxConcurrent > 0)) {
-  console.error("usage: node interactive-bottleneck.mjs BASE_URL RPM BACKLOG SECONDS MAX_CONCURRENT|null");
+if (!baseUrl || !(rpm > 0) || !(backlog >= 0) || !(seconds > 0) || !(maxConcurrent === null || maxConcurrent > 0) || arrivals.length !== seconds) {
+  console.error("usage: node interactive-bottleneck.mjs BASE_URL RPM BACKLOG SECONDS MAX_CONCURRENT|null ARRIVALS_MS");
   process.exit(2);
 }
 
@@ -62,8 +66,8 @@ tally.batch_waiting = counts.RECEIVED + counts.QUEUED + counts.RUNNING;
 measuring = true;
 const start = performance.now();
 const interactive = [];
-for (let i = 0; i < seconds; i++) {
-  const due = start + i * 1000 - performance.now();
+for (const arrival of arrivals) {
+  const due = start + arrival - performance.now();
   if (due > 0) {
     await new Promise((resolve) => setTimeout(resolve, due));
   }
