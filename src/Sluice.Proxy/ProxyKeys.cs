@@ -1,13 +1,11 @@
-using System.Security.Cryptography;
-using System.Text;
 using Microsoft.AspNetCore.Http;
 using Sluice.Providers;
 
 namespace Sluice.Proxy;
 
 /// <summary>
-/// The client side of keys: reading the credential a client presented, and checking it against the proxy's own key
-/// in constant time. Keys are compared, never logged, never echoed.
+/// The client side of keys: reading the credential a client presented. <see cref="ProxyTenants"/> checks it against the
+/// proxy's own key and the tenants' keys, by hash, in constant time. Keys are compared, never logged, never echoed.
 /// </summary>
 internal static class ProxyKeys
 {
@@ -32,11 +30,4 @@ internal static class ProxyKeys
 
         return null;
     }
-
-    /// <summary>Whether the client presented the proxy's key.</summary>
-    public static bool Accepts(string proxyKey, IHeaderDictionary headers) =>
-        Presented(headers) is { } presented &&
-        CryptographicOperations.FixedTimeEquals(
-            SHA256.HashData(Encoding.UTF8.GetBytes(presented)),
-            SHA256.HashData(Encoding.UTF8.GetBytes(proxyKey)));
 }

@@ -14,11 +14,15 @@ public sealed class ProxyKeysTests
     }
 
     [Fact]
-    public void Accepts_OnlyTheProxyKey()
+    public void TheProxyKey_Alone_IsAccepted_InAnyCredentialHeader()
     {
-        Assert.True(ProxyKeys.Accepts("secret", new HeaderDictionary { ["Authorization"] = "Bearer secret" }));
-        Assert.True(ProxyKeys.Accepts("secret", new HeaderDictionary { ["x-api-key"] = "secret" }));
-        Assert.False(ProxyKeys.Accepts("secret", new HeaderDictionary { ["Authorization"] = "Bearer secreT" }));
-        Assert.False(ProxyKeys.Accepts("secret", new HeaderDictionary()));
+        var options = new SluiceProxyOptions { ProxyKey = "secret" };
+        options.Upstreams.Add(new ProxyUpstream { Name = "up", Url = new Uri("http://127.0.0.1:9/"), ApiKey = "k", IsDefault = true });
+        var tenants = new ProxyTenants(options, TimeProvider.System);
+
+        Assert.False(tenants.Identify(new HeaderDictionary { ["Authorization"] = "Bearer secret" }).IsRefused);
+        Assert.False(tenants.Identify(new HeaderDictionary { ["x-api-key"] = "secret" }).IsRefused);
+        Assert.Equal("proxy_key", tenants.Identify(new HeaderDictionary { ["Authorization"] = "Bearer secreT" }).Reason);
+        Assert.Equal("proxy_key", tenants.Identify(new HeaderDictionary()).Reason);
     }
 }

@@ -49,6 +49,7 @@ public sealed class ProxyTenantFairnessTests(ITestOutputHelper output)
         var baseline = await WaitForAsync(proxy, s => s.Count == 2 && s.All(t => t.Waiting > 0 && t.Waiting + t.InFlight + t.Admitted >= PerTenant) ? s : null);
         // Then admissions go on at the budget's pace; the last snapshot with both still waiting is the window's end.
         IReadOnlyList<TenantSnapshot>? last = null;
+        var series = new List<IReadOnlyList<TenantSnapshot>> { baseline };
         await WaitForAsync(proxy, s =>
         {
             if (s.Count != 2 || s.Any(t => t.Waiting == 0))
@@ -57,6 +58,7 @@ public sealed class ProxyTenantFairnessTests(ITestOutputHelper output)
             }
 
             last = s;
+            series.Add(s);
             return Admitted(s) - Admitted(baseline) >= Counted ? s : null;
         });
 
@@ -71,6 +73,17 @@ public sealed class ProxyTenantFairnessTests(ITestOutputHelper output)
         output.WriteLine($"while both were backlogged: {total} admissions, app {appAdmitted} ({appShare:P1}), batch {total - appAdmitted}; mock received {stats.Received}, rejected {string.Join(", ", stats.Rejected)}, violations {stats.BudgetViolations.Total}");
         Assert.True(total >= Counted / 2, $"only {total} admissions were counted while both tenants waited");
         Assert.InRange(appShare, 0.65, 0.85);
+        // And over every window of at least 20 admissions inside it, from any snapshot to the first one 20 later.
+        for (int i = 0; i < series.Count; i++)
+        {
+            int j = series.FindIndex(i, s => Admitted(s) - Admitted(series[i]) >= Counted / 2);
+            if (j > 0)
+            {
+                double share = (double)(One(series[j], "app").Admitted - One(series[i], "app").Admitted) / (Admitted(series[j]) - Admitted(series[i]));
+                Assert.InRange(share, 0.6, 0.9);
+            }
+        }
+
         // The mock's own audit of what it received against its budget. (Its bucket, started apart from the gate's, may
         // still answer a few early requests 429 at the start; the proxy waits and retries those, and they are counted above.)
         Assert.Equal(0, stats.BudgetViolations.Requests);

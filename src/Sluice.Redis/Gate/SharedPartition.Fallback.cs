@@ -211,7 +211,8 @@ internal sealed partial class SharedPartition
                 return new Outcome(AttemptKind.Wait, admittedAt, nowMs, nowMs + 20, false);
             }
 
-            lease = partition.TryAcquire(request with { Priority = 0, AtFront = false });
+            // Tenants are ignored by the Redis gate's ordering, here too: the shared queue already chose this waiter.
+            lease = partition.TryAcquire(request with { Priority = 0, AtFront = false, Tenant = null });
             if (lease.IsAdmitted)
             {
                 _localRequests++;

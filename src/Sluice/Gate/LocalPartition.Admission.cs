@@ -100,7 +100,8 @@ internal sealed partial class LocalPartition
         }
 
         var cost = BudgetCost.Of(request);
-        if (!HasWaiterAheadLocked(request, tenant, now) && WakeTimeLocked(cost, now) <= now && tenant.WakeTime(cost.Tokens, now) <= now)
+        // The limits first: when they hold the newcomer back anyway, who is ahead of it does not matter.
+        if (WakeTimeLocked(cost, now) <= now && tenant.WakeTime(cost.Tokens, now) <= now && !HasWaiterAheadLocked(request, tenant, now))
         {
             return AdmitLocked(cost, tenant, TimeSpan.Zero, now);
         }
@@ -170,6 +171,13 @@ internal sealed partial class LocalPartition
         _budgets.FollowProbe(now);
         while (_queued > 0)
         {
+            // Every slot taken: only a release lets anyone in, whoever goes next (the adaptive floor may grow with time).
+            if (_aimd is null && _inFlight >= _concurrencyLimit)
+            {
+                _budgets.Probe?.SelfBound();
+                break;
+            }
+
             var head = BestLocked(now, out var tenant, out long blockedWake);
             long wakeAt = head is null ? long.MaxValue : WakeTimeLocked(head.Cost, now);
             if (head is null || wakeAt > now)
