@@ -7,10 +7,11 @@ internal sealed record BenchOptions
 {
     public const string Usage = """
         dotnet run -c Release --project bench/fairness -- [--runs LIST|all] [--seconds 60] [--rpm 600] [--latency-ms 200]
-            [--backlog 10000] [--workers 40] [--nginx-burst 10] [--max-queue 12000] [--cli PATH] [--markdown FILE]
+            [--backlog 10000] [--workers 40] [--tpm 120000] [--nginx-burst 10] [--max-queue 12000] [--cli PATH] [--markdown FILE]
 
         runs (comma-separated; default: share:mock,share:nginx,wait:mock:fifo,wait:mock:priority,wait:nginx:priority,wait:nginx:bottleneck):
           share:mock, share:nginx           tenants app (weight 3) and batch (weight 1) saturating one request budget
+          share:mock-tpm                    the same under a token budget (--tpm, default 120000), batch's requests ~6x the app's tokens; shares of tokens
           wait:UPSTREAM:fifo                tenants off: one anonymous client, a 10,000-request backlog, then 1 request/s (seeded point in each second)
           wait:UPSTREAM:fair                the same with two tenants of equal weight and priority
           wait:UPSTREAM:priority            the interactive tenant at priority 1
@@ -23,7 +24,7 @@ internal sealed record BenchOptions
     private static readonly string[] DefaultRuns = ["share:mock", "share:nginx", "wait:mock:fifo", "wait:mock:priority", "wait:nginx:priority", "wait:nginx:bottleneck"];
     private static readonly string[] AllRuns =
     [
-        "share:mock", "share:nginx", "wait:mock:fifo", "wait:mock:fair", "wait:mock:priority",
+        "share:mock", "share:nginx", "share:mock-tpm", "wait:mock:fifo", "wait:mock:fair", "wait:mock:priority",
         "wait:nginx:fifo", "wait:nginx:fair", "wait:nginx:priority", "wait:nginx:bottleneck", "wait:nginx:bottleneck-uncapped",
     ];
 
@@ -38,6 +39,8 @@ internal sealed record BenchOptions
     public int Backlog { get; init; } = 10_000;
 
     public int Workers { get; init; } = 40;
+
+    public int TokensPerMinute { get; init; } = 120_000;
 
     public int NginxBurst { get; init; } = 10;
 
@@ -63,6 +66,7 @@ internal sealed record BenchOptions
                 "--latency-ms" => options with { Latency = TimeSpan.FromMilliseconds(Number()) },
                 "--backlog" => options with { Backlog = Number() },
                 "--workers" => options with { Workers = Number() },
+                "--tpm" => options with { TokensPerMinute = Number() },
                 "--nginx-burst" => options with { NginxBurst = Number() },
                 "--max-queue" => options with { MaxQueue = Number() },
                 "--cli" => options with { Cli = Value() },

@@ -12,6 +12,10 @@ internal sealed class ChatClient : IDisposable
 {
     private const string Body = """{"model":"gpt-4o-mini","messages":[{"role":"user","content":"Summarise the fair-share bench in one line."}],"max_tokens":20}""";
 
+    // The token-budget run's batch tenant: a long prompt and a larger output cap, so its requests cost several times the app's.
+    private static readonly string LargeBody =
+        $$"""{"model":"gpt-4o-mini","messages":[{"role":"user","content":"{{string.Concat(Enumerable.Repeat("Summarise this paragraph about fair queuing. ", 14))}}"}],"max_tokens":100}""";
+
     private readonly HttpClient _http;
     private readonly Uri _chat;
     private readonly Uri _status;
@@ -34,16 +38,31 @@ internal sealed class ChatClient : IDisposable
     /// <summary>One chat request: its HTTP status (0 when it failed without one) and when it was answered, on <see cref="TimeProvider.System"/>'s timestamps.</summary>
     public async Task<(int Status, long AnsweredAt)> SendAsync(string key, CancellationToken cancellationToken)
     {
-        using var request = new HttpRequestMessage(HttpMethod.Post, _chat) { Content = new StringContent(Body, Encoding.UTF8, "application/json") };
+        var (status, at, _) = await SendAsync(key, large: false, cancellationToken);
+        return (status, at);
+    }
+
+    /// <summary>One chat request, small or <paramref name="large"/>; with the answer's <c>usage.total_tokens</c> (0 when not a 200).</summary>
+    public async Task<(int Status, long AnsweredAt, long Tokens)> SendAsync(string key, bool large, CancellationToken cancellationToken)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, _chat) { Content = new StringContent(large ? LargeBody : Body, Encoding.UTF8, "application/json") };
         request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", key);
         try
         {
             using var response = await _http.SendAsync(request, HttpCompletionOption.ResponseContentRead, cancellationToken);
-            return ((int)response.StatusCode, TimeProvider.System.GetTimestamp());
+            long at = TimeProvider.System.GetTimestamp();
+            if (response.StatusCode != System.Net.HttpStatusCode.OK)
+            {
+                return ((int)response.StatusCode, at, 0);
+            }
+
+            using var answer = JsonDocument.Parse(await response.Content.ReadAsStringAsync(cancellationToken));
+            long tokens = answer.RootElement.TryGetProperty("usage", out var usage) && usage.TryGetProperty("total_tokens", out var total) ? total.GetInt64() : 0;
+            return (200, at, tokens);
         }
         catch (HttpRequestException)
         {
-            return (0, TimeProvider.System.GetTimestamp());
+            return (0, TimeProvider.System.GetTimestamp(), 0);
         }
     }
 

@@ -41,7 +41,8 @@ internal sealed class ProxyProcess : IAsyncDisposable
         int requestsPerMinute,
         IReadOnlyList<TenantSpec> tenants,
         int maxQueue,
-        CancellationToken cancellationToken)
+        CancellationToken cancellationToken,
+        int tokensPerMinute = 0)
     {
         string directory = Directory.CreateTempSubdirectory("sluice-fairbench-").FullName;
         var environment = new Dictionary<string, string> { [UpstreamKeyVariable] = "sk-fairbench-upstream" };
@@ -49,7 +50,7 @@ internal sealed class ProxyProcess : IAsyncDisposable
         {
             ["upstream"] = upstream.ToString(),
             ["api_key_env"] = UpstreamKeyVariable,
-            ["rpm"] = requestsPerMinute,
+            [tokensPerMinute > 0 ? "tpm" : "rpm"] = tokensPerMinute > 0 ? tokensPerMinute : requestsPerMinute,
             // Deep backlogs: the early max_wait refusal (the queue ahead at the budget's rate) must not cut the batch.
             ["max_wait"] = "30m",
             ["max_queue"] = maxQueue,

@@ -18,6 +18,7 @@ internal sealed record ShareResult(
     int Seconds,
     int RequestsPerMinute,
     int Workers,
+    string Units,
     IReadOnlyList<ShareWindow> Windows,
     IReadOnlyDictionary<int, int> OtherStatuses,
     UpstreamCount AtUpstream,
@@ -62,12 +63,15 @@ internal static class ShareRun
             new("app", 3, 0, NewKey()),
             new("batch", 1, 0, NewKey()),
         ];
-        await using var upstream = await Upstream.StartAsync(upstreamKind, options.RequestsPerMinute, options.Latency, options.NginxBurst, cancellationToken);
-        await using var proxy = await ProxyProcess.StartAsync(sluice, upstream.BaseUrl, options.RequestsPerMinute, tenants, options.MaxQueue, cancellationToken);
+        // Under a token budget the batch tenant sends large requests, so a fair share of tokens is not one of requests.
+        bool tokens = upstreamKind == "mock-tpm";
+        int tpm = tokens ? options.TokensPerMinute : 0;
+        await using var upstream = await Upstream.StartAsync(upstreamKind, options.RequestsPerMinute, options.Latency, options.NginxBurst, cancellationToken, tpm);
+        await using var proxy = await ProxyProcess.StartAsync(sluice, upstream.BaseUrl, options.RequestsPerMinute, tenants, options.MaxQueue, cancellationToken, tpm);
         using var client = new ChatClient(proxy.BaseUrl);
-        Console.WriteLine($"  share: {upstream.Description}; proxy {proxy.BaseUrl} told rpm {options.RequestsPerMinute}; tenants app (weight 3) and batch (weight 1), {options.Workers} clients each, {options.Seconds} s");
+        Console.WriteLine($"  share: {upstream.Description}; proxy {proxy.BaseUrl} told {(tokens ? $"tpm {tpm}" : $"rpm {options.RequestsPerMinute}")}; tenants app (weight 3) and batch (weight 1{(tokens ? ", large requests" : "")}), {options.Workers} clients each, {options.Seconds} s");
 
-        var answers = new ConcurrentQueue<(int Tenant, double At)>();
+        var answers = new ConcurrentQueue<(int Tenant, double At, long Units)>();
         var others = new ConcurrentDictionary<int, int>();
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         long start = TimeProvider.System.GetTimestamp();
@@ -78,7 +82,8 @@ internal static class ShareRun
             for (int w = 0; w < options.Workers; w++)
             {
                 int tenant = t;
-                workers.Add(Task.Run(() => WorkAsync(client, tenants[tenant].Key, tenant, start, answers, others, stop.Token), CancellationToken.None));
+                bool large = tokens && tenant == 1;
+                workers.Add(Task.Run(() => WorkAsync(client, tenants[tenant].Key, tenant, large, tokens, start, answers, others, stop.Token), CancellationToken.None));
             }
         }
 
@@ -102,19 +107,19 @@ internal static class ShareRun
 
         int windows = options.Seconds / WindowSeconds;
         var perWindow = new int[windows, tenants.Length];
-        foreach (var (tenant, at) in answers)
+        foreach (var (tenant, at, units) in answers)
         {
             int index = (int)(at / WindowSeconds);
             if (index < windows)
             {
-                perWindow[index, tenant]++;
+                perWindow[index, tenant] += (int)units;
             }
         }
 
         var list = Enumerable.Range(0, windows)
             .Select(i => new ShareWindow(i, Enumerable.Range(0, tenants.Length).Select(t => perWindow[i, t]).ToArray()))
             .ToList();
-        return new ShareResult(upstream.Description, tenants, options.Seconds, options.RequestsPerMinute, options.Workers, list, new Dictionary<int, int>(others), count, proxyShares);
+        return new ShareResult(upstream.Description, tenants, options.Seconds, options.RequestsPerMinute, options.Workers, tokens ? "tokens" : "requests", list, new Dictionary<int, int>(others), count, proxyShares);
     }
 
     public static string NewKey() => "sk-tenant-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
@@ -123,8 +128,10 @@ internal static class ShareRun
         ChatClient client,
         string key,
         int tenant,
+        bool large,
+        bool countTokens,
         long start,
-        ConcurrentQueue<(int, double)> answers,
+        ConcurrentQueue<(int, double, long)> answers,
         ConcurrentDictionary<int, int> others,
         CancellationToken stop)
     {
@@ -132,10 +139,10 @@ internal static class ShareRun
         {
             try
             {
-                var (status, at) = await client.SendAsync(key, stop);
+                var (status, at, tokens) = await client.SendAsync(key, large, stop);
                 if (status == 200)
                 {
-                    answers.Enqueue((tenant, TimeProvider.System.GetElapsedTime(start, at).TotalSeconds));
+                    answers.Enqueue((tenant, TimeProvider.System.GetElapsedTime(start, at).TotalSeconds, countTokens ? tokens : 1));
                 }
                 else
                 {

@@ -24,10 +24,13 @@ internal abstract class Upstream : IAsyncDisposable
     public abstract ValueTask DisposeAsync();
 
     /// <summary>Starts <paramref name="kind"/> (<c>mock</c> or <c>nginx</c>) allowing <paramref name="requestsPerMinute"/>, answering after <paramref name="latency"/>.</summary>
-    public static async Task<Upstream> StartAsync(string kind, int requestsPerMinute, TimeSpan latency, int nginxBurst, CancellationToken cancellationToken)
+    public static async Task<Upstream> StartAsync(string kind, int requestsPerMinute, TimeSpan latency, int nginxBurst, CancellationToken cancellationToken, int tokensPerMinute = 0)
     {
         return kind switch
         {
+            "mock-tpm" => new MockUpstream(await MockServer.StartAsync(
+                new MockOptions { Port = 0, Limits = new MockLimits { TokensPerMinute = tokensPerMinute }, Latency = latency, Seed = 18 },
+                cancellationToken)),
             "mock" => new MockUpstream(await MockServer.StartAsync(
                 new MockOptions { Port = 0, Limits = new MockLimits { RequestsPerMinute = requestsPerMinute }, Latency = latency, Seed = 18 },
                 cancellationToken)),
@@ -42,7 +45,7 @@ internal abstract class Upstream : IAsyncDisposable
 
         public override string Description => string.Create(
             CultureInfo.InvariantCulture,
-            $"sluice mock --rpm {mock.Limits.RequestsPerMinute} (1 s burst)");
+            $"sluice mock {(mock.Limits.TokensPerMinute is { } tpm ? $"--tpm {tpm}" : $"--rpm {mock.Limits.RequestsPerMinute}")} (1 s burst)");
 
         public override UpstreamCount Count()
         {
