@@ -239,8 +239,9 @@ internal sealed class ProxyForwarder(
         _stopped.ResumeIfDue(gatePartition);
         var limits = runtime.LimitsOf(partition);
 
-        // A request certain to wait longer than allowed is told so now, not after waiting --max-wait in vain.
-        var expected = RetryAfterEstimate.ExpectedWait(gatePartition.GetSnapshot(), limits, time.GetUtcNow());
+        // A request certain to wait longer than allowed is told so now, not after waiting --max-wait in vain. With
+        // tenants, only its own tenant's queue is certainly ahead of it.
+        var expected = RetryAfterEstimate.ExpectedWait(gatePartition.GetSnapshot(), limits, time.GetUtcNow(), tenant?.Name);
         if (expected > settings.MaxWait)
         {
             await TurnAwayAsync(context, 429, upstream.Provider, "max_wait",
@@ -333,7 +334,7 @@ internal sealed class ProxyForwarder(
             }
 
             var snapshot = gatePartition.GetSnapshot();
-            var retryAfter = RetryAfterEstimate.For(snapshot, limits, time.GetUtcNow());
+            var retryAfter = RetryAfterEstimate.For(snapshot, limits, time.GetUtcNow(), tenant?.Name);
             switch (result.Reason)
             {
                 case JobEndReason.Canceled when clock.Expired:

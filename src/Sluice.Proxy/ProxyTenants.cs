@@ -13,6 +13,7 @@ namespace Sluice.Proxy;
 /// 3. otherwise the tenant header, when configured and present, names the tenant: a configured one by name (ignoring
 ///    case), else an ad-hoc one of weight 1 (<see cref="HeaderTenants"/>, at most
 ///    <see cref="SluiceProxyOptions.MaxHeaderTenants"/>); a name that is not 1–64 printable characters is refused (400);
+///    <c>default</c> is the gate's default tenant, as if no name were given;
 /// 4. else the request is the partition's default tenant (<see langword="null"/>).
 /// Keys are never kept: only their hashes, and no message names a key or a hash.
 /// </summary>
@@ -97,6 +98,12 @@ internal sealed class ProxyTenants
         if (values.Count > 1 || !TenantNames.IsValid(name))
         {
             return TenantIdentity.Refused(400, "invalid_tenant", $"sluice proxy: the {Header} header must name one tenant in 1 to {TenantNames.MaxLength} printable characters.");
+        }
+
+        // The gate's own default tenant: the same as naming none.
+        if (string.Equals(name, RetryAfterEstimate.DefaultTenant, StringComparison.OrdinalIgnoreCase))
+        {
+            return TenantIdentity.Default;
         }
 
         if (_byName.TryGetValue(name, out var configured))

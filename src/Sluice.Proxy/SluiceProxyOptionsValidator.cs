@@ -126,6 +126,11 @@ internal sealed class SluiceProxyOptionsValidator : IValidateOptions<SluiceProxy
                 problems.Add($"{at}: Name must be 1 to {TenantNames.MaxLength} printable characters, without leading or trailing spaces.");
             }
 
+            if (string.Equals(tenant.Name, RetryAfterEstimate.DefaultTenant, StringComparison.OrdinalIgnoreCase))
+            {
+                problems.Add($"{at}: the name '{RetryAfterEstimate.DefaultTenant}' is the gate's own, for requests of no tenant: choose another.");
+            }
+
             if (tenant.KeySha256 is { } hash && !IsSha256Hex(hash))
             {
                 // The hash is not the key, yet a key pasted here by mistake must not reach a log: its length is enough.

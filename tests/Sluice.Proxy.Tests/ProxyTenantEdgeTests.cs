@@ -248,6 +248,30 @@ public sealed class ProxyTenantEdgeTests
         Assert.Equal(5, order.Count);
     }
 
+    [Fact]
+    public async Task AnotherTenantsBacklog_DoesNotTurnAnInteractiveTenantAway()
+    {
+        await using var host = await StartAsync(options =>
+        {
+            // One request every 10 s; a request that would certainly wait over a minute is told so at once (max_wait).
+            options.Upstreams[0] = options.Upstreams[0] with { RequestsPerMinute = 6 };
+            options.MaxWait = TimeSpan.FromMinutes(1);
+        });
+
+        // Batch fills the queue with a minute or more of backlog: 6 waiting or more (requests arriving together may all
+        // be let in before the queue shows them), so one more request counted behind them would wait over a minute.
+        var batch = Enumerable.Range(0, 10).Select(i => host.PostAsync("/v1/chat/completions", Message($"batch-{i}"), Bearer(BatchKey))).ToList();
+        await WaitUntilAsync(() => Waiting(host) >= 6);
+        var app = await host.PostAsync("/v1/chat/completions", Message("app"), Bearer(AppKey));
+
+        // App waited for the next request of the budget (priority 1, and weight 3), not behind batch's minute of backlog.
+        Assert.Equal(200, app.Status);
+        // The rest of batch's backlog is let go (503 draining, or 429 max_wait for those refused at once).
+        host.Proxy.Drain();
+        var answers = await Task.WhenAll(batch).WaitAsync(EdgeHost.Bound);
+        Assert.All(answers, a => Assert.Contains(a.Status, new[] { 200, 429, 503 }));
+    }
+
     private static string Message(string content) =>
         JsonSerializer.Serialize(new { model = "gpt-4o-mini", messages = new[] { new { role = "user", content } }, max_tokens = 5 });
 

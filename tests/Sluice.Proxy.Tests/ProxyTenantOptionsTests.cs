@@ -55,6 +55,10 @@ public sealed class ProxyTenantOptionsTests
         Assert.Contains(Problems(Options("k", new ProxyTenant { Name = name })), p => p.StartsWith("Tenants[0]: ", StringComparison.Ordinal) && p.Contains(expected, StringComparison.Ordinal));
 
     [Fact]
+    public void TheNameDefault_IsTheGates() =>
+        Assert.Contains("Tenants[0] 'Default': the name 'default' is the gate's own", Assert.Single(Problems(Options("k", new ProxyTenant { Name = "Default" }))), StringComparison.Ordinal);
+
+    [Fact]
     public void BadHash_IsNamed_WithoutItsValue()
     {
         const string pastedKey = "sk-this-is-the-key-itself";

@@ -103,6 +103,7 @@ public sealed class ProxyTenantsTests
         Assert.Equal(("notebook-7", 1.0, 0, "header"), (adHoc.Name, adHoc.Gate.Weight, adHoc.Priority, adHoc.Source));
         Assert.Null(tenants.Identify(Headers()).Tenant);
         Assert.Null(tenants.Identify(Headers(header: "x-sluice-tenant", tenant: "  ")).Tenant);
+        Assert.Null(tenants.Identify(Headers(header: "x-sluice-tenant", tenant: "default")).Tenant);
         Assert.Equal(["app", "batch", "ops", "notebook-7"], tenants.All.Select(t => t.Name));
     }
 

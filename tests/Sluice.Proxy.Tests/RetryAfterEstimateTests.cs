@@ -57,4 +57,23 @@ public sealed class RetryAfterEstimateTests
     [Fact]
     public void NothingToGoBy_OneSecond() =>
         Assert.Equal(TimeSpan.FromSeconds(1), RetryAfterEstimate.For(Snapshot(), new PartitionLimits(), Now));
+
+    [Fact]
+    public void WithTenants_TheQueueAheadIsTheTenantsOwn()
+    {
+        // 60 a minute: batch has 29 waiting; app and the default tenant have none, so another tenant's backlog is not
+        // counted against them (fair queuing serves them beside it).
+        var limits = new PartitionLimits { RequestsPerWindow = 60 };
+        var snapshot = Snapshot(queued: 29, requests: 0) with
+        {
+            Tenants = [new TenantSnapshot("batch", 1, 1, 29), new TenantSnapshot("app", 3, 0, 0)],
+        };
+
+        Assert.Equal(TimeSpan.FromSeconds(30), RetryAfterEstimate.ExpectedWait(snapshot, limits, Now, "batch"));
+        Assert.Equal(TimeSpan.FromSeconds(1), RetryAfterEstimate.ExpectedWait(snapshot, limits, Now, "app"));
+        Assert.Equal(TimeSpan.FromSeconds(1), RetryAfterEstimate.ExpectedWait(snapshot, limits, Now, "new-tenant"));
+        Assert.Equal(TimeSpan.FromSeconds(1), RetryAfterEstimate.ExpectedWait(snapshot, limits, Now));
+        Assert.Equal(TimeSpan.FromSeconds(30), RetryAfterEstimate.ExpectedWait(snapshot with { Tenants = [] }, limits, Now, "app"));
+        Assert.Equal(TimeSpan.FromSeconds(30), RetryAfterEstimate.For(snapshot with { Tenants = [new TenantSnapshot("default", 1, 1, 29)] }, limits, Now));
+    }
 }

@@ -44,6 +44,11 @@ internal sealed partial record ProxyConfigFile
                     throw new FormatException($"{Where("name")} must be 1 to 64 printable characters{(name is null ? "; every tenant needs a name" : "")}");
                 }
 
+                if (string.Equals(name, "default", StringComparison.OrdinalIgnoreCase))
+                {
+                    throw new FormatException($"{Where("name")}: 'default' is the name of requests of no tenant; choose another");
+                }
+
                 if (tenants.FirstOrDefault(t => string.Equals(t.Name, name, StringComparison.OrdinalIgnoreCase)) is { } same)
                 {
                     throw new FormatException($"{Where("name")}: the name '{Clip(name)}' is already tenant {same.Index}'s (names are compared ignoring case)");

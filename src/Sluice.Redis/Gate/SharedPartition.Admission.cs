@@ -3,8 +3,8 @@ using Sluice.Gate;
 namespace Sluice.Redis.Gate;
 
 /// <summary>
-/// The queue of this process and its pump: one attempt at a time for the head (so priority and arrival order hold
-/// here), through Redis when shared, through the local share otherwise. Attempts are awaited, except on one thread per
+/// The queue of this process and its pump: one attempt at a time for the head (so priority, fair share among
+/// tenants and arrival order hold here), through Redis when shared, through the local share otherwise. Attempts are awaited, except on one thread per
 /// gate at a time (<see cref="SharedGate.TryEnterBlocking"/>): StackExchange.Redis reads its replies on the thread pool,
 /// so many threads blocked on it would starve the very calls that free them. The thread that may block is the first
 /// caller at an idle partition (one round trip, no thread hop: the uncontended admission) or the partition's timer,
@@ -44,7 +44,7 @@ internal sealed partial class SharedPartition
             }
 
             long sequence = request.AtFront ? _nextFrontSequence++ : _nextSequence++;
-            waiter = new SharedWaiter(request, sequence, _time.GetTimestamp());
+            waiter = new SharedWaiter(request, sequence, _time.GetTimestamp(), StartTagLocked(request, charge: true));
             _waiters.Enqueue(waiter, waiter);
             _queued++;
             start = !_pumping;
@@ -108,6 +108,7 @@ internal sealed partial class SharedPartition
                 case AttemptKind.Admitted:
                     lock (_lock)
                     {
+                        StartedLocked(StartTagLocked(request, charge: true));
                         return AdmitLocked(attempt, TimeSpan.Zero, request);
                     }
 
@@ -201,8 +202,11 @@ internal sealed partial class SharedPartition
             return false;
         }
 
+        // Ranked as the queue ranks: priority, then the start tag the newcomer would get, then arrival.
+        double start = StartTagLocked(request, charge: false);
+        long sequence = request.AtFront ? _nextFrontSequence : _nextSequence;
         return head.Priority > request.Priority
-            || (head.Priority == request.Priority && (!request.AtFront || head.Sequence < _nextFrontSequence));
+            || (head.Priority == request.Priority && (head.Start < start || (head.Start == start && head.Sequence < sequence)));
     }
 
     /// <summary>Drops finished waiters from the head (they are removed lazily) and returns the live head, if any.</summary>

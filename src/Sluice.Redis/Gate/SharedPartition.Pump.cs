@@ -190,6 +190,7 @@ internal sealed partial class SharedPartition
             switch (attempt.Kind)
             {
                 case AttemptKind.Admitted:
+                    StartedLocked(head.Start);
                     var lease = AdmitLocked(attempt, _time.GetElapsedTime(head.EnqueuedAt, attempt.AdmittedAt), head.Request);
                     if (head.IsDone)
                     {

@@ -7,7 +7,8 @@ namespace Sluice.Gate;
 /// </param>
 /// <param name="Priority">
 /// Higher is served first (a waiter's priority rises by one for every <see cref="GateOptions.PriorityAging"/> it has
-/// waited); among equal priorities, the tenants share by weight and each tenant's own requests go first come first served.
+/// waited, up to the highest priority waiting); among equal priorities, the tenants share by weight and each tenant's
+/// own requests go first come first served.
 /// </param>
 /// <param name="AtFront">
 /// Queue ahead of every waiter of the same priority and tenant: for work that was already admitted once and must go again,

@@ -38,7 +38,8 @@ public sealed class GateOptions
 
     /// <summary>
     /// How long a waiter waits for its priority to rise by one, so that a steady stream of higher priorities never
-    /// starves a lower one. <see cref="Timeout.InfiniteTimeSpan"/>: strict priorities.
+    /// starves a lower one. A waiter rises no higher than the highest priority waiting: among its peers, tenants share
+    /// by weight, not by age. <see cref="Timeout.InfiniteTimeSpan"/>: strict priorities.
     /// </summary>
     /// <value>Defaults to 10 seconds.</value>
     public TimeSpan PriorityAging { get; set; } = DefaultPriorityAging;

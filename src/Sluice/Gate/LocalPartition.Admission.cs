@@ -19,11 +19,12 @@ internal sealed partial class LocalPartition
 
         GateLease? immediate;
         GateWaiter? waiter = null;
+        TenantState? tenant;
         Effects effects = default;
         lock (_lock)
         {
             long now = _time.GetTimestamp();
-            immediate = TryAdmitOrRejectLocked(request, now, queueing: true, out var tenant);
+            immediate = TryAdmitOrRejectLocked(request, now, queueing: true, out tenant);
             if (immediate is null)
             {
                 long sequence = request.AtFront ? _nextFrontSequence++ : _nextSequence++;
@@ -35,7 +36,7 @@ internal sealed partial class LocalPartition
 
         if (immediate is not null)
         {
-            RecordImmediate(immediate);
+            RecordImmediate(immediate, tenantRefused: tenant is null);
             return new ValueTask<GateLease>(immediate);
         }
 
@@ -56,10 +57,11 @@ internal sealed partial class LocalPartition
     {
         ThrowIfNegative(request);
         GateLease lease;
+        TenantState? tenant;
         lock (_lock)
         {
             long now = _time.GetTimestamp();
-            if (TryAdmitOrRejectLocked(request, now, queueing: false, out var tenant) is { } decided)
+            if (TryAdmitOrRejectLocked(request, now, queueing: false, out tenant) is { } decided)
             {
                 lease = decided;
             }
@@ -73,7 +75,7 @@ internal sealed partial class LocalPartition
             }
         }
 
-        RecordImmediate(lease);
+        RecordImmediate(lease, tenantRefused: tenant is null);
         return lease;
     }
 
@@ -257,7 +259,8 @@ internal sealed partial class LocalPartition
         }
     }
 
-    private void RecordImmediate(GateLease lease)
+    /// <summary>Metrics and logs of an answer; <paramref name="tenantRefused"/>: a queue-full answer is the tenant table's.</summary>
+    private void RecordImmediate(GateLease lease, bool tenantRefused = false)
     {
         if (lease.IsAdmitted)
         {
@@ -272,7 +275,11 @@ internal sealed partial class LocalPartition
         else
         {
             _metrics.Rejected.Add(1, _tag, new KeyValuePair<string, object?>("sluice.rejection", lease.Rejection.ToString()));
-            if (lease.Rejection == GateRejectionReason.QueueFull)
+            if (lease.Rejection == GateRejectionReason.QueueFull && tenantRefused)
+            {
+                Log.TenantsFull(_logger, Key, _maxTenants);
+            }
+            else if (lease.Rejection == GateRejectionReason.QueueFull)
             {
                 Log.QueueFull(_logger, Key, _limits.MaxQueueLength);
             }

@@ -27,7 +27,7 @@ public sealed record TenantLimits
         }
     }
 
-    /// <summary>The tenant's requests per minute, refilled continuously (a burst of a minute's worth at most).</summary>
+    /// <summary>The tenant's requests per minute, refilled continuously (a burst of a second's worth, at least one request).</summary>
     /// <value>Defaults to <see langword="null"/>: no request budget of its own.</value>
     /// <exception cref="ArgumentOutOfRangeException">The value is not a positive number.</exception>
     public double? RequestsPerMinute
@@ -36,7 +36,7 @@ public sealed record TenantLimits
         init => _requestsPerMinute = Positive(value, nameof(RequestsPerMinute));
     }
 
-    /// <summary>The tenant's tokens per minute (the admission estimates, corrected when leases settle).</summary>
+    /// <summary>The tenant's tokens per minute (the admission estimates, corrected when leases settle; a burst of a second's worth).</summary>
     /// <value>Defaults to <see langword="null"/>: no token budget of its own.</value>
     /// <exception cref="ArgumentOutOfRangeException">The value is not a positive number.</exception>
     public double? TokensPerMinute

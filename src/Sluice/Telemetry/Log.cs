@@ -62,6 +62,9 @@ internal static partial class Log
     [LoggerMessage(110, LogLevel.Debug, "Gate removed {Count} partitions idle for {IdleTimeout} or longer; {Left} left")]
     public static partial void PartitionsEvicted(ILogger logger, int count, TimeSpan idleTimeout, int left);
 
+    [LoggerMessage(112, LogLevel.Warning, "Partition {Partition} refused a new tenant: it tracks its limit of {Limit} tenants, every one busy")]
+    public static partial void TenantsFull(ILogger logger, string partition, int limit);
+
     [LoggerMessage(111, LogLevel.Warning, "Gate refused a new partition: it holds its limit of {Limit} partitions, none idle for {IdleTimeout}")]
     public static partial void PartitionRefused(ILogger logger, int limit, TimeSpan idleTimeout);
 

@@ -90,6 +90,7 @@ public sealed class ProxyTenantConfigTests : IDisposable
     [Theory]
     [InlineData("""{ "name": "a", "wieght": 2 }""", "tenant 0 ('a'): unknown setting \"wieght\"")]
     [InlineData("""{ "weight": 2 }""", "tenant 0: setting \"name\" must be 1 to 64 printable characters; every tenant needs a name")]
+    [InlineData("""{ "name": "default" }""", "tenant 0 ('default'): setting \"name\": 'default' is the name of requests of no tenant")]
     [InlineData("""{ "name": "a", "key_sha256": "abc", "key_env": "APP_KEY" }""", "tenant 0 ('a'): give key_sha256 or key_env, not both")]
     [InlineData("""{ "name": "a", "key_sha256": "sk-pasted-the-key-itself" }""", "tenant 0 ('a'): setting \"key_sha256\" must be 64 hex digits, the SHA-256 of the key ('sluice proxy hash-key' prints it), not a value of 24 characters")]
     [InlineData("""{ "name": "a", "weight": 0 }""", "tenant 0 ('a'): setting \"weight\" must be a number more than 0 and at most 1000, not '0'")]

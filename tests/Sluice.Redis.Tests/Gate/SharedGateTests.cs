@@ -245,4 +245,53 @@ public sealed class SharedGateTests(RedisFixture redis)
     }
 
     private static bool Renewed(SluiceGate gate) => ((SharedGate)gate).PendingHeartbeats == 0;
+
+    [Fact]
+    public async Task Tenant_OwnLimitsAreNotApplied_AndTheSharedGateListsNoTenants()
+    {
+        var time = new FakeTimeProvider(Start);
+        using var gate = NewGate(redis.Server.Configuration, RedisFixture.NewPrefix(), new PartitionLimits { MaxConcurrency = 2 }, time);
+        var partition = await Listening(gate, "p");
+        var tenant = new GateTenant("team") { Weight = 3, Limits = new TenantLimits { MaxConcurrency = 1 } };
+
+        // The tenant's own concurrency of one is not applied: the Redis gate orders by tenant, it does not limit by one.
+        using var first = await Admitted(partition.AcquireAsync(new AdmissionRequest { Tenant = tenant }).AsTask());
+        using var second = await Admitted(partition.AcquireAsync(new AdmissionRequest { Tenant = tenant }).AsTask());
+
+        Assert.Empty(partition.GetSnapshot().Tenants);
+    }
+
+    [Fact]
+    public async Task LocalWaiters_AreServedInFairShareAmongTenants()
+    {
+        var time = new FakeTimeProvider(Start);
+        using var gate = NewGate(redis.Server.Configuration, RedisFixture.NewPrefix(), new PartitionLimits { MaxConcurrency = 1 }, time);
+        var partition = await Listening(gate, "p");
+        var a = new GateTenant("a");
+        var b = new GateTenant("b");
+        var holder = await Admitted(partition.AcquireAsync(new AdmissionRequest { Tenant = a }).AsTask());
+
+        // Four of a's arrive before two of b's; a has already had one admission, so b goes first, then they alternate.
+        var pending = new List<(string Name, Task<GateLease> Task)>();
+        for (int i = 1; i <= 4; i++)
+        {
+            pending.Add(($"a{i}", partition.AcquireAsync(new AdmissionRequest { Tenant = a }).AsTask()));
+        }
+
+        pending.Add(("b1", partition.AcquireAsync(new AdmissionRequest { Tenant = b }).AsTask()));
+        pending.Add(("b2", partition.AcquireAsync(new AdmissionRequest { Tenant = b }).AsTask()));
+        holder.Dispose();
+
+        var order = new List<string>();
+        while (pending.Count > 0)
+        {
+            var done = await Task.WhenAny(pending.Select(p => p.Task)).WaitAsync(Bound);
+            var next = pending.Single(p => p.Task == done);
+            pending.Remove(next);
+            order.Add(next.Name);
+            (await Admitted(next.Task)).Dispose();
+        }
+
+        Assert.Equal(["b1", "a1", "b2", "a2", "a3", "a4"], order);
+    }
 }

@@ -198,6 +198,21 @@ public sealed class GateTelemetryTests : IDisposable
         Assert.True(message.Contains("6000", StringComparison.Ordinal) || message.Contains("6,000", StringComparison.Ordinal), message);
     }
 
+    [Fact]
+    public void Acquire_NewTenantAtAFullTenantTable_LogsTheTenantLimitNotTheQueue()
+    {
+        var loggers = LoggerFactory.Create(builder => builder.AddProvider(new FakeLoggerProvider(_logs)));
+        using var gate = SluiceGate.Create(new GateOptions { DefaultLimits = new PartitionLimits { LearnBudgets = false }, MaxTenants = 1 }, _time, loggers);
+        var partition = gate.GetPartition("p");
+        using var busy = partition.Enter(new AdmissionRequest { Tenant = new GateTenant("a") }).Admitted();
+
+        partition.Enter(new AdmissionRequest { Tenant = new GateTenant("b") }).Rejected();
+
+        var line = Assert.Single(_logs.GetSnapshot());
+        Assert.Equal(112, line.Id.Id);
+        Assert.Contains("1 tenants", line.Message, StringComparison.Ordinal);
+    }
+
     private SluiceGate Gate(PartitionLimits limits, IMeterFactory? meters = null)
     {
         var loggers = LoggerFactory.Create(builder => builder.AddProvider(new FakeLoggerProvider(_logs)).SetMinimumLevel(LogLevel.Debug));
