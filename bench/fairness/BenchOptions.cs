@@ -9,7 +9,7 @@ internal sealed record BenchOptions
         dotnet run -c Release --project bench/fairness -- [--runs LIST|all] [--seconds 60] [--rpm 600] [--latency-ms 200]
             [--backlog 10000] [--workers 40] [--tpm 120000] [--nginx-burst 10] [--max-queue 12000] [--cli PATH] [--markdown FILE]
 
-        runs (comma-separated; default: share:mock,share:nginx,wait:mock:fifo,wait:mock:priority,wait:nginx:priority,wait:nginx:bottleneck):
+        runs (comma-separated, or all; default: share:mock,share:nginx,share:mock-tpm,wait:mock:fifo,wait:mock:priority,wait:nginx:priority,wait:nginx:bottleneck):
           share:mock, share:nginx           tenants app (weight 3) and batch (weight 1) saturating one request budget
           share:mock-tpm                    the same under a token budget (--tpm, default 120000), batch's requests ~6x the app's tokens; shares of tokens
           wait:UPSTREAM:fifo                tenants off: one anonymous client, a 10,000-request backlog, then 1 request/s (seeded point in each second)
@@ -21,7 +21,7 @@ internal sealed record BenchOptions
         Build the CLI first: dotnet build src/Sluice.Cli -c Release -nologo -v quiet
         """;
 
-    private static readonly string[] DefaultRuns = ["share:mock", "share:nginx", "wait:mock:fifo", "wait:mock:priority", "wait:nginx:priority", "wait:nginx:bottleneck"];
+    private static readonly string[] DefaultRuns = ["share:mock", "share:nginx", "share:mock-tpm", "wait:mock:fifo", "wait:mock:priority", "wait:nginx:priority", "wait:nginx:bottleneck"];
     private static readonly string[] AllRuns =
     [
         "share:mock", "share:nginx", "share:mock-tpm", "wait:mock:fifo", "wait:mock:fair", "wait:mock:priority",
