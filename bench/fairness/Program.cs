@@ -6,6 +6,12 @@ using System.Globalization;
 using System.Runtime.InteropServices;
 using Sluice.FairBench;
 
+if (args.Contains("--help") || args.Contains("-h"))
+{
+    Console.WriteLine(BenchOptions.Usage);
+    return 0;
+}
+
 BenchOptions options;
 try
 {
@@ -30,7 +36,17 @@ using var terminated = PosixSignalRegistration.Create(PosixSignal.SIGTERM, conte
     interrupted.Cancel();
 });
 
-string sluice = SluiceBinary.Locate(options.Cli);
+string sluice;
+try
+{
+    sluice = SluiceBinary.Locate(options.Cli);
+}
+catch (FileNotFoundException exception)
+{
+    await Console.Error.WriteLineAsync($"error: {exception.Message}");
+    return 2;
+}
+
 string machine = $"{Environment.ProcessorCount} cores, {RuntimeInformation.OSDescription}, {RuntimeInformation.FrameworkDescription}";
 Console.WriteLine(string.Create(
     CultureInfo.InvariantCulture,
