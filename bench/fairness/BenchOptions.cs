@@ -12,6 +12,7 @@ internal sealed record BenchOptions
         runs (comma-separated, or all; default: share:mock,share:nginx,share:mock-tpm,wait:mock:fifo,wait:mock:priority,wait:nginx:priority,wait:nginx:bottleneck):
           share:mock, share:nginx           tenants app (weight 3) and batch (weight 1) saturating one request budget
           share:mock-tpm                    the same under a token budget (--tpm, default 120000), batch's requests ~6x the app's tokens; shares of tokens
+          share:mock-tpm-same               the control: both tenants send the large requests
           wait:UPSTREAM:fifo                tenants off: one anonymous client, a 10,000-request backlog, then 1 request/s (seeded point in each second)
           wait:UPSTREAM:fair                the same with two tenants of equal weight and priority
           wait:UPSTREAM:priority            the interactive tenant at priority 1
@@ -24,7 +25,7 @@ internal sealed record BenchOptions
     private static readonly string[] DefaultRuns = ["share:mock", "share:nginx", "share:mock-tpm", "wait:mock:fifo", "wait:mock:priority", "wait:nginx:priority", "wait:nginx:bottleneck"];
     private static readonly string[] AllRuns =
     [
-        "share:mock", "share:nginx", "share:mock-tpm", "wait:mock:fifo", "wait:mock:fair", "wait:mock:priority",
+        "share:mock", "share:nginx", "share:mock-tpm", "share:mock-tpm-same", "wait:mock:fifo", "wait:mock:fair", "wait:mock:priority",
         "wait:nginx:fifo", "wait:nginx:fair", "wait:nginx:priority", "wait:nginx:bottleneck", "wait:nginx:bottleneck-uncapped",
     ];
 

@@ -21,7 +21,7 @@ internal static class ResultTable
             string others = r.OtherStatuses.Count == 0 ? "none" : string.Join(", ", r.OtherStatuses.OrderBy(s => s.Key).Select(s => $"{(s.Key == 0 ? "failed" : s.Key.ToString(CultureInfo.InvariantCulture))} × {s.Value}"));
             text.AppendLine(string.Create(
                 CultureInfo.InvariantCulture,
-                $"| {r.Upstream} | app (3), batch (1){(r.Units == "tokens" ? " sending ~6× larger requests" : "")}; {r.Workers} each | {app:N0} / {batch:N0} {r.Units} | {app * 100.0 / total:F1} / {batch * 100.0 / total:F1} | {perWindow} | **{points:F1} points** ({r.Tenants[Math.Max(0, tenant)].Name}, {window * ShareRun.WindowSeconds}–{(window + 1) * ShareRun.WindowSeconds} s) | {r.AtUpstream.Throttled:N0} of {r.AtUpstream.Attempts:N0} | {(r.AtUpstream.Violations is { } v ? v.ToString("N0", CultureInfo.InvariantCulture) : "— (nginx keeps no audit)")} | {others} |"));
+                $"| {r.Upstream} | app (3), batch (1){(r.Units == "tokens" ? r.BothLarge ? ", the same large requests" : " sending ~6× larger requests" : "")}; {r.Workers} each | {app:N0} / {batch:N0} {r.Units} | {app * 100.0 / total:F1} / {batch * 100.0 / total:F1} | {perWindow} | **{points:F1} points** ({r.Tenants[Math.Max(0, tenant)].Name}, {window * ShareRun.WindowSeconds}–{(window + 1) * ShareRun.WindowSeconds} s) | {r.AtUpstream.Throttled:N0} of {r.AtUpstream.Attempts:N0} | {(r.AtUpstream.Violations is { } v ? v.ToString("N0", CultureInfo.InvariantCulture) : "— (nginx keeps no audit)")} | {others} |"));
         }
 
         return text.ToString();

@@ -19,6 +19,7 @@ internal sealed record ShareResult(
     int RequestsPerMinute,
     int Workers,
     string Units,
+    bool BothLarge,
     IReadOnlyList<ShareWindow> Windows,
     IReadOnlyDictionary<int, int> OtherStatuses,
     UpstreamCount AtUpstream,
@@ -64,12 +65,14 @@ internal static class ShareRun
             new("batch", 1, 0, NewKey()),
         ];
         // Under a token budget the batch tenant sends large requests, so a fair share of tokens is not one of requests.
-        bool tokens = upstreamKind == "mock-tpm";
+        // mock-tpm-same, the control: both tenants send the large requests.
+        bool tokens = upstreamKind.StartsWith("mock-tpm", StringComparison.Ordinal);
+        bool bothLarge = upstreamKind == "mock-tpm-same";
         int tpm = tokens ? options.TokensPerMinute : 0;
-        await using var upstream = await Upstream.StartAsync(upstreamKind, options.RequestsPerMinute, options.Latency, options.NginxBurst, cancellationToken, tpm);
+        await using var upstream = await Upstream.StartAsync(tokens ? "mock-tpm" : upstreamKind, options.RequestsPerMinute, options.Latency, options.NginxBurst, cancellationToken, tpm);
         await using var proxy = await ProxyProcess.StartAsync(sluice, upstream.BaseUrl, options.RequestsPerMinute, tenants, options.MaxQueue, cancellationToken, tpm);
         using var client = new ChatClient(proxy.BaseUrl);
-        Console.WriteLine($"  share: {upstream.Description}; proxy {proxy.BaseUrl} told {(tokens ? $"tpm {tpm}" : $"rpm {options.RequestsPerMinute}")}; tenants app (weight 3) and batch (weight 1{(tokens ? ", large requests" : "")}), {options.Workers} clients each, {options.Seconds} s");
+        Console.WriteLine($"  share: {upstream.Description}; proxy {proxy.BaseUrl} told {(tokens ? $"tpm {tpm}" : $"rpm {options.RequestsPerMinute}")}; tenants app (weight 3) and batch (weight 1{(tokens ? bothLarge ? "; both send large requests" : ", large requests" : "")}), {options.Workers} clients each, {options.Seconds} s");
 
         var answers = new ConcurrentQueue<(int Tenant, double At, long Units)>();
         var others = new ConcurrentDictionary<int, int>();
@@ -82,7 +85,7 @@ internal static class ShareRun
             for (int w = 0; w < options.Workers; w++)
             {
                 int tenant = t;
-                bool large = tokens && tenant == 1;
+                bool large = tokens && (tenant == 1 || bothLarge);
                 workers.Add(Task.Run(() => WorkAsync(client, tenants[tenant].Key, tenant, large, tokens, start, answers, others, stop.Token), CancellationToken.None));
             }
         }
@@ -119,7 +122,7 @@ internal static class ShareRun
         var list = Enumerable.Range(0, windows)
             .Select(i => new ShareWindow(i, Enumerable.Range(0, tenants.Length).Select(t => perWindow[i, t]).ToArray()))
             .ToList();
-        return new ShareResult(upstream.Description, tenants, options.Seconds, options.RequestsPerMinute, options.Workers, tokens ? "tokens" : "requests", list, new Dictionary<int, int>(others), count, proxyShares);
+        return new ShareResult(upstream.Description, tenants, options.Seconds, options.RequestsPerMinute, options.Workers, tokens ? "tokens" : "requests", bothLarge, list, new Dictionary<int, int>(others), count, proxyShares);
     }
 
     public static string NewKey() => "sk-tenant-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
