@@ -110,7 +110,7 @@ internal static class ProxyCommand
             "proxy",
             "Run an OpenAI-compatible gateway: point any client's base URL at http://127.0.0.1:8787/v1 and its requests " +
             "are paced by Sluice — queued instead of bounced with 429s, classified and retried like the library's, streams " +
-            "passed through event by event. GET /healthz, /metrics (Prometheus) and /sluice/status (JSON) show its state. " +
+            "passed through event by event. GET /healthz, /metrics (Prometheus) and /sluice/status (JSON) show its state, and /sluice/ is a live dashboard. " +
             "Tenants (the config file's \"tenants\") share each budget by weight and priority; 'sluice proxy hash-key' hashes their keys. " +
             "Ctrl-C or SIGTERM drains: requests in flight finish, waiting ones get 503.")
         {
