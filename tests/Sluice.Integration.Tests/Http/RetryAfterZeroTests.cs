@@ -23,6 +23,10 @@ public sealed class RetryAfterZeroTests(ITestOutputHelper output)
     // each round trip takes. Without the floor, such an upstream was asked 179 times in eight seconds.
     private const int MostTries = 12;
 
+    // At least the first try; how many more fit in two seconds is the machine's speed (a busy CI box made one), and
+    // what matters here is the bound above and the deadline, not the count of retries.
+    private const int FewestTries = 1;
+
     private static readonly byte[] RateLimited = Encoding.UTF8.GetBytes(
         """{"error":{"message":"Rate limit reached","type":"requests","code":"rate_limit_exceeded"}}""");
 
@@ -46,7 +50,7 @@ public sealed class RetryAfterZeroTests(ITestOutputHelper output)
 
         output.WriteLine($"handler: {upstream.Requests.Count} upstream tries, ended after {elapsed.TotalMilliseconds:0} ms");
         Assert.Contains("DeadlineExceeded", error.Message, StringComparison.Ordinal);
-        Assert.InRange(upstream.Requests.Count, 2, MostTries);
+        Assert.InRange(upstream.Requests.Count, FewestTries, MostTries);
         Assert.InRange(elapsed, Limit - TimeSpan.FromMilliseconds(50), LoopbackServer.Bound);
     }
 
@@ -69,7 +73,7 @@ public sealed class RetryAfterZeroTests(ITestOutputHelper output)
         // The proxy's own answer, not the upstream's 429 relayed.
         Assert.Equal("max_wait", Assert.Single(answer.Headers.GetValues("x-sluice-error")));
         Assert.StartsWith("""{"error":{"message":"sluice proxy:""", body, StringComparison.Ordinal);
-        Assert.InRange(upstream.Requests.Count, 2, MostTries);
+        Assert.InRange(upstream.Requests.Count, FewestTries, MostTries);
         Assert.InRange(elapsed, Limit - TimeSpan.FromMilliseconds(50), LoopbackServer.Bound);
         Assert.DoesNotContain(logs.Lines, line => line.Contains("ObjectDisposedException", StringComparison.Ordinal));
     }
