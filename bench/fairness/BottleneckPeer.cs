@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using Sluice.Efficiency.Runners;
 
 namespace Sluice.FairBench;
 
@@ -21,7 +22,7 @@ internal static class BottleneckPeer
         if (!Directory.Exists(Path.Combine(Peers, "node_modules", "bottleneck")))
         {
             Console.WriteLine("  npm ci in bench/fairness/peers (Bottleneck, pinned)...");
-            var install = await ChildProcess.RunAsync("npm", ["ci", "--no-audit", "--no-fund"], null, Peers, cancellationToken);
+            var install = await ChildProcess.RunAsync("npm", ["ci", "--no-audit", "--no-fund"], standardInput: null, Peers, environment: null, cancellationToken);
             if (install.ExitCode != 0)
             {
                 throw new InvalidOperationException($"npm ci failed in {Peers}:\n{install.Output}{install.Error}");
@@ -43,8 +44,9 @@ internal static class BottleneckPeer
                 maxConcurrent,
                 string.Join(',', InteractiveRun.Arrivals(options.Seconds).Select(a => a.TotalMilliseconds.ToString("F0", CultureInfo.InvariantCulture))),
             ],
-            null,
+            standardInput: null,
             Peers,
+            environment: null,
             cancellationToken);
         if (outcome.ExitCode != 0)
         {

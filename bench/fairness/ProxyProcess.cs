@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using System.Text.Json.Nodes;
+using Sluice.Efficiency.Runners;
 
 namespace Sluice.FairBench;
 
@@ -153,7 +154,7 @@ internal sealed class ProxyProcess : IAsyncDisposable
     /// <summary><c>sluice proxy hash-key</c>: the SHA-256 hex of a key read from stdin, as a user stores it in the config.</summary>
     private static async Task<string> HashKeyAsync(string sluice, string key, CancellationToken cancellationToken)
     {
-        var outcome = await ChildProcess.RunAsync(sluice, ["proxy", "hash-key"], key + "\n", null, cancellationToken);
+        var outcome = await ChildProcess.RunAsync(sluice, ["proxy", "hash-key"], key + "\n", workingDirectory: null, environment: null, cancellationToken);
         string hash = outcome.Output.Trim();
         if (outcome.ExitCode != 0 || hash.Length != 64 || !hash.All(char.IsAsciiHexDigitLower))
         {

@@ -12,9 +12,19 @@ internal static class ChildProcess
     /// <summary>What a finished command printed, and how it exited.</summary>
     public sealed record Outcome(int ExitCode, string Output, string Error);
 
+    public static Task<Outcome> RunAsync(
+        string fileName,
+        IEnumerable<string> arguments,
+        string? workingDirectory,
+        IReadOnlyDictionary<string, string>? environment,
+        CancellationToken cancellationToken) =>
+        RunAsync(fileName, arguments, standardInput: null, workingDirectory, environment, cancellationToken);
+
+    /// <summary>As above, with <paramref name="standardInput"/> written to the child's stdin, which is then closed.</summary>
     public static async Task<Outcome> RunAsync(
         string fileName,
         IEnumerable<string> arguments,
+        string? standardInput,
         string? workingDirectory,
         IReadOnlyDictionary<string, string>? environment,
         CancellationToken cancellationToken)
@@ -23,6 +33,7 @@ internal static class ChildProcess
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
+            RedirectStandardInput = standardInput is not null,
             UseShellExecute = false,
             WorkingDirectory = workingDirectory ?? Environment.CurrentDirectory,
         };
@@ -44,6 +55,12 @@ internal static class ChildProcess
         process.Start();
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
+        if (standardInput is not null)
+        {
+            await process.StandardInput.WriteAsync(standardInput.AsMemory(), cancellationToken).ConfigureAwait(false);
+            process.StandardInput.Close();
+        }
+
         try
         {
             await process.WaitForExitAsync(cancellationToken).ConfigureAwait(false);
