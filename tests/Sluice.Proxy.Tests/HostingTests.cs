@@ -2,10 +2,6 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
-using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
@@ -85,25 +81,8 @@ public sealed class HostingTests
         Assert.Contains(exception.Failures, f => f.Contains("MaxAttempts", StringComparison.Ordinal));
     }
 
-    private static async Task<WebApplication> StartAsync(Action<IServiceCollection> addProxy)
-    {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.UseKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, 0));
-        addProxy(builder.Services);
-        var app = builder.Build();
-        app.MapSluiceProxy();
-        try
-        {
-            await app.StartAsync().WaitAsync(Bound);
-            return app;
-        }
-        catch
-        {
-            await app.DisposeAsync();
-            throw;
-        }
-    }
+    private static Task<WebApplication> StartAsync(Action<IServiceCollection> addProxy) =>
+        LoopbackProxyHost.StartAsync(builder => addProxy(builder.Services), Bound);
 
-    private static Uri BaseUrl(WebApplication app) =>
-        new(app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.First());
+    private static Uri BaseUrl(WebApplication app) => LoopbackProxyHost.BaseUrl(app);
 }

@@ -2,10 +2,6 @@ using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Http.Json;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
-using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Sluice.Gate;
@@ -129,34 +125,22 @@ public sealed class ProxyTenantFairnessTests(ITestOutputHelper output)
         }
     }
 
-    private static async Task<WebApplication> StartAsync(Uri upstream, ConcurrentQueue<string> logs)
-    {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.UseKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, 0));
-        builder.Logging.ClearProviders().AddProvider(new EveryLog(logs)).SetMinimumLevel(LogLevel.Trace);
-        builder.Services.AddSluiceProxy(options =>
-        {
-            options.Upstreams.Add(new ProxyUpstream { Name = "mock", Url = upstream, ApiKey = UpstreamKey, RequestsPerMinute = Rpm, Concurrency = 64, IsDefault = true });
-            options.Tenants.Add(new ProxyTenant { Name = "app", KeySha256 = ProxyTenant.HashKey(AppKey), Weight = 3 });
-            options.Tenants.Add(new ProxyTenant { Name = "batch", KeySha256 = ProxyTenant.HashKey(BatchKey), Weight = 1 });
-            options.MaxWait = Bound;
-        });
-        var app = builder.Build();
-        app.MapSluiceProxy();
-        try
-        {
-            await app.StartAsync().WaitAsync(Bound);
-            return app;
-        }
-        catch
-        {
-            await app.DisposeAsync();
-            throw;
-        }
-    }
+    private static Task<WebApplication> StartAsync(Uri upstream, ConcurrentQueue<string> logs) =>
+        LoopbackProxyHost.StartAsync(
+            builder =>
+            {
+                builder.Logging.ClearProviders().AddProvider(new EveryLog(logs)).SetMinimumLevel(LogLevel.Trace);
+                builder.Services.AddSluiceProxy(options =>
+                {
+                    options.Upstreams.Add(new ProxyUpstream { Name = "mock", Url = upstream, ApiKey = UpstreamKey, RequestsPerMinute = Rpm, Concurrency = 64, IsDefault = true });
+                    options.Tenants.Add(new ProxyTenant { Name = "app", KeySha256 = ProxyTenant.HashKey(AppKey), Weight = 3 });
+                    options.Tenants.Add(new ProxyTenant { Name = "batch", KeySha256 = ProxyTenant.HashKey(BatchKey), Weight = 1 });
+                    options.MaxWait = Bound;
+                });
+            },
+            Bound);
 
-    private static Uri BaseUrl(WebApplication app) =>
-        new(app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.First());
+    private static Uri BaseUrl(WebApplication app) => LoopbackProxyHost.BaseUrl(app);
 
     /// <summary>Every log line, at every level, as text with its arguments.</summary>
     private sealed class EveryLog(ConcurrentQueue<string> lines) : ILoggerProvider
